@@ -1,0 +1,603 @@
+//! The planner: election + link + state + observation + `now` → writes, pulls and the outcome to record.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{
+    ErrorClass, SyncError, SyncErrorKind, classify_error, next_attempt_after_failure,
+};
+use crate::model::{Election, ElectionId, NotionLink, Phase, SyncState};
+use crate::observation::{PageObservation, PropertyKind};
+
+/// Why a sync runs. Recorded with runs; decides cadence in [`crate::is_due`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The runner's periodic cycle or a phase-change wake-up.
+    Scheduled,
+    /// An admin asked for it (API button, `once --election`): ignores interval and backoff.
+    Manual,
+    /// A full reconcile (hourly or `backfill`): every linked page is read.
+    Reconcile,
+}
+
+impl Trigger {
+    /// Stable snake_case name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Manual => "manual",
+            Self::Reconcile => "reconcile",
+        }
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything the planner looks at for one linked election. Borrowed, so building it is free.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncInput<'a> {
+    /// The election as stored.
+    pub election: &'a Election,
+    /// Its Notion link.
+    pub link: &'a NotionLink,
+    /// Its sync state as stored.
+    pub state: &'a SyncState,
+    /// A fresh observation of the page, or `None` to plan from `state.last_observation`
+    /// (see [`crate::needs_observation`]).
+    pub observation: Option<&'a PageObservation>,
+    /// The app's public base URL, for the results link; a trailing slash is ignored.
+    pub base_url: &'a str,
+    /// Why this sync runs.
+    pub trigger: Trigger,
+}
+
+/// A status property change: absolute value to write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The status property's name.
+    pub property: String,
+    /// The option on the page now (`None`: empty).
+    pub from: Option<String>,
+    /// The option to write.
+    pub to: String,
+}
+
+/// A URL property change: absolute value to write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlChange {
+    /// The URL property's name.
+    pub property: String,
+    /// The URL on the page now (`None`: empty).
+    pub from: Option<String>,
+    /// The URL to write.
+    pub to: String,
+}
+
+/// The one page update of a sync: status and results link together. Absolute values, so a retry is
+/// harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageWrite {
+    /// The page to update.
+    pub page_id: String,
+    /// Status to set, if it differs.
+    pub status: Option<StatusChange>,
+    /// Results link to set, if it differs.
+    pub results_url: Option<UrlChange>,
+}
+
+/// A text field pulled from Notion into the election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextChange {
+    /// The election's value now.
+    pub from: String,
+    /// Notion's value (never empty).
+    pub to: String,
+}
+
+/// Election fields to update from Notion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectionUpdate {
+    /// New title, from the title property.
+    pub title: Option<TextChange>,
+    /// New description, from the description property.
+    pub description: Option<TextChange>,
+}
+
+/// How a sync ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// The plan is complete: once its page write (if any) succeeds, record `state`.
+    Synced,
+    /// The sync failed; `state` records the error and the backoff.
+    Failed {
+        /// What failed.
+        error: SyncError,
+        /// Transient or permanent.
+        class: ErrorClass,
+    },
+    /// Nothing is known about the page yet: read it and plan again. Record nothing.
+    NeedsObservation,
+}
+
+/// What to record for the election after the sync: the complete next [`SyncState`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncOutcome {
+    /// Success, failure or "read first".
+    pub result: OutcomeKind,
+    /// The state to store (for `Synced`, valid once the page write succeeded; if the write fails,
+    /// record [`record_failure`] instead).
+    pub state: SyncState,
+}
+
+impl SyncOutcome {
+    /// Whether the sync succeeded.
+    pub fn is_success(&self) -> bool {
+        matches!(self.result, OutcomeKind::Synced)
+    }
+}
+
+/// The plan for one linked election: what to write to Notion, what to pull into the election, what to
+/// record and when to look again. Prints as table rows (`Display`) and serialises to JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncPlan {
+    /// The election.
+    pub election_id: ElectionId,
+    /// Its linked page.
+    pub page_id: String,
+    /// The phase at `now`.
+    pub phase: Phase,
+    /// Why this sync ran.
+    pub trigger: Trigger,
+    /// The page update, `None` when the page already matches.
+    pub page_write: Option<PageWrite>,
+    /// Fields pulled from Notion, `None` when nothing changed.
+    pub election_update: Option<ElectionUpdate>,
+    /// What to record.
+    pub outcome: SyncOutcome,
+    /// When this election next needs attention: its next phase change or retry, never in the past.
+    pub next_attention_at: Option<Timestamp>,
+    /// Warnings for people, e.g. a missing optional status option.
+    pub notes: Vec<String>,
+}
+
+/// The results page URL: `{base_url}/e/{election_id}/results`, without a doubled slash.
+pub fn results_url(base_url: &str, election_id: &ElectionId) -> String {
+    format!(
+        "{}/e/{}/results",
+        base_url.trim_end_matches('/'),
+        election_id
+    )
+}
+
+/// Plans the sync of one linked election at `now` (SPEC §4). Pure: same input, same plan.
+pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
+    let election = input.election;
+    let link = input.link;
+    let phase = election.phase(now);
+    let next_phase_change = election.next_phase_change(now);
+    let mut plan = SyncPlan {
+        election_id: election.id.clone(),
+        page_id: link.notion_page_id.clone(),
+        phase,
+        trigger: input.trigger,
+        page_write: None,
+        election_update: None,
+        outcome: SyncOutcome {
+            result: OutcomeKind::NeedsObservation,
+            state: input.state.clone(),
+        },
+        next_attention_at: next_phase_change,
+        notes: Vec::new(),
+    };
+
+    let Some(observation) = input.observation.or(input.state.last_observation.as_ref()) else {
+        plan.notes
+            .push("the page has not been read yet: read it, then plan again".to_owned());
+        return plan;
+    };
+
+    if observation.in_trash {
+        let error = SyncError::new(
+            SyncErrorKind::PageTrashed,
+            format!("page {} is in trash", link.notion_page_id),
+        );
+        return fail(
+            plan,
+            now,
+            input.state,
+            observation,
+            error,
+            next_phase_change,
+        );
+    }
+
+    plan.election_update = plan_pull(election, link, observation, &mut plan.notes);
+
+    let status = match plan_status(phase, link, observation, &mut plan.notes) {
+        Ok(status) => status,
+        Err(error) => {
+            return fail(
+                plan,
+                now,
+                input.state,
+                observation,
+                error,
+                next_phase_change,
+            );
+        }
+    };
+    let results = plan_results(phase, input, observation, &mut plan.notes);
+
+    if status.is_some() || results.is_some() {
+        plan.page_write = Some(PageWrite {
+            page_id: link.notion_page_id.clone(),
+            status,
+            results_url: results,
+        });
+    }
+
+    let after = match &plan.page_write {
+        Some(write) => observation.with_write_applied(write, now),
+        None => PageObservation {
+            observed_at: observation.observed_at.max(now),
+            ..observation.clone()
+        },
+    };
+    let done_value = link.status_value_for(Phase::Closed);
+    let notion_done_set_at = match phase {
+        Phase::Closed if after.status.as_deref() == Some(done_value) => {
+            input.state.notion_done_set_at.or(Some(now))
+        }
+        Phase::Closed => input.state.notion_done_set_at,
+        Phase::Upcoming | Phase::Open => None,
+    };
+    plan.outcome = SyncOutcome {
+        result: OutcomeKind::Synced,
+        state: SyncState {
+            notion_last_sync_at: Some(now),
+            notion_last_sync_error: None,
+            notion_done_set_at,
+            last_attempt_at: Some(now),
+            consecutive_failures: 0,
+            error_class: None,
+            next_attempt_at: None,
+            link_broken: false,
+            last_observation: Some(after),
+        },
+    };
+    plan
+}
+
+/// Records a failed sync: the human-readable error, its class, the failure count and the next attempt.
+/// Keeps the last successful sync time, `notion_done_set_at` and the last observation. A trashed,
+/// deleted or unshared page marks the link broken (the election itself is never touched).
+pub fn record_failure(now: Timestamp, state: &SyncState, error: SyncError) -> SyncOutcome {
+    let class = classify_error(&error);
+    let consecutive_failures = state.consecutive_failures.saturating_add(1);
+    let link_broken = state.link_broken
+        || matches!(
+            error.kind,
+            SyncErrorKind::PageTrashed | SyncErrorKind::NotFoundOrUnshared
+        );
+    SyncOutcome {
+        state: SyncState {
+            notion_last_sync_error: Some(error.describe()),
+            last_attempt_at: Some(now),
+            consecutive_failures,
+            error_class: Some(class),
+            next_attempt_at: Some(next_attempt_after_failure(now, class, consecutive_failures)),
+            link_broken,
+            ..state.clone()
+        },
+        result: OutcomeKind::Failed { error, class },
+    }
+}
+
+fn fail(
+    mut plan: SyncPlan,
+    now: Timestamp,
+    state: &SyncState,
+    observation: &PageObservation,
+    error: SyncError,
+    next_phase_change: Option<Timestamp>,
+) -> SyncPlan {
+    let mut outcome = record_failure(now, state, error);
+    outcome.state.last_observation = Some(observation.clone());
+    plan.next_attention_at = match (next_phase_change, outcome.state.next_attempt_at) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    plan.outcome = outcome;
+    plan
+}
+
+fn plan_status(
+    phase: Phase,
+    link: &NotionLink,
+    observation: &PageObservation,
+    notes: &mut Vec<String>,
+) -> Result<Option<StatusChange>, SyncError> {
+    let property = &link.notion_status_property_name;
+    let schema = &observation.schema;
+    match &schema.status_property_type {
+        None => {
+            return Err(SyncError::new(
+                SyncErrorKind::PropertyMissing,
+                format!("The property '{property}' does not exist in the database"),
+            ));
+        }
+        Some(PropertyKind::Status) => {}
+        Some(other) => {
+            return Err(SyncError::new(
+                SyncErrorKind::PropertyWrongType,
+                format!("The property '{property}' is not a Status property (it is {other})"),
+            ));
+        }
+    }
+    let desired = link.status_value_for(phase);
+    if !schema.has_status_option(desired) {
+        if phase == Phase::Upcoming {
+            notes.push(format!(
+                "'{property}' has no '{desired}' option: the upcoming election gets no status write"
+            ));
+            return Ok(None);
+        }
+        return Err(SyncError::new(
+            SyncErrorKind::StatusOptionMissing,
+            format!("The property '{property}' has no option '{desired}'"),
+        ));
+    }
+    if observation.status.as_deref() == Some(desired) {
+        return Ok(None);
+    }
+    Ok(Some(StatusChange {
+        property: property.clone(),
+        from: observation.status.clone(),
+        to: desired.to_owned(),
+    }))
+}
+
+fn plan_results(
+    phase: Phase,
+    input: &SyncInput<'_>,
+    observation: &PageObservation,
+    notes: &mut Vec<String>,
+) -> Option<UrlChange> {
+    if phase == Phase::Upcoming {
+        return None;
+    }
+    let property = &input.link.notion_results_property_name;
+    match &observation.schema.results_property_type {
+        None => {
+            notes.push(format!(
+                "no results property '{property}': no results link written"
+            ));
+            None
+        }
+        Some(PropertyKind::Url) if input.base_url.trim().is_empty() => {
+            notes.push("no base URL configured: no results link written".to_owned());
+            None
+        }
+        Some(PropertyKind::Url) => {
+            let desired = results_url(input.base_url, &input.election.id);
+            if observation.results_url.as_deref() == Some(desired.as_str()) {
+                None
+            } else {
+                Some(UrlChange {
+                    property: property.clone(),
+                    from: observation.results_url.clone(),
+                    to: desired,
+                })
+            }
+        }
+        Some(other) => {
+            notes.push(format!(
+                "the property '{property}' is {other}, not url: no results link written"
+            ));
+            None
+        }
+    }
+}
+
+fn plan_pull(
+    election: &Election,
+    link: &NotionLink,
+    observation: &PageObservation,
+    notes: &mut Vec<String>,
+) -> Option<ElectionUpdate> {
+    let schema = &observation.schema;
+    let title_readable = matches!(
+        schema.title_property_type,
+        Some(PropertyKind::Title | PropertyKind::RichText)
+    );
+    let title = pull_text(
+        "title",
+        &link.notion_title_property_name,
+        title_readable,
+        schema.title_property_type.as_ref(),
+        observation.title.as_deref(),
+        &election.title,
+        notes,
+    );
+    let description_readable = matches!(
+        schema.description_property_type,
+        Some(PropertyKind::RichText)
+    );
+    let description = pull_text(
+        "description",
+        &link.notion_description_property_name,
+        description_readable,
+        schema.description_property_type.as_ref(),
+        observation.description.as_deref(),
+        &election.description,
+        notes,
+    );
+    (title.is_some() || description.is_some()).then_some(ElectionUpdate { title, description })
+}
+
+fn pull_text(
+    field: &str,
+    property: &str,
+    readable: bool,
+    kind: Option<&PropertyKind>,
+    notion: Option<&str>,
+    ours: &str,
+    notes: &mut Vec<String>,
+) -> Option<TextChange> {
+    if !readable {
+        match kind {
+            None => notes.push(format!(
+                "no property '{property}': the {field} is not pulled from Notion"
+            )),
+            Some(kind) => notes.push(format!(
+                "the property '{property}' is {kind}: the {field} is not pulled from Notion"
+            )),
+        }
+        return None;
+    }
+    let notion = notion.map(str::trim).unwrap_or_default();
+    if notion.is_empty() {
+        if !ours.is_empty() {
+            notes.push(format!(
+                "'{property}' is empty in Notion: the election keeps its {field}"
+            ));
+        }
+        return None;
+    }
+    (notion != ours).then(|| TextChange {
+        from: ours.to_owned(),
+        to: notion.to_owned(),
+    })
+}
+
+impl PageObservation {
+    /// This observation as it will be once `write` succeeded at `at`.
+    pub fn with_write_applied(&self, write: &PageWrite, at: Timestamp) -> Self {
+        let mut after = self.clone();
+        if let Some(status) = &write.status {
+            after.status = Some(status.to.clone());
+        }
+        if let Some(url) = &write.results_url {
+            after.results_url = Some(url.to.clone());
+        }
+        after.observed_at = self.observed_at.max(at);
+        after
+    }
+}
+
+impl Election {
+    /// Applies fields pulled from Notion, stamping `updated_at` with `at`.
+    pub fn apply_update(&mut self, update: &ElectionUpdate, at: Timestamp) {
+        if let Some(title) = &update.title {
+            self.title.clone_from(&title.to);
+        }
+        if let Some(description) = &update.description {
+            self.description.clone_from(&description.to);
+        }
+        self.updated_at = at;
+    }
+}
+
+/// One line of a preview table: a value about to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRow {
+    /// The election.
+    pub election_id: String,
+    /// The page.
+    pub page_id: String,
+    /// `→ notion` for writes, `← notion` for pulls, `error` for a failure.
+    pub direction: &'static str,
+    /// The Notion property (or election field for pulls).
+    pub property: String,
+    /// Value now.
+    pub current: String,
+    /// Value after the sync.
+    pub desired: String,
+}
+
+impl SyncPlan {
+    /// Header matching the columns of [`SyncPlan`]'s `Display`.
+    pub const TABLE_HEADER: &'static str = "ELECTION                               PAGE                                  DIR       PROPERTY             CURRENT → DESIRED";
+
+    /// The changes of this plan as preview rows (empty when nothing changes and nothing failed).
+    pub fn rows(&self) -> Vec<PlanRow> {
+        let row = |direction, property: &str, current: Option<&str>, desired: &str| PlanRow {
+            election_id: self.election_id.to_string(),
+            page_id: self.page_id.clone(),
+            direction,
+            property: property.to_owned(),
+            current: current.unwrap_or("(empty)").to_owned(),
+            desired: desired.to_owned(),
+        };
+        let mut rows = Vec::new();
+        if let Some(write) = &self.page_write {
+            if let Some(s) = &write.status {
+                rows.push(row("→ notion", &s.property, s.from.as_deref(), &s.to));
+            }
+            if let Some(u) = &write.results_url {
+                rows.push(row("→ notion", &u.property, u.from.as_deref(), &u.to));
+            }
+        }
+        if let Some(update) = &self.election_update {
+            if let Some(t) = &update.title {
+                rows.push(row("← notion", "title", Some(&t.from), &t.to));
+            }
+            if let Some(d) = &update.description {
+                rows.push(row("← notion", "description", Some(&d.from), &d.to));
+            }
+        }
+        if let OutcomeKind::Failed { error, .. } = &self.outcome.result {
+            rows.push(row("error", error.kind.as_str(), None, &error.describe()));
+        }
+        rows
+    }
+}
+
+impl fmt::Display for PlanRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:<38} {:<37} {:<9} {:<20} {} → {}",
+            self.election_id,
+            self.page_id,
+            self.direction,
+            self.property,
+            self.current,
+            self.desired
+        )
+    }
+}
+
+impl fmt::Display for SyncPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows = self.rows();
+        if rows.is_empty() {
+            let what = match self.outcome.result {
+                OutcomeKind::NeedsObservation => "(page not read yet)",
+                _ => "(no change)",
+            };
+            return write!(
+                f,
+                "{:<38} {:<37} {:<9} {what}",
+                self.election_id.as_str(),
+                self.page_id,
+                "-"
+            );
+        }
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{row}")?;
+        }
+        Ok(())
+    }
+}
