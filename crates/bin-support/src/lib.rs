@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+mod args;
+mod duration;
+mod logging;
+mod shutdown;
+
+pub use args::{DEFAULT_DATABASE_URL, LogArgs, LogFormat, NotionArgs, StoreArgs};
+pub use duration::{DurationError, parse_duration};
+pub use logging::init_tracing;
+pub use shutdown::shutdown_token;
