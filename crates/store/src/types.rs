@@ -1,0 +1,347 @@
+//! Records the store reads and writes. Domain types come from `sync-engine`.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sync_engine::{Election, ElectionId, ElectionUpdate, NotionLink, Phase, SyncState, Trigger};
+use uuid::Uuid;
+
+/// Largest page size accepted by the list methods.
+pub const MAX_PAGE_LIMIT: u32 = 1000;
+
+/// A new election. `id: None` mints `elec_<uuid v7>` from `now`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewElection {
+    /// Id to use (imports); `None` mints one.
+    pub id: Option<ElectionId>,
+    /// Non-empty title (stored trimmed).
+    pub title: String,
+    /// Description, may be empty.
+    pub description: String,
+    /// When voting opens.
+    pub open_at: Timestamp,
+    /// When voting closes, after `open_at`.
+    pub close_at: Timestamp,
+}
+
+/// A partial update of an election: `None` fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectionPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New description (`Some("")` empties it).
+    pub description: Option<String>,
+    /// New opening instant.
+    pub open_at: Option<Timestamp>,
+    /// New closing instant.
+    pub close_at: Option<Timestamp>,
+}
+
+impl ElectionPatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.open_at.is_none()
+            && self.close_at.is_none()
+    }
+}
+
+/// An election with everything stored about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectionRecord {
+    /// The election.
+    pub election: Election,
+    /// Its Notion link, if linked.
+    pub link: Option<NotionLink>,
+    /// Its sync state (all empty when never synced or unlinked).
+    pub sync: SyncState,
+    /// When syncing this election was paused; `None` when not paused.
+    pub paused_at: Option<Timestamp>,
+}
+
+/// A linked election, ready for the planner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedElection {
+    /// The election.
+    pub election: Election,
+    /// Its link.
+    pub link: NotionLink,
+    /// Its sync state.
+    pub state: SyncState,
+    /// Paused, by itself or globally.
+    pub paused: bool,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items, in listing order.
+    pub items: Vec<T>,
+    /// Opaque cursor for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Which page of a listing to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    /// Page size, 1 to [`MAX_PAGE_LIMIT`].
+    pub limit: u32,
+    /// Cursor from the previous page's `next_cursor`; `None` for the first page.
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    /// The first page of `limit` items.
+    pub fn first(limit: u32) -> Self {
+        Self {
+            limit,
+            cursor: None,
+        }
+    }
+}
+
+/// Due-ness inputs for [`crate::Store::list_linked`]: keep only elections
+/// [`sync_engine::is_due`] says are due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueFilter {
+    /// The instant of the cycle.
+    pub now: Timestamp,
+    /// Minimum interval between scheduled syncs.
+    pub min_interval: jiff::SignedDuration,
+    /// Why the cycle runs.
+    pub trigger: Trigger,
+}
+
+/// Which linked elections to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkedFilter {
+    /// Only this database.
+    pub database_id: Option<String>,
+    /// Only this election.
+    pub election_id: Option<ElectionId>,
+    /// Only due elections.
+    pub due: Option<DueFilter>,
+    /// Include paused elections (for `status` displays); the runner leaves this `false`.
+    pub include_paused: bool,
+}
+
+/// The result of one election's sync, to record: the next state, the pulled fields, and which page
+/// the sync was for (a record for a page the election is no longer linked to is skipped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    /// The election.
+    pub election_id: ElectionId,
+    /// The page the plan was made for.
+    pub page_id: String,
+    /// The state to store (`plan.outcome.state` or `record_failure(..).state`).
+    pub state: SyncState,
+    /// Title/description pulled from Notion. Each field applies only if the election still has the
+    /// value the plan saw (`from`), so an admin edit made meanwhile wins.
+    pub election_update: Option<ElectionUpdate>,
+}
+
+/// Why a record of a batch was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRecord {
+    /// The election.
+    pub election_id: ElectionId,
+    /// Why (deleted, unlinked, re-linked).
+    pub reason: String,
+}
+
+/// What [`crate::Store::commit_batch`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchReport {
+    /// Elections whose outcome was recorded.
+    pub recorded: Vec<ElectionId>,
+    /// Elections whose outcome was dropped, with the reason.
+    pub skipped: Vec<SkippedRecord>,
+    /// Pulled fields not applied because the election changed meanwhile (`election_id`, field).
+    pub pulls_superseded: Vec<(ElectionId, String)>,
+}
+
+/// Everything one batch of a cycle commits, in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncBatch {
+    /// Per-election outcomes.
+    pub records: Vec<SyncRecord>,
+    /// Cursors to save.
+    pub cursors: Vec<SyncCursor>,
+    /// Log entries to append to `run_id`.
+    pub logs: Vec<NewLogEntry>,
+    /// The run the logs belong to (required when `logs` is not empty).
+    pub run_id: Option<Uuid>,
+}
+
+/// Where a database's change query resumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCursor {
+    /// The Notion database.
+    pub database_id: String,
+    /// Greatest `last_edited_time` already processed.
+    pub last_edited_cursor: Option<Timestamp>,
+    /// Last full reconcile of the database.
+    pub last_full_reconcile_at: Option<Timestamp>,
+    /// When the cursor was saved.
+    pub updated_at: Timestamp,
+}
+
+/// Counters of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounts {
+    /// Pages read.
+    pub read: u64,
+    /// Elections planned.
+    pub planned: u64,
+    /// Page writes sent.
+    pub written: u64,
+    /// Elections updated from Notion.
+    pub pulled: u64,
+    /// Elections that failed.
+    pub failed: u64,
+    /// Notion requests made.
+    pub notion_requests: u64,
+}
+
+/// One sync cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRun {
+    /// UUID v7.
+    pub id: Uuid,
+    /// Start.
+    pub started_at: Timestamp,
+    /// End; `None` while running (or if the runner died).
+    pub finished_at: Option<Timestamp>,
+    /// Why it ran.
+    pub trigger: Trigger,
+    /// Which runner ran it.
+    pub holder: String,
+    /// Counters.
+    pub counts: RunCounts,
+    /// Cycle-level error, if the cycle as a whole failed.
+    pub error: Option<String>,
+}
+
+/// What a log entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogAction {
+    /// A page was read.
+    Read,
+    /// A page was written.
+    Wrote,
+    /// Title/description pulled into the election.
+    Pulled,
+    /// Nothing to do.
+    NoChange,
+    /// The election's sync failed.
+    Failed,
+    /// Not synced (paused, lease held elsewhere, not due).
+    Skipped,
+}
+
+impl LogAction {
+    /// Stable stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Wrote => "wrote",
+            Self::Pulled => "pulled",
+            Self::NoChange => "no_change",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "read" => Self::Read,
+            "wrote" => Self::Wrote,
+            "pulled" => Self::Pulled,
+            "no_change" => Self::NoChange,
+            "failed" => Self::Failed,
+            "skipped" => Self::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+/// A log entry to append to a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLogEntry {
+    /// When it happened.
+    pub at: Timestamp,
+    /// The election concerned.
+    pub election_id: Option<ElectionId>,
+    /// The page concerned.
+    pub page_id: Option<String>,
+    /// What happened.
+    pub action: LogAction,
+    /// Details as JSON (e.g. the plan).
+    pub detail: Option<serde_json::Value>,
+    /// Error text, for failures.
+    pub error: Option<String>,
+}
+
+/// A stored log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Order within the store.
+    pub seq: i64,
+    /// The run.
+    pub run_id: Uuid,
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: NewLogEntry,
+}
+
+/// A run and its log, oldest entry first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunWithLogs {
+    /// The run.
+    pub run: SyncRun,
+    /// Its entries.
+    pub logs: Vec<LogEntry>,
+}
+
+/// A named lease: whoever holds an unexpired lease owns what the name stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// What is leased (e.g. `sync:global`, `sync:db:<id>`, `sync:election:<id>`).
+    pub name: String,
+    /// Who holds it (e.g. `host:pid:uuid`).
+    pub holder: String,
+    /// When the current holder first took it.
+    pub acquired_at: Timestamp,
+    /// When it lapses unless renewed.
+    pub expires_at: Timestamp,
+}
+
+/// What to pause or resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PauseScope {
+    /// Every election.
+    All,
+    /// One election.
+    Election(ElectionId),
+}
+
+/// Pause flags as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseStatus {
+    /// When everything was paused; `None` when not.
+    pub global_paused_at: Option<Timestamp>,
+    /// Elections paused one by one, with when.
+    pub paused_elections: Vec<(ElectionId, Timestamp)>,
+}
+
+/// A phase change of a linked election, for the runner's wake-ups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseChange {
+    /// The election.
+    pub election_id: ElectionId,
+    /// The instant (`open_at` or `close_at`).
+    pub at: Timestamp,
+    /// The phase from that instant on.
+    pub phase: Phase,
+}

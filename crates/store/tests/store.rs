@@ -1,0 +1,1179 @@
+//! The store against real SQLite files in temporary directories.
+
+use std::sync::{Arc, Barrier};
+
+use jiff::{SignedDuration, Timestamp};
+use store::*;
+use sync_engine::{
+    ElectionId, ElectionUpdate, ErrorClass, NotionLink, PageObservation, Phase, PropertyKind,
+    SchemaObservation, SyncError, SyncErrorKind, SyncState, TextChange, Trigger, record_failure,
+};
+use tempfile::TempDir;
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+fn now() -> Timestamp {
+    t("2026-02-01T10:00:00Z")
+}
+fn secs(n: i64) -> SignedDuration {
+    SignedDuration::from_secs(n)
+}
+
+fn temp_store() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("store.sqlite3")).unwrap();
+    (dir, store)
+}
+
+fn new_election(title: &str) -> NewElection {
+    NewElection {
+        id: None,
+        title: title.into(),
+        description: "desc".into(),
+        open_at: t("2026-03-01T09:00:00Z"),
+        close_at: t("2026-03-08T09:00:00Z"),
+    }
+}
+
+fn link(db: &str, page: &str) -> NotionLink {
+    NotionLink::new(db, page)
+}
+
+fn observation() -> PageObservation {
+    PageObservation {
+        observed_at: now(),
+        last_edited_time: Some(now()),
+        in_trash: false,
+        status: Some("Not started".into()),
+        results_url: None,
+        title: Some("T".into()),
+        description: None,
+        schema: SchemaObservation {
+            status_property_type: Some(PropertyKind::Status),
+            status_options: vec!["Not started".into(), "In Voting".into(), "Done".into()],
+            results_property_type: Some(PropertyKind::Url),
+            title_property_type: Some(PropertyKind::Title),
+            description_property_type: Some(PropertyKind::RichText),
+        },
+    }
+}
+
+fn synced_state(at: Timestamp) -> SyncState {
+    SyncState {
+        notion_last_sync_at: Some(at),
+        last_attempt_at: Some(at),
+        last_observation: Some(observation()),
+        ..SyncState::default()
+    }
+}
+
+#[test]
+fn store_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
+}
+
+#[test]
+fn migrates_from_empty_and_from_every_earlier_version() {
+    for version in 0..LATEST_SCHEMA_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, version).unwrap();
+            if version >= 1 {
+                // Columns of schema version 1, which later migrations must carry forward.
+                conn.execute(
+                    "INSERT INTO elections (id, title, description, open_at, close_at, created_at, updated_at) \
+                     VALUES ('elec_old', 'Old', '', 1, 2, 0, 0)",
+                    [],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), LATEST_SCHEMA_VERSION);
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        let listed = store.list_elections(&PageRequest::first(10)).unwrap();
+        assert_eq!(
+            listed.items.len(),
+            usize::from(version >= 1),
+            "from v{version}"
+        );
+        // Reopening an up-to-date file is a no-op.
+        drop(store);
+        let again = Store::open(&path).unwrap();
+        assert_eq!(again.schema_version().unwrap(), LATEST_SCHEMA_VERSION);
+    }
+}
+
+#[test]
+fn wal_and_foreign_keys_are_on() {
+    let (dir, store) = temp_store();
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("store.sqlite3")).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let in_memory = Store::open_in_memory().unwrap();
+    assert_eq!(in_memory.schema_version().unwrap(), LATEST_SCHEMA_VERSION);
+    assert!(in_memory.path().is_none());
+}
+
+#[test]
+fn election_crud() {
+    let (_dir, store) = temp_store();
+    let created = store
+        .create_election(new_election("  Board  "), now())
+        .unwrap();
+    let id = created.election.id.clone();
+    assert!(id.as_str().starts_with("elec_"), "{id}");
+    assert_eq!(id.as_str().len(), 5 + 32);
+    assert_eq!(created.election.title, "Board");
+    assert_eq!(created.election.created_at, now());
+    assert_eq!(created.link, None);
+    assert_eq!(created.sync, SyncState::default());
+    assert_eq!(store.get_election(&id).unwrap(), created);
+
+    let later = now() + secs(60);
+    let patched = store
+        .update_election(
+            &id,
+            &ElectionPatch {
+                description: Some(String::new()),
+                close_at: Some(t("2026-03-09T09:00:00Z")),
+                ..ElectionPatch::default()
+            },
+            later,
+        )
+        .unwrap();
+    assert_eq!(patched.election.title, "Board");
+    assert_eq!(patched.election.description, "");
+    assert_eq!(patched.election.close_at, t("2026-03-09T09:00:00Z"));
+    assert_eq!(patched.election.updated_at, later);
+    let unchanged = store
+        .update_election(&id, &ElectionPatch::default(), later + secs(5))
+        .unwrap();
+    assert_eq!(unchanged.election.updated_at, later);
+
+    // Explicit ids, and their conflicts.
+    let explicit = NewElection {
+        id: Some(ElectionId::parse("elec_import_1").unwrap()),
+        ..new_election("Imported")
+    };
+    store.create_election(explicit.clone(), now()).unwrap();
+    assert!(matches!(
+        store.create_election(explicit, now()),
+        Err(StoreError::Conflict { .. })
+    ));
+
+    store.delete_election(&id).unwrap();
+    assert!(matches!(
+        store.get_election(&id),
+        Err(StoreError::NotFound {
+            what: "election",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.delete_election(&id),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn bad_input_gives_typed_errors_and_writes_nothing() {
+    let (_dir, store) = temp_store();
+    let empty = store.create_election(new_election("   "), now());
+    assert!(matches!(
+        empty,
+        Err(StoreError::Invalid { field: "title", .. })
+    ));
+    let backwards = NewElection {
+        open_at: t("2026-03-08T09:00:00Z"),
+        close_at: t("2026-03-01T09:00:00Z"),
+        ..new_election("x")
+    };
+    assert!(matches!(
+        store.create_election(backwards, now()),
+        Err(StoreError::Invalid {
+            field: "close_at",
+            ..
+        })
+    ));
+    assert!(
+        store
+            .list_elections(&PageRequest::first(10))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    let id = store
+        .create_election(new_election("ok"), now())
+        .unwrap()
+        .election
+        .id;
+    let before = store.get_election(&id).unwrap();
+    let bad_patch = ElectionPatch {
+        title: Some("New".into()),
+        open_at: Some(t("2026-04-01T00:00:00Z")),
+        ..ElectionPatch::default()
+    };
+    assert!(matches!(
+        store.update_election(&id, &bad_patch, now()),
+        Err(StoreError::Invalid {
+            field: "close_at",
+            ..
+        })
+    ));
+    assert_eq!(
+        store.get_election(&id).unwrap(),
+        before,
+        "nothing half-written"
+    );
+    assert!(matches!(
+        store.update_election(
+            &id,
+            &ElectionPatch {
+                title: Some(" ".into()),
+                ..ElectionPatch::default()
+            },
+            now()
+        ),
+        Err(StoreError::Invalid { field: "title", .. })
+    ));
+
+    let unknown = ElectionId::parse("elec_nope").unwrap();
+    assert!(matches!(
+        store.update_election(&unknown, &bad_patch, now()),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.set_link(&unknown, &link("db", "p"), now()),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.pause(&PauseScope::Election(unknown.clone()), now()),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.is_paused(Some(&unknown)),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.set_link(&id, &link("", "p"), now()),
+        Err(StoreError::Invalid {
+            field: "notion_database_id",
+            ..
+        })
+    ));
+    let mut no_status = link("db", "p");
+    no_status.notion_status_value_done = String::new();
+    assert!(matches!(
+        store.set_link(&id, &no_status, now()),
+        Err(StoreError::Invalid {
+            field: "notion_status_value_done",
+            ..
+        })
+    ));
+    for limit in [0, MAX_PAGE_LIMIT + 1] {
+        assert!(matches!(
+            store.list_elections(&PageRequest::first(limit)),
+            Err(StoreError::Invalid { field: "limit", .. })
+        ));
+    }
+    let garbage = PageRequest {
+        limit: 10,
+        cursor: Some("not-a-cursor".into()),
+    };
+    assert!(matches!(
+        store.list_elections(&garbage),
+        Err(StoreError::Invalid {
+            field: "cursor",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.list_runs(&garbage),
+        Err(StoreError::Invalid {
+            field: "cursor",
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse_run_id("run-1"),
+        Err(StoreError::Invalid {
+            field: "run_id",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn elections_paginate_by_cursor() {
+    let (_dir, store) = temp_store();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let at = now() + secs(i);
+        ids.push(
+            store
+                .create_election(new_election(&format!("E{i}")), at)
+                .unwrap()
+                .election
+                .id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut request = PageRequest::first(3);
+    loop {
+        let page = store.list_elections(&request).unwrap();
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.into_iter().map(|r| r.election.id));
+        match page.next_cursor {
+            Some(cursor) => request.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "minted ids sort by creation time");
+}
+
+#[test]
+fn link_relink_unlink_and_linked_listing() {
+    let (_dir, store) = temp_store();
+    let a = store
+        .create_election(new_election("A"), now())
+        .unwrap()
+        .election
+        .id;
+    let b = store
+        .create_election(new_election("B"), now())
+        .unwrap()
+        .election
+        .id;
+    let c = store
+        .create_election(new_election("C"), now())
+        .unwrap()
+        .election
+        .id;
+    assert!(matches!(
+        store.get_linked(&a),
+        Err(StoreError::Conflict { .. })
+    ));
+
+    let mut custom = link("db1", "page-a");
+    custom.notion_status_value_in_voting = "Active".into();
+    custom.notion_page_url = Some("https://www.notion.so/page-a".into());
+    let linked = store.set_link(&a, &custom, now()).unwrap();
+    assert_eq!(linked.link.as_ref(), Some(&custom));
+    store.set_link(&b, &link("db2", "page-b"), now()).unwrap();
+    store.set_link(&c, &link("db1", "page-c"), now()).unwrap();
+
+    let all = store.list_linked(&LinkedFilter::default()).unwrap();
+    assert_eq!(all.len(), 3);
+    let db1 = store
+        .list_linked(&LinkedFilter {
+            database_id: Some("db1".into()),
+            ..LinkedFilter::default()
+        })
+        .unwrap();
+    assert_eq!(db1.len(), 2);
+    assert!(db1.iter().all(|l| l.link.notion_database_id == "db1"));
+    let only_b = store
+        .list_linked(&LinkedFilter {
+            election_id: Some(b.clone()),
+            ..LinkedFilter::default()
+        })
+        .unwrap();
+    assert_eq!(only_b.len(), 1);
+    assert_eq!(store.get_linked(&a).unwrap().link, custom);
+
+    // Sync state, then re-link: replaced and reset.
+    let state = synced_state(now());
+    store
+        .record_sync(
+            &SyncRecord {
+                election_id: a.clone(),
+                page_id: "page-a".into(),
+                state: state.clone(),
+                election_update: None,
+            },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(store.get_linked(&a).unwrap().state, state);
+    let relinked = store.set_link(&a, &link("db1", "page-a2"), now()).unwrap();
+    assert_eq!(relinked.link.unwrap().notion_page_id, "page-a2");
+    assert_eq!(relinked.sync, SyncState::default());
+
+    // Unlink: fields cleared, election kept.
+    let unlinked = store.clear_link(&a, now()).unwrap();
+    assert_eq!(unlinked.link, None);
+    assert_eq!(unlinked.sync, SyncState::default());
+    assert_eq!(unlinked.election.title, "A");
+    assert_eq!(
+        store.list_linked(&LinkedFilter::default()).unwrap().len(),
+        2
+    );
+    assert!(
+        store.clear_link(&a, now()).is_ok(),
+        "unlinking twice is fine"
+    );
+}
+
+#[test]
+fn due_filter_follows_the_planner_cadence() {
+    let (_dir, store) = temp_store();
+    let never = store
+        .create_election(new_election("never"), now())
+        .unwrap()
+        .election
+        .id;
+    let recent = store
+        .create_election(new_election("recent"), now())
+        .unwrap()
+        .election
+        .id;
+    let old = store
+        .create_election(new_election("old"), now())
+        .unwrap()
+        .election
+        .id;
+    let backoff = store
+        .create_election(new_election("backoff"), now())
+        .unwrap()
+        .election
+        .id;
+    for (id, page) in [
+        (&never, "p1"),
+        (&recent, "p2"),
+        (&old, "p3"),
+        (&backoff, "p4"),
+    ] {
+        store.set_link(id, &link("db", page), now()).unwrap();
+    }
+    let record = |id: &ElectionId, page: &str, state: SyncState| {
+        store
+            .record_sync(
+                &SyncRecord {
+                    election_id: id.clone(),
+                    page_id: page.into(),
+                    state,
+                    election_update: None,
+                },
+                now(),
+            )
+            .unwrap();
+    };
+    record(&recent, "p2", synced_state(now() - secs(10)));
+    record(&old, "p3", synced_state(now() - secs(600)));
+    let failed = record_failure(
+        now(),
+        &synced_state(now() - secs(600)),
+        SyncError::new(SyncErrorKind::StatusOptionMissing, "no Done"),
+    )
+    .state;
+    assert_eq!(failed.error_class, Some(ErrorClass::Permanent));
+    record(&backoff, "p4", failed);
+
+    let due = |at: Timestamp, trigger| {
+        let mut ids: Vec<String> = store
+            .list_linked(&LinkedFilter {
+                due: Some(DueFilter {
+                    now: at,
+                    min_interval: sync_engine::DEFAULT_MIN_INTERVAL,
+                    trigger,
+                }),
+                ..LinkedFilter::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|l| l.election.title)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(due(now() + secs(1), Trigger::Scheduled), ["never", "old"]);
+    assert_eq!(
+        due(now() + secs(1), Trigger::Manual),
+        ["backoff", "never", "old", "recent"]
+    );
+    assert_eq!(
+        due(now() + secs(60), Trigger::Scheduled),
+        ["backoff", "never", "old", "recent"]
+    );
+    // At open_at everything is due, whatever the interval.
+    assert_eq!(due(t("2026-03-01T09:00:00Z"), Trigger::Scheduled).len(), 4);
+}
+
+#[test]
+fn record_sync_applies_state_observation_and_pulls() {
+    let (_dir, store) = temp_store();
+    let id = store
+        .create_election(new_election("Old title"), now())
+        .unwrap()
+        .election
+        .id;
+    store.set_link(&id, &link("db", "page"), now()).unwrap();
+    let mut state = synced_state(now());
+    state.notion_done_set_at = Some(now());
+    let later = now() + secs(30);
+    let report = store
+        .record_sync(
+            &SyncRecord {
+                election_id: id.clone(),
+                page_id: "page".into(),
+                state: state.clone(),
+                election_update: Some(ElectionUpdate {
+                    title: Some(TextChange {
+                        from: "Old title".into(),
+                        to: "New title".into(),
+                    }),
+                    description: Some(TextChange {
+                        from: "something else".into(),
+                        to: "Notion text".into(),
+                    }),
+                }),
+            },
+            later,
+        )
+        .unwrap();
+    assert_eq!(report.recorded, std::slice::from_ref(&id));
+    assert_eq!(
+        report.pulls_superseded,
+        [(id.clone(), "description".to_owned())]
+    );
+    let record = store.get_election(&id).unwrap();
+    assert_eq!(record.election.title, "New title");
+    assert_eq!(record.election.description, "desc", "admin's value wins");
+    assert_eq!(record.election.updated_at, later);
+    assert_eq!(record.sync, state);
+
+    let mut fresh = observation();
+    fresh.status = Some("Done".into());
+    store.save_observation(&id, &fresh).unwrap();
+    assert_eq!(
+        store.get_election(&id).unwrap().sync.last_observation,
+        Some(fresh.clone())
+    );
+    let state = SyncState {
+        last_observation: Some(fresh),
+        ..state
+    };
+
+    // A record for another page, an unlinked or a deleted election is skipped.
+    let stale = SyncRecord {
+        election_id: id.clone(),
+        page_id: "old-page".into(),
+        state: SyncState::default(),
+        election_update: None,
+    };
+    let report = store.record_sync(&stale, later).unwrap();
+    assert_eq!(report.skipped.len(), 1);
+    assert!(report.skipped[0].reason.contains("re-linked"));
+    assert_eq!(store.get_election(&id).unwrap().sync, state);
+    store.delete_election(&id).unwrap();
+    let report = store.record_sync(&stale, later).unwrap();
+    assert!(report.skipped[0].reason.contains("deleted"));
+    assert!(matches!(
+        store.save_observation(&id, &observation()),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn batch_commits_everything_or_nothing() {
+    let (_dir, store) = temp_store();
+    let a = store
+        .create_election(new_election("A"), now())
+        .unwrap()
+        .election
+        .id;
+    let b = store
+        .create_election(new_election("B"), now())
+        .unwrap()
+        .election
+        .id;
+    store.set_link(&a, &link("db", "pa"), now()).unwrap();
+    store.set_link(&b, &link("db", "pb"), now()).unwrap();
+    let run = store
+        .start_run(Trigger::Scheduled, "runner-1", now())
+        .unwrap();
+    let records = vec![
+        SyncRecord {
+            election_id: a.clone(),
+            page_id: "pa".into(),
+            state: synced_state(now()),
+            election_update: None,
+        },
+        SyncRecord {
+            election_id: b.clone(),
+            page_id: "pb".into(),
+            state: synced_state(now()),
+            election_update: None,
+        },
+    ];
+    let cursor = SyncCursor {
+        database_id: "db".into(),
+        last_edited_cursor: Some(now() - secs(60)),
+        last_full_reconcile_at: None,
+        updated_at: now(),
+    };
+    let log = NewLogEntry {
+        at: now(),
+        election_id: Some(a.clone()),
+        page_id: Some("pa".into()),
+        action: LogAction::Wrote,
+        detail: Some(serde_json::json!({"status": "In Voting"})),
+        error: None,
+    };
+
+    // Logs for an unknown run: the whole batch is refused.
+    let bad = SyncBatch {
+        records: records.clone(),
+        cursors: vec![cursor.clone()],
+        logs: vec![log.clone()],
+        run_id: Some(uuid::Uuid::nil()),
+    };
+    assert!(matches!(
+        store.commit_batch(&bad, now()),
+        Err(StoreError::NotFound { what: "run", .. })
+    ));
+    assert_eq!(store.get_election(&a).unwrap().sync, SyncState::default());
+    assert_eq!(store.get_cursor("db").unwrap(), None);
+    assert!(matches!(
+        store.commit_batch(
+            &SyncBatch {
+                logs: vec![log.clone()],
+                ..SyncBatch::default()
+            },
+            now()
+        ),
+        Err(StoreError::Invalid {
+            field: "run_id",
+            ..
+        })
+    ));
+
+    let good = SyncBatch {
+        run_id: Some(run.id),
+        ..bad
+    };
+    let report = store.commit_batch(&good, now()).unwrap();
+    assert_eq!(report.recorded.len(), 2);
+    assert_eq!(store.get_election(&b).unwrap().sync, synced_state(now()));
+    assert_eq!(store.get_cursor("db").unwrap(), Some(cursor));
+    let with_logs = store.get_run(run.id).unwrap();
+    assert_eq!(with_logs.logs.len(), 1);
+    assert_eq!(with_logs.logs[0].entry, log);
+}
+
+#[test]
+fn cursors_get_set_reset() {
+    let (_dir, store) = temp_store();
+    assert_eq!(store.get_cursor("db1").unwrap(), None);
+    let c1 = SyncCursor {
+        database_id: "db1".into(),
+        last_edited_cursor: Some(now()),
+        last_full_reconcile_at: Some(now() - secs(3600)),
+        updated_at: now(),
+    };
+    let c2 = SyncCursor {
+        database_id: "db2".into(),
+        last_edited_cursor: None,
+        last_full_reconcile_at: None,
+        updated_at: now(),
+    };
+    store.set_cursor(&c1).unwrap();
+    store.set_cursor(&c2).unwrap();
+    let moved = SyncCursor {
+        last_edited_cursor: Some(now() + secs(60)),
+        updated_at: now() + secs(60),
+        ..c1.clone()
+    };
+    store.set_cursor(&moved).unwrap();
+    assert_eq!(store.list_cursors().unwrap(), [moved.clone(), c2.clone()]);
+    assert_eq!(store.reset_cursors(Some("db1")).unwrap(), 1);
+    assert_eq!(store.list_cursors().unwrap(), [c2]);
+    store.set_cursor(&moved).unwrap();
+    assert_eq!(store.reset_cursors(None).unwrap(), 2);
+    assert!(store.list_cursors().unwrap().is_empty());
+    assert!(matches!(
+        store.set_cursor(&SyncCursor {
+            database_id: " ".into(),
+            ..moved
+        }),
+        Err(StoreError::Invalid {
+            field: "database_id",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn runs_start_finish_list_and_logs() {
+    let (_dir, store) = temp_store();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let run = store
+            .start_run(Trigger::Scheduled, "runner-1", now() + secs(60 * i))
+            .unwrap();
+        assert_eq!(run.finished_at, None);
+        ids.push(run.id);
+    }
+    let counts = RunCounts {
+        read: 3,
+        planned: 3,
+        written: 2,
+        pulled: 1,
+        failed: 0,
+        notion_requests: 5,
+    };
+    let finished = store
+        .finish_run(ids[4], &counts, None, now() + secs(250))
+        .unwrap();
+    assert_eq!(finished.counts, counts);
+    assert_eq!(finished.finished_at, Some(now() + secs(250)));
+    assert!(matches!(
+        store.finish_run(ids[4], &counts, None, now() + secs(260)),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.finish_run(uuid::Uuid::nil(), &counts, None, now()),
+        Err(StoreError::NotFound { what: "run", .. })
+    ));
+    store
+        .append_logs(
+            ids[0],
+            &[
+                NewLogEntry {
+                    at: now(),
+                    election_id: None,
+                    page_id: None,
+                    action: LogAction::Read,
+                    detail: None,
+                    error: None,
+                },
+                NewLogEntry {
+                    at: now(),
+                    election_id: Some(ElectionId::parse("elec_x").unwrap()),
+                    page_id: Some("p".into()),
+                    action: LogAction::Failed,
+                    detail: None,
+                    error: Some("Notion page not found".into()),
+                },
+            ],
+        )
+        .unwrap();
+    let run0 = store.get_run(ids[0]).unwrap();
+    assert_eq!(run0.logs.len(), 2);
+    assert_eq!(run0.logs[1].entry.action, LogAction::Failed);
+    assert!(run0.logs[0].seq < run0.logs[1].seq);
+    assert!(matches!(
+        store.append_logs(uuid::Uuid::nil(), &[]),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(parse_run_id(&ids[0].to_string()).unwrap(), ids[0]);
+
+    let mut seen = Vec::new();
+    let mut request = PageRequest::first(2);
+    loop {
+        let page = store.list_runs(&request).unwrap();
+        seen.extend(page.items.iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(cursor) => request.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "newest first");
+}
+
+#[test]
+fn pause_and_resume() {
+    let (_dir, store) = temp_store();
+    let a = store
+        .create_election(new_election("A"), now())
+        .unwrap()
+        .election
+        .id;
+    let b = store
+        .create_election(new_election("B"), now())
+        .unwrap()
+        .election
+        .id;
+    store.set_link(&a, &link("db", "pa"), now()).unwrap();
+    store.set_link(&b, &link("db", "pb"), now()).unwrap();
+    assert!(!store.is_paused(None).unwrap());
+
+    store
+        .pause(&PauseScope::Election(a.clone()), now())
+        .unwrap();
+    store
+        .pause(&PauseScope::Election(a.clone()), now() + secs(5))
+        .unwrap();
+    assert!(store.is_paused(Some(&a)).unwrap());
+    assert!(!store.is_paused(Some(&b)).unwrap());
+    let status = store.pause_status().unwrap();
+    assert_eq!(status.paused_elections, [(a.clone(), now())]);
+    let runnable = store.list_linked(&LinkedFilter::default()).unwrap();
+    assert_eq!(runnable.len(), 1);
+    assert_eq!(runnable[0].election.id, b);
+    let everything = store
+        .list_linked(&LinkedFilter {
+            include_paused: true,
+            ..LinkedFilter::default()
+        })
+        .unwrap();
+    assert_eq!(everything.iter().filter(|l| l.paused).count(), 1);
+
+    store.pause(&PauseScope::All, now()).unwrap();
+    assert!(store.is_paused(None).unwrap());
+    assert!(store.is_paused(Some(&b)).unwrap());
+    assert!(store.get_linked(&b).unwrap().paused);
+    assert!(
+        store
+            .list_linked(&LinkedFilter::default())
+            .unwrap()
+            .is_empty()
+    );
+    store.resume(&PauseScope::Election(a.clone())).unwrap();
+    assert!(
+        store.is_paused(Some(&a)).unwrap(),
+        "global pause still applies"
+    );
+    store
+        .pause(&PauseScope::Election(b.clone()), now())
+        .unwrap();
+    store.resume(&PauseScope::All).unwrap();
+    assert!(!store.is_paused(Some(&b)).unwrap());
+    assert_eq!(store.pause_status().unwrap(), PauseStatus::default());
+}
+
+#[test]
+fn a_lease_is_exclusive_until_it_expires() {
+    let (_dir, store) = temp_store();
+    let ttl = secs(30);
+    let first = store
+        .try_acquire_lease("sync:global", "runner-a", ttl, now())
+        .unwrap()
+        .expect("free lease");
+    assert_eq!(first.holder, "runner-a");
+    assert_eq!(first.expires_at, now() + ttl);
+    assert_eq!(
+        store
+            .try_acquire_lease("sync:global", "runner-b", ttl, now() + secs(29))
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.renew_lease("sync:global", "runner-b", ttl, now()),
+        Err(StoreError::Conflict { .. })
+    ));
+    // The holder renews; the other still cannot take it.
+    let renewed = store
+        .renew_lease("sync:global", "runner-a", ttl, now() + secs(20))
+        .unwrap();
+    assert_eq!(renewed.expires_at, now() + secs(50));
+    assert_eq!(renewed.acquired_at, now());
+    assert_eq!(
+        store
+            .try_acquire_lease("sync:global", "runner-b", ttl, now() + secs(49))
+            .unwrap(),
+        None
+    );
+    // Re-acquiring one's own lease extends it.
+    let again = store
+        .try_acquire_lease("sync:global", "runner-a", ttl, now() + secs(40))
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.expires_at, now() + secs(70));
+    // Once expired, another holder takes it, and the old holder can no longer renew.
+    let taken = store
+        .try_acquire_lease("sync:global", "runner-b", ttl, now() + secs(70))
+        .unwrap()
+        .expect("expired lease");
+    assert_eq!(taken.holder, "runner-b");
+    assert_eq!(taken.acquired_at, now() + secs(70));
+    assert!(matches!(
+        store.renew_lease("sync:global", "runner-a", ttl, now() + secs(71)),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(!store.release_lease("sync:global", "runner-a").unwrap());
+    assert!(store.release_lease("sync:global", "runner-b").unwrap());
+    assert_eq!(store.get_lease("sync:global").unwrap(), None);
+    assert!(
+        store
+            .try_acquire_lease("sync:global", "runner-a", ttl, now() + secs(72))
+            .unwrap()
+            .is_some()
+    );
+    assert!(matches!(
+        store.try_acquire_lease("x", "a", secs(0), now()),
+        Err(StoreError::Invalid { field: "ttl", .. })
+    ));
+    assert!(matches!(
+        store.try_acquire_lease("", "a", ttl, now()),
+        Err(StoreError::Invalid { field: "name", .. })
+    ));
+    // Leases are independent by name.
+    assert!(
+        store
+            .try_acquire_lease("sync:db:db1", "runner-b", ttl, now() + secs(72))
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn two_processes_racing_for_a_lease_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite3");
+    drop(Store::open(&path).unwrap());
+    let barrier = Arc::new(Barrier::new(4));
+    let winners: Vec<bool> = (0..4)
+        .map(|i| {
+            let (path, barrier) = (path.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let store = Store::open(&path).unwrap();
+                barrier.wait();
+                store
+                    .try_acquire_lease("sync:global", &format!("runner-{i}"), secs(60), now())
+                    .unwrap()
+                    .is_some()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(winners.iter().filter(|w| **w).count(), 1, "{winners:?}");
+}
+
+#[test]
+fn phase_changes_for_wakeups() {
+    let (_dir, store) = temp_store();
+    let a = store
+        .create_election(new_election("A"), now())
+        .unwrap()
+        .election
+        .id;
+    let b = NewElection {
+        open_at: t("2026-02-15T00:00:00Z"),
+        close_at: t("2026-02-20T00:00:00Z"),
+        ..new_election("B")
+    };
+    let b = store.create_election(b, now()).unwrap().election.id;
+    let unlinked = NewElection {
+        open_at: t("2026-02-02T00:00:00Z"),
+        ..new_election("unlinked")
+    };
+    store.create_election(unlinked, now()).unwrap();
+    store.set_link(&a, &link("db", "pa"), now()).unwrap();
+    store.set_link(&b, &link("db", "pb"), now()).unwrap();
+    let changes = store.upcoming_phase_changes(now(), 10).unwrap();
+    let summary: Vec<(ElectionId, Timestamp, Phase)> = changes
+        .into_iter()
+        .map(|c| (c.election_id, c.at, c.phase))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (b.clone(), t("2026-02-15T00:00:00Z"), Phase::Open),
+            (b.clone(), t("2026-02-20T00:00:00Z"), Phase::Closed),
+            (a.clone(), t("2026-03-01T09:00:00Z"), Phase::Open),
+            (a.clone(), t("2026-03-08T09:00:00Z"), Phase::Closed),
+        ]
+    );
+    // Strictly after `now`.
+    let at_open = t("2026-02-15T00:00:00Z");
+    assert_eq!(
+        store.next_phase_change_at(at_open).unwrap(),
+        Some(t("2026-02-20T00:00:00Z"))
+    );
+    assert_eq!(
+        store
+            .next_phase_change_at(t("2027-01-01T00:00:00Z"))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn two_stores_on_one_file_writing_at_once_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite3");
+    let setup = Store::open(&path).unwrap();
+    let run = setup.start_run(Trigger::Scheduled, "setup", now()).unwrap();
+    drop(setup);
+    const PER_THREAD: usize = 150;
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = (0..2)
+        .map(|thread| {
+            let (path, barrier) = (path.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let store = Store::open(&path).unwrap();
+                barrier.wait();
+                for i in 0..PER_THREAD {
+                    let at = now() + secs(i as i64);
+                    let title = format!("t{thread}-{i}");
+                    let id = store
+                        .create_election(new_election(&title), at)
+                        .unwrap()
+                        .election
+                        .id;
+                    store.set_link(&id, &link("db", &title), at).unwrap();
+                    store
+                        .append_logs(
+                            run.id,
+                            &[NewLogEntry {
+                                at,
+                                election_id: Some(id),
+                                page_id: None,
+                                action: LogAction::NoChange,
+                                detail: None,
+                                error: None,
+                            }],
+                        )
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.list_linked(&LinkedFilter::default()).unwrap().len(),
+        2 * PER_THREAD
+    );
+    assert_eq!(store.get_run(run.id).unwrap().logs.len(), 2 * PER_THREAD);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn one_store_shared_by_threads() {
+    let (_dir, store) = temp_store();
+    let store = Arc::new(store);
+    let handles: Vec<_> = (0..4)
+        .map(|thread| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    store
+                        .create_election(new_election(&format!("{thread}-{i}")), now())
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    assert_eq!(
+        store
+            .list_elections(&PageRequest::first(1000))
+            .unwrap()
+            .items
+            .len(),
+        100
+    );
+}
+
+const CRASH_DB_ENV: &str = "STORE_CRASH_HELPER_DB";
+
+/// Not a test on its own: when `STORE_CRASH_HELPER_DB` is set (by
+/// `a_process_killed_mid_transaction_leaves_the_previous_state`), it opens that database, starts a
+/// large write transaction, signals readiness with a marker file, and waits to be killed.
+#[test]
+fn crash_helper_hold_open_write_transaction() {
+    let Ok(path) = std::env::var(CRASH_DB_ENV) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    tx.execute("UPDATE elections SET title = 'half-written'", [])
+        .unwrap();
+    tx.execute("DELETE FROM leases", []).unwrap();
+    let filler = "x".repeat(2000);
+    for i in 0..10_000 {
+        tx.execute(
+            "INSERT INTO elections (id, title, description, open_at, close_at, created_at, updated_at) \
+             VALUES (?1, 'crash', ?2, 1, 2, 0, 0)",
+            rusqlite::params![format!("elec_crash_{i}"), filler],
+        )
+        .unwrap();
+    }
+    std::fs::write(path.with_extension("ready"), b"ready").unwrap();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_process_killed_mid_transaction_leaves_the_previous_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite3");
+    let store = Store::open(&path).unwrap();
+    let a = store.create_election(new_election("Alpha"), now()).unwrap();
+    let b = store.create_election(new_election("Beta"), now()).unwrap();
+    store
+        .set_link(&a.election.id, &link("db", "pa"), now())
+        .unwrap();
+    store
+        .try_acquire_lease("sync:global", "runner-a", secs(60), now())
+        .unwrap();
+    let before = store.list_elections(&PageRequest::first(100)).unwrap();
+    drop(store);
+
+    let ready = path.with_extension("ready");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_helper_hold_open_write_transaction",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_DB_ENV, &path)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the child to be inside its transaction (bounded, so a broken child fails the test).
+    let mut waited = 0;
+    while !ready.exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("crash helper exited early: {status}");
+        }
+        assert!(waited < 1200, "crash helper never became ready");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    let wal = path.with_extension("sqlite3-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    assert!(
+        wal_len > 1_000_000,
+        "the transaction spilled into the WAL ({wal_len} bytes)"
+    );
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let after = store.list_elections(&PageRequest::first(100)).unwrap();
+    assert_eq!(after, before, "the killed transaction left no trace");
+    assert_eq!(
+        store.get_lease("sync:global").unwrap().unwrap().holder,
+        "runner-a"
+    );
+    // And the store is writable again.
+    store.create_election(new_election("Gamma"), now()).unwrap();
+    assert_eq!(b.election.title, "Beta");
+}
