@@ -1,0 +1,200 @@
+//! The pacer: one request scheduler per Notion token, shared by every clone of the client.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Pacers by (keyed token hash, rate bits, burst), held weakly.
+type Registry = HashMap<(u64, u64, u32), Weak<PacerInner>>;
+
+/// A leaky-bucket (GCRA) request scheduler over tokio's clock.
+///
+/// Each [`Pacer::acquire`] reserves the next free slot and sleeps until it: requests are spaced
+/// `1/rate` apart, after an initial burst of `burst` requests. Cloning shares the schedule.
+/// Because it uses `tokio::time`, it follows tokio's paused clock in tests.
+///
+/// Clients built with the same token and the same rate and burst share one pacer process-wide
+/// (see [`Pacer::shared_for_token`]); pass an explicit pacer to the builder to share it more
+/// widely (e.g. across tokens of one workspace) or to isolate a client.
+#[derive(Clone)]
+pub struct Pacer {
+    inner: Arc<PacerInner>,
+}
+
+struct PacerInner {
+    interval: Duration,
+    tolerance: Duration,
+    rate: f64,
+    burst: u32,
+    /// The theoretical arrival time of the next request.
+    next: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer")
+            .field("requests_per_second", &self.inner.rate)
+            .field("burst", &self.inner.burst)
+            .finish()
+    }
+}
+
+/// Why a pacer cannot be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "invalid pacer settings: {0} (use a rate above 0 requests per second, e.g. 2.5, and a burst of at least 1)"
+)]
+pub struct PacerConfigError(String);
+
+impl Pacer {
+    /// Notion's documented average budget is 3 requests/second; we default below it.
+    pub const DEFAULT_RATE: f64 = 2.5;
+    /// Default burst: a couple of requests may go out back to back.
+    pub const DEFAULT_BURST: u32 = 2;
+
+    /// A pacer allowing `requests_per_second` on average with bursts of `burst` requests.
+    pub fn new(requests_per_second: f64, burst: u32) -> Result<Self, PacerConfigError> {
+        if !requests_per_second.is_finite() || requests_per_second <= 0.0 {
+            return Err(PacerConfigError(format!(
+                "rate {requests_per_second} is not a positive number"
+            )));
+        }
+        if burst == 0 {
+            return Err(PacerConfigError("burst is 0".into()));
+        }
+        let interval = Duration::from_secs_f64(1.0 / requests_per_second);
+        Ok(Self {
+            inner: Arc::new(PacerInner {
+                interval,
+                tolerance: interval * (burst - 1),
+                rate: requests_per_second,
+                burst,
+                next: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The pacer shared by every client of this process that uses this token with this rate and
+    /// burst. The registry is keyed by a keyed hash of the token (never the token itself) and
+    /// holds pacers weakly: a pacer lives as long as some client uses it.
+    pub fn shared_for_token(
+        token: &str,
+        requests_per_second: f64,
+        burst: u32,
+    ) -> Result<Self, PacerConfigError> {
+        static HASHER: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+        static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+        let token_hash = HASHER
+            .get_or_init(std::collections::hash_map::RandomState::new)
+            .hash_one(token);
+        let key = (token_hash, requests_per_second.to_bits(), burst);
+        let registry = REGISTRY.get_or_init(Default::default);
+        let mut map = registry.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, weak| weak.strong_count() > 0);
+        if let Some(inner) = map.get(&key).and_then(Weak::upgrade) {
+            return Ok(Self { inner });
+        }
+        let pacer = Self::new(requests_per_second, burst)?;
+        map.insert(key, Arc::downgrade(&pacer.inner));
+        Ok(pacer)
+    }
+
+    /// Requests per second.
+    pub fn rate(&self) -> f64 {
+        self.inner.rate
+    }
+
+    /// Burst size.
+    pub fn burst(&self) -> u32 {
+        self.inner.burst
+    }
+
+    /// True when both handles share one schedule.
+    pub fn same_as(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Reserves the next slot and returns how long the caller must wait for it.
+    pub fn reserve(&self) -> Duration {
+        let now = Instant::now();
+        let mut next = self.inner.next.lock().unwrap_or_else(|e| e.into_inner());
+        let tat = next.map_or(now, |t| t.max(now));
+        let start = tat
+            .checked_sub(self.inner.tolerance)
+            .map_or(now, |s| s.max(now));
+        *next = Some(tat + self.inner.interval);
+        start - now
+    }
+
+    /// Waits for the next slot. Returns the time waited.
+    pub async fn acquire(&self) -> Duration {
+        let wait = self.reserve();
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        wait
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn spaces_requests_after_the_burst() {
+        let pacer = Pacer::new(2.5, 3).unwrap();
+        let start = Instant::now();
+        for _ in 0..3 {
+            pacer.acquire().await;
+        }
+        assert_eq!(Instant::now() - start, Duration::ZERO, "burst goes at once");
+        for _ in 0..10 {
+            pacer.acquire().await;
+        }
+        // 13 requests, burst 3: at least (13 - 3) / 2.5 = 4 s of virtual time.
+        assert!(Instant::now() - start >= Duration::from_secs(4));
+        assert!(Instant::now() - start < Duration::from_millis(4100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clones_and_concurrent_tasks_share_the_schedule() {
+        let pacer = Pacer::new(10.0, 1).unwrap();
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let p = pacer.clone();
+                tokio::spawn(async move { p.acquire().await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert!(Instant::now() - start >= Duration::from_millis(1900));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_time_refills_the_burst_but_not_beyond() {
+        let pacer = Pacer::new(1.0, 2).unwrap();
+        pacer.acquire().await;
+        pacer.acquire().await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(pacer.reserve(), Duration::ZERO);
+        assert_eq!(pacer.reserve(), Duration::ZERO);
+        assert_eq!(pacer.reserve(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn registry_shares_per_token_and_settings() {
+        let a = Pacer::shared_for_token("ntn_a", 2.5, 2).unwrap();
+        let b = Pacer::shared_for_token("ntn_a", 2.5, 2).unwrap();
+        let c = Pacer::shared_for_token("ntn_b", 2.5, 2).unwrap();
+        assert!(a.same_as(&b));
+        assert!(!a.same_as(&c));
+        assert!(Pacer::new(0.0, 1).is_err());
+        assert!(Pacer::new(1.0, 0).is_err());
+        assert!(!format!("{a:?}").contains("ntn_a"));
+    }
+}
