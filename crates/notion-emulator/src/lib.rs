@@ -1,1 +1,420 @@
 #![doc = include_str!("../README.md")]
+
+mod api;
+mod clock;
+mod control;
+mod counters;
+mod error;
+mod faults;
+mod html;
+mod model;
+mod ops;
+mod props;
+mod query;
+mod ratelimit;
+mod render;
+mod richtext;
+mod server;
+mod util;
+mod workspace;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub use clock::Clock;
+pub use control::ControlError;
+pub use counters::{RequestCount, RequestCounts};
+pub use faults::{Fault, FaultRule};
+pub use model::{Capabilities, Event};
+pub use ratelimit::RateLimit;
+pub use render::{ACCEPTED_VERSIONS, ApiVersion};
+pub use workspace::{
+    DEMO_WORKSPACE_JSON, DataSourceSpec, DatabaseSpec, IntegrationSpec, OAuthClientSpec, PageSpec,
+    ParentSpec, PersonSpec, RowSpec, Workspace, WorkspaceError,
+};
+
+use server::{Knobs, Shared};
+
+/// Fixed ids of the demo workspace (`fixtures/workspaces/demo.json`).
+pub mod demo {
+    use uuid::{Uuid, uuid};
+
+    /// Token of the demo integration "Election Sync (demo)".
+    pub const TOKEN: &str = "ntn_demo_election_sync_token";
+    /// Token of an integration without the read-content capability (403 on reads).
+    pub const NO_READ_TOKEN: &str = "ntn_demo_no_read_token";
+    /// Token of an all-access integration (sees every object).
+    pub const ADMIN_TOKEN: &str = "ntn_demo_admin_token";
+    /// Bot user id of the demo integration.
+    pub const INTEGRATION_ID: Uuid = uuid!("b0000000-0000-4000-8000-000000000001");
+    /// Name of the demo integration.
+    pub const INTEGRATION_NAME: &str = "Election Sync (demo)";
+    /// The person who edits "in the UI" (Ada Admin).
+    pub const HUMAN_ID: Uuid = uuid!("a0000000-0000-4000-8000-000000000001");
+    /// "Election HQ", the page shared with the demo integration.
+    pub const ROOT_PAGE: Uuid = uuid!("10000000-0000-4000-8000-000000000001");
+    /// "Private notes", not shared with anyone.
+    pub const PRIVATE_PAGE: Uuid = uuid!("10000000-0000-4000-8000-000000000002");
+    /// The "Elections" database.
+    pub const ELECTIONS_DB: Uuid = uuid!("d0000000-0000-4000-8000-000000000001");
+    /// Its data source.
+    pub const ELECTIONS_DS: Uuid = uuid!("d5000000-0000-4000-8000-000000000001");
+    /// "Board President 2026" (Not started).
+    pub const BOARD_PRESIDENT: Uuid = uuid!("e0000000-0000-4000-8000-000000000001");
+    /// "Budget Referendum" (In Voting).
+    pub const BUDGET_REFERENDUM: Uuid = uuid!("e0000000-0000-4000-8000-000000000002");
+    /// "Annual General Meeting Motions" (Done, with a results link).
+    pub const AGM_MOTIONS: Uuid = uuid!("e0000000-0000-4000-8000-000000000003");
+    /// "Private Ballots": a database not shared with the demo integration.
+    pub const PRIVATE_DB: Uuid = uuid!("d0000000-0000-4000-8000-000000000002");
+    /// Its data source.
+    pub const PRIVATE_DS: Uuid = uuid!("d5000000-0000-4000-8000-000000000002");
+    /// Its page "Secret Ballot Draft".
+    pub const PRIVATE_PAGE_ROW: Uuid = uuid!("e0000000-0000-4000-8000-000000000011");
+    /// "Legacy Elections": shared, but its status has no "In Voting" option.
+    pub const LEGACY_DB: Uuid = uuid!("d0000000-0000-4000-8000-000000000003");
+    /// Its data source.
+    pub const LEGACY_DS: Uuid = uuid!("d5000000-0000-4000-8000-000000000003");
+    /// Its page "Treasurer 2025".
+    pub const LEGACY_PAGE: Uuid = uuid!("e0000000-0000-4000-8000-000000000021");
+    /// Property ids in the demo data sources.
+    pub const PROP_DESCRIPTION: &str = "desc";
+    /// The "Voting Status" property id (URL-encoded, as Notion returns it).
+    pub const PROP_VOTING_STATUS: &str = "v%3Ast";
+    /// The "Results Link" property id.
+    pub const PROP_RESULTS_LINK: &str = "link";
+}
+
+/// How to start an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address to bind (default `127.0.0.1:0`: a free port).
+    pub listen: SocketAddr,
+    /// The workspace to serve (default: the demo workspace).
+    pub workspace: Workspace,
+    /// Per-token budget (default 180 requests per 60 s); `None` disables rate limiting.
+    pub rate_limit: Option<RateLimit>,
+    /// Maximum results per query before `request_status: incomplete` (Notion: 10,000).
+    pub query_result_cap: usize,
+    /// Seed for generated ids, cursors and probabilistic faults.
+    pub seed: u64,
+    /// The clock (default: follows the system clock).
+    pub clock: Clock,
+    /// Worker threads of the emulator's own runtime (default 2).
+    pub worker_threads: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workspace: Workspace::demo(),
+            rate_limit: Some(RateLimit::default()),
+            query_result_cap: 10_000,
+            seed: 0x5EED,
+            clock: Clock::system(),
+            worker_threads: 2,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Serves this workspace.
+    pub fn with_workspace(mut self, workspace: Workspace) -> Self {
+        self.workspace = workspace;
+        self
+    }
+
+    /// Sets (or with `None` disables) the rate limit.
+    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Disables rate limiting.
+    pub fn without_rate_limit(self) -> Self {
+        self.with_rate_limit(None)
+    }
+
+    /// Sets the query result cap (Notion: 10,000; set it low to test the cap).
+    pub fn with_query_result_cap(mut self, cap: usize) -> Self {
+        self.query_result_cap = cap.max(1);
+        self
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Uses this clock (e.g. [`Clock::frozen_at`]).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Binds this address.
+    pub fn with_listen(mut self, listen: SocketAddr) -> Self {
+        self.listen = listen;
+        self
+    }
+
+    /// Replaces the first token of the first integration (the demo integration).
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        if let Some(first) = self.workspace.integrations.first_mut() {
+            let token = token.into();
+            match first.tokens.first_mut() {
+                Some(t) => *t = token,
+                None => first.tokens.push(token),
+            }
+        }
+        self
+    }
+
+    /// Sets the emulator runtime's worker threads.
+    pub fn with_worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n.max(1);
+        self
+    }
+}
+
+/// Why the emulator could not start or an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// Binding or starting the server failed.
+    #[error("could not start the Notion emulator on {addr}: {source}")]
+    Start {
+        /// The address.
+        addr: SocketAddr,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The workspace is invalid.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// A control operation failed.
+    #[error(transparent)]
+    Control(#[from] ControlError),
+}
+
+/// A running emulator. Dropping it stops the server; [`Emulator::shutdown`] also waits for it.
+#[derive(Debug)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    done: Option<oneshot::Receiver<()>>,
+}
+
+impl Emulator {
+    /// Starts an emulator on its own threads (so it works from any runtime, or none) and returns once
+    /// it accepts connections.
+    pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        Self::start_blocking(config)
+    }
+
+    /// As [`Emulator::start`], for synchronous callers.
+    pub fn start_blocking(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        let state =
+            config
+                .workspace
+                .build(config.seed, config.clock.now(), config.query_result_cap)?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            knobs: Mutex::new(Knobs {
+                faults: faults::FaultSet::new(config.seed),
+                limiter: ratelimit::Limiter::default(),
+                rate_limit: config.rate_limit,
+                counters: counters::Counters::default(),
+            }),
+            clock: config.clock.clone(),
+            initial: Mutex::new(config.workspace.clone()),
+            seed: config.seed,
+            query_result_cap: Mutex::new(config.query_result_cap),
+        });
+        let (addr, stop, done) =
+            server::spawn(config.listen, Arc::clone(&shared), config.worker_threads).map_err(
+                |source| EmulatorError::Start {
+                    addr: config.listen,
+                    source,
+                },
+            )?;
+        Ok(Self {
+            shared,
+            addr,
+            stop: Some(stop),
+            done: Some(done),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash; Notion paths start with `/v1/`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The first token of the first integration (the demo integration's, in the demo workspace).
+    pub fn demo_token(&self) -> String {
+        let state = self.shared.state();
+        let mut tokens: Vec<(&String, &usize)> =
+            state.tokens.iter().filter(|(_, i)| **i == 0).collect();
+        tokens.sort();
+        let wanted = self.shared.initial.lock().ok().and_then(|w| {
+            w.integrations
+                .first()
+                .and_then(|i| i.tokens.first().cloned())
+        });
+        wanted
+            .or_else(|| tokens.first().map(|(t, _)| (*t).clone()))
+            .unwrap_or_default()
+    }
+
+    /// The emulator's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Adds a fault rule.
+    pub fn set_fault(&self, rule: FaultRule) {
+        self.shared.knobs().faults.rules.push(rule);
+    }
+
+    /// Removes all fault rules.
+    pub fn clear_faults(&self) {
+        self.shared.knobs().faults.rules.clear();
+    }
+
+    /// The active fault rules (count-limited rules disappear once used up).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.shared.knobs().faults.rules.clone()
+    }
+
+    /// Sets or disables the rate limit (and forgets the current windows).
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        let mut knobs = self.shared.knobs();
+        knobs.rate_limit = limit;
+        knobs.limiter.reset();
+    }
+
+    /// Sets the query result cap.
+    pub fn set_query_result_cap(&self, cap: usize) {
+        self.shared.set_query_result_cap(cap.max(1));
+    }
+
+    /// Requests served so far, by method, route template and status.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.shared.knobs().counters.snapshot()
+    }
+
+    /// Zeroes the request counters.
+    pub fn reset_counts(&self) {
+        self.shared.knobs().counters.reset();
+    }
+
+    /// Replaces the workspace.
+    pub fn load_workspace(&self, workspace: &Workspace) -> Result<(), EmulatorError> {
+        Ok(self.shared.load_workspace(workspace)?)
+    }
+
+    /// Reloads the last loaded workspace; clears faults, counters and rate-limit windows.
+    pub fn reset(&self) -> Result<(), EmulatorError> {
+        Ok(self.shared.reset()?)
+    }
+
+    /// A JSON overview of all databases, data sources and rows (2025-09-03 shapes, ignoring sharing).
+    pub fn state(&self) -> Value {
+        self.shared.state_json()
+    }
+
+    /// A page as the 2025-09-03 API renders it (ignoring sharing), or `None`.
+    pub fn page(&self, id: Uuid) -> Option<Value> {
+        self.shared.page_json(id)
+    }
+
+    /// One property of a page by name (the `{id, type, <type>}` object), or `None`.
+    pub fn page_property(&self, id: Uuid, name: &str) -> Option<Value> {
+        self.page(id)
+            .and_then(|p| p.get("properties").and_then(|ps| ps.get(name)).cloned())
+    }
+
+    /// A data source as the 2025-09-03 API renders it, or `None`.
+    pub fn data_source(&self, id: Uuid) -> Option<Value> {
+        self.shared.data_source_json(id)
+    }
+
+    /// Writes page properties as a person in the Notion UI (API write format; same validation).
+    pub fn update_page_as_user(&self, id: Uuid, properties: Value) -> Result<Value, EmulatorError> {
+        Ok(self.shared.update_page_as_user(id, &properties)?)
+    }
+
+    /// Creates a row in a data source as a person; returns its id.
+    pub fn create_page_as_user(
+        &self,
+        data_source: Uuid,
+        properties: Value,
+    ) -> Result<Uuid, EmulatorError> {
+        Ok(self.shared.create_page_as_user(data_source, &properties)?)
+    }
+
+    /// Moves a page (or database, data source, block) to the trash as a person.
+    pub fn trash_page(&self, id: Uuid) -> Result<(), EmulatorError> {
+        Ok(self.shared.set_trash_as_user(id, true)?)
+    }
+
+    /// Restores a page (or other object) from the trash as a person.
+    pub fn restore_page(&self, id: Uuid) -> Result<(), EmulatorError> {
+        Ok(self.shared.set_trash_as_user(id, false)?)
+    }
+
+    /// Edits a data source's schema as a person (body as `PATCH /v1/data_sources/{id}`).
+    pub fn update_data_source_as_user(
+        &self,
+        id: Uuid,
+        body: Value,
+    ) -> Result<Value, EmulatorError> {
+        Ok(self.shared.update_data_source_as_user(id, &body)?)
+    }
+
+    /// Shares an object with an integration (by name or bot id).
+    pub fn share(&self, integration: &str, object: Uuid) -> Result<(), EmulatorError> {
+        Ok(self.shared.set_shared(integration, object, true)?)
+    }
+
+    /// Removes a share.
+    pub fn unshare(&self, integration: &str, object: Uuid) -> Result<(), EmulatorError> {
+        Ok(self.shared.set_shared(integration, object, false)?)
+    }
+
+    /// Events recorded since the workspace was loaded (the webhook hook point).
+    pub fn events(&self) -> Vec<Event> {
+        self.shared.state().events.iter().cloned().collect()
+    }
+
+    /// Stops the server and waits for its threads to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! `/v1/pages`.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{Req, body_id, need, not_found};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Parent, State};
+use crate::ops;
+use crate::render;
+
+/// Resolves a create-page `parent` to a data source, page or workspace, checking visibility.
+fn resolve_parent(state: &State, req: &Req<'_>, parent: &Value) -> ApiResult<Parent> {
+    let Some(obj) = parent.as_object() else {
+        return Err(if parent.is_null() {
+            ApiError::validation(
+                "body failed validation: body.parent should be defined, instead was `undefined`.",
+            )
+        } else {
+            ApiError::body_validation("body.parent", "an object", parent)
+        });
+    };
+    if let Some(v) = obj.get("data_source_id") {
+        let id = body_id(Some(v), "body.parent.data_source_id")?;
+        if !state.data_sources.contains_key(&id) || !state.can_see(req.integration, id) {
+            return Err(not_found(state, req, "data source", id));
+        }
+        return Ok(Parent::DataSource(id));
+    }
+    if let Some(v) = obj.get("database_id") {
+        let id = body_id(Some(v), "body.parent.database_id")?;
+        let Some(db) = state
+            .databases
+            .get(&id)
+            .filter(|_| state.can_see(req.integration, id))
+        else {
+            return Err(not_found(state, req, "database", id));
+        };
+        let live: Vec<Uuid> = db
+            .data_sources
+            .iter()
+            .copied()
+            .filter(|d| state.data_sources.get(d).is_some_and(|d| !d.in_trash))
+            .collect();
+        if live.len() != 1 && req.version.has_data_sources() {
+            return Err(ApiError::validation(format!(
+                "Database {} has {} data sources; use a data_source_id parent.",
+                crate::util::fmt_id(id),
+                live.len()
+            )));
+        }
+        return live
+            .first()
+            .map(|d| Parent::DataSource(*d))
+            .ok_or_else(|| not_found(state, req, "database", id));
+    }
+    if let Some(v) = obj.get("page_id") {
+        let id = body_id(Some(v), "body.parent.page_id")?;
+        if !state.pages.contains_key(&id) || !state.can_see(req.integration, id) {
+            return Err(not_found(state, req, "page", id));
+        }
+        return Ok(Parent::Page(id));
+    }
+    if obj.get("workspace").and_then(Value::as_bool) == Some(true) {
+        return Err(ApiError::validation(
+            "body failed validation: internal integrations cannot create pages at the workspace level; use a page_id parent.",
+        ));
+    }
+    Err(ApiError::validation(
+        "body failed validation. Fix one:\nbody.parent.page_id should be defined, instead was `undefined`.\nbody.parent.database_id should be defined, instead was `undefined`.\nbody.parent.data_source_id should be defined, instead was `undefined`.",
+    ))
+}
+
+/// `POST /v1/pages`.
+pub(super) fn create(state: &mut State, req: &Req<'_>) -> ApiResult<Value> {
+    need(state, req, |c| c.insert_content)?;
+    let body = req.body_obj();
+    let parent = resolve_parent(state, req, body.get("parent").unwrap_or(&Value::Null))?;
+    let null = Value::Null;
+    let id = ops::create_page(
+        state,
+        req.actor(),
+        req.now,
+        ops::NewPage {
+            id: None,
+            parent,
+            properties: body.get("properties").unwrap_or(&null),
+            icon: body.get("icon").cloned().unwrap_or(Value::Null),
+            cover: body.get("cover").cloned().unwrap_or(Value::Null),
+            children: body.get("children"),
+            created_time: None,
+            last_edited_time: None,
+            in_trash: false,
+            loading: false,
+        },
+    )?;
+    Ok(render::page(state, &state.pages[&id], req.version, None))
+}
+
+fn visible_page(state: &State, req: &Req<'_>, id: Uuid) -> ApiResult<()> {
+    if state.pages.contains_key(&id) && state.can_see(req.integration, id) {
+        Ok(())
+    } else {
+        Err(not_found(state, req, "page", id))
+    }
+}
+
+/// `GET /v1/pages/{page_id}`.
+pub(super) fn get(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Value> {
+    visible_page(state, req, id)?;
+    need(state, req, |c| c.read_content)?;
+    let filter = req.filter_properties();
+    let page = &state.pages[&id];
+    if let (Some(keys), Parent::DataSource(ds)) = (&filter, page.parent)
+        && let Some(ds) = state.data_sources.get(&ds)
+        && let Some(bad) = keys.iter().find(|k| ds.prop(k).is_none())
+    {
+        return Err(ApiError::validation(format!(
+            "Could not find property with name or id: {bad}"
+        )));
+    }
+    Ok(render::page(state, page, req.version, filter.as_deref()))
+}
+
+/// `PATCH /v1/pages/{page_id}`: properties, trash/restore, icon, cover, lock. All or nothing.
+pub(super) fn patch(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Value> {
+    visible_page(state, req, id)?;
+    need(state, req, |c| c.update_content)?;
+    let body = req.body_obj();
+    let trash = req.trash_flag()?;
+    let parent = state.pages[&id].parent;
+    let currently_trashed = state.page_trashed(&state.pages[&id]);
+    let props = body.get("properties").filter(|p| !p.is_null());
+    if let Some(p) = props {
+        if currently_trashed && trash != Some(false) {
+            return Err(ApiError::validation(
+                "Can't edit block that is archived. You must unarchive the block before editing.",
+            ));
+        }
+        // Validate before touching anything: one bad property rejects the whole update.
+        ops::validate_props(state, parent, p, false)?;
+    }
+    for key in ["is_locked", "is_archived"] {
+        if let Some(v) = body.get(key)
+            && !v.is_boolean()
+        {
+            return Err(ApiError::body_validation(
+                &format!("body.{key}"),
+                "a boolean",
+                v,
+            ));
+        }
+    }
+    if trash == Some(false) {
+        ops::set_trash(state, req.actor(), req.now, id, false);
+    }
+    if let Some(p) = props {
+        ops::update_page_props(state, req.actor(), req.now, id, p)?;
+    }
+    if trash == Some(true) {
+        ops::set_trash(state, req.actor(), req.now, id, true);
+    }
+    if let Some(page) = state.pages.get_mut(&id) {
+        if let Some(icon) = body.get("icon") {
+            page.icon = icon.clone();
+        }
+        if let Some(cover) = body.get("cover") {
+            page.cover = cover.clone();
+        }
+        if let Some(v) = body.get("is_locked").and_then(Value::as_bool) {
+            page.is_locked = v;
+        }
+        if let Some(v) = body.get("is_archived").and_then(Value::as_bool) {
+            page.is_archived = v;
+        }
+    }
+    Ok(render::page(state, &state.pages[&id], req.version, None))
+}
+
+/// `GET /v1/pages/{page_id}/properties/{property_id}`.
+pub(super) fn property(
+    state: &mut State,
+    req: &Req<'_>,
+    id: Uuid,
+    prop_key: &str,
+) -> ApiResult<Value> {
+    visible_page(state, req, id)?;
+    need(state, req, |c| c.read_content)?;
+    let page = &state.pages[&id];
+    let decoded = crate::util::percent_decode(prop_key);
+    let (prop_id, kind) = match page.parent {
+        Parent::DataSource(ds) => {
+            let ds = &state.data_sources[&ds];
+            let p = ds
+                .prop(prop_key)
+                .or_else(|| ds.prop(&decoded))
+                .ok_or_else(|| {
+                    ApiError::validation(format!(
+                        "Could not find property with name or id: {prop_key}"
+                    ))
+                })?;
+            (p.id.clone(), p.kind.clone())
+        }
+        _ if decoded == "title" => ("title".to_owned(), "title".to_owned()),
+        _ => {
+            return Err(ApiError::validation(format!(
+                "Could not find property with name or id: {prop_key}"
+            )));
+        }
+    };
+    let value = render::property_value(state, page, &prop_id, &kind);
+    let inner = value.get(&kind).cloned().unwrap_or(Value::Null);
+    if matches!(kind.as_str(), "title" | "rich_text" | "people" | "relation") {
+        let items: Vec<Value> = inner
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| json!({"object": "property_item", "type": kind, "id": prop_id, kind.clone(): v}))
+            .collect();
+        let mut list = render::list(items, None, "property_item");
+        list["property_item"] =
+            json!({"id": prop_id, "next_url": null, "type": kind, kind.clone(): {}});
+        return Ok(list);
+    }
+    let mut item = json!({"object": "property_item", "id": prop_id, "type": kind});
+    item[kind.as_str()] = inner;
+    Ok(item)
+}

@@ -1,0 +1,178 @@
+//! Fault injection: per-route (or any-route) errors, latency and dropped connections.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::util::SplitMix;
+
+/// What an injected fault does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer with this HTTP status and Notion's body for it: 409 `conflict_error`, 429 `rate_limited`,
+    /// 500, 502 `bad_gateway`, 503 `service_unavailable` (with `additional_data.retry_guidance`),
+    /// 504 `gateway_timeout`, 529 `service_overload`. 429 and 529 carry `Retry-After`.
+    Status(u16),
+    /// Delay the response by this many milliseconds, then serve it normally.
+    LatencyMs(u64),
+    /// Close the connection without answering.
+    Drop,
+}
+
+impl Default for Fault {
+    fn default() -> Self {
+        Self::Status(500)
+    }
+}
+
+/// One fault rule. Rules are tried in the order they were added.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaultRule {
+    /// `"PATCH /v1/pages/{page_id}"` (method + route template), a template alone (any method), or
+    /// `None`/`"*"` for every `/v1` route.
+    pub route: Option<String>,
+    /// What happens.
+    pub kind: Fault,
+    /// Fire for the next `count` matching requests only (forever when `None`).
+    pub count: Option<u32>,
+    /// Fire with this probability (0.0–1.0) per matching request, from the emulator's seeded RNG.
+    pub probability: Option<f64>,
+    /// `Retry-After` seconds for 429/529 (default 1).
+    pub retry_after_secs: Option<u64>,
+    /// `additional_data.retry_guidance` for 503 (default `"safe_to_retry"`).
+    pub retry_guidance: Option<String>,
+}
+
+impl FaultRule {
+    /// A rule for `route` (e.g. `"PATCH /v1/pages/{page_id}"`) firing `kind` for the next `count` requests.
+    pub fn next(route: impl Into<String>, kind: Fault, count: u32) -> Self {
+        Self {
+            route: Some(route.into()),
+            kind,
+            count: Some(count),
+            ..Self::default()
+        }
+    }
+
+    fn matches(&self, method: &str, template: &str) -> bool {
+        match self.route.as_deref() {
+            None | Some("*" | "any") => true,
+            Some(r) => match r.split_once(' ') {
+                Some((m, t)) => m.eq_ignore_ascii_case(method) && t == template,
+                None => r == template,
+            },
+        }
+    }
+}
+
+/// The faults a request gets.
+#[derive(Debug, Default)]
+pub(crate) struct Triggered {
+    pub(crate) latency: Duration,
+    pub(crate) terminal: Option<FaultRule>,
+}
+
+/// The active rules and the seeded generator that decides probabilistic ones.
+#[derive(Debug)]
+pub(crate) struct FaultSet {
+    pub(crate) rules: Vec<FaultRule>,
+    rng: SplitMix,
+}
+
+impl FaultSet {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            rules: Vec::new(),
+            rng: SplitMix::new(seed ^ 0xFA17),
+        }
+    }
+
+    pub(crate) fn reseed(&mut self, seed: u64) {
+        self.rng = SplitMix::new(seed ^ 0xFA17);
+    }
+
+    /// Decides which rules fire for this request, consuming counts.
+    pub(crate) fn trigger(&mut self, method: &str, template: &str) -> Triggered {
+        let mut out = Triggered::default();
+        let mut i = 0;
+        while i < self.rules.len() {
+            let rule = &self.rules[i];
+            let is_latency = matches!(rule.kind, Fault::LatencyMs(_));
+            if !rule.matches(method, template) || (!is_latency && out.terminal.is_some()) {
+                i += 1;
+                continue;
+            }
+            if let Some(p) = rule.probability
+                && self.rng.next_f64() >= p
+            {
+                i += 1;
+                continue;
+            }
+            let rule = rule.clone();
+            if let Some(c) = self.rules[i].count.as_mut() {
+                *c = c.saturating_sub(1);
+            }
+            if self.rules[i].count == Some(0) {
+                self.rules.remove(i);
+            } else {
+                i += 1;
+            }
+            match rule.kind {
+                Fault::LatencyMs(ms) => out.latency += Duration::from_millis(ms),
+                _ => out.terminal = Some(rule),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_rules_expire() {
+        let mut set = FaultSet::new(1);
+        set.rules.push(FaultRule::next(
+            "PATCH /v1/pages/{page_id}",
+            Fault::Status(503),
+            2,
+        ));
+        assert!(set.trigger("GET", "/v1/pages/{page_id}").terminal.is_none());
+        assert!(
+            set.trigger("PATCH", "/v1/pages/{page_id}")
+                .terminal
+                .is_some()
+        );
+        assert!(
+            set.trigger("PATCH", "/v1/pages/{page_id}")
+                .terminal
+                .is_some()
+        );
+        assert!(
+            set.trigger("PATCH", "/v1/pages/{page_id}")
+                .terminal
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn probability_is_reproducible() {
+        let run = || {
+            let mut set = FaultSet::new(42);
+            set.rules.push(FaultRule {
+                kind: Fault::Status(500),
+                probability: Some(0.5),
+                ..FaultRule::default()
+            });
+            (0..32)
+                .map(|_| set.trigger("GET", "/v1/users").terminal.is_some())
+                .collect::<Vec<_>>()
+        };
+        let a = run();
+        assert_eq!(a, run());
+        assert!(a.iter().any(|x| *x) && a.iter().any(|x| !*x));
+    }
+}

@@ -1,0 +1,663 @@
+//! Query filters and sorts over a data source's pages.
+
+use std::cmp::Ordering;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::{DataSource, Page, PropSchema, plain_text};
+
+/// A date or an instant from a filter or a property value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum When {
+    Day(Date),
+    Instant(Timestamp),
+}
+
+impl When {
+    fn instant(self) -> Timestamp {
+        match self {
+            Self::Instant(t) => t,
+            Self::Day(d) => d
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp())
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        }
+    }
+
+    fn day(self) -> Date {
+        match self {
+            Self::Day(d) => d,
+            Self::Instant(t) => t.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        }
+    }
+}
+
+/// Parses `2026-09-15`, `2026-09-15T09:00:00Z`, `2026-09-15T09:00:00-07:00` or a datetime without
+/// offset (taken as UTC, as Notion does).
+pub(crate) fn parse_date(raw: &str) -> Option<When> {
+    if let Ok(t) = raw.parse::<Timestamp>() {
+        return Some(When::Instant(t));
+    }
+    if raw.len() == 10 {
+        return raw.parse::<Date>().ok().map(When::Day);
+    }
+    raw.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| When::Instant(z.timestamp()))
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum TextOp {
+    Equals(String),
+    DoesNotEqual(String),
+    Contains(String),
+    DoesNotContain(String),
+    StartsWith(String),
+    EndsWith(String),
+    IsEmpty(bool),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum DateOp {
+    Equals(When),
+    Before(When),
+    After(When),
+    OnOrBefore(When),
+    OnOrAfter(When),
+    IsEmpty(bool),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum NumberOp {
+    Equals(f64),
+    DoesNotEqual(f64),
+    Greater(f64),
+    Less(f64),
+    GreaterOrEqual(f64),
+    LessOrEqual(f64),
+    IsEmpty(bool),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Cond {
+    Text(TextOp),
+    /// select / status: by option name.
+    Option {
+        equals: Option<String>,
+        negate: bool,
+        empty: Option<bool>,
+    },
+    MultiSelect {
+        contains: Option<String>,
+        negate: bool,
+        empty: Option<bool>,
+    },
+    Checkbox {
+        equals: bool,
+    },
+    Number(NumberOp),
+    Date(DateOp),
+    /// people/relation/files: contains id or emptiness.
+    List {
+        contains: Option<String>,
+        negate: bool,
+        empty: Option<bool>,
+    },
+}
+
+/// A parsed, validated filter.
+#[derive(Debug, Clone)]
+pub(crate) enum Filter {
+    And(Vec<Self>),
+    Or(Vec<Self>),
+    Prop {
+        id: String,
+        kind: String,
+        cond: Cond,
+    },
+    Created(DateOp),
+    LastEdited(DateOp),
+}
+
+fn str_arg(v: &Value, path: &str) -> ApiResult<String> {
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::body_validation(path, "a string", v))
+}
+
+fn date_arg(v: &Value, path: &str) -> ApiResult<When> {
+    v.as_str()
+        .and_then(parse_date)
+        .ok_or_else(|| ApiError::body_validation(path, "a valid ISO 8601 date string", v))
+}
+
+fn single_op<'a>(cond: &'a Value, path: &str) -> ApiResult<(&'a str, &'a Value)> {
+    let obj = cond
+        .as_object()
+        .ok_or_else(|| ApiError::body_validation(path, "an object", cond))?;
+    let mut it = obj.iter();
+    match (it.next(), it.next()) {
+        (Some((k, v)), None) => Ok((k.as_str(), v)),
+        _ => Err(ApiError::validation(format!(
+            "body failed validation: {path} should have exactly one condition, instead was `{}`.",
+            serde_json::to_string(cond).unwrap_or_default()
+        ))),
+    }
+}
+
+fn unknown_op(path: &str, op: &str) -> ApiError {
+    ApiError::validation(format!(
+        "body failed validation: {path}.{op} is not a supported filter condition."
+    ))
+}
+
+fn parse_text(cond: &Value, path: &str) -> ApiResult<TextOp> {
+    let (op, v) = single_op(cond, path)?;
+    let p = format!("{path}.{op}");
+    Ok(match op {
+        "equals" => TextOp::Equals(str_arg(v, &p)?),
+        "does_not_equal" => TextOp::DoesNotEqual(str_arg(v, &p)?),
+        "contains" => TextOp::Contains(str_arg(v, &p)?),
+        "does_not_contain" => TextOp::DoesNotContain(str_arg(v, &p)?),
+        "starts_with" => TextOp::StartsWith(str_arg(v, &p)?),
+        "ends_with" => TextOp::EndsWith(str_arg(v, &p)?),
+        "is_empty" => TextOp::IsEmpty(true),
+        "is_not_empty" => TextOp::IsEmpty(false),
+        other => return Err(unknown_op(path, other)),
+    })
+}
+
+fn parse_date_op(cond: &Value, path: &str) -> ApiResult<DateOp> {
+    let (op, v) = single_op(cond, path)?;
+    let p = format!("{path}.{op}");
+    Ok(match op {
+        "equals" => DateOp::Equals(date_arg(v, &p)?),
+        "before" => DateOp::Before(date_arg(v, &p)?),
+        "after" => DateOp::After(date_arg(v, &p)?),
+        "on_or_before" => DateOp::OnOrBefore(date_arg(v, &p)?),
+        "on_or_after" => DateOp::OnOrAfter(date_arg(v, &p)?),
+        "is_empty" => DateOp::IsEmpty(true),
+        "is_not_empty" => DateOp::IsEmpty(false),
+        other => return Err(unknown_op(path, other)),
+    })
+}
+
+fn parse_number(cond: &Value, path: &str) -> ApiResult<NumberOp> {
+    let (op, v) = single_op(cond, path)?;
+    let num = || {
+        v.as_f64()
+            .ok_or_else(|| ApiError::body_validation(&format!("{path}.{op}"), "a number", v))
+    };
+    Ok(match op {
+        "equals" => NumberOp::Equals(num()?),
+        "does_not_equal" => NumberOp::DoesNotEqual(num()?),
+        "greater_than" => NumberOp::Greater(num()?),
+        "less_than" => NumberOp::Less(num()?),
+        "greater_than_or_equal_to" => NumberOp::GreaterOrEqual(num()?),
+        "less_than_or_equal_to" => NumberOp::LessOrEqual(num()?),
+        "is_empty" => NumberOp::IsEmpty(true),
+        "is_not_empty" => NumberOp::IsEmpty(false),
+        other => return Err(unknown_op(path, other)),
+    })
+}
+
+/// Filter keys that are not a property type.
+const FILTER_META: &[&str] = &["property", "type"];
+
+/// Parses and validates a filter against the schema.
+pub(crate) fn parse_filter(
+    ds: &DataSource,
+    f: &Value,
+    path: &str,
+    depth: usize,
+) -> ApiResult<Filter> {
+    let Some(obj) = f.as_object() else {
+        return Err(ApiError::body_validation(path, "an object", f));
+    };
+    if depth > 2 {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {path} nests compound filters more than two levels deep."
+        )));
+    }
+    for compound in ["and", "or"] {
+        if let Some(list) = obj.get(compound) {
+            let Some(list) = list.as_array() else {
+                return Err(ApiError::body_validation(
+                    &format!("{path}.{compound}"),
+                    "an array",
+                    list,
+                ));
+            };
+            let parts = list
+                .iter()
+                .enumerate()
+                .map(|(i, sub)| {
+                    parse_filter(ds, sub, &format!("{path}.{compound}[{i}]"), depth + 1)
+                })
+                .collect::<ApiResult<Vec<_>>>()?;
+            return Ok(if compound == "and" {
+                Filter::And(parts)
+            } else {
+                Filter::Or(parts)
+            });
+        }
+    }
+    if let Some(ts) = obj.get("timestamp") {
+        let which = ts.as_str().unwrap_or_default();
+        let cond = obj.get(which).ok_or_else(|| {
+            ApiError::validation(format!(
+                "body failed validation: {path}.{which} should be defined, instead was `undefined`."
+            ))
+        })?;
+        let op = parse_date_op(cond, &format!("{path}.{which}"))?;
+        return match which {
+            "created_time" => Ok(Filter::Created(op)),
+            "last_edited_time" => Ok(Filter::LastEdited(op)),
+            _ => Err(ApiError::body_validation(
+                &format!("{path}.timestamp"),
+                "`\"created_time\"` or `\"last_edited_time\"`",
+                ts,
+            )),
+        };
+    }
+    let Some(prop_key) = obj.get("property").and_then(Value::as_str) else {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {path}.property should be defined, instead was `undefined`."
+        )));
+    };
+    let prop: &PropSchema = ds.prop(prop_key).ok_or_else(|| {
+        ApiError::validation(format!(
+            "Could not find property with name or id: {prop_key}"
+        ))
+    })?;
+    let Some((filter_kind, cond)) = obj.iter().find(|(k, _)| !FILTER_META.contains(&k.as_str()))
+    else {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {path} should define a condition for property {prop_key}."
+        )));
+    };
+    let cpath = format!("{path}.{filter_kind}");
+    let compatible = filter_kind == &prop.kind
+        || (matches!(filter_kind.as_str(), "rich_text" | "title")
+            && matches!(prop.kind.as_str(), "rich_text" | "title"));
+    if !compatible {
+        return Err(ApiError::validation(format!(
+            "data_source property {} does not match filter {filter_kind}",
+            prop.kind
+        )));
+    }
+    let cond = match prop.kind.as_str() {
+        "title" | "rich_text" | "url" | "email" | "phone_number" => {
+            Cond::Text(parse_text(cond, &cpath)?)
+        }
+        "select" | "status" => {
+            let (op, v) = single_op(cond, &cpath)?;
+            match op {
+                "equals" => Cond::Option {
+                    equals: Some(str_arg(v, &format!("{cpath}.equals"))?),
+                    negate: false,
+                    empty: None,
+                },
+                "does_not_equal" => Cond::Option {
+                    equals: Some(str_arg(v, &format!("{cpath}.does_not_equal"))?),
+                    negate: true,
+                    empty: None,
+                },
+                "is_empty" => Cond::Option {
+                    equals: None,
+                    negate: false,
+                    empty: Some(true),
+                },
+                "is_not_empty" => Cond::Option {
+                    equals: None,
+                    negate: false,
+                    empty: Some(false),
+                },
+                other => return Err(unknown_op(&cpath, other)),
+            }
+        }
+        "multi_select" => {
+            let (op, v) = single_op(cond, &cpath)?;
+            match op {
+                "contains" => Cond::MultiSelect {
+                    contains: Some(str_arg(v, &cpath)?),
+                    negate: false,
+                    empty: None,
+                },
+                "does_not_contain" => Cond::MultiSelect {
+                    contains: Some(str_arg(v, &cpath)?),
+                    negate: true,
+                    empty: None,
+                },
+                "is_empty" => Cond::MultiSelect {
+                    contains: None,
+                    negate: false,
+                    empty: Some(true),
+                },
+                "is_not_empty" => Cond::MultiSelect {
+                    contains: None,
+                    negate: false,
+                    empty: Some(false),
+                },
+                other => return Err(unknown_op(&cpath, other)),
+            }
+        }
+        "people" | "relation" | "files" | "created_by" | "last_edited_by" => {
+            let (op, v) = single_op(cond, &cpath)?;
+            match op {
+                "contains" => Cond::List {
+                    contains: Some(str_arg(v, &cpath)?),
+                    negate: false,
+                    empty: None,
+                },
+                "does_not_contain" => Cond::List {
+                    contains: Some(str_arg(v, &cpath)?),
+                    negate: true,
+                    empty: None,
+                },
+                "is_empty" => Cond::List {
+                    contains: None,
+                    negate: false,
+                    empty: Some(true),
+                },
+                "is_not_empty" => Cond::List {
+                    contains: None,
+                    negate: false,
+                    empty: Some(false),
+                },
+                other => return Err(unknown_op(&cpath, other)),
+            }
+        }
+        "checkbox" => {
+            let (op, v) = single_op(cond, &cpath)?;
+            let b = v.as_bool().ok_or_else(|| {
+                ApiError::body_validation(&format!("{cpath}.{op}"), "a boolean", v)
+            })?;
+            match op {
+                "equals" => Cond::Checkbox { equals: b },
+                "does_not_equal" => Cond::Checkbox { equals: !b },
+                other => return Err(unknown_op(&cpath, other)),
+            }
+        }
+        "number" => Cond::Number(parse_number(cond, &cpath)?),
+        "date" | "created_time" | "last_edited_time" => Cond::Date(parse_date_op(cond, &cpath)?),
+        other => {
+            return Err(ApiError::validation(format!(
+                "Filtering on {other} properties is not supported by the emulator."
+            )));
+        }
+    };
+    Ok(Filter::Prop {
+        id: prop.id.clone(),
+        kind: prop.kind.clone(),
+        cond,
+    })
+}
+
+fn text_matches(op: &TextOp, value: &str) -> bool {
+    let lower = value.to_lowercase();
+    match op {
+        TextOp::Equals(s) => value == s,
+        TextOp::DoesNotEqual(s) => value != s,
+        TextOp::Contains(s) => lower.contains(&s.to_lowercase()),
+        TextOp::DoesNotContain(s) => !lower.contains(&s.to_lowercase()),
+        TextOp::StartsWith(s) => lower.starts_with(&s.to_lowercase()),
+        TextOp::EndsWith(s) => lower.ends_with(&s.to_lowercase()),
+        TextOp::IsEmpty(empty) => value.is_empty() == *empty,
+    }
+}
+
+fn date_matches(op: &DateOp, value: Option<When>) -> bool {
+    let Some(value) = value else {
+        return matches!(op, DateOp::IsEmpty(true));
+    };
+    let cmp = |target: &When| -> Ordering {
+        match target {
+            When::Day(d) => value.day().cmp(d),
+            When::Instant(t) => value.instant().cmp(t),
+        }
+    };
+    match op {
+        DateOp::Equals(t) => cmp(t) == Ordering::Equal,
+        DateOp::Before(t) => cmp(t) == Ordering::Less,
+        DateOp::After(t) => cmp(t) == Ordering::Greater,
+        DateOp::OnOrBefore(t) => cmp(t) != Ordering::Greater,
+        DateOp::OnOrAfter(t) => cmp(t) != Ordering::Less,
+        DateOp::IsEmpty(empty) => !*empty,
+    }
+}
+
+/// The text value of a stored property for text filters and sorts.
+fn text_of(kind: &str, v: Option<&Value>) -> String {
+    match (kind, v) {
+        ("title" | "rich_text", Some(v)) => plain_text(v),
+        (_, Some(Value::String(s))) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn date_of(page: &Page, kind: &str, v: Option<&Value>) -> Option<When> {
+    match kind {
+        "created_time" => Some(When::Instant(page.created_time)),
+        "last_edited_time" => Some(When::Instant(page.last_edited_time)),
+        _ => v
+            .and_then(|d| d.get("start"))
+            .and_then(Value::as_str)
+            .and_then(parse_date),
+    }
+}
+
+/// Whether the page passes the filter.
+pub(crate) fn matches(filter: &Filter, page: &Page) -> bool {
+    match filter {
+        Filter::And(parts) => parts.iter().all(|f| matches(f, page)),
+        Filter::Or(parts) => parts.iter().any(|f| matches(f, page)),
+        Filter::Created(op) => date_matches(op, Some(When::Instant(page.created_time))),
+        Filter::LastEdited(op) => date_matches(op, Some(When::Instant(page.last_edited_time))),
+        Filter::Prop { id, kind, cond } => {
+            let v = page.props.get(id);
+            match cond {
+                Cond::Text(op) => text_matches(op, &text_of(kind, v)),
+                Cond::Option {
+                    equals,
+                    negate,
+                    empty,
+                } => {
+                    let name = v.and_then(|o| o.get("name")).and_then(Value::as_str);
+                    match (empty, equals) {
+                        (Some(e), _) => name.is_none() == *e,
+                        (None, Some(want)) => (name == Some(want.as_str())) != *negate,
+                        (None, None) => true,
+                    }
+                }
+                Cond::MultiSelect {
+                    contains,
+                    negate,
+                    empty,
+                } => {
+                    let names: Vec<&str> = v
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|o| o.get("name").and_then(Value::as_str))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    match (empty, contains) {
+                        (Some(e), _) => names.is_empty() == *e,
+                        (None, Some(want)) => names.contains(&want.as_str()) != *negate,
+                        (None, None) => true,
+                    }
+                }
+                Cond::List {
+                    contains,
+                    negate,
+                    empty,
+                } => {
+                    let ids: Vec<&str> = v
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|o| o.get("id").and_then(Value::as_str))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    match (empty, contains) {
+                        (Some(e), _) => ids.is_empty() == *e,
+                        (None, Some(want)) => {
+                            let want = crate::util::parse_id(want)
+                                .map_or_else(|| want.clone(), crate::util::fmt_id);
+                            ids.contains(&want.as_str()) != *negate
+                        }
+                        (None, None) => true,
+                    }
+                }
+                Cond::Checkbox { equals } => v.and_then(Value::as_bool).unwrap_or(false) == *equals,
+                Cond::Number(op) => {
+                    let n = v.and_then(Value::as_f64);
+                    match (op, n) {
+                        (NumberOp::IsEmpty(e), n) => n.is_none() == *e,
+                        (_, None) => false,
+                        (NumberOp::Equals(x), Some(n)) => n == *x,
+                        (NumberOp::DoesNotEqual(x), Some(n)) => n != *x,
+                        (NumberOp::Greater(x), Some(n)) => n > *x,
+                        (NumberOp::Less(x), Some(n)) => n < *x,
+                        (NumberOp::GreaterOrEqual(x), Some(n)) => n >= *x,
+                        (NumberOp::LessOrEqual(x), Some(n)) => n <= *x,
+                    }
+                }
+                Cond::Date(op) => date_matches(op, date_of(page, kind, v)),
+            }
+        }
+    }
+}
+
+/// One sort key.
+#[derive(Debug, Clone)]
+pub(crate) enum SortKey {
+    Prop {
+        id: String,
+        kind: String,
+        options: Vec<String>,
+    },
+    Created,
+    LastEdited,
+}
+
+/// Parses `sorts` against the schema.
+pub(crate) fn parse_sorts(ds: &DataSource, sorts: &Value) -> ApiResult<Vec<(SortKey, bool)>> {
+    let Some(list) = sorts.as_array() else {
+        return Err(ApiError::body_validation("body.sorts", "an array", sorts));
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let path = format!("body.sorts[{i}]");
+            let descending = match s.get("direction").and_then(Value::as_str) {
+                Some("ascending") | None => false,
+                Some("descending") => true,
+                Some(other) => {
+                    return Err(ApiError::body_validation(
+                        &format!("{path}.direction"),
+                        "`\"ascending\"` or `\"descending\"`",
+                        &Value::String(other.to_owned()),
+                    ));
+                }
+            };
+            if let Some(ts) = s.get("timestamp") {
+                return match ts.as_str() {
+                    Some("created_time") => Ok((SortKey::Created, descending)),
+                    Some("last_edited_time") => Ok((SortKey::LastEdited, descending)),
+                    _ => Err(ApiError::body_validation(
+                        &format!("{path}.timestamp"),
+                        "`\"created_time\"` or `\"last_edited_time\"`",
+                        ts,
+                    )),
+                };
+            }
+            let key = s.get("property").and_then(Value::as_str).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "body failed validation: {path}.property should be defined, instead was `undefined`."
+                ))
+            })?;
+            let prop = ds
+                .prop(key)
+                .ok_or_else(|| ApiError::validation(format!("Could not find sort property with name or id: {key}")))?;
+            let options = prop
+                .options()
+                .iter()
+                .filter_map(|o| o["name"].as_str().map(str::to_owned))
+                .collect();
+            Ok((SortKey::Prop { id: prop.id.clone(), kind: prop.kind.clone(), options }, descending))
+        })
+        .collect()
+}
+
+#[derive(Debug, PartialEq, PartialOrd)]
+enum SortVal {
+    Num(f64),
+    Text(String),
+    Time(Timestamp),
+}
+
+fn sort_value(key: &SortKey, page: &Page) -> Option<SortVal> {
+    match key {
+        SortKey::Created => Some(SortVal::Time(page.created_time)),
+        SortKey::LastEdited => Some(SortVal::Time(page.last_edited_time)),
+        SortKey::Prop { id, kind, options } => {
+            let v = page.props.get(id);
+            match kind.as_str() {
+                "number" => v.and_then(Value::as_f64).map(SortVal::Num),
+                "checkbox" => Some(SortVal::Num(
+                    if v.and_then(Value::as_bool).unwrap_or(false) {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                )),
+                "select" | "status" => {
+                    let name = v.and_then(|o| o.get("name")).and_then(Value::as_str)?;
+                    options
+                        .iter()
+                        .position(|o| o == name)
+                        .map(|p| SortVal::Num(p as f64))
+                }
+                "date" | "created_time" | "last_edited_time" => {
+                    date_of(page, kind, v).map(|w| SortVal::Time(w.instant()))
+                }
+                _ => {
+                    let t = text_of(kind, v);
+                    if t.is_empty() {
+                        None
+                    } else {
+                        Some(SortVal::Text(t.to_lowercase()))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Compares two pages by the sort keys; empty values go last; creation order breaks ties.
+pub(crate) fn compare(keys: &[(SortKey, bool)], a: &Page, b: &Page) -> Ordering {
+    for (key, descending) in keys {
+        let (va, vb) = (sort_value(key, a), sort_value(key, b));
+        let ord = match (va, vb) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(x), Some(y)) => {
+                let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+                if *descending { o.reverse() } else { o }
+            }
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    a.seq.cmp(&b.seq)
+}

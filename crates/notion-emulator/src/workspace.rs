@@ -1,0 +1,412 @@
+//! The workspace file format (plain JSON a person can write) and the built-in demo workspace.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::model::{Actor, Capabilities, Integration, OAuthClient, Parent, Person, State};
+use crate::ops;
+use crate::richtext;
+
+/// A workspace to load into the emulator. See `docs/EMULATOR.md` for the format.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workspace {
+    /// Workspace id (random when absent).
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    /// Workspace name (shown by `GET /v1/users/me`).
+    #[serde(default)]
+    pub name: String,
+    /// People (the first one is who edits "in the UI").
+    #[serde(default)]
+    pub people: Vec<PersonSpec>,
+    /// Integrations and their tokens.
+    #[serde(default)]
+    pub integrations: Vec<IntegrationSpec>,
+    /// OAuth clients (public integrations).
+    #[serde(default)]
+    pub oauth_clients: Vec<OAuthClientSpec>,
+    /// Standalone pages (not database rows), in order: parents before children.
+    #[serde(default)]
+    pub pages: Vec<PageSpec>,
+    /// Databases with their data sources and rows.
+    #[serde(default)]
+    pub databases: Vec<DatabaseSpec>,
+}
+
+/// A person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonSpec {
+    /// User id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Email.
+    #[serde(default)]
+    pub email: String,
+}
+
+/// An integration: a bot user, its tokens, capabilities and what is shared with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationSpec {
+    /// Bot user id.
+    pub id: Uuid,
+    /// Integration name (appears in 404 messages).
+    pub name: String,
+    /// Bearer tokens that act as this integration.
+    #[serde(default)]
+    pub tokens: Vec<String>,
+    /// Capabilities (all true when absent).
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// Ids of pages/databases shared with it (their descendants are shared too).
+    #[serde(default)]
+    pub shared: Vec<Uuid>,
+    /// Sees everything, regardless of sharing.
+    #[serde(default)]
+    pub all_access: bool,
+}
+
+/// An OAuth client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClientSpec {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`.
+    pub client_secret: String,
+    /// Allowed redirect URIs.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Name of the integration whose bot the issued tokens act as.
+    pub integration: String,
+}
+
+/// Where a page or database lives: `{"page_id": "…"}` or `{"workspace": true}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentSpec {
+    /// Parent page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<Uuid>,
+    /// At the workspace top level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<bool>,
+}
+
+impl ParentSpec {
+    fn to_parent(&self) -> Parent {
+        self.page_id.map_or(Parent::Workspace, Parent::Page)
+    }
+}
+
+/// A standalone page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSpec {
+    /// Page id.
+    pub id: Uuid,
+    /// Parent (workspace when absent).
+    #[serde(default)]
+    pub parent: ParentSpec,
+    /// Title text.
+    pub title: String,
+    /// Icon object, e.g. `{"type":"emoji","emoji":"🗳️"}`.
+    #[serde(default)]
+    pub icon: Option<Value>,
+    /// Content blocks in the append-children request format.
+    #[serde(default)]
+    pub children: Vec<Value>,
+    /// In the trash.
+    #[serde(default)]
+    pub in_trash: bool,
+}
+
+/// A database with its data sources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    /// Database id.
+    pub id: Uuid,
+    /// Parent page (or workspace).
+    #[serde(default)]
+    pub parent: ParentSpec,
+    /// Title text.
+    pub title: String,
+    /// Description text.
+    #[serde(default)]
+    pub description: String,
+    /// Inline database.
+    #[serde(default)]
+    pub is_inline: bool,
+    /// Icon object.
+    #[serde(default)]
+    pub icon: Option<Value>,
+    /// Data sources (at least one).
+    pub data_sources: Vec<DataSourceSpec>,
+}
+
+/// A data source: schema and rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSourceSpec {
+    /// Data source id.
+    pub id: Uuid,
+    /// Title (the database's when absent).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Schema: property name → definition as in the API (`{"type":"status","status":{…}}`), with an
+    /// optional fixed `id`.
+    pub properties: Map<String, Value>,
+    /// Rows.
+    #[serde(default)]
+    pub pages: Vec<RowSpec>,
+}
+
+/// A row of a data source.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowSpec {
+    /// Page id.
+    pub id: Uuid,
+    /// Property values: API write format, or shorthand (`"Name": "Budget"`, `"Voting Status": "Done"`,
+    /// `"Done?": true`, `"Votes": 12`).
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+    /// Creation time (load time when absent).
+    #[serde(default)]
+    pub created_time: Option<Timestamp>,
+    /// Last edit time (creation time when absent).
+    #[serde(default)]
+    pub last_edited_time: Option<Timestamp>,
+    /// In the trash.
+    #[serde(default)]
+    pub in_trash: bool,
+    /// Icon object.
+    #[serde(default)]
+    pub icon: Option<Value>,
+    /// Content blocks.
+    #[serde(default)]
+    pub children: Vec<Value>,
+}
+
+/// Why a workspace file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The JSON does not match the format.
+    #[error("workspace file is not valid: {0}")]
+    Parse(#[from] serde_json::Error),
+    /// A value is invalid (names the object and the problem).
+    #[error("workspace file is not valid: {0}")]
+    Invalid(String),
+}
+
+/// The demo workspace's JSON, embedded so the binary works from any directory.
+pub const DEMO_WORKSPACE_JSON: &str = include_str!("../../../fixtures/workspaces/demo.json");
+
+impl Workspace {
+    /// The built-in demo workspace (`fixtures/workspaces/demo.json`).
+    pub fn demo() -> Self {
+        // The embedded file is checked by a unit test, so this cannot fail at run time.
+        Self::from_json(DEMO_WORKSPACE_JSON).unwrap_or_default()
+    }
+
+    /// Parses a workspace file.
+    pub fn from_json(json: &str) -> Result<Self, WorkspaceError> {
+        Ok(serde_json::from_str(json)?)
+    }
+
+    /// Adds an integration (builder style).
+    pub fn with_integration(mut self, spec: IntegrationSpec) -> Self {
+        self.integrations.push(spec);
+        self
+    }
+
+    /// Builds the emulator state.
+    pub(crate) fn build(
+        &self,
+        seed: u64,
+        now: Timestamp,
+        query_result_cap: usize,
+    ) -> Result<State, WorkspaceError> {
+        let mut state = State::empty(seed);
+        state.query_result_cap = query_result_cap;
+        state.workspace_id = self.id.unwrap_or_else(|| state.new_id());
+        state.workspace_name = if self.name.is_empty() {
+            "Emulated workspace".to_owned()
+        } else {
+            self.name.clone()
+        };
+        for p in &self.people {
+            state.people.push(Person {
+                id: p.id,
+                name: p.name.clone(),
+                email: p.email.clone(),
+            });
+        }
+        for (idx, i) in self.integrations.iter().enumerate() {
+            for t in &i.tokens {
+                if state.tokens.insert(t.clone(), idx).is_some() {
+                    return Err(WorkspaceError::Invalid(format!(
+                        "token of integration {:?} is used twice",
+                        i.name
+                    )));
+                }
+            }
+            state.integrations.push(Integration {
+                id: i.id,
+                name: i.name.clone(),
+                capabilities: i.capabilities,
+                shared: i.shared.iter().copied().collect(),
+                all_access: i.all_access,
+            });
+        }
+        for c in &self.oauth_clients {
+            let integration = state
+                .integrations
+                .iter()
+                .position(|i| i.name == c.integration)
+                .ok_or_else(|| {
+                    WorkspaceError::Invalid(format!(
+                        "oauth client {:?} names unknown integration {:?}",
+                        c.client_id, c.integration
+                    ))
+                })?;
+            state.oauth.clients.push(OAuthClient {
+                client_id: c.client_id.clone(),
+                client_secret: c.client_secret.clone(),
+                redirect_uris: c.redirect_uris.clone(),
+                integration,
+            });
+        }
+        let actor = Actor::Human(state.human());
+        let invalid = |what: String, e: crate::error::ApiError| {
+            WorkspaceError::Invalid(format!("{what}: {}", e.message))
+        };
+        for p in &self.pages {
+            let props = serde_json::json!({ "title": [{"text": {"content": p.title}}] });
+            let children = Value::Array(p.children.clone());
+            ops::create_page(
+                &mut state,
+                actor,
+                now,
+                ops::NewPage {
+                    id: Some(p.id),
+                    parent: p.parent.to_parent(),
+                    properties: &props,
+                    icon: p.icon.clone().unwrap_or(Value::Null),
+                    cover: Value::Null,
+                    children: Some(&children),
+                    created_time: None,
+                    last_edited_time: None,
+                    in_trash: p.in_trash,
+                    loading: true,
+                },
+            )
+            .map_err(|e| invalid(format!("page {}", p.id), e))?;
+        }
+        for db in &self.databases {
+            let Some((first, rest)) = db.data_sources.split_first() else {
+                return Err(WorkspaceError::Invalid(format!(
+                    "database {} has no data source",
+                    db.id
+                )));
+            };
+            let props = ops::build_properties(
+                &mut state,
+                Some(&Value::Object(first.properties.clone())),
+                "properties",
+            )
+            .map_err(|e| invalid(format!("data source {}", first.id), e))?;
+            let title = richtext::from_plain(&db.title);
+            ops::create_database(
+                &mut state,
+                actor,
+                now,
+                ops::NewDatabase {
+                    id: Some(db.id),
+                    data_source_id: Some(first.id),
+                    parent: db.parent.to_parent(),
+                    title: title.clone(),
+                    description: richtext::from_plain(&db.description),
+                    is_inline: db.is_inline,
+                    icon: db.icon.clone().unwrap_or(Value::Null),
+                    cover: Value::Null,
+                    properties: props,
+                },
+            );
+            if let Some(t) = &first.title
+                && let Some(ds) = state.data_sources.get_mut(&first.id)
+            {
+                ds.title = richtext::from_plain(t);
+            }
+            for extra in rest {
+                let props = ops::build_properties(
+                    &mut state,
+                    Some(&Value::Object(extra.properties.clone())),
+                    "properties",
+                )
+                .map_err(|e| invalid(format!("data source {}", extra.id), e))?;
+                let t = richtext::from_plain(extra.title.as_deref().unwrap_or(&db.title));
+                let generated =
+                    ops::create_data_source(&mut state, actor, now, db.id, t, props, Value::Null);
+                // Give the data source its fixed id.
+                if let Some(mut ds) = state.data_sources.remove(&generated) {
+                    ds.id = extra.id;
+                    state.data_sources.insert(extra.id, ds);
+                    if let Some(d) = state.databases.get_mut(&db.id) {
+                        for id in &mut d.data_sources {
+                            if *id == generated {
+                                *id = extra.id;
+                            }
+                        }
+                    }
+                }
+            }
+            for ds in &db.data_sources {
+                for row in &ds.pages {
+                    let props = Value::Object(row.properties.clone());
+                    let children = Value::Array(row.children.clone());
+                    ops::create_page(
+                        &mut state,
+                        actor,
+                        now,
+                        ops::NewPage {
+                            id: Some(row.id),
+                            parent: Parent::DataSource(ds.id),
+                            properties: &props,
+                            icon: row.icon.clone().unwrap_or(Value::Null),
+                            cover: Value::Null,
+                            children: Some(&children),
+                            created_time: row.created_time,
+                            last_edited_time: row.last_edited_time,
+                            in_trash: row.in_trash,
+                            loading: true,
+                        },
+                    )
+                    .map_err(|e| invalid(format!("page {}", row.id), e))?;
+                }
+            }
+        }
+        // Loading is not an edit: start the event log empty.
+        state.events.clear();
+        Ok(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_workspace_parses_and_builds() {
+        let ws = Workspace::from_json(DEMO_WORKSPACE_JSON).unwrap();
+        let state = ws.build(1, Timestamp::now(), 10_000).unwrap();
+        assert!(state.databases.len() >= 3);
+        assert!(!state.tokens.is_empty());
+    }
+}
