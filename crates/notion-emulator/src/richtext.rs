@@ -163,7 +163,11 @@ fn normalize_item(item: &Value, path: &str) -> ApiResult<Value> {
             (json!({ "expression": expr }), expr.to_owned(), Value::Null)
         }
         "mention" => {
-            let mention = obj.get("mention").cloned().unwrap_or_else(|| json!({}));
+            let mut mention = obj.get("mention").cloned().unwrap_or_else(|| json!({}));
+            if let Some(date) = mention.get_mut("date").and_then(Value::as_object_mut) {
+                date.entry("end").or_insert(Value::Null);
+                date.entry("time_zone").or_insert(Value::Null);
+            }
             let plain = obj
                 .get("plain_text")
                 .and_then(Value::as_str)

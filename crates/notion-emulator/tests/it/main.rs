@@ -3,9 +3,11 @@
 mod common;
 
 mod auth_errors;
+mod contract;
 mod control;
 mod databases;
 mod faults_limits;
 mod pages;
 mod queries;
+mod sdk_js;
 mod search_blocks_users;
