@@ -654,3 +654,90 @@ async fn transport_errors_retry_reads() {
     assert!(err.to_string().contains("could not reach Notion"), "{err}");
     assert_eq!(c.stats().requests, 3);
 }
+
+#[tokio::test]
+async fn query_all_refuses_sorts_and_reports_a_window_it_cannot_advance() {
+    let server = MockServer::start().await;
+    let mut capped = list(
+        vec![
+            page_json(&pid(1), "2026-01-01T00:00:00.000Z"),
+            page_json(&pid(2), "2026-01-01T00:00:00.000Z"),
+        ],
+        None,
+        false,
+    );
+    capped["request_status"] =
+        json!({"type": "incomplete", "incomplete_reason": "query_result_limit_reached"});
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/data_sources/{DS}/query")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(capped))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let err = c
+        .query_all(
+            id(DS),
+            Query::new().sort(notion_client::Sort::property(
+                "Name",
+                notion_client::Direction::Ascending,
+            )),
+        )
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidRequest);
+    let mut stream = c.query_all(id(DS), Query::new());
+    let mut seen = Vec::new();
+    let err = loop {
+        match stream.try_next().await {
+            Ok(Some(p)) => seen.push(p.id),
+            Ok(None) => panic!("must not end silently"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(seen.len(), 2, "pages are not repeated");
+    assert!(err.to_string().contains("share created_time"), "{err}");
+}
+
+#[tokio::test]
+async fn trash_uses_the_version_specific_flag() {
+    let server = MockServer::start().await;
+    let page = pid(5);
+    Mock::given(method("PATCH"))
+        .and(path(format!("/v1/pages/{page}")))
+        .and(body_json(json!({"in_trash": true})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(page_json(&page, "2026-01-01T00:00:00.000Z")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/v1/pages/{page}")))
+        .and(body_json(json!({"archived": false})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(page_json(&page, "2026-01-01T00:00:00.000Z")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/pages"))
+        .and(body_partial_json(
+            json!({"parent": {"type": "database_id", "database_id": DB}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(page_json(&page, "2026-01-01T00:00:00.000Z")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server).trash_page(id(&page)).await.unwrap();
+    let legacy = client_for(&server, NotionVersion::V2022_06_28);
+    legacy.restore_page(id(&page)).await.unwrap();
+    legacy
+        .create_page(&CreatePage::new(PageParent::DataSource(id(DB))))
+        .await
+        .unwrap();
+}
