@@ -365,7 +365,10 @@ fn dispatch(
         body: &body,
         now,
     };
-    match api::handle(&mut state, route, &params, &req) {
+    let result = api::handle(&mut state, route, &params, &req);
+    // Serialize outside the lock so other requests proceed meanwhile.
+    drop(state);
+    match result {
         Ok(v) => Outcome::json(200, v, request_id),
         Err(e) => fail(e, request_id),
     }
