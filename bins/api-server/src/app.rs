@@ -1,0 +1,147 @@
+//! The actix app: routes, middleware, OpenAPI document, and the HTTP server with graceful shutdown.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use tokio_util::sync::CancellationToken;
+use tracing_actix_web::TracingLogger;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, ErrorDetail, ErrorResponse};
+use crate::extract::{json_config, path_config, payload_config, query_config};
+use crate::routes::{elections, health, notion, runs};
+use crate::state::AppState;
+use crate::{auth, metrics};
+
+/// Path of the OpenAPI document.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+/// Path of the API docs page (Swagger UI, served from the binary: works offline).
+pub const DOCS_PATH: &str = "/docs/";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "election-notion-sync admin API",
+        description = "Elections, their Notion links, manual sync and sync history. Every /admin route \
+requires `Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{\"success\": false, \"error\": {\"code\", \"message\"}}`."
+    ),
+    modifiers(&BearerSecurity),
+    components(schemas(ErrorResponse, ErrorDetail)),
+    tags(
+        (name = "elections", description = "Create, list, read, update and delete elections"),
+        (name = "notion", description = "The allowlist, page search and validation, link, unlink and sync"),
+        (name = "sync", description = "Sync run history and logs"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The server's ADMIN_TOKEN"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Registers every documented route: health, readiness, metrics and the `/admin` API (behind the
+/// bearer token).
+fn api_routes(config: &mut ServiceConfig<'_>) {
+    config
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(
+            scope::scope("/admin")
+                .wrap(from_fn(auth::require_admin))
+                .service(elections::create_election)
+                .service(elections::list_elections)
+                .service(elections::get_election)
+                .service(elections::update_election)
+                .service(elections::delete_election)
+                .service(notion::list_databases)
+                .service(runs::list_runs)
+                .service(runs::get_run)
+                .default_service(web::to(not_found)),
+        );
+}
+
+/// The OpenAPI document of the API, generated from the code.
+pub fn openapi() -> OpenApiDoc {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api_routes)
+        .split_for_parts()
+        .1
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}: see {OPENAPI_PATH} or {DOCS_PATH}",
+        req.method(),
+        req.path()
+    )))
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", DOCS_PATH))
+        .finish()
+}
+
+/// Serves the app on `listener` until `shutdown` is cancelled, then finishes the requests in flight
+/// (graceful on SIGINT and SIGTERM alike: actix's own signal handling is off and the token drives
+/// the stop). Returns the server, a `Send` future to await or spawn; it resolves once stopped.
+pub fn serve(
+    state: AppState,
+    listener: TcpListener,
+    workers: Option<usize>,
+    shutdown: CancellationToken,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let spec = openapi();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(json_config())
+            .app_data(query_config())
+            .app_data(path_config())
+            .app_data(payload_config())
+            .wrap(from_fn(metrics::track))
+            .wrap(TracingLogger::default())
+            // The admin web page (src/web, built separately) mounts here, before the API scope so
+            // that its pages (e.g. `GET /admin`) are matched first:
+            // `.configure(crate::web::configure)`
+            .into_utoipa_app()
+            .configure(api_routes)
+            .into_app()
+            .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, spec.clone()))
+            .route("/docs", web::get().to(docs_redirect))
+            .default_service(web::to(not_found))
+    })
+    .disable_signals()
+    .shutdown_signal(shutdown.cancelled_owned())
+    .shutdown_timeout(30)
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,320 @@
+//! The API's one error type and its JSON shape: `{"success": false, "error": {"code", "message"}}`.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use store::StoreError;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    /// Always `false`.
+    pub success: bool,
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for people and for programs.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code: `invalid_input`, `unauthorized`, `not_allowlisted`,
+    /// `not_found`, `conflict`, `not_linked`, `page_invalid`, `payload_too_large`,
+    /// `unsupported_media_type`, `internal_error`, or Notion's own code (`rate_limited`,
+    /// `object_not_found`, `service_unavailable`, …) when Notion failed.
+    #[schema(example = "invalid_input")]
+    pub code: String,
+    /// What is wrong and how to fix it.
+    #[schema(
+        example = "close_at (2026-03-01T09:00:00Z) must be after open_at (2026-03-08T09:00:00Z)"
+    )]
+    pub message: String,
+    /// The request field the error is about, when there is one (`title`, `close_at`, `id`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+    /// Notion's HTTP status, when the error comes from Notion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub notion_status: Option<u16>,
+    /// Seconds to wait before trying again, when Notion rate-limited the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub retry_after: Option<u64>,
+}
+
+/// Every way a request can fail. Each variant maps to one honest HTTP status.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 400: the request is malformed or breaks a rule; `field` names the culprit.
+    #[error("{message}")]
+    BadRequest {
+        /// The field, when known.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// 401: no or wrong bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the Notion database is not in `NOTION_DATABASE_ALLOWLIST`.
+    #[error("{0}")]
+    NotAllowlisted(String),
+    /// 404: no such election, run, page or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the route exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// 409: the request clashes with the current state.
+    #[error("{message}")]
+    Conflict {
+        /// `conflict` or a more precise code such as `not_linked`.
+        code: &'static str,
+        /// What clashed and what to do.
+        message: String,
+    },
+    /// 413: the body is larger than the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: the body is not JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: the Notion page fails validation.
+    #[error("{0}")]
+    PageInvalid(String),
+    /// 502/503: Notion failed or is unreachable.
+    #[error("{message}")]
+    Notion {
+        /// The status we answer with (502 or 503).
+        status: StatusCode,
+        /// Notion's code, or `notion_unreachable` when there was no answer.
+        code: String,
+        /// What failed and what to do.
+        message: String,
+        /// Notion's HTTP status, when Notion answered.
+        notion_status: Option<u16>,
+        /// How long Notion asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// 503: a dependency of the server (the store) is not ready.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an environment failure. The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 about `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// A 500 for an unexpected failure (logged when rendered).
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// The JSON detail of this error.
+    pub fn detail(&self) -> ErrorDetail {
+        let (code, field, notion_status, retry_after) = match self {
+            Self::BadRequest { field, .. } => {
+                ("invalid_input".to_owned(), field.clone(), None, None)
+            }
+            Self::Unauthorized(_) => ("unauthorized".to_owned(), None, None, None),
+            Self::NotAllowlisted(_) => ("not_allowlisted".to_owned(), None, None, None),
+            Self::NotFound(_) => ("not_found".to_owned(), None, None, None),
+            Self::MethodNotAllowed(_) => ("method_not_allowed".to_owned(), None, None, None),
+            Self::Conflict { code, .. } => ((*code).to_owned(), None, None, None),
+            Self::PayloadTooLarge(_) => ("payload_too_large".to_owned(), None, None, None),
+            Self::UnsupportedMediaType(_) => {
+                ("unsupported_media_type".to_owned(), None, None, None)
+            }
+            Self::PageInvalid(_) => ("page_invalid".to_owned(), None, None, None),
+            Self::Notion {
+                code,
+                notion_status,
+                retry_after,
+                ..
+            } => (
+                code.clone(),
+                None,
+                *notion_status,
+                retry_after.map(|d| d.as_secs_f64().ceil() as u64),
+            ),
+            Self::Unavailable(_) => ("unavailable".to_owned(), None, None, None),
+            Self::Internal(_) => ("internal_error".to_owned(), None, None, None),
+        };
+        let message = match self {
+            Self::Internal(_) => {
+                "internal error: the server failed unexpectedly; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        };
+        ErrorDetail {
+            code,
+            message,
+            field,
+            notion_status,
+            retry_after,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotAllowlisted(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PageInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Notion { status, .. } => *status,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(error) = self {
+            tracing::error!(error = format!("{error:#}"), "request failed");
+        }
+        let detail = self.detail();
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(seconds) = detail.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.insert_header((header::RETRY_AFTER, value));
+        }
+        if matches!(self, Self::Unauthorized(_)) {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"admin\""),
+            ));
+        }
+        response.json(ErrorResponse {
+            success: false,
+            error: detail,
+        })
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { what, id } => Self::NotFound(format!("{what} {id:?} not found")),
+            StoreError::Invalid { field, message } => Self::invalid(field, message),
+            StoreError::Conflict { message } => Self::Conflict {
+                code: "conflict",
+                message,
+            },
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        Self::internal(anyhow::anyhow!("blocking task failed: {error}"))
+    }
+}
+
+/// Runs a store call on the blocking pool and maps its error.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    Ok(actix_web::web::block(f).await??)
+}
+
+/// Maps a Notion failure to 404 (the object is missing or not shared), 502 (Notion refused or
+/// failed) or 503 (rate limited or overloaded: try again after `retry_after`), keeping Notion's
+/// status, code and message.
+pub fn from_notion(error: &notion_client::NotionError) -> ApiError {
+    use notion_client::ErrorKind;
+    let notion_status = error.status();
+    let notion_says = error
+        .message()
+        .map(|m| format!(" (Notion said: {m})"))
+        .unwrap_or_default();
+    let (status, default_code, message) = match error.kind() {
+        ErrorKind::RateLimited { .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "rate_limited",
+            "Notion is rate limiting this integration; try again after retry_after seconds"
+                .to_owned(),
+        ),
+        ErrorKind::Unauthorized => (
+            StatusCode::BAD_GATEWAY,
+            "unauthorized",
+            "Notion rejected the integration token: check NOTION_API_KEY".to_owned(),
+        ),
+        ErrorKind::Restricted => (
+            StatusCode::BAD_GATEWAY,
+            "restricted_resource",
+            "the Notion integration lacks a capability or access to this object: check its \
+             capabilities and the page's Connections"
+                .to_owned(),
+        ),
+        ErrorKind::NotFound => (
+            StatusCode::NOT_FOUND,
+            "object_not_found",
+            "Notion has no such object, or it is not shared with the integration: open it in \
+             Notion, ••• → Connections, and add the integration"
+                .to_owned(),
+        ),
+        ErrorKind::Validation => (
+            StatusCode::BAD_GATEWAY,
+            "validation_error",
+            "Notion rejected the request".to_owned(),
+        ),
+        ErrorKind::Conflict => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "conflict_error",
+            "Notion reported a conflicting edit; try again".to_owned(),
+        ),
+        ErrorKind::Server if matches!(notion_status, Some(503 | 529)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Notion is unavailable; try again later".to_owned(),
+        ),
+        ErrorKind::Server => (
+            StatusCode::BAD_GATEWAY,
+            "internal_server_error",
+            "Notion failed to answer; try again later".to_owned(),
+        ),
+        ErrorKind::Transport => (
+            StatusCode::BAD_GATEWAY,
+            "notion_unreachable",
+            "Notion could not be reached: check NOTION_API_BASE and the network".to_owned(),
+        ),
+        _ => (
+            StatusCode::BAD_GATEWAY,
+            "notion_error",
+            "Notion answered in an unexpected way".to_owned(),
+        ),
+    };
+    ApiError::Notion {
+        status,
+        code: error.code().unwrap_or(default_code).to_owned(),
+        message: format!("{message}{notion_says}"),
+        notion_status,
+        retry_after: error.retry_after().or(match error.kind() {
+            ErrorKind::RateLimited { .. } => Some(Duration::from_secs(1)),
+            _ => None,
+        }),
+    }
+}

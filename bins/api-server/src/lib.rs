@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+mod allowlist;
+mod app;
+mod auth;
+pub mod config;
+mod error;
+mod extract;
+mod metrics;
+mod models;
+mod routes;
+mod run;
+mod state;
+
+pub use allowlist::{Allowlist, AllowlistEntry, AllowlistError};
+pub use app::{DOCS_PATH, OPENAPI_PATH, openapi, serve};
+pub use auth::is_authorized;
+pub use config::{Cli, ConfigError, NotionTarget, Settings};
+pub use error::{ApiError, ErrorDetail, ErrorResponse, from_notion};
+pub use extract::{ApiJson, Instant, MAX_JSON_BODY};
+pub use metrics::Metrics;
+pub use models::*;
+pub use run::{RunningServer, start};
+pub use state::AppState;

@@ -1,0 +1,340 @@
+//! The JSON bodies of the API (requests and responses), with their OpenAPI schemas.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use store::ElectionRecord;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::extract::Instant;
+
+/// Where an election stands now (derived from its times with the server clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseJson {
+    /// Before `open_at`.
+    Upcoming,
+    /// From `open_at` until `close_at`.
+    Open,
+    /// From `close_at` on.
+    Closed,
+}
+
+impl From<sync_engine::Phase> for PhaseJson {
+    fn from(phase: sync_engine::Phase) -> Self {
+        match phase {
+            sync_engine::Phase::Upcoming => Self::Upcoming,
+            sync_engine::Phase::Open => Self::Open,
+            sync_engine::Phase::Closed => Self::Closed,
+        }
+    }
+}
+
+/// An election with its derived phase, its Notion link (every field `null` when unlinked) and its
+/// sync state.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ElectionJson {
+    /// Stable id, e.g. `elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e`.
+    #[schema(example = "elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e")]
+    pub id: String,
+    /// Title (never empty).
+    pub title: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// When voting opens (RFC 3339, UTC).
+    pub open_at: Timestamp,
+    /// When voting closes (RFC 3339, UTC).
+    pub close_at: Timestamp,
+    /// The phase now.
+    pub phase: PhaseJson,
+    /// When the election was created.
+    pub created_at: Timestamp,
+    /// When the election was last changed.
+    pub updated_at: Timestamp,
+    /// Whether syncing this election is paused.
+    pub paused: bool,
+    /// Allowlisted database the linked page lives in.
+    pub notion_database_id: Option<String>,
+    /// The linked page.
+    pub notion_page_id: Option<String>,
+    /// The page URL, for display.
+    pub notion_page_url: Option<String>,
+    /// The Status-type property the sync writes.
+    pub notion_status_property_name: Option<String>,
+    /// Status option for upcoming elections.
+    pub notion_status_value_not_started: Option<String>,
+    /// Status option for open elections.
+    pub notion_status_value_in_voting: Option<String>,
+    /// Status option for closed elections.
+    pub notion_status_value_done: Option<String>,
+    /// URL-type property that receives the results link.
+    pub notion_results_property_name: Option<String>,
+    /// Property the title is pulled from.
+    pub notion_title_property_name: Option<String>,
+    /// Property the description is pulled from.
+    pub notion_description_property_name: Option<String>,
+    /// Last successful sync.
+    pub notion_last_sync_at: Option<Timestamp>,
+    /// Last sync error, cleared by the next success.
+    pub notion_last_sync_error: Option<String>,
+    /// When "Done" was first written for the current closed phase.
+    pub notion_done_set_at: Option<Timestamp>,
+    /// The page was trashed, deleted or unshared: the link needs an admin.
+    pub notion_link_broken: bool,
+}
+
+impl ElectionJson {
+    /// The JSON view of a stored election at `now`.
+    pub fn from_record(record: &ElectionRecord, now: Timestamp) -> Self {
+        let e = &record.election;
+        let link = record.link.as_ref();
+        let linked = |f: fn(&sync_engine::NotionLink) -> &String| link.map(|l| f(l).clone());
+        let sync = link.map(|_| &record.sync);
+        Self {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            description: e.description.clone(),
+            open_at: e.open_at,
+            close_at: e.close_at,
+            phase: e.phase(now).into(),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            paused: record.paused_at.is_some(),
+            notion_database_id: linked(|l| &l.notion_database_id),
+            notion_page_id: linked(|l| &l.notion_page_id),
+            notion_page_url: link.and_then(|l| l.notion_page_url.clone()),
+            notion_status_property_name: linked(|l| &l.notion_status_property_name),
+            notion_status_value_not_started: linked(|l| &l.notion_status_value_not_started),
+            notion_status_value_in_voting: linked(|l| &l.notion_status_value_in_voting),
+            notion_status_value_done: linked(|l| &l.notion_status_value_done),
+            notion_results_property_name: linked(|l| &l.notion_results_property_name),
+            notion_title_property_name: linked(|l| &l.notion_title_property_name),
+            notion_description_property_name: linked(|l| &l.notion_description_property_name),
+            notion_last_sync_at: sync.and_then(|s| s.notion_last_sync_at),
+            notion_last_sync_error: sync.and_then(|s| s.notion_last_sync_error.clone()),
+            notion_done_set_at: sync.and_then(|s| s.notion_done_set_at),
+            notion_link_broken: sync.is_some_and(|s| s.link_broken),
+        }
+    }
+}
+
+/// `POST /admin/elections`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateElectionRequest {
+    /// Title (must not be empty).
+    #[schema(example = "Board election 2026")]
+    pub title: String,
+    /// Description (default empty).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// When voting opens: RFC 3339 with an offset, or integer Unix seconds.
+    pub open_at: Instant,
+    /// When voting closes, after `open_at`: RFC 3339 with an offset, or integer Unix seconds.
+    pub close_at: Instant,
+}
+
+/// `PATCH /admin/elections/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateElectionRequest {
+    /// New title (must not be empty).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// New description (`""` empties it).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New opening instant. Moving it changes the phase; the sync follows.
+    #[serde(default)]
+    pub open_at: Option<Instant>,
+    /// New closing instant. Moving it earlier closes the election early.
+    #[serde(default)]
+    pub close_at: Option<Instant>,
+}
+
+/// A response carrying one election.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ElectionResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The election.
+    pub election: ElectionJson,
+}
+
+/// A page of elections.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ElectionListResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The elections, oldest first.
+    pub elections: Vec<ElectionJson>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A plain success.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuccessResponse {
+    /// Always `true`.
+    pub success: bool,
+}
+
+/// Paging parameters of list routes.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page; omit for the first page.
+    pub cursor: Option<String>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthResponse {
+    /// `ok`.
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// `GET /readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyResponse {
+    /// `ready`.
+    #[schema(example = "ready")]
+    pub status: String,
+    /// Schema version of the store.
+    pub schema_version: usize,
+}
+
+/// Counters of a sync run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunCountsJson {
+    /// Pages read.
+    pub read: u64,
+    /// Elections planned.
+    pub planned: u64,
+    /// Page writes sent.
+    pub written: u64,
+    /// Elections updated from Notion.
+    pub pulled: u64,
+    /// Elections that failed.
+    pub failed: u64,
+    /// Notion requests made.
+    pub notion_requests: u64,
+}
+
+/// One sync cycle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunJson {
+    /// Run id (UUID v7).
+    pub id: String,
+    /// Start.
+    pub started_at: Timestamp,
+    /// End; `null` while running (or if the runner died).
+    pub finished_at: Option<Timestamp>,
+    /// `scheduled`, `manual` or `reconcile`.
+    #[schema(example = "scheduled")]
+    pub trigger: String,
+    /// Which process ran it.
+    pub holder: String,
+    /// Counters.
+    pub counts: RunCountsJson,
+    /// Cycle-level error.
+    pub error: Option<String>,
+}
+
+impl From<&store::SyncRun> for RunJson {
+    fn from(run: &store::SyncRun) -> Self {
+        Self {
+            id: run.id.to_string(),
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            trigger: run.trigger.as_str().to_owned(),
+            holder: run.holder.clone(),
+            counts: RunCountsJson {
+                read: run.counts.read,
+                planned: run.counts.planned,
+                written: run.counts.written,
+                pulled: run.counts.pulled,
+                failed: run.counts.failed,
+                notion_requests: run.counts.notion_requests,
+            },
+            error: run.error.clone(),
+        }
+    }
+}
+
+/// One entry of a run's log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogEntryJson {
+    /// Order within the store.
+    pub seq: i64,
+    /// When it happened.
+    pub at: Timestamp,
+    /// The election concerned.
+    pub election_id: Option<String>,
+    /// The page concerned.
+    pub page_id: Option<String>,
+    /// `read`, `wrote`, `pulled`, `no_change`, `failed` or `skipped`.
+    #[schema(example = "wrote")]
+    pub action: String,
+    /// Details (e.g. the planned writes), any JSON.
+    pub detail: Option<serde_json::Value>,
+    /// Error text, for failures.
+    pub error: Option<String>,
+}
+
+impl From<&store::LogEntry> for LogEntryJson {
+    fn from(log: &store::LogEntry) -> Self {
+        Self {
+            seq: log.seq,
+            at: log.entry.at,
+            election_id: log.entry.election_id.as_ref().map(ToString::to_string),
+            page_id: log.entry.page_id.clone(),
+            action: log.entry.action.as_str().to_owned(),
+            detail: log.entry.detail.clone(),
+            error: log.entry.error.clone(),
+        }
+    }
+}
+
+/// A page of sync runs, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunListResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The runs.
+    pub runs: Vec<RunJson>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A sync run with its log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The run.
+    pub run: RunJson,
+    /// Its log, oldest entry first.
+    pub logs: Vec<LogEntryJson>,
+}
+
+/// An allowlisted Notion database.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseJson {
+    /// Database id (canonical dashed UUID).
+    pub id: String,
+    /// Name from `NOTION_DATABASE_ALLOWLIST`.
+    pub name: String,
+}
+
+/// `GET /admin/notion/databases`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabasesResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The allowlist, in the order configured.
+    pub databases: Vec<DatabaseJson>,
+}

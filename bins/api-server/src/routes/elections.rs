@@ -1,0 +1,173 @@
+//! `/admin/elections`: create, list, read, update, delete.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use jiff::Timestamp;
+use store::{ElectionPatch, NewElection, PageRequest};
+
+use crate::error::{ApiError, ErrorResponse, blocking};
+use crate::extract::{ApiJson, parse_election_id, parse_limit};
+use crate::models::{
+    CreateElectionRequest, ElectionJson, ElectionListResponse, ElectionResponse, ListQuery,
+    SuccessResponse, UpdateElectionRequest,
+};
+use crate::state::AppState;
+
+/// Default and largest page sizes of the election list.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+fn election_response(record: &store::ElectionRecord) -> ElectionResponse {
+    ElectionResponse {
+        success: true,
+        election: ElectionJson::from_record(record, Timestamp::now()),
+    }
+}
+
+/// Create an election.
+#[utoipa::path(
+    tag = "elections",
+    request_body = CreateElectionRequest,
+    responses(
+        (status = 201, description = "Created", body = ElectionResponse),
+        (status = 400, description = "Bad input (names the field)", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB", body = ErrorResponse),
+        (status = 415, description = "Body is not JSON", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/elections")]
+pub(crate) async fn create_election(
+    state: web::Data<AppState>,
+    body: ApiJson<CreateElectionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let new = NewElection {
+        id: None,
+        title: request.title,
+        description: request.description.unwrap_or_default(),
+        open_at: request.open_at.0,
+        close_at: request.close_at.0,
+    };
+    let store = state.store.clone();
+    let record = blocking(move || store.create_election(new, Timestamp::now())).await?;
+    tracing::info!(election = %record.election.id, "election created");
+    Ok(HttpResponse::Created().json(election_response(&record)))
+}
+
+/// List elections, oldest first, `limit` at a time.
+#[utoipa::path(
+    tag = "elections",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of elections", body = ElectionListResponse),
+        (status = 400, description = "Bad limit or cursor", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/elections")]
+pub(crate) async fn list_elections(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<ElectionListResponse>, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest {
+        limit: parse_limit(query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?,
+        cursor: query.cursor.filter(|c| !c.trim().is_empty()),
+    };
+    let store = state.store.clone();
+    let page = blocking(move || store.list_elections(&page)).await?;
+    let now = Timestamp::now();
+    Ok(web::Json(ElectionListResponse {
+        success: true,
+        elections: page
+            .items
+            .iter()
+            .map(|r| ElectionJson::from_record(r, now))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Read one election.
+#[utoipa::path(
+    tag = "elections",
+    params(("id" = String, Path, description = "Election id")),
+    responses(
+        (status = 200, description = "The election", body = ElectionResponse),
+        (status = 400, description = "Malformed id", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 404, description = "No such election", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/elections/{id}")]
+pub(crate) async fn get_election(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<ElectionResponse>, ApiError> {
+    let id = parse_election_id(&id)?;
+    let store = state.store.clone();
+    let record = blocking(move || store.get_election(&id)).await?;
+    Ok(web::Json(election_response(&record)))
+}
+
+/// Update an election: only the fields present change; the result must still be valid.
+#[utoipa::path(
+    tag = "elections",
+    params(("id" = String, Path, description = "Election id")),
+    request_body = UpdateElectionRequest,
+    responses(
+        (status = 200, description = "The updated election", body = ElectionResponse),
+        (status = 400, description = "Bad input (names the field)", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 404, description = "No such election", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB", body = ErrorResponse),
+        (status = 415, description = "Body is not JSON", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/elections/{id}")]
+pub(crate) async fn update_election(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: ApiJson<UpdateElectionRequest>,
+) -> Result<web::Json<ElectionResponse>, ApiError> {
+    let id = parse_election_id(&id)?;
+    let request = body.0;
+    let patch = ElectionPatch {
+        title: request.title,
+        description: request.description,
+        open_at: request.open_at.map(|i| i.0),
+        close_at: request.close_at.map(|i| i.0),
+    };
+    let store = state.store.clone();
+    let record = blocking(move || store.update_election(&id, &patch, Timestamp::now())).await?;
+    Ok(web::Json(election_response(&record)))
+}
+
+/// Delete an election. Never touches Notion.
+#[utoipa::path(
+    tag = "elections",
+    params(("id" = String, Path, description = "Election id")),
+    responses(
+        (status = 200, description = "Deleted", body = SuccessResponse),
+        (status = 400, description = "Malformed id", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 404, description = "No such election", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/elections/{id}")]
+pub(crate) async fn delete_election(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<SuccessResponse>, ApiError> {
+    let id = parse_election_id(&id)?;
+    let store = state.store.clone();
+    let deleted = id.clone();
+    blocking(move || store.delete_election(&id)).await?;
+    tracing::info!(election = %deleted, "election deleted");
+    Ok(web::Json(SuccessResponse { success: true }))
+}

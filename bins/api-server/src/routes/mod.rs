@@ -1,0 +1,6 @@
+//! The route handlers, one module per area.
+
+pub(crate) mod elections;
+pub(crate) mod health;
+pub(crate) mod notion;
+pub(crate) mod runs;

@@ -1,0 +1,69 @@
+//! `/admin/sync/runs`: the history of sync cycles and their logs.
+
+use actix_web::{get, web};
+use store::PageRequest;
+
+use crate::error::{ApiError, ErrorResponse, blocking};
+use crate::extract::parse_limit;
+use crate::models::{ListQuery, LogEntryJson, RunJson, RunListResponse, RunResponse};
+use crate::state::AppState;
+
+/// List sync runs, newest first.
+#[utoipa::path(
+    tag = "sync",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of runs", body = RunListResponse),
+        (status = 400, description = "Bad limit or cursor", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/sync/runs")]
+pub(crate) async fn list_runs(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<RunListResponse>, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest {
+        limit: parse_limit(query.limit.as_deref(), 50, 200)?,
+        cursor: query.cursor.filter(|c| !c.trim().is_empty()),
+    };
+    let store = state.store.clone();
+    let page = blocking(move || store.list_runs(&page)).await?;
+    Ok(web::Json(RunListResponse {
+        success: true,
+        runs: page.items.iter().map(RunJson::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Read one sync run with its log.
+#[utoipa::path(
+    tag = "sync",
+    params(("id" = String, Path, description = "Run id (UUID)")),
+    responses(
+        (status = 200, description = "The run and its log", body = RunResponse),
+        (status = 400, description = "Malformed id", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 404, description = "No such run", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/sync/runs/{id}")]
+pub(crate) async fn get_run(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<RunResponse>, ApiError> {
+    let id = store::parse_run_id(&id).map_err(|error| match error {
+        store::StoreError::Invalid { message, .. } => ApiError::invalid("id", message),
+        other => ApiError::from(other),
+    })?;
+    let store = state.store.clone();
+    let run = blocking(move || store.get_run(id)).await?;
+    Ok(web::Json(RunResponse {
+        success: true,
+        run: RunJson::from(&run.run),
+        logs: run.logs.iter().map(LogEntryJson::from).collect(),
+    }))
+}

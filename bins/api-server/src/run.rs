@@ -1,0 +1,197 @@
+//! Starting a whole server from [`Settings`]: store, Notion (or the built-in emulator), the app,
+//! and (in demo mode) the sample data.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use notion_client::NotionClient;
+use notion_emulator::{Emulator, EmulatorConfig};
+use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
+use store::Store;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{DOCS_PATH, serve};
+use crate::config::{NotionTarget, Settings};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+/// A running api-server.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    admin_token: SecretString,
+    token_generated: bool,
+    emulator: Option<Emulator>,
+    shutdown: CancellationToken,
+    http: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The bound address (the real port when listening on port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The admin token (generated in demo mode when none was configured).
+    pub fn admin_token(&self) -> &SecretString {
+        &self.admin_token
+    }
+
+    /// Whether the admin token was generated at start.
+    pub fn token_generated(&self) -> bool {
+        self.token_generated
+    }
+
+    /// The built-in emulator, in demo mode.
+    pub fn emulator(&self) -> Option<&Emulator> {
+        self.emulator.as_ref()
+    }
+
+    /// Asks the server to stop (as SIGTERM does).
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Waits until the server has stopped (after the shutdown token is cancelled and the requests in
+    /// flight are done), then stops the emulator.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let result = self.http.await.context("the HTTP server task failed")?;
+        if let Some(emulator) = self.emulator {
+            emulator.shutdown().await;
+        }
+        result.context("the HTTP server failed")
+    }
+}
+
+fn generate_token() -> SecretString {
+    let bytes: [u8; 24] = rand::rng().random();
+    SecretString::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let path = &settings.database_path;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!(
+                "cannot create the folder {} for the store (DATABASE_URL)",
+                parent.display()
+            )
+        })?;
+    }
+    Store::open(path).with_context(|| {
+        format!(
+            "cannot open the SQLite store {} (DATABASE_URL)",
+            path.display()
+        )
+    })
+}
+
+/// Starts the server described by `settings`: opens (and migrates) the store, connects to Notion
+/// or starts the built-in emulator, binds `settings.listen`, logs `Listening at http://ADDR` once,
+/// and serves until `shutdown` is cancelled.
+pub async fn start(
+    settings: Settings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<RunningServer> {
+    let store = {
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || open_store(&settings))
+            .await
+            .context("opening the store panicked")??
+    };
+    let store = Arc::new(store);
+
+    let (emulator, api_base, notion_token) = match &settings.notion {
+        NotionTarget::Remote { api_key, api_base } => (None, api_base.clone(), api_key.clone()),
+        NotionTarget::Emulator => {
+            let emulator = Emulator::start(EmulatorConfig::default())
+                .await
+                .context("cannot start the built-in Notion emulator")?;
+            let base = emulator.base_url();
+            (
+                Some(emulator),
+                base,
+                SecretString::from(notion_emulator::demo::TOKEN.to_owned()),
+            )
+        }
+    };
+    let notion = NotionClient::builder()
+        .token(notion_token)
+        .base_url(api_base)
+        .notion_version(settings.notion_version)
+        .max_requests_per_second(settings.max_requests_per_second)
+        .max_retry_wait(Duration::from_secs(10))
+        .build()
+        .context("cannot build the Notion client (NOTION_API_BASE, NOTION_MAX_RPS)")?;
+
+    let (admin_token, token_generated) = match &settings.admin_token {
+        Some(token) => (token.clone(), false),
+        None => (generate_token(), true),
+    };
+
+    let state = AppState {
+        store,
+        admin_token: admin_token.clone(),
+        allowlist: settings.allowlist.clone(),
+        notion,
+        base_url: settings.base_url.clone(),
+        metrics: Metrics::new(),
+    };
+
+    let listener = TcpListener::bind(settings.listen)
+        .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", settings.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    tracing::info!("Listening at http://{addr}");
+
+    let http = tokio::spawn(serve(state, listener, settings.workers, shutdown.clone())?);
+
+    let server = RunningServer {
+        addr,
+        admin_token,
+        token_generated,
+        emulator,
+        shutdown,
+        http,
+    };
+    if settings.demo {
+        print_demo_banner(&server);
+    }
+    Ok(server)
+}
+
+/// Prints, once, where everything is in demo mode (stdout, not the log: it holds the token).
+fn print_demo_banner(server: &RunningServer) {
+    let base = server.base_url();
+    let token = if server.token_generated {
+        format!(
+            "{} (generated for this run; set ADMIN_TOKEN to choose one)",
+            server.admin_token.expose_secret()
+        )
+    } else {
+        "the ADMIN_TOKEN you set".to_owned()
+    };
+    let emulator = server
+        .emulator
+        .as_ref()
+        .map(|e| format!("{}/__emulator", e.base_url()))
+        .unwrap_or_else(|| "-".into());
+    println!(
+        "\nelection-notion-sync demo is running\n\
+         \n  API docs (try it out)   {base}{DOCS_PATH}\
+         \n  OpenAPI document        {base}/openapi.json\
+         \n  Emulated Notion         {emulator}\
+         \n  Admin token             {token}\
+         \n\n  curl -H 'Authorization: Bearer <token>' {base}/admin/elections\n\
+         \nPress Ctrl-C to stop.\n"
+    );
+}
