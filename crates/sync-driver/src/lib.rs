@@ -1,1 +1,24 @@
 #![doc = include_str!("../README.md")]
+
+mod allowlist;
+mod clock;
+mod cycle;
+mod daemon;
+mod driver;
+mod error;
+mod observe;
+mod types;
+
+pub use allowlist::{Allowlist, AllowlistEntry, AllowlistError};
+pub use clock::{Clock, ManualClock, SleepFuture, SystemClock};
+pub use cycle::QUERY_PAGE_SIZE;
+pub use driver::{SEARCH_PAGE_SIZE, SyncDriver};
+pub use error::DriverError;
+pub use observe::{page_observation, schema_observation, sync_error_from_notion};
+pub use tokio_util::sync::CancellationToken;
+pub use types::{
+    CycleOptions, CycleReport, DEFAULT_CHANGE_OVERLAP, DEFAULT_LEASE_TTL, DEFAULT_MIN_INTERVAL,
+    DEFAULT_POLL_INTERVAL, DEFAULT_RECONCILE_EVERY, DaemonOptions, DatabaseReport, DriverConfig,
+    GLOBAL_LEASE, LinkOutcome, LinkRequest, ManualSync, PageSearch, PageSummary, PageValidation,
+    SyncedFields, WrittenFields, election_lease,
+};

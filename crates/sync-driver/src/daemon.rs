@@ -1,0 +1,89 @@
+//! The daemon loop and its wake-up instants.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use store::LinkedFilter;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Clock, CycleOptions, DaemonOptions, DriverError, SyncDriver};
+
+impl SyncDriver {
+    /// The next instant strictly after `now` at which a linked, unpaused election needs a sync
+    /// sooner than the poll interval would give it: its next `open_at`/`close_at`, or the end of
+    /// its backoff after a failure. `None` when nothing is scheduled.
+    pub async fn next_wakeup(&self, now: Timestamp) -> Result<Option<Timestamp>, DriverError> {
+        let linked = self
+            .blocking(|s| s.list_linked(&LinkedFilter::default()))
+            .await?;
+        Ok(linked
+            .iter()
+            .flat_map(|e| {
+                let retry = e
+                    .state
+                    .next_attempt_at
+                    .filter(|_| e.state.error_class.is_some());
+                [e.election.next_phase_change(now), retry]
+            })
+            .flatten()
+            .filter(|at| *at > now)
+            .min())
+    }
+
+    /// Runs cycles until `shutdown` is cancelled: a cycle, then sleep until the next poll tick or
+    /// the next wake-up ([`SyncDriver::next_wakeup`]), whichever is first. A cycle in flight
+    /// finishes and is recorded before this returns; the global lease is kept between cycles (so
+    /// a standby runner does not take over while this one lives) and released at shutdown.
+    ///
+    /// A cycle that fails (e.g. `LeaseHeld` while another runner is active, or a store error) is
+    /// logged and retried at the next tick; the loop only ends on `shutdown`.
+    pub async fn run_daemon(
+        &self,
+        clock: Arc<dyn Clock>,
+        shutdown: CancellationToken,
+        options: DaemonOptions,
+    ) -> Result<(), DriverError> {
+        let interval = SignedDuration::try_from(options.interval)
+            .ok()
+            .filter(|d| d.is_positive())
+            .unwrap_or(SignedDuration::from_secs(60));
+        let reconcile_every = options
+            .reconcile_every
+            .unwrap_or(self.inner.config.reconcile_every);
+        let mut next_tick = clock.now();
+        while !shutdown.is_cancelled() {
+            let now = clock.now();
+            if now >= next_tick {
+                next_tick = now.checked_add(interval).unwrap_or(Timestamp::MAX);
+            }
+            match self
+                .cycle(now, &CycleOptions::scheduled(), reconcile_every, true)
+                .await
+            {
+                Ok(report) => {
+                    if let Some(error) = &report.error {
+                        tracing::warn!(%error, "sync cycle finished with errors");
+                    }
+                }
+                Err(DriverError::LeaseHeld { holder }) => {
+                    tracing::debug!(%holder, "another runner holds the sync lease; standing by");
+                }
+                Err(error) => tracing::error!(%error, "sync cycle failed"),
+            }
+            let wake = match self.next_wakeup(now).await {
+                Ok(Some(at)) => at.min(next_tick),
+                Ok(None) => next_tick,
+                Err(error) => {
+                    tracing::error!(%error, "could not compute the next wake-up");
+                    next_tick
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = clock.sleep_until(wake) => {}
+            }
+        }
+        self.release_global_lease().await;
+        Ok(())
+    }
+}

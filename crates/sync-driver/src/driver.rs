@@ -1,0 +1,499 @@
+//! The driver handle, and the link operations of the admin API: search, validate, link, unlink.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use notion_client::{
+    DataSource, Direction, ErrorKind, Filter, NotionClient, NotionError, NotionId, Page, Query,
+    Sort, TextCondition, TimestampKind,
+};
+use store::{ElectionRecord, Store, StoreError};
+use sync_engine::{
+    DEFAULT_DESCRIPTION_PROPERTY_NAME, DEFAULT_RESULTS_PROPERTY_NAME, DEFAULT_STATUS_PROPERTY_NAME,
+    DEFAULT_STATUS_VALUE_DONE, DEFAULT_STATUS_VALUE_IN_VOTING, DEFAULT_STATUS_VALUE_NOT_STARTED,
+    DEFAULT_TITLE_PROPERTY_NAME, ElectionId, NotionLink,
+};
+
+use crate::observe::{page_observation, schema_observation};
+use crate::{
+    DriverConfig, DriverError, LinkOutcome, LinkRequest, PageSearch, PageSummary, PageValidation,
+};
+
+/// Results per page of [`SyncDriver::search_pages`].
+pub const SEARCH_PAGE_SIZE: u32 = 20;
+
+/// The sync's IO shell, shared by the api-server and the sync-runner. Cheap to clone (an `Arc`
+/// inside); every clone shares the store, the Notion client (and its pacer) and the configuration.
+///
+/// All methods take `now` (or a [`crate::Clock`]) instead of reading the clock, so tests drive time.
+#[derive(Clone)]
+pub struct SyncDriver {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<Store>,
+    pub(crate) notion: NotionClient,
+    pub(crate) config: DriverConfig,
+}
+
+impl std::fmt::Debug for SyncDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncDriver")
+            .field("holder", &self.inner.config.holder)
+            .field("allowlist", &self.inner.config.allowlist.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A page checked against a link's property names and status values.
+pub(crate) struct Inspection {
+    pub(crate) page: Page,
+    pub(crate) schema: DataSource,
+}
+
+impl SyncDriver {
+    /// A driver over `store` and `notion` with `config`.
+    pub fn new(store: Arc<Store>, notion: NotionClient, config: DriverConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                notion,
+                config,
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DriverConfig {
+        &self.inner.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    /// The Notion client.
+    pub fn notion(&self) -> &NotionClient {
+        &self.inner.notion
+    }
+
+    /// Runs a store call on the blocking pool.
+    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.inner.store);
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(_) => Err(StoreError::Conflict {
+                message: "the runtime is shutting down".into(),
+            }),
+        }
+    }
+
+    pub(crate) fn check_allowlisted(&self, database_id: &NotionId) -> Result<(), DriverError> {
+        if self.inner.config.allowlist.contains(database_id) {
+            Ok(())
+        } else {
+            Err(DriverError::NotAllowlisted {
+                database_id: *database_id,
+                allowlist: self.inner.config.allowlist.to_string(),
+            })
+        }
+    }
+
+    /// Title search within an allowlisted database: case-insensitive `contains` on the title,
+    /// 20 pages at a time, most recently edited first. `cursor` is the previous answer's
+    /// `next_cursor` (opaque, from Notion). A blank query lists every page.
+    ///
+    /// Errors: `NotAllowlisted` (403); `Notion` (a 404 means the database is not shared with the
+    /// integration; 400 for a bad cursor).
+    pub async fn search_pages(
+        &self,
+        database_id: &NotionId,
+        query: &str,
+        cursor: Option<&str>,
+    ) -> Result<PageSearch, DriverError> {
+        self.check_allowlisted(database_id)?;
+        let mut request = Query::new()
+            .page_size(SEARCH_PAGE_SIZE)
+            .filter_properties(["title"])
+            .sort(Sort::timestamp(
+                TimestampKind::LastEditedTime,
+                Direction::Descending,
+            ));
+        let text = query.trim();
+        if !text.is_empty() {
+            request = request.filter(Filter::title(
+                "title",
+                TextCondition::Contains(text.to_owned()),
+            ));
+        }
+        request.start_cursor = cursor.filter(|c| !c.is_empty()).map(str::to_owned);
+        let list = self
+            .inner
+            .notion
+            .query_database(*database_id, &request)
+            .await?;
+        let next_cursor = list.continuation().map(str::to_owned);
+        Ok(PageSearch {
+            pages: list
+                .results
+                .iter()
+                .map(|page| PageSummary {
+                    id: page.id,
+                    title: page.title(),
+                    url: page.url.clone(),
+                })
+                .collect(),
+            next_cursor,
+        })
+    }
+
+    /// Checks whether a page can be linked with the default status values and this status
+    /// property (default `Voting Status`): shared, not in trash, in an allowlisted database, the
+    /// property a Status with `In Voting` and `Done` options. Problems with the page come back as
+    /// `valid: false` with a message saying what to fix.
+    ///
+    /// Errors: `NotAllowlisted` (403) when the page's database is not allowlisted; `Notion` when
+    /// Notion fails (not for a 404, which is reported as `valid: false`).
+    pub async fn validate_page(
+        &self,
+        page_id: &NotionId,
+        property_name: Option<&str>,
+    ) -> Result<PageValidation, DriverError> {
+        let request = LinkRequest {
+            status_property_name: property_name.map(str::to_owned),
+            ..LinkRequest::default()
+        };
+        let link = link_from_request(NotionId::from_bytes([0; 16]), *page_id, &request);
+        let outcome = match self.inspect(*page_id, None).await {
+            Ok(inspection) => check_link(&inspection, &link),
+            Err(DriverError::Validation(message)) => Err(message),
+            Err(other) => return Err(other),
+        };
+        Ok(match outcome {
+            Ok(warnings) => PageValidation {
+                valid: true,
+                error: None,
+                warnings,
+            },
+            Err(message) => PageValidation {
+                valid: false,
+                error: Some(message),
+                warnings: Vec::new(),
+            },
+        })
+    }
+
+    /// Links (or re-links) an election to a page after validating it (SPEC §3), then stores a
+    /// first observation of the page so the first sync is write-only.
+    ///
+    /// Order of checks: ids well-formed (`InvalidInput`, 400), election exists (`NotFound`, 404),
+    /// database allowlisted (`NotAllowlisted`, 403), then the page (`Validation`, 422): found and
+    /// shared, not in trash, in that database, status property of type status with the in-voting
+    /// and done options, results property (if present) of type url. A missing not-started option,
+    /// results, title or description property is a warning. Notion failures are `Notion`.
+    pub async fn link(
+        &self,
+        election_id: &ElectionId,
+        request: LinkRequest,
+        now: Timestamp,
+    ) -> Result<LinkOutcome, DriverError> {
+        let database_id = parse_id("database_id", &request.database_id)?;
+        let page_id = parse_id("page_id", &request.page_id)?;
+        let id = election_id.clone();
+        self.blocking(move |s| s.get_election(&id)).await?;
+        self.check_allowlisted(&database_id)?;
+        let inspection = self.inspect(page_id, Some(database_id)).await?;
+        let mut link = link_from_request(database_id, page_id, &request);
+        let warnings = check_link(&inspection, &link).map_err(DriverError::Validation)?;
+        link.notion_page_url = Some(inspection.page.url.clone()).filter(|u| !u.is_empty());
+        let schema = schema_observation(&inspection.schema, &link);
+        let observation = page_observation(&inspection.page, &link, schema, now);
+        let id = election_id.clone();
+        let record = self
+            .blocking(move |s| {
+                s.set_link(&id, &link, now)?;
+                s.save_observation(&id, &observation)?;
+                s.get_election(&id)
+            })
+            .await?;
+        tracing::info!(election = %election_id, page = %page_id, "linked to Notion page");
+        Ok(LinkOutcome { record, warnings })
+    }
+
+    /// Removes an election's link and sync state. Never touches Notion. Unlinking an unlinked
+    /// election is a no-op. Errors: `NotFound`.
+    pub async fn unlink(
+        &self,
+        election_id: &ElectionId,
+        now: Timestamp,
+    ) -> Result<ElectionRecord, DriverError> {
+        let id = election_id.clone();
+        Ok(self.blocking(move |s| s.clear_link(&id, now)).await?)
+    }
+
+    /// Reads a page and its database's schema. With `expected_database`, the page must belong to
+    /// it; without, its own database must be allowlisted. Page problems are `Validation`.
+    pub(crate) async fn inspect(
+        &self,
+        page_id: NotionId,
+        expected_database: Option<NotionId>,
+    ) -> Result<Inspection, DriverError> {
+        let notion = &self.inner.notion;
+        let page = match notion.retrieve_page(page_id, &[]).await {
+            Ok(page) => page,
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound) => {
+                return Err(DriverError::Validation(format!(
+                    "The page {page_id} was not found or is not shared with the integration: share the database with the integration in Notion (••• → Connections), or pick another page"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if page.is_trashed() {
+            return Err(DriverError::Validation(format!(
+                "The page '{}' is in Notion's trash: restore it in Notion, or pick another page",
+                page.title()
+            )));
+        }
+        let page_database = match page.parent.database_id() {
+            Some(id) => Some(id),
+            None => match page.parent.data_source_id() {
+                Some(ds) => notion.retrieve_data_source(ds).await?.database_id(),
+                None => None,
+            },
+        };
+        let database_id = match (expected_database, page_database) {
+            (Some(expected), Some(actual)) if expected == actual => expected,
+            (Some(expected), Some(_)) if page.parent.data_source_id().is_some() => {
+                // The parent may name only the data source: compare with the database's own.
+                let ds = self.resolve_data_source(expected).await?;
+                if Some(ds) == page.parent.data_source_id() {
+                    expected
+                } else {
+                    return Err(not_in_database(&page, &self.database_name(expected)));
+                }
+            }
+            (Some(expected), Some(_)) => {
+                return Err(not_in_database(&page, &self.database_name(expected)));
+            }
+            (Some(expected), None) => {
+                return Err(DriverError::Validation(format!(
+                    "The page '{}' is not a row of a database: pick a page of {}",
+                    page.title(),
+                    self.database_name(expected)
+                )));
+            }
+            (None, Some(actual)) => {
+                self.check_allowlisted(&actual)?;
+                actual
+            }
+            (None, None) => {
+                return Err(DriverError::Validation(format!(
+                    "The page '{}' is not a row of a database: pick a page of an allowlisted database ({})",
+                    page.title(),
+                    self.inner.config.allowlist
+                )));
+            }
+        };
+        let schema = self.database_schema(database_id).await?;
+        Ok(Inspection { page, schema })
+    }
+
+    async fn resolve_data_source(&self, database_id: NotionId) -> Result<NotionId, DriverError> {
+        match self.inner.notion.resolve_data_source(database_id).await {
+            Ok(id) => Ok(id),
+            Err(e) => Err(database_error(database_id, e)),
+        }
+    }
+
+    pub(crate) async fn database_schema(
+        &self,
+        database_id: NotionId,
+    ) -> Result<DataSource, DriverError> {
+        self.inner
+            .notion
+            .retrieve_database_schema(database_id)
+            .await
+            .map_err(|e| database_error(database_id, e))
+    }
+
+    fn database_name(&self, database_id: NotionId) -> String {
+        match self.inner.config.allowlist.get(&database_id) {
+            Some(entry) => format!("the database '{}' ({})", entry.name, entry.id),
+            None => format!("the database {database_id}"),
+        }
+    }
+}
+
+fn database_error(database_id: NotionId, error: NotionError) -> DriverError {
+    if matches!(error.kind(), ErrorKind::NotFound) {
+        DriverError::Validation(format!(
+            "The database {database_id} was not found or is not shared with the integration: share it with the integration in Notion (••• → Connections)"
+        ))
+    } else {
+        error.into()
+    }
+}
+
+fn not_in_database(page: &Page, database: &str) -> DriverError {
+    DriverError::Validation(format!(
+        "The page '{}' is not in {database}: pick a page of that database, or choose the page's own database",
+        page.title()
+    ))
+}
+
+fn parse_id(field: &'static str, text: &str) -> Result<NotionId, DriverError> {
+    NotionId::parse(text.trim()).map_err(|e| DriverError::InvalidInput {
+        field,
+        message: format!("{e}; paste the Notion id (32 hex characters, a dashed UUID) or its URL"),
+    })
+}
+
+fn or_default(value: &Option<String>, default: &str) -> String {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(default)
+        .to_owned()
+}
+
+pub(crate) fn link_from_request(
+    database_id: NotionId,
+    page_id: NotionId,
+    request: &LinkRequest,
+) -> NotionLink {
+    NotionLink {
+        notion_database_id: database_id.to_string(),
+        notion_page_id: page_id.to_string(),
+        notion_page_url: None,
+        notion_status_property_name: or_default(
+            &request.status_property_name,
+            DEFAULT_STATUS_PROPERTY_NAME,
+        ),
+        notion_status_value_not_started: or_default(
+            &request.status_value_not_started,
+            DEFAULT_STATUS_VALUE_NOT_STARTED,
+        ),
+        notion_status_value_in_voting: or_default(
+            &request.status_value_in_voting,
+            DEFAULT_STATUS_VALUE_IN_VOTING,
+        ),
+        notion_status_value_done: or_default(&request.status_value_done, DEFAULT_STATUS_VALUE_DONE),
+        notion_results_property_name: or_default(
+            &request.results_property_name,
+            DEFAULT_RESULTS_PROPERTY_NAME,
+        ),
+        notion_title_property_name: or_default(
+            &request.title_property_name,
+            DEFAULT_TITLE_PROPERTY_NAME,
+        ),
+        notion_description_property_name: or_default(
+            &request.description_property_name,
+            DEFAULT_DESCRIPTION_PROPERTY_NAME,
+        ),
+    }
+}
+
+/// The property rules of SPEC §3: `Ok(warnings)` or the first blocking problem.
+pub(crate) fn check_link(
+    inspection: &Inspection,
+    link: &NotionLink,
+) -> Result<Vec<String>, String> {
+    let schema = &inspection.schema;
+    let mut warnings = Vec::new();
+    let status_name = &link.notion_status_property_name;
+    let Some(status) = schema.properties.get(status_name) else {
+        let mut names: Vec<&str> = schema.properties.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        return Err(format!(
+            "The property '{status_name}' does not exist on this page: add a Status property named '{status_name}' to the database, or give the name of an existing one (the database has: {})",
+            names.join(", ")
+        ));
+    };
+    if status.property_type != "status" {
+        return Err(format!(
+            "The property '{status_name}' is not a Status property"
+        ));
+    }
+    let missing: Vec<&str> = [
+        link.notion_status_value_in_voting.as_str(),
+        link.notion_status_value_done.as_str(),
+    ]
+    .into_iter()
+    .filter(|option| !status.has_option(option))
+    .collect();
+    if !missing.is_empty() {
+        let list = missing
+            .iter()
+            .map(|o| format!("'{o}'"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let plural = if missing.len() > 1 { "s" } else { "" };
+        return Err(format!(
+            "The property '{status_name}' has no {list} option{plural} (it has: {}). Create the option{plural} in Notion: the API cannot create status options",
+            quoted_list(&status.option_names())
+        ));
+    }
+    if !status.has_option(&link.notion_status_value_not_started) {
+        warnings.push(format!(
+            "The property '{status_name}' has no '{}' option: upcoming elections get no status until voting opens (create the option in Notion to show it)",
+            link.notion_status_value_not_started
+        ));
+    }
+    let results_name = &link.notion_results_property_name;
+    match schema.properties.get(results_name) {
+        None => warnings.push(format!(
+            "The database has no '{results_name}' property: no results link will be written (add a URL property named '{results_name}' to get one)"
+        )),
+        Some(p) if p.property_type != "url" => {
+            return Err(format!(
+                "The property '{results_name}' is not a URL property (it is {}): change its type to URL in Notion, or name another property for the results link",
+                p.property_type
+            ));
+        }
+        Some(_) => {}
+    }
+    let title_name = &link.notion_title_property_name;
+    match schema.properties.get(title_name).map(|p| p.property_type.as_str()) {
+        Some("title" | "rich_text") => {}
+        Some(other) => warnings.push(format!(
+            "The property '{title_name}' is {other}, not a title or text property: the election title will not be pulled from Notion"
+        )),
+        None => warnings.push(format!(
+            "The database has no '{title_name}' property: the election title will not be pulled from Notion"
+        )),
+    }
+    let description_name = &link.notion_description_property_name;
+    match schema
+        .properties
+        .get(description_name)
+        .map(|p| p.property_type.as_str())
+    {
+        Some("rich_text") => {}
+        Some(other) => warnings.push(format!(
+            "The property '{description_name}' is {other}, not a text property: the description will not be pulled from Notion"
+        )),
+        None => warnings.push(format!(
+            "The database has no '{description_name}' property: the description will not be pulled from Notion"
+        )),
+    }
+    Ok(warnings)
+}
+
+fn quoted_list(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "no options".to_owned();
+    }
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,269 @@
+//! Turning Notion pages, schemas and errors into the planner's plain data.
+
+use jiff::Timestamp;
+use notion_client::{DataSource, ErrorKind, NotionError, Page};
+use sync_engine::{
+    NotionLink, PageObservation, PropertyKind, SchemaObservation, SyncError, SyncErrorKind,
+};
+
+/// The parts of a database schema the planner needs, looked up by the link's property names.
+pub fn schema_observation(schema: &DataSource, link: &NotionLink) -> SchemaObservation {
+    let kind = |name: &str| {
+        schema
+            .properties
+            .get(name)
+            .map(|p| PropertyKind::from(p.property_type.as_str()))
+    };
+    let status_options = schema
+        .properties
+        .get(&link.notion_status_property_name)
+        .filter(|p| p.property_type == "status")
+        .map(|p| p.option_names().into_iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    SchemaObservation {
+        status_property_type: kind(&link.notion_status_property_name),
+        status_options,
+        results_property_type: kind(&link.notion_results_property_name),
+        title_property_type: kind(&link.notion_title_property_name),
+        description_property_type: kind(&link.notion_description_property_name),
+    }
+}
+
+/// An observation of `page` for `link`, with `schema` (fresh or as last observed).
+///
+/// Text is the joined plain text of every rich-text segment; empty values are `None`.
+pub fn page_observation(
+    page: &Page,
+    link: &NotionLink,
+    schema: SchemaObservation,
+    observed_at: Timestamp,
+) -> PageObservation {
+    let text = |name: &str| {
+        page.property(name)
+            .and_then(|p| p.as_plain_text())
+            .filter(|t| !t.trim().is_empty())
+    };
+    PageObservation {
+        observed_at,
+        last_edited_time: Some(page.last_edited_time),
+        in_trash: page.is_trashed(),
+        status: page
+            .property(&link.notion_status_property_name)
+            .and_then(|p| p.as_status_name())
+            .map(str::to_owned),
+        results_url: page
+            .property(&link.notion_results_property_name)
+            .and_then(|p| p.as_url())
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned),
+        title: text(&link.notion_title_property_name),
+        description: text(&link.notion_description_property_name),
+        schema,
+    }
+}
+
+/// Whether a page returned with `filter_properties` disagrees with the schema we hold: a property
+/// the schema says exists came back missing or with another type. The schema then gets re-read.
+pub(crate) fn schema_looks_stale(
+    page: &Page,
+    link: &NotionLink,
+    schema: &SchemaObservation,
+) -> bool {
+    let checks = [
+        (
+            &link.notion_status_property_name,
+            &schema.status_property_type,
+        ),
+        (
+            &link.notion_results_property_name,
+            &schema.results_property_type,
+        ),
+        (
+            &link.notion_title_property_name,
+            &schema.title_property_type,
+        ),
+        (
+            &link.notion_description_property_name,
+            &schema.description_property_type,
+        ),
+    ];
+    checks.into_iter().any(|(name, kind)| {
+        let on_page = page.property(name).map(|p| p.type_name().to_owned());
+        match (kind, on_page) {
+            (Some(kind), Some(on_page)) => kind.as_str() != on_page,
+            (Some(_), None) => true,
+            // A property the schema lacks but the page has: the schema is old.
+            (None, Some(_)) => true,
+            (None, None) => false,
+        }
+    })
+}
+
+/// What a failed Notion request means for one election's sync. Keeps Notion's status, code and
+/// message. `status_write` says whether the failing request was a page update that set the status
+/// (a 400 then most likely means the status option does not exist).
+pub fn sync_error_from_notion(error: &NotionError, status_write: bool) -> SyncError {
+    let message = error
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| error.to_string());
+    let kind = match error.kind() {
+        ErrorKind::RateLimited { .. } => SyncErrorKind::RateLimited,
+        ErrorKind::Server | ErrorKind::Conflict | ErrorKind::Decode { .. } => SyncErrorKind::Server,
+        ErrorKind::Transport => SyncErrorKind::Network,
+        ErrorKind::Unauthorized | ErrorKind::Restricted => SyncErrorKind::Unauthorized,
+        ErrorKind::NotFound => SyncErrorKind::NotFoundOrUnshared,
+        ErrorKind::Validation => classify_validation(&message, status_write),
+        ErrorKind::InvalidRequest => SyncErrorKind::Validation,
+        _ => match error.status() {
+            Some(status) if status >= 500 => SyncErrorKind::Server,
+            _ => SyncErrorKind::Validation,
+        },
+    };
+    match (error.status(), error.code()) {
+        (Some(status), Some(code)) => SyncError::from_notion(kind, status, code, message),
+        (Some(status), None) => SyncError {
+            kind,
+            status: Some(status),
+            code: None,
+            message,
+        },
+        _ => SyncError::new(kind, message),
+    }
+}
+
+/// Notion's `validation_error` covers many causes; the code cannot tell them apart, so the message
+/// refines the kind where it is explicit, and a rejected status write defaults to a missing option.
+fn classify_validation(message: &str, status_write: bool) -> SyncErrorKind {
+    let lower = message.to_lowercase();
+    if lower.contains("archived") || lower.contains("in trash") {
+        SyncErrorKind::PageTrashed
+    } else if lower.contains("is not a property that exists")
+        || lower.contains("could not find property")
+    {
+        SyncErrorKind::PropertyMissing
+    } else if lower.contains("is expected to be") {
+        SyncErrorKind::PropertyWrongType
+    } else if status_write {
+        SyncErrorKind::StatusOptionMissing
+    } else {
+        SyncErrorKind::Validation
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notion_client::decode_json;
+
+    fn link() -> NotionLink {
+        NotionLink::new(
+            "d0000000-0000-4000-8000-000000000001",
+            "e0000000-0000-4000-8000-000000000001",
+        )
+    }
+
+    /// A page as the 2025-09-03 API returns it, trimmed from a recorded response, with a title
+    /// split into several segments (a link and a bold word) and a mention in the description.
+    const PAGE: &str = r#"{
+      "object": "page", "id": "e0000000-0000-4000-8000-000000000001",
+      "created_time": "2026-01-05T09:00:00.000Z", "last_edited_time": "2026-03-01T09:07:00.000Z",
+      "parent": {"type": "data_source_id", "data_source_id": "d5000000-0000-4000-8000-000000000001",
+                 "database_id": "d0000000-0000-4000-8000-000000000001"},
+      "in_trash": false, "archived": false, "is_archived": false, "is_locked": false,
+      "url": "https://www.notion.so/Board-e0000000000040008000000000000001", "public_url": null,
+      "properties": {
+        "Name": {"id": "title", "type": "title", "title": [
+          {"type": "text", "text": {"content": "Board ", "link": null}, "plain_text": "Board ", "href": null,
+           "annotations": {"bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default"}},
+          {"type": "text", "text": {"content": "President", "link": null}, "plain_text": "President", "href": null,
+           "annotations": {"bold": true, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default"}},
+          {"type": "text", "text": {"content": " 2026", "link": {"url": "https://example.org"}}, "plain_text": " 2026", "href": "https://example.org",
+           "annotations": {"bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default"}}
+        ]},
+        "Description": {"id": "desc", "type": "rich_text", "rich_text": [
+          {"type": "text", "text": {"content": "Elect ", "link": null}, "plain_text": "Elect ", "href": null,
+           "annotations": {"bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default"}},
+          {"type": "mention", "mention": {"type": "user", "user": {"object": "user", "id": "a0000000-0000-4000-8000-000000000001"}},
+           "plain_text": "@Ada Admin", "href": null,
+           "annotations": {"bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default"}}
+        ]},
+        "Voting Status": {"id": "v%3Ast", "type": "status", "status": {"id": "5e000000-0000-4000-8000-000000000001", "name": "Not started", "color": "default"}},
+        "Results Link": {"id": "link", "type": "url", "url": null}
+      }
+    }"#;
+
+    const SCHEMA: &str = r#"{
+      "object": "data_source", "id": "d5000000-0000-4000-8000-000000000001",
+      "title": [], "description": [],
+      "parent": {"type": "database_id", "database_id": "d0000000-0000-4000-8000-000000000001"},
+      "properties": {
+        "Name": {"id": "title", "name": "Name", "description": null, "type": "title", "title": {}},
+        "Description": {"id": "desc", "name": "Description", "description": null, "type": "rich_text", "rich_text": {}},
+        "Voting Status": {"id": "v%3Ast", "name": "Voting Status", "description": null, "type": "status",
+          "status": {"options": [
+            {"id": "o1", "name": "Not started", "color": "default", "description": null},
+            {"id": "o2", "name": "In Voting", "color": "blue", "description": null},
+            {"id": "o3", "name": "Done", "color": "green", "description": null}],
+           "groups": [{"id": "g1", "name": "To-do", "color": "gray", "option_ids": ["o1"]}]}},
+        "Results Link": {"id": "link", "name": "Results Link", "description": null, "type": "url", "url": {}}
+      }
+    }"#;
+
+    #[test]
+    fn observation_joins_every_segment_and_reads_the_schema() {
+        let page: Page = decode_json(PAGE.as_bytes()).unwrap();
+        let schema: DataSource = decode_json(SCHEMA.as_bytes()).unwrap();
+        let link = link();
+        let schema = schema_observation(&schema, &link);
+        assert_eq!(schema.status_property_type, Some(PropertyKind::Status));
+        assert_eq!(schema.status_options, ["Not started", "In Voting", "Done"]);
+        assert_eq!(schema.results_property_type, Some(PropertyKind::Url));
+        let at: Timestamp = "2026-03-01T09:08:00Z".parse().unwrap();
+        let obs = page_observation(&page, &link, schema.clone(), at);
+        assert_eq!(obs.title.as_deref(), Some("Board President 2026"));
+        assert_eq!(obs.description.as_deref(), Some("Elect @Ada Admin"));
+        assert_eq!(obs.status.as_deref(), Some("Not started"));
+        assert_eq!(obs.results_url, None);
+        assert!(!obs.in_trash);
+        assert_eq!(
+            obs.last_edited_time,
+            Some("2026-03-01T09:07:00Z".parse().unwrap())
+        );
+        assert!(!schema_looks_stale(&page, &link, &schema));
+    }
+
+    #[test]
+    fn empty_values_and_missing_properties_are_none() {
+        let mut json: serde_json::Value = serde_json::from_str(PAGE).unwrap();
+        json["properties"]["Name"]["title"] = serde_json::json!([]);
+        json["properties"]["Voting Status"]["status"] = serde_json::Value::Null;
+        json["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("Description");
+        json["in_trash"] = serde_json::json!(true);
+        let page: Page = serde_json::from_value(json).unwrap();
+        let link = link();
+        let full = schema_observation(&decode_json(SCHEMA.as_bytes()).unwrap(), &link);
+        let obs = page_observation(&page, &link, full.clone(), Timestamp::UNIX_EPOCH);
+        assert_eq!(obs.title, None);
+        assert_eq!(obs.status, None);
+        assert_eq!(obs.description, None);
+        assert!(obs.in_trash);
+        // The schema says Description exists but the page lacks it: re-read the schema.
+        assert!(schema_looks_stale(&page, &link, &full));
+    }
+
+    #[test]
+    fn renamed_properties_show_in_the_schema_observation() {
+        let schema: DataSource = decode_json(SCHEMA.as_bytes()).unwrap();
+        let mut link = link();
+        link.notion_status_property_name = "Status".into();
+        link.notion_results_property_name = "Voting Status".into();
+        let obs = schema_observation(&schema, &link);
+        assert_eq!(obs.status_property_type, None);
+        assert!(obs.status_options.is_empty());
+        assert_eq!(obs.results_property_type, Some(PropertyKind::Status));
+    }
+}

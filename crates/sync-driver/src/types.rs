@@ -1,0 +1,272 @@
+//! Inputs and outputs of the driver's operations.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use notion_client::NotionId;
+use serde::{Deserialize, Serialize};
+use store::{ElectionRecord, RunCounts};
+use sync_engine::{ElectionId, SyncPlan, Trigger};
+use uuid::Uuid;
+
+use crate::Allowlist;
+
+/// Default minimum interval between two scheduled syncs of one election (SPEC §4).
+pub const DEFAULT_MIN_INTERVAL: SignedDuration = sync_engine::DEFAULT_MIN_INTERVAL;
+/// Default period of the full reconcile of each database.
+pub const DEFAULT_RECONCILE_EVERY: SignedDuration = SignedDuration::from_secs(3600);
+/// Default lease time to live: a few cycles, so a dead runner's lease lapses quickly.
+pub const DEFAULT_LEASE_TTL: SignedDuration = SignedDuration::from_secs(300);
+/// Default overlap subtracted from the change cursor: Notion rounds `last_edited_time` down to
+/// the minute, so an edit made in the cursor's minute after the last query must still match.
+pub const DEFAULT_CHANGE_OVERLAP: SignedDuration = SignedDuration::from_secs(120);
+/// Default poll interval of the daemon.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);
+/// Name of the lease a cycle holds: one runner syncs at a time.
+pub const GLOBAL_LEASE: &str = "sync:global";
+
+/// The lease name that guards one election's page writes (manual sync vs. a cycle).
+pub fn election_lease(election_id: &ElectionId) -> String {
+    format!("sync:election:{election_id}")
+}
+
+/// How a [`crate::SyncDriver`] behaves. Build with [`DriverConfig::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// The app's public base URL: results links are `{base_url}/e/{election_id}/results`.
+    pub base_url: String,
+    /// The databases that may be searched and linked.
+    pub allowlist: Allowlist,
+    /// Minimum interval between two scheduled syncs of one election (default 60 s).
+    pub min_interval: SignedDuration,
+    /// How often each database gets a full read instead of the change query (default 1 h).
+    pub reconcile_every: SignedDuration,
+    /// This driver's lease holder id, unique per process (default `sync-driver:<pid>:<uuid>`).
+    pub holder: String,
+    /// How long a lease lasts unless renewed (default 5 min).
+    pub lease_ttl: SignedDuration,
+    /// How far before the stored cursor the change query starts (default 2 min).
+    pub change_overlap: SignedDuration,
+}
+
+impl DriverConfig {
+    /// A configuration with every default and a fresh holder id.
+    pub fn new(base_url: impl Into<String>, allowlist: Allowlist) -> Self {
+        Self {
+            base_url: base_url.into(),
+            allowlist,
+            min_interval: DEFAULT_MIN_INTERVAL,
+            reconcile_every: DEFAULT_RECONCILE_EVERY,
+            holder: format!("sync-driver:{}:{}", std::process::id(), Uuid::new_v4()),
+            lease_ttl: DEFAULT_LEASE_TTL,
+            change_overlap: DEFAULT_CHANGE_OVERLAP,
+        }
+    }
+}
+
+/// One page of a title search in an allowlisted database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageSearch {
+    /// Up to 20 pages.
+    pub pages: Vec<PageSummary>,
+    /// Pass back as `cursor` for the next 20; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page found by a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageSummary {
+    /// The page id (canonical dashed form).
+    pub id: NotionId,
+    /// Its title, every segment joined (empty when untitled).
+    pub title: String,
+    /// Its Notion URL.
+    pub url: String,
+}
+
+/// The result of validating a page for linking: `valid`, or the first problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageValidation {
+    /// Whether the page can be linked.
+    pub valid: bool,
+    /// What is wrong and how to fix it, when not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Things that work but deserve attention (missing optional option, no results property).
+    pub warnings: Vec<String>,
+}
+
+/// What to link an election to. Ids may be in any form a user pastes (dashed, 32 hex, URL);
+/// `None` (or blank) property names and status values take the defaults of SPEC §3.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinkRequest {
+    /// The allowlisted database.
+    pub database_id: String,
+    /// The page in that database.
+    pub page_id: String,
+    /// Status-type property (default `Voting Status`).
+    pub status_property_name: Option<String>,
+    /// URL-type property for the results link (default `Results Link`).
+    pub results_property_name: Option<String>,
+    /// Title property (default `Name`).
+    pub title_property_name: Option<String>,
+    /// Description property (default `Description`).
+    pub description_property_name: Option<String>,
+    /// Option for upcoming elections (default `Not started`).
+    pub status_value_not_started: Option<String>,
+    /// Option for open elections (default `In Voting`).
+    pub status_value_in_voting: Option<String>,
+    /// Option for closed elections (default `Done`).
+    pub status_value_done: Option<String>,
+}
+
+/// A successful link: the election with its new link, and warnings for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkOutcome {
+    /// The election as stored after linking.
+    pub record: ElectionRecord,
+    /// Non-blocking problems (missing not-started option, no results property, …).
+    pub warnings: Vec<String>,
+}
+
+/// Election fields a manual sync pulled from Notion (`None`: unchanged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncedFields {
+    /// New title pulled from Notion.
+    pub title: Option<String>,
+    /// New description pulled from Notion.
+    pub description: Option<String>,
+}
+
+/// Page properties a manual sync wrote to Notion (`None`: already right, not written).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WrittenFields {
+    /// The status option written.
+    pub status: Option<String>,
+    /// The results link written.
+    pub results_link: Option<String>,
+}
+
+/// The result of [`crate::SyncDriver::sync_now`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManualSync {
+    /// What was pulled into the election.
+    pub synced: SyncedFields,
+    /// What was written to the page.
+    pub written: WrittenFields,
+    /// The plan that ran.
+    pub plan: SyncPlan,
+    /// The election as stored after the sync (last sync time, error, pulled fields).
+    pub election: ElectionRecord,
+}
+
+/// What one cycle should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleOptions {
+    /// Why it runs: `Scheduled` honours the interval and backoff; `Manual` and `Reconcile` sync
+    /// every linked, unpaused election; `Reconcile` also reads every page.
+    pub trigger: Trigger,
+    /// Only this election.
+    pub election: Option<ElectionId>,
+    /// Plan only: read Notion but write nothing (not Notion, not the store, no run record).
+    pub preview: bool,
+    /// Force a full read of every database involved.
+    pub reconcile: bool,
+}
+
+impl CycleOptions {
+    /// A scheduled cycle over everything.
+    pub fn scheduled() -> Self {
+        Self {
+            trigger: Trigger::Scheduled,
+            election: None,
+            preview: false,
+            reconcile: false,
+        }
+    }
+
+    /// A full reconcile of everything (`backfill`).
+    pub fn reconcile() -> Self {
+        Self {
+            trigger: Trigger::Reconcile,
+            reconcile: true,
+            ..Self::scheduled()
+        }
+    }
+
+    /// The same cycle, as a preview.
+    pub fn preview(mut self) -> Self {
+        self.preview = true;
+        self
+    }
+
+    /// The same cycle, for one election.
+    pub fn only(mut self, election: ElectionId) -> Self {
+        self.election = Some(election);
+        self
+    }
+}
+
+impl Default for CycleOptions {
+    fn default() -> Self {
+        Self::scheduled()
+    }
+}
+
+/// What happened to one database in a cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseReport {
+    /// The database.
+    pub database_id: String,
+    /// Whether every page was read (reconcile) rather than the changes since the cursor.
+    pub reconciled: bool,
+    /// Whether the database was queried at all (a phase-change-only wake-up plans from the
+    /// stored observations).
+    pub queried: bool,
+    /// Pages Notion returned.
+    pub pages_read: u64,
+    /// Database-level failure (query or schema read), recorded on each of its elections.
+    pub error: Option<String>,
+}
+
+/// What a cycle did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CycleReport {
+    /// The run record (`None` for a preview).
+    pub run_id: Option<Uuid>,
+    /// Why it ran.
+    pub trigger: Trigger,
+    /// Whether it was a preview.
+    pub preview: bool,
+    /// The cycle's `now`.
+    pub started_at: Timestamp,
+    /// Counters, as recorded with the run.
+    pub counts: RunCounts,
+    /// Every plan made, in database then election order.
+    pub plans: Vec<SyncPlan>,
+    /// Per database.
+    pub databases: Vec<DatabaseReport>,
+    /// Elections not synced, with why (write lease held by a manual sync, record superseded).
+    pub skipped: Vec<(ElectionId, String)>,
+    /// Cycle-level error text, also stored on the run (e.g. a batch that failed to commit).
+    pub error: Option<String>,
+}
+
+/// How the daemon runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonOptions {
+    /// Poll interval (default 60 s). The daemon also wakes at each phase change.
+    pub interval: Duration,
+    /// Full reconcile period per database (default: the driver's `reconcile_every`).
+    pub reconcile_every: Option<SignedDuration>,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        Self {
+            interval: DEFAULT_POLL_INTERVAL,
+            reconcile_every: None,
+        }
+    }
+}

@@ -1,0 +1,536 @@
+//! The cycle and the daemon: phases on time, pulls, errors and backoff, faults, two drivers,
+//! preview, and what each cycle costs in Notion requests (counted by the emulator).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use notion_emulator::{Fault, FaultRule, demo};
+use serde_json::json;
+use store::PageRequest;
+use sync_driver::{
+    CancellationToken, Clock, CycleOptions, DaemonOptions, DriverError, ManualClock,
+};
+use sync_engine::{ElectionId, ErrorClass, Trigger};
+use uuid::Uuid;
+
+use crate::common::*;
+
+async fn cycle(w: &World) -> sync_driver::CycleReport {
+    w.driver
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap()
+}
+
+fn results(election: &ElectionId) -> String {
+    format!("{BASE_URL}/e/{election}/results")
+}
+
+/// `n` elections linked to new pages; voting opens in `open_in` s and closes in `close_in` s.
+async fn linked_elections(
+    w: &World,
+    n: usize,
+    open_in: i64,
+    close_in: i64,
+) -> Vec<(ElectionId, Uuid)> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let page = w.add_page(&format!("Election {i}"));
+        let election = w.create_election(&format!("Election {i}"), open_in, close_in);
+        w.link(&election, page).await;
+        out.push((election, page));
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_election_goes_not_started_in_voting_done_on_time() {
+    let w = World::new().await;
+    let election = w.create_election("Board", 90, 300);
+    w.link(&election, demo::BOARD_PRESIDENT).await;
+
+    // Upcoming: the page already says "Not started": no write; the title comes from Notion.
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.written, 0);
+    assert_eq!(report.counts.pulled, 1);
+    assert_eq!(w.election(&election).election.title, "Board President 2026");
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("Not started")
+    );
+    assert_eq!(w.results_link(demo::BOARD_PRESIDENT), None);
+
+    w.advance(secs(90));
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.written, 1, "{report:?}");
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+    assert_eq!(
+        w.results_link(demo::BOARD_PRESIDENT),
+        Some(results(&election))
+    );
+
+    w.advance(secs(210));
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.written, 1);
+    assert_eq!(w.status(demo::BOARD_PRESIDENT).as_deref(), Some("Done"));
+    let stored = w.election(&election);
+    assert_eq!(stored.sync.notion_done_set_at, Some(w.now()));
+    assert_eq!(stored.sync.notion_last_sync_error, None);
+
+    // Every cycle left a finished run with its log.
+    let runs = w.store.list_runs(&PageRequest::first(10)).unwrap().items;
+    assert_eq!(runs.len(), 3);
+    assert!(
+        runs.iter()
+            .all(|r| r.finished_at.is_some() && r.error.is_none())
+    );
+    let logs = w.store.get_run(runs[0].id).unwrap().logs;
+    assert!(
+        logs.iter()
+            .any(|l| l.entry.action == store::LogAction::Wrote)
+    );
+}
+
+#[tokio::test]
+async fn notion_edits_flow_in_and_manual_status_edits_are_overwritten() {
+    let w = World::new().await;
+    let election = w.create_election("Budget", -60, 3600);
+    w.link(&election, demo::BUDGET_REFERENDUM).await;
+    cycle(&w).await;
+    assert_eq!(
+        w.results_link(demo::BUDGET_REFERENDUM),
+        Some(results(&election))
+    );
+
+    // A person changes the status, the title (in two segments) and the description in Notion.
+    w.advance(secs(20));
+    w.emu
+        .update_page_as_user(
+            demo::BUDGET_REFERENDUM,
+            json!({
+                "Voting Status": {"status": {"name": "Done"}},
+                "Name": {"title": [{"text": {"content": "Budget "}}, {"text": {"content": "2027"}, "annotations": {"italic": true}}]},
+                "Description": {"rich_text": [{"text": {"content": "Approve the 2027 budget."}}]},
+            }),
+        )
+        .unwrap();
+    w.advance(secs(41));
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.written, 1);
+    assert_eq!(
+        w.status(demo::BUDGET_REFERENDUM).as_deref(),
+        Some("In Voting")
+    );
+    let stored = w.election(&election).election;
+    assert_eq!(stored.title, "Budget 2027");
+    assert_eq!(stored.description, "Approve the 2027 budget.");
+
+    // An emptied title in Notion does not erase ours.
+    w.emu
+        .update_page_as_user(demo::BUDGET_REFERENDUM, json!({"Name": {"title": []}}))
+        .unwrap();
+    w.advance(secs(61));
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.written, 0);
+    assert_eq!(w.election(&election).election.title, "Budget 2027");
+}
+
+#[tokio::test]
+async fn a_removed_status_option_records_a_clear_error_and_backs_off() {
+    let w = World::new().await;
+    let election = w.create_election("Board", 60, 3600);
+    w.link(&election, demo::BOARD_PRESIDENT).await;
+    cycle(&w).await;
+    // The owner renames "In Voting" in Notion (so it no longer exists); our stored schema still lists it, so the write
+    // goes out and Notion rejects it with 400 validation_error.
+    w.emu
+        .update_data_source_as_user(
+            demo::ELECTIONS_DS,
+            json!({"properties": {"Voting Status": {"status": {"options": [
+                {"id": "5e000000-0000-4000-8000-000000000002", "name": "Voting open"}
+            ]}}}}),
+        )
+        .unwrap();
+    w.advance(secs(60));
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.failed, 1, "{report:?}");
+    let state = w.election(&election).sync;
+    assert_eq!(state.error_class, Some(ErrorClass::Permanent));
+    let error = state.notion_last_sync_error.unwrap();
+    assert!(error.contains("status option is missing"), "{error}");
+    assert!(error.contains("Notion 400 validation_error"), "{error}");
+    assert!(error.contains("API cannot create options"), "{error}");
+    assert_eq!(state.next_attempt_at, Some(w.now() + secs(60)));
+
+    // Backing off: the next cycle 30 s later leaves it alone (no request at all).
+    w.advance(secs(30));
+    w.emu.reset_counts();
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.planned, 0);
+    assert_eq!(w.emu.request_counts().total(), 0);
+
+    // When the retry comes, the schema is re-read and the planner names the problem.
+    w.advance(secs(30));
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.failed, 1);
+    let state = w.election(&election).sync;
+    assert_eq!(state.consecutive_failures, 2);
+    assert_eq!(state.next_attempt_at, Some(w.now() + secs(120)));
+    assert!(
+        state
+            .notion_last_sync_error
+            .unwrap()
+            .contains("has no option 'In Voting'")
+    );
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("Not started")
+    );
+}
+
+#[tokio::test]
+async fn trashed_and_unshared_pages_break_the_link_without_stopping_others() {
+    let w = World::new().await;
+    let trashed = w.create_election("Budget", -60, 3600);
+    w.link(&trashed, demo::BUDGET_REFERENDUM).await;
+    let fine = w.create_election("Board", -60, 3600);
+    w.link(&fine, demo::BOARD_PRESIDENT).await;
+    cycle(&w).await;
+    w.emu.trash_page(demo::BUDGET_REFERENDUM).unwrap();
+
+    // The reconcile misses the page, reads it alone and finds it in the trash.
+    w.advance(secs(61));
+    let report = w
+        .driver
+        .run_cycle(w.now(), CycleOptions::scheduled().only(trashed.clone()))
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 0, "not seen by the change query yet");
+    let report = w
+        .driver
+        .run_cycle(
+            w.now(),
+            CycleOptions {
+                reconcile: true,
+                ..CycleOptions::scheduled()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 1, "{report:?}");
+    let state = w.election(&trashed).sync;
+    assert!(state.link_broken);
+    assert!(state.notion_last_sync_error.unwrap().contains("in trash"));
+    assert_eq!(w.election(&fine).sync.notion_last_sync_error, None);
+
+    // The integration loses access to everything: every election records the 404 and how to fix it.
+    w.emu
+        .unshare(demo::INTEGRATION_NAME, demo::ROOT_PAGE)
+        .unwrap();
+    w.advance(secs(3600));
+    let report = cycle(&w).await;
+    assert!(report.databases[0].error.is_some());
+    let state = w.election(&fine).sync;
+    assert!(state.link_broken);
+    let error = state.notion_last_sync_error.unwrap();
+    assert!(error.contains("Notion 404 object_not_found"), "{error}");
+    assert!(error.contains("Connections"), "{error}");
+    assert!(report.error.is_some());
+}
+
+#[tokio::test]
+async fn a_failing_database_does_not_stop_the_others() {
+    let w = World::new().await;
+    let board = w.create_election("Board", -60, 3600);
+    w.link(&board, demo::BOARD_PRESIDENT).await;
+    // A second allowlisted database, with all options, where Notion answers 503 to queries.
+    let legacy = w.create_election("Treasurer", -60, 3600);
+    w.emu
+        .update_data_source_as_user(
+            demo::LEGACY_DS,
+            json!({"properties": {"Voting Status": {"status": {"options": [
+                {"name": "Not started"}, {"name": "In Voting"}, {"name": "Done"}
+            ]}}}}),
+        )
+        .unwrap();
+    w.driver
+        .link(
+            &legacy,
+            World::request(demo::LEGACY_DB, demo::LEGACY_PAGE),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    w.emu.set_fault(FaultRule {
+        route: Some(QUERY.to_owned()),
+        kind: Fault::Status(503),
+        count: Some(8),
+        ..FaultRule::default()
+    });
+    let report = cycle(&w).await;
+    // The first database queried (Elections) gets every 503 (retries included) and fails
+    // transiently; Legacy Elections is synced.
+    assert_eq!(report.counts.failed, 1, "{report:?}");
+    assert_eq!(w.status(demo::LEGACY_PAGE).as_deref(), Some("In Voting"));
+    let state = w.election(&board).sync;
+    assert_eq!(state.error_class, Some(ErrorClass::Transient));
+    assert!(state.notion_last_sync_error.unwrap().contains("503"));
+    // Next cycle: it converges.
+    w.advance(secs(60));
+    cycle(&w).await;
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+    assert_eq!(w.election(&board).sync.error_class, None);
+}
+
+#[tokio::test]
+async fn thirty_percent_faults_still_converge_with_every_write_made_once() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 12, 60, 600).await;
+    cycle(&w).await;
+    w.emu.reset_counts();
+    for (kind, retry_after) in [
+        (Fault::Status(429), Some(0)),
+        (Fault::Status(503), None),
+        (Fault::Status(502), None),
+    ] {
+        w.emu.set_fault(FaultRule {
+            route: None,
+            kind,
+            probability: Some(0.1),
+            retry_after_secs: retry_after,
+            ..FaultRule::default()
+        });
+    }
+    for _ in 0..6 {
+        w.advance(secs(60));
+        cycle(&w).await;
+    }
+    w.emu.clear_faults();
+    for (election, page) in &elections {
+        assert_eq!(w.status(*page).as_deref(), Some("In Voting"), "{election}");
+        assert_eq!(w.results_link(*page), Some(results(election)));
+        assert_eq!(w.election(election).sync.notion_last_sync_error, None);
+    }
+    // Faults fired, and yet each page got exactly one successful write.
+    assert!(w.emu.request_counts().with_status(429) + w.emu.request_counts().with_status(503) > 0);
+    assert_eq!(w.emu.request_counts().get(PATCH_PAGE, 200), 12);
+}
+
+#[tokio::test]
+async fn two_drivers_on_one_store_write_each_change_once() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 5, 60, 600).await;
+    let other = World::driver_for(&w.emu, &w.store, "driver-b");
+    cycle(&w).await;
+    w.advance(secs(60));
+    w.emu.reset_counts();
+    let now = w.now();
+    let (a, b) = tokio::join!(
+        w.driver.run_cycle(now, CycleOptions::scheduled()),
+        other.run_cycle(now, CycleOptions::scheduled()),
+    );
+    let held = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r, Err(DriverError::LeaseHeld { .. })))
+        .count();
+    let ok = [&a, &b].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(held + ok, 2);
+    // Then both again, one after the other: nothing left to write.
+    w.driver
+        .run_cycle(now, CycleOptions::scheduled())
+        .await
+        .unwrap();
+    other
+        .run_cycle(now, CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(w.emu.request_counts().get(PATCH_PAGE, 200), 5);
+    for (_, page) in &elections {
+        assert_eq!(w.status(*page).as_deref(), Some("In Voting"));
+    }
+
+    // A manual sync racing a cycle on the same election never writes twice either.
+    w.advance(secs(540));
+    w.emu.reset_counts();
+    let (election, _) = &elections[0];
+    let now = w.now();
+    let (manual, cycled) = tokio::join!(
+        other.sync_now(election, now),
+        w.driver.run_cycle(now, CycleOptions::scheduled()),
+    );
+    cycled.unwrap();
+    assert!(manual.is_ok() || matches!(manual, Err(DriverError::LeaseHeld { .. })));
+    assert_eq!(w.emu.request_counts().get(PATCH_PAGE, 200), 5);
+}
+
+#[tokio::test]
+async fn preview_changes_nothing_in_notion_or_the_store() {
+    let w = World::new().await;
+    let election = w.create_election("Board", -60, 3600);
+    w.link(&election, demo::BOARD_PRESIDENT).await;
+    let before = w.election(&election);
+    let notion_before = w.emu.page(demo::BOARD_PRESIDENT);
+    let report = w
+        .driver
+        .run_cycle(w.now(), CycleOptions::scheduled().preview())
+        .await
+        .unwrap();
+    assert!(report.preview && report.run_id.is_none());
+    let plan = &report.plans[0];
+    let write = plan.page_write.as_ref().unwrap();
+    assert_eq!(write.status.as_ref().unwrap().to, "In Voting");
+    assert!(plan.election_update.is_some());
+    assert_eq!(w.emu.request_counts().get(PATCH_PAGE, 200), 0);
+    assert_eq!(w.emu.page(demo::BOARD_PRESIDENT), notion_before);
+    assert_eq!(w.election(&election), before);
+    assert!(
+        w.store
+            .list_runs(&PageRequest::first(10))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(w.store.list_cursors().unwrap().is_empty());
+    assert!(
+        w.store
+            .get_lease(sync_driver::GLOBAL_LEASE)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn notion_cost_per_cycle() {
+    let w = World::new().await;
+    // 100 linked elections in one database; voting opens in 30 s for all of them.
+    let elections = linked_elections(&w, 100, 150, 3600).await;
+    let first = cycle(&w).await; // no cursor yet: a full read
+    assert_eq!(first.counts.written, 0);
+
+    // Steady state, nothing changed: one query request for the database, nothing else.
+    w.advance(secs(61));
+    w.emu.reset_counts();
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.planned, 100);
+    assert_eq!(
+        w.emu.request_counts().total(),
+        1,
+        "{:?}",
+        w.emu.request_counts()
+    );
+    assert_eq!(w.served(QUERY), 1);
+    assert_eq!(report.counts.notion_requests, 1);
+
+    // 1% changed (a person set one page to "Done"): one query + one write.
+    w.emu
+        .update_page_as_user(
+            elections[7].1,
+            json!({"Voting Status": {"status": {"name": "Done"}}}),
+        )
+        .unwrap();
+    w.advance(secs(61));
+    w.emu.reset_counts();
+    cycle(&w).await;
+    assert_eq!(w.served(QUERY), 1);
+    assert_eq!(w.served(PATCH_PAGE), 1);
+    assert_eq!(w.emu.request_counts().total(), 2);
+    assert_eq!(w.status(elections[7].1).as_deref(), Some("Not started"));
+
+    // Phase change with no Notion edits, right after a cycle: no read, one write per election.
+    w.advance(secs(28));
+    w.emu.reset_counts();
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.written, 100);
+    assert_eq!(w.served(QUERY), 0);
+    assert_eq!(w.served(GET_PAGE), 0);
+    assert_eq!(w.served(PATCH_PAGE), 100);
+    assert_eq!(w.emu.request_counts().total(), 100);
+
+    // Reconcile: every page of the database (3 demo + 100 + 150 more = 253) in ceil(253/100) = 3
+    // queries plus the schema read; nothing to write.
+    for i in 0..150 {
+        w.add_page(&format!("Unlinked {i}"));
+    }
+    w.advance(secs(61));
+    w.emu.reset_counts();
+    let report = w
+        .driver
+        .run_cycle(w.now(), CycleOptions::reconcile())
+        .await
+        .unwrap();
+    assert_eq!(report.trigger, Trigger::Reconcile);
+    assert_eq!(report.counts.read, 253);
+    assert_eq!(w.served(QUERY), 3);
+    assert_eq!(w.served("GET /v1/data_sources/{data_source_id}"), 1);
+    assert_eq!(w.served(PATCH_PAGE), 0);
+    assert_eq!(w.served(GET_PAGE), 0);
+}
+
+#[tokio::test]
+async fn daemon_wakes_at_the_phase_change_and_stops_cleanly() {
+    let w = World::new().await;
+    let election = w.create_election("Board", 90, 3600);
+    w.link(&election, demo::BOARD_PRESIDENT).await;
+    let clock = ManualClock::new(w.now());
+    let shutdown = CancellationToken::new();
+    let daemon = {
+        let driver = w.driver.clone();
+        let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            driver
+                .run_daemon(
+                    clock,
+                    shutdown,
+                    DaemonOptions {
+                        // Far apart: only the wake-up at open_at can explain a write at 90 s.
+                        interval: Duration::from_secs(600),
+                        reconcile_every: None,
+                    },
+                )
+                .await
+        })
+    };
+    let runs = |n: usize| {
+        let store = Arc::clone(&w.store);
+        async move {
+            for _ in 0..500 {
+                let items = store.list_runs(&PageRequest::first(10)).unwrap().items;
+                if items.len() >= n && items.iter().all(|r| r.finished_at.is_some()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("the daemon did not run cycle {n}");
+        }
+    };
+    runs(1).await;
+    assert_eq!(w.next_wakeup().await, Some(w.now() + secs(90)));
+    clock.advance(secs(90));
+    w.emu.clock().advance(secs(90));
+    runs(2).await;
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    assert!(
+        w.store
+            .get_lease(sync_driver::GLOBAL_LEASE)
+            .unwrap()
+            .is_none()
+    );
+}
+
+impl World {
+    async fn next_wakeup(&self) -> Option<jiff::Timestamp> {
+        self.driver.next_wakeup(self.now()).await.unwrap()
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: a real SQLite file, the real Notion client and the notion-emulator over
+//! HTTP, with the emulator's clock and a `ManualClock` under the test's control.
+
+mod common;
+mod cycle;
+mod link;
