@@ -76,6 +76,11 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(elections::update_election)
                 .service(elections::delete_election)
                 .service(notion::list_databases)
+                .service(notion::search_pages)
+                .service(notion::validate_page)
+                .service(notion::link)
+                .service(notion::unlink)
+                .service(notion::sync)
                 .service(runs::list_runs)
                 .service(runs::get_run)
                 .default_service(web::to(not_found)),

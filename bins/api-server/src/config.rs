@@ -11,7 +11,7 @@ use clap::Parser;
 use notion_client::NotionVersion;
 use secrecy::SecretString;
 
-use crate::allowlist::{Allowlist, AllowlistError};
+use sync_driver::{Allowlist, AllowlistError};
 
 /// Where the demo keeps its store when `DATABASE_URL` is left at its default.
 pub const DEMO_DATABASE_PATH: &str = "data/demo.db";

@@ -318,3 +318,26 @@ pub fn from_notion(error: &notion_client::NotionError) -> ApiError {
         }),
     }
 }
+
+impl From<sync_driver::DriverError> for ApiError {
+    fn from(error: sync_driver::DriverError) -> Self {
+        use sync_driver::DriverError;
+        match error {
+            DriverError::NotFound { what, id } => Self::NotFound(format!("{what} {id} not found")),
+            error @ DriverError::NotAllowlisted { .. } => Self::NotAllowlisted(error.to_string()),
+            DriverError::InvalidInput { field, message } => Self::invalid(field, message),
+            DriverError::Validation(message) => Self::PageInvalid(message),
+            error @ DriverError::NotLinked(_) => Self::Conflict {
+                code: "not_linked",
+                message: error.to_string(),
+            },
+            error @ DriverError::LeaseHeld { .. } => Self::Conflict {
+                code: "sync_in_progress",
+                message: error.to_string(),
+            },
+            DriverError::Notion(error) => from_notion(&error),
+            DriverError::Store(error) => error.into(),
+            other => Self::internal(other),
+        }
+    }
+}

@@ -1,9 +1,9 @@
 #![doc = include_str!("../README.md")]
 
-mod allowlist;
 mod app;
 mod auth;
 pub mod config;
+pub mod demo;
 mod error;
 mod extract;
 mod metrics;
@@ -12,7 +12,6 @@ mod routes;
 mod run;
 mod state;
 
-pub use allowlist::{Allowlist, AllowlistEntry, AllowlistError};
 pub use app::{DOCS_PATH, OPENAPI_PATH, openapi, serve};
 pub use auth::is_authorized;
 pub use config::{Cli, ConfigError, NotionTarget, Settings};

@@ -338,3 +338,151 @@ pub struct DatabasesResponse {
     /// The allowlist, in the order configured.
     pub databases: Vec<DatabaseJson>,
 }
+
+/// `GET /admin/notion/databases/{databaseId}/pages` query.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageSearchQuery {
+    /// Case-insensitive text the title must contain; empty lists every page.
+    pub query: Option<String>,
+    /// `next_cursor` of the previous answer; omit for the first 20.
+    pub cursor: Option<String>,
+}
+
+/// A Notion page found by a search.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageJson {
+    /// Page id (canonical dashed UUID).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its Notion URL.
+    pub url: String,
+}
+
+/// One page of search results (at most 20).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageSearchResponse {
+    /// The pages, most recently edited first.
+    pub pages: Vec<PageJson>,
+    /// Pass as `cursor` for the next 20; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /admin/notion/pages/{pageId}/validate` query.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ValidateQuery {
+    /// The Status-type property to check (default `Voting Status`).
+    pub property_name: Option<String>,
+}
+
+/// Whether a page can be linked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationResponse {
+    /// `true` when the page can be linked.
+    pub valid: bool,
+    /// What is wrong and how to fix it, when not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub error: Option<String>,
+    /// Things that work but deserve attention (e.g. no "Not started" option).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// `POST /admin/elections/{id}/notion/link`. Ids may be a dashed UUID, 32 hex characters or the
+/// Notion URL; omitted property names and status values take their defaults.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequestJson {
+    /// The allowlisted database.
+    #[schema(example = "d0000000-0000-4000-8000-000000000001")]
+    pub database_id: String,
+    /// The page in that database.
+    #[schema(example = "e0000000-0000-4000-8000-000000000001")]
+    pub page_id: String,
+    /// Status-type property (default `Voting Status`).
+    #[serde(default)]
+    pub status_property_name: Option<String>,
+    /// URL-type property for the results link (default `Results Link`).
+    #[serde(default)]
+    pub results_property_name: Option<String>,
+    /// Title property (default `Name`).
+    #[serde(default)]
+    pub title_property_name: Option<String>,
+    /// Description property (default `Description`).
+    #[serde(default)]
+    pub description_property_name: Option<String>,
+    /// Option for upcoming elections (default `Not started`).
+    #[serde(default, alias = "status_value_not_started")]
+    pub notion_status_value_not_started: Option<String>,
+    /// Option for open elections (default `In Voting`).
+    #[serde(default, alias = "status_value_in_voting")]
+    pub notion_status_value_in_voting: Option<String>,
+    /// Option for closed elections (default `Done`).
+    #[serde(default, alias = "status_value_done")]
+    pub notion_status_value_done: Option<String>,
+}
+
+impl From<LinkRequestJson> for sync_driver::LinkRequest {
+    fn from(json: LinkRequestJson) -> Self {
+        Self {
+            database_id: json.database_id,
+            page_id: json.page_id,
+            status_property_name: json.status_property_name,
+            results_property_name: json.results_property_name,
+            title_property_name: json.title_property_name,
+            description_property_name: json.description_property_name,
+            status_value_not_started: json.notion_status_value_not_started,
+            status_value_in_voting: json.notion_status_value_in_voting,
+            status_value_done: json.notion_status_value_done,
+        }
+    }
+}
+
+/// A link or unlink result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The election with its Notion fields.
+    pub election: ElectionJson,
+    /// Non-blocking problems (missing "Not started" option, no results property, …).
+    pub warnings: Vec<String>,
+}
+
+/// The election's title and description after a manual sync.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncedJson {
+    /// The title (pulled from Notion when it changed there).
+    pub title: String,
+    /// The description (pulled from Notion when it changed there).
+    pub description: String,
+    /// Whether the title was pulled from Notion by this sync.
+    pub title_changed: bool,
+    /// Whether the description was pulled from Notion by this sync.
+    pub description_changed: bool,
+}
+
+/// What a manual sync wrote to the Notion page (`null`: already right, not written).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WrittenJson {
+    /// The status option written.
+    pub status: Option<String>,
+    /// The results link written.
+    pub results_link: Option<String>,
+}
+
+/// `POST /admin/elections/{id}/notion/sync`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The election's title and description after the sync.
+    pub synced: SyncedJson,
+    /// What was written to Notion.
+    pub written: WrittenJson,
+    /// The election after the sync (last sync time, error).
+    pub election: ElectionJson,
+}

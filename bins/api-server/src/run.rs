@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
 use notion_client::NotionClient;
 use notion_emulator::{Emulator, EmulatorConfig};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use store::Store;
+use sync_driver::{DaemonOptions, DriverConfig, DriverError, SyncDriver, SystemClock};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +30,7 @@ pub struct RunningServer {
     emulator: Option<Emulator>,
     shutdown: CancellationToken,
     http: JoinHandle<std::io::Result<()>>,
+    sync: Option<JoinHandle<Result<(), DriverError>>>,
 }
 
 impl RunningServer {
@@ -65,6 +68,15 @@ impl RunningServer {
     /// flight are done), then stops the emulator.
     pub async fn wait(self) -> anyhow::Result<()> {
         let result = self.http.await.context("the HTTP server task failed")?;
+        if let Some(sync) = self.sync {
+            // The loop stops on the same token; it finishes and records the cycle in flight.
+            self.shutdown.cancel();
+            match sync.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "the embedded sync loop failed"),
+                Err(error) => tracing::error!(%error, "the embedded sync loop panicked"),
+            }
+        }
         if let Some(emulator) = self.emulator {
             emulator.shutdown().await;
         }
@@ -113,7 +125,8 @@ pub async fn start(
     let (emulator, api_base, notion_token) = match &settings.notion {
         NotionTarget::Remote { api_key, api_base } => (None, api_base.clone(), api_key.clone()),
         NotionTarget::Emulator => {
-            let emulator = Emulator::start(EmulatorConfig::default())
+            let config = EmulatorConfig::default().with_workspace(crate::demo::workspace());
+            let emulator = Emulator::start(config)
                 .await
                 .context("cannot start the built-in Notion emulator")?;
             let base = emulator.base_url();
@@ -138,12 +151,36 @@ pub async fn start(
         None => (generate_token(), true),
     };
 
+    let mut driver_config =
+        DriverConfig::new(settings.base_url.clone(), settings.allowlist.clone());
+    driver_config.min_interval = SignedDuration::try_from(settings.min_sync_interval)
+        .context("MIN_SYNC_INTERVAL is too large")?;
+    let driver = SyncDriver::new(Arc::clone(&store), notion, driver_config);
+
+    if settings.demo {
+        crate::demo::seed(&driver, Timestamp::now())
+            .await
+            .context("cannot create the demo elections")?;
+    }
+    let sync = settings.embedded_sync.then(|| {
+        let driver = driver.clone();
+        let shutdown = shutdown.clone();
+        let options = DaemonOptions {
+            interval: settings.sync_interval,
+            ..DaemonOptions::default()
+        };
+        tracing::info!(interval = ?settings.sync_interval, "embedded sync loop started");
+        tokio::spawn(async move {
+            driver
+                .run_daemon(Arc::new(SystemClock), shutdown, options)
+                .await
+        })
+    });
+
     let state = AppState {
         store,
         admin_token: admin_token.clone(),
-        allowlist: settings.allowlist.clone(),
-        notion,
-        base_url: settings.base_url.clone(),
+        driver,
         metrics: Metrics::new(),
     };
 
@@ -162,6 +199,7 @@ pub async fn start(
         emulator,
         shutdown,
         http,
+        sync,
     };
     if settings.demo {
         print_demo_banner(&server);

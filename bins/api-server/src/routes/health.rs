@@ -57,7 +57,7 @@ pub(crate) async fn readyz(
 )]
 #[get("/metrics")]
 pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let stats = state.notion.stats();
+    let stats = state.driver.notion().stats();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(Some(&stats)))

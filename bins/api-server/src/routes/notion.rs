@@ -1,11 +1,22 @@
 //! `/admin/notion/*` and `/admin/elections/{id}/notion/*`: the allowlist, page search and
-//! validation, link, unlink and manual sync.
+//! validation, link, unlink and manual sync, all through the sync driver the runner uses.
 
-use actix_web::{get, web};
+use actix_web::{delete, get, post, web};
+use jiff::Timestamp;
+use notion_client::NotionId;
 
 use crate::error::{ApiError, ErrorResponse};
-use crate::models::{DatabaseJson, DatabasesResponse};
+use crate::extract::{ApiJson, parse_election_id};
+use crate::models::{
+    DatabaseJson, DatabasesResponse, ElectionJson, LinkRequestJson, LinkResponse, PageJson,
+    PageSearchQuery, PageSearchResponse, SyncResponse, SyncedJson, ValidateQuery,
+    ValidationResponse, WrittenJson,
+};
 use crate::state::AppState;
+
+fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiError> {
+    NotionId::parse(raw).map_err(|error| ApiError::invalid(field, error.to_string()))
+}
 
 /// The allowlisted databases, for the database dropdown.
 #[utoipa::path(
@@ -23,7 +34,7 @@ pub(crate) async fn list_databases(
     Ok(web::Json(DatabasesResponse {
         success: true,
         databases: state
-            .allowlist
+            .allowlist()
             .entries()
             .iter()
             .map(|entry| DatabaseJson {
@@ -31,5 +42,230 @@ pub(crate) async fn list_databases(
                 name: entry.name.clone(),
             })
             .collect(),
+    }))
+}
+
+/// Search an allowlisted database's pages by title (case-insensitive), 20 at a time.
+#[utoipa::path(
+    tag = "notion",
+    params(
+        ("databaseId" = String, Path, description = "Database id: dashed UUID, 32 hex characters or Notion URL"),
+        PageSearchQuery,
+    ),
+    responses(
+        (status = 200, description = "Up to 20 pages", body = PageSearchResponse),
+        (status = 400, description = "Malformed id or cursor", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
+        (status = 404, description = "Database not found or not shared with the integration", body = ErrorResponse),
+        (status = 502, description = "Notion failed", body = ErrorResponse),
+        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/notion/databases/{databaseId}/pages")]
+pub(crate) async fn search_pages(
+    state: web::Data<AppState>,
+    database_id: web::Path<String>,
+    query: web::Query<PageSearchQuery>,
+) -> Result<web::Json<PageSearchResponse>, ApiError> {
+    let database_id = parse_notion_id("databaseId", &database_id)?;
+    let query = query.into_inner();
+    let cursor = query.cursor.filter(|c| !c.trim().is_empty());
+    let result = state
+        .driver
+        .search_pages(
+            &database_id,
+            query.query.as_deref().unwrap_or(""),
+            cursor.as_deref(),
+        )
+        .await;
+    let search = match result {
+        Ok(search) => search,
+        // Notion answers 400 for a cursor it did not issue: that is the caller's input.
+        Err(sync_driver::DriverError::Notion(error))
+            if cursor.is_some() && error.status() == Some(400) =>
+        {
+            return Err(ApiError::invalid(
+                "cursor",
+                "the cursor is not one this API returned: pass next_cursor unchanged, or omit it for the first page",
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    Ok(web::Json(PageSearchResponse {
+        pages: search
+            .pages
+            .into_iter()
+            .map(|page| PageJson {
+                id: page.id.to_string(),
+                title: page.title,
+                url: page.url,
+            })
+            .collect(),
+        next_cursor: search.next_cursor,
+    }))
+}
+
+/// Check whether a page can be linked: shared, not in trash, in an allowlisted database, with a
+/// Status property (default `Voting Status`) that has the "In Voting" and "Done" options.
+#[utoipa::path(
+    tag = "notion",
+    params(
+        ("pageId" = String, Path, description = "Page id: dashed UUID, 32 hex characters or Notion URL"),
+        ValidateQuery,
+    ),
+    responses(
+        (status = 200, description = "`{\"valid\": true}` or `{\"valid\": false, \"error\": \"…\"}`", body = ValidationResponse),
+        (status = 400, description = "Malformed id", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 403, description = "The page's database is not allowlisted", body = ErrorResponse),
+        (status = 502, description = "Notion failed", body = ErrorResponse),
+        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/notion/pages/{pageId}/validate")]
+pub(crate) async fn validate_page(
+    state: web::Data<AppState>,
+    page_id: web::Path<String>,
+    query: web::Query<ValidateQuery>,
+) -> Result<web::Json<ValidationResponse>, ApiError> {
+    let page_id = parse_notion_id("pageId", &page_id)?;
+    let property = query
+        .into_inner()
+        .property_name
+        .filter(|p| !p.trim().is_empty());
+    let validation = state
+        .driver
+        .validate_page(&page_id, property.as_deref())
+        .await?;
+    Ok(web::Json(ValidationResponse {
+        valid: validation.valid,
+        error: validation.error,
+        warnings: validation.warnings,
+    }))
+}
+
+/// Link (or re-link) an election to a page of an allowlisted database, after validating it.
+#[utoipa::path(
+    tag = "notion",
+    params(("id" = String, Path, description = "Election id")),
+    request_body = LinkRequestJson,
+    responses(
+        (status = 200, description = "Linked", body = LinkResponse),
+        (status = 400, description = "Bad input (names the field)", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
+        (status = 404, description = "No such election", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB", body = ErrorResponse),
+        (status = 415, description = "Body is not JSON", body = ErrorResponse),
+        (status = 422, description = "The page fails validation; the message says what to fix", body = ErrorResponse),
+        (status = 502, description = "Notion failed", body = ErrorResponse),
+        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/elections/{id}/notion/link")]
+pub(crate) async fn link(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: ApiJson<LinkRequestJson>,
+) -> Result<web::Json<LinkResponse>, ApiError> {
+    let id = parse_election_id(&id)?;
+    let request = body.0;
+    parse_notion_id("database_id", &request.database_id)?;
+    parse_notion_id("page_id", &request.page_id)?;
+    let outcome = state
+        .driver
+        .link(&id, request.into(), Timestamp::now())
+        .await?;
+    Ok(web::Json(LinkResponse {
+        success: true,
+        election: ElectionJson::from_record(&outcome.record, Timestamp::now()),
+        warnings: outcome.warnings,
+    }))
+}
+
+/// Unlink an election from its Notion page. Never touches the page.
+#[utoipa::path(
+    tag = "notion",
+    params(("id" = String, Path, description = "Election id")),
+    responses(
+        (status = 200, description = "Unlinked (every Notion field is now null)", body = LinkResponse),
+        (status = 400, description = "Malformed id", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 404, description = "No such election", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/elections/{id}/notion/link")]
+pub(crate) async fn unlink(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<LinkResponse>, ApiError> {
+    let id = parse_election_id(&id)?;
+    let record = state.driver.unlink(&id, Timestamp::now()).await?;
+    tracing::info!(election = %id, "unlinked from Notion");
+    Ok(web::Json(LinkResponse {
+        success: true,
+        election: ElectionJson::from_record(&record, Timestamp::now()),
+        warnings: Vec::new(),
+    }))
+}
+
+/// Sync one election with its Notion page now (status and results link out, title and
+/// description in), through the same code as the sync runner; ignores the sync interval.
+#[utoipa::path(
+    tag = "notion",
+    params(("id" = String, Path, description = "Election id")),
+    responses(
+        (status = 200, description = "Synced", body = SyncResponse),
+        (status = 400, description = "Malformed id", body = ErrorResponse),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 404, description = "No such election", body = ErrorResponse),
+        (status = 409, description = "The election is not linked, or a sync of it is running", body = ErrorResponse),
+        (status = 422, description = "The page's content prevents the sync (e.g. a missing status option)", body = ErrorResponse),
+        (status = 502, description = "Notion failed", body = ErrorResponse),
+        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/elections/{id}/notion/sync")]
+pub(crate) async fn sync(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<SyncResponse>, ApiError> {
+    let id = parse_election_id(&id)?;
+    let result = state.driver.sync_now(&id, Timestamp::now()).await;
+    let outcome = match result {
+        Ok(outcome) => {
+            state.metrics.record_sync(true);
+            outcome
+        }
+        Err(error) => {
+            if matches!(
+                error,
+                sync_driver::DriverError::Notion(_) | sync_driver::DriverError::Validation(_)
+            ) {
+                state.metrics.record_sync(false);
+            }
+            return Err(error.into());
+        }
+    };
+    let election = &outcome.election.election;
+    Ok(web::Json(SyncResponse {
+        success: true,
+        synced: SyncedJson {
+            title: election.title.clone(),
+            description: election.description.clone(),
+            title_changed: outcome.synced.title.is_some(),
+            description_changed: outcome.synced.description.is_some(),
+        },
+        written: WrittenJson {
+            status: outcome.written.status,
+            results_link: outcome.written.results_link,
+        },
+        election: ElectionJson::from_record(&outcome.election, Timestamp::now()),
     }))
 }

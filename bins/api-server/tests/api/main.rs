@@ -2,7 +2,10 @@
 
 mod auth;
 mod binary;
+mod demo;
 mod elections;
 mod errors;
+mod notion;
+mod openapi;
 mod operations;
 mod support;

@@ -14,7 +14,6 @@ pub(crate) const TOKEN: &str = "test-admin-token-0123456789";
 /// A running api-server with its emulator and temp store.
 pub(crate) struct TestServer {
     pub(crate) server: RunningServer,
-    #[allow(dead_code)] // the Notion tests use it
     pub(crate) emulator: Emulator,
     pub(crate) http: reqwest::Client,
     _dir: TempDir,
