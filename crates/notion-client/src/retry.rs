@@ -192,8 +192,27 @@ pub(crate) struct Executor {
 impl Executor {
     /// Runs `attempt(n)` until it succeeds or the policy gives up. A success carries the HTTP
     /// status for the counters; a failure is a `NotionError` (its status, or 0 for transport).
+    #[cfg(test)]
     pub(crate) async fn run<T, F, Fut>(
         &self,
+        method: &'static str,
+        path: &'static str,
+        kind: OperationKind,
+        attempt: F,
+    ) -> Result<T, NotionError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<(u16, T), NotionError>>,
+    {
+        self.run_counted(&self.stats, method, path, kind, attempt)
+            .await
+    }
+
+    /// [`Executor::run`], counting into `stats` (a stats scope, which also counts into the
+    /// shared counters) instead of the shared counters alone.
+    pub(crate) async fn run_counted<T, F, Fut>(
+        &self,
+        stats: &StatsInner,
         method: &'static str,
         path: &'static str,
         kind: OperationKind,
@@ -216,7 +235,7 @@ impl Executor {
             let mut n = 1;
             loop {
                 let paced = self.pacer.acquire().await;
-                self.stats.record_pacer_wait(paced);
+                stats.record_pacer_wait(paced);
                 total_wait += paced;
                 let span = tracing::Span::current();
                 span.record("attempt", n);
@@ -225,7 +244,7 @@ impl Executor {
                     Ok((status, _)) => *status,
                     Err(err) => err.status().unwrap_or(0),
                 };
-                self.stats.record_attempt(method, path, status);
+                stats.record_attempt(method, path, status);
                 span.record("status", status);
                 span.record(
                     "wait_ms",
@@ -246,7 +265,7 @@ impl Executor {
                     }
                     RetryDecision::Retry { after } => {
                         let rate_limited = matches!(err.kind(), ErrorKind::RateLimited { .. });
-                        self.stats.record_retry(rate_limited, after);
+                        stats.record_retry(rate_limited, after);
                         tracing::info!(
                             status,
                             attempt = n,

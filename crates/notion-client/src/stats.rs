@@ -1,8 +1,9 @@
-//! Request counters, shared by every clone of a client, so callers can report Notion cost.
+//! Request counters, shared by every clone of a client, so callers can report Notion cost; and
+//! stats scopes, which count one user's requests on top (see `NotionClient::with_stats_scope`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// One row of the per-endpoint counters.
@@ -47,6 +48,8 @@ impl ClientStats {
 
 #[derive(Default)]
 pub(crate) struct StatsInner {
+    /// The counters this scope also counts into (the client's shared ones, or an outer scope).
+    parent: Option<Arc<Self>>,
     requests: AtomicU64,
     retries: AtomicU64,
     rate_limit_waits: AtomicU64,
@@ -60,7 +63,18 @@ fn nanos(d: Duration) -> u64 {
 }
 
 impl StatsInner {
+    /// Counters of a new scope that also counts into `parent`.
+    pub(crate) fn scope_of(parent: Arc<Self>) -> Self {
+        Self {
+            parent: Some(parent),
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn record_attempt(&self, method: &'static str, path: &'static str, status: u16) {
+        if let Some(parent) = &self.parent {
+            parent.record_attempt(method, path, status);
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut map = self.by_endpoint.lock().unwrap_or_else(|e| e.into_inner());
         *map.entry(EndpointStatus {
@@ -72,6 +86,9 @@ impl StatsInner {
     }
 
     pub(crate) fn record_retry(&self, rate_limited: bool, wait: Duration) {
+        if let Some(parent) = &self.parent {
+            parent.record_retry(rate_limited, wait);
+        }
         self.retries.fetch_add(1, Ordering::Relaxed);
         if rate_limited {
             self.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
@@ -81,6 +98,9 @@ impl StatsInner {
     }
 
     pub(crate) fn record_pacer_wait(&self, wait: Duration) {
+        if let Some(parent) = &self.parent {
+            parent.record_pacer_wait(wait);
+        }
         self.pacer_wait_nanos
             .fetch_add(nanos(wait), Ordering::Relaxed);
     }

@@ -741,3 +741,72 @@ async fn trash_uses_the_version_specific_flag() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn stats_scopes_count_each_users_requests_exactly() {
+    let server = MockServer::start().await;
+    // The first /v1/users/me answers 503 once (a GET: retried), so one scope also sees a retry.
+    Mock::given(method("GET"))
+        .and(path("/v1/users/me"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(error_body(503, "service_unavailable")),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/users/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(me()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/pages/{}", pid(1))))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(page_json(&pid(1), "2026-01-01T00:00:00.000Z")),
+        )
+        .mount(&server)
+        .await;
+    let shared = client(&server);
+    shared.me().await.unwrap(); // 2 attempts (503 then 200), before any scope exists
+    let cycle = shared.with_stats_scope();
+    let admin = shared.with_stats_scope();
+    // A clone of a scoped client counts into the same scope (e.g. a stream that clones it).
+    let cycle_clone = cycle.clone();
+    let nested = cycle.with_stats_scope();
+
+    // Two users sending at once through the one client (one pacer, one connection pool).
+    let cycle_work = async {
+        for _ in 0..5 {
+            cycle.retrieve_page(id(&pid(1)), &[]).await.unwrap();
+        }
+        cycle_clone.me().await.unwrap();
+        nested.me().await.unwrap();
+    };
+    let admin_work = async {
+        for _ in 0..3 {
+            admin.me().await.unwrap();
+        }
+    };
+    tokio::join!(cycle_work, admin_work);
+    shared.me().await.unwrap(); // the shared client itself, in no scope
+
+    // Each scope counts exactly its own requests; the shared counters count everything.
+    assert_eq!(cycle.scope_stats().requests, 7);
+    assert_eq!(cycle.scope_stats().requests_to("/v1/pages/{page_id}"), 5);
+    assert_eq!(cycle_clone.scope_stats(), cycle.scope_stats());
+    assert_eq!(nested.scope_stats().requests, 1);
+    assert_eq!(admin.scope_stats().requests, 3);
+    assert_eq!(admin.scope_stats().requests_to("/v1/pages/{page_id}"), 0);
+    assert_eq!(admin.scope_stats().retries, 0);
+    let all = shared.stats();
+    assert_eq!(all.requests, 2 + 7 + 3 + 1);
+    assert_eq!(all.retries, 1);
+    assert_eq!(
+        cycle.stats(),
+        all,
+        "stats() stays the shared view on a scoped clone"
+    );
+    // Without a scope, scope_stats is the shared view.
+    assert_eq!(shared.scope_stats(), all);
+}
