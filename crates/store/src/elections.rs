@@ -598,18 +598,21 @@ impl Store {
         })
     }
 
-    /// Phase changes (`open_at`/`close_at`) of linked elections strictly after `now`, soonest first,
-    /// at most `limit`: the runner's wake-up instants.
+    /// Phase changes (`open_at`/`close_at`) of linked, unpaused elections strictly after `now`,
+    /// soonest first, at most `limit`: the runner's wake-up instants. A paused election has
+    /// none; while everything is paused, there are none.
     pub fn upcoming_phase_changes(&self, now: Timestamp, limit: u32) -> Result<Vec<PhaseChange>> {
         let limit = check_limit(limit)?;
         self.read(|tx| {
+            // Each branch is a range scan of its index (open_at, close_at).
             let mut stmt = tx.prepare_cached(
                 "SELECT id, at, phase FROM ( \
                    SELECT id, open_at AS at, 'open' AS phase FROM elections \
-                     WHERE notion_page_id IS NOT NULL AND open_at > ?1 \
+                     WHERE open_at > ?1 AND notion_page_id IS NOT NULL AND sync_paused_at IS NULL \
                    UNION ALL \
                    SELECT id, close_at AS at, 'closed' AS phase FROM elections \
-                     WHERE notion_page_id IS NOT NULL AND close_at > ?1) \
+                     WHERE close_at > ?1 AND notion_page_id IS NOT NULL AND sync_paused_at IS NULL) \
+                 WHERE NOT EXISTS (SELECT 1 FROM sync_global_pause) \
                  ORDER BY at, id LIMIT ?2",
             )?;
             let rows = stmt
@@ -633,8 +636,25 @@ impl Store {
         })
     }
 
-    /// The soonest phase change of any linked election strictly after `now`.
+    /// The soonest phase change of any linked, unpaused election strictly after `now`.
     pub fn next_phase_change_at(&self, now: Timestamp) -> Result<Option<Timestamp>> {
         Ok(self.upcoming_phase_changes(now, 1)?.first().map(|c| c.at))
+    }
+
+    /// The soonest end of a backoff strictly after `now`: the earliest `sync_next_attempt_at` of
+    /// a linked, unpaused election whose last sync failed (`None` while everything is paused).
+    /// With [`Store::next_phase_change_at`], the runner's other wake-up instant.
+    pub fn next_retry_at(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        self.read(|tx| {
+            tx.query_row(
+                "SELECT MIN(sync_next_attempt_at) FROM elections \
+                 WHERE sync_next_attempt_at > ?1 AND sync_error_class IS NOT NULL \
+                   AND notion_page_id IS NOT NULL AND sync_paused_at IS NULL \
+                   AND NOT EXISTS (SELECT 1 FROM sync_global_pause)",
+                [to_ms(now)],
+                |r| opt_col(r, 0),
+            )
+            .map_err(corrupt)
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! Per-database cursors, sync runs and their logs.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use sync_engine::{ElectionId, Trigger};
@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::time::{col, opt_col, to_ms};
 use crate::{
-    LogAction, LogEntry, NewLogEntry, Page, PageRequest, Result, RunCounts, RunWithLogs, Store,
-    StoreError, SyncCursor, SyncRun, check_limit, decode_cursor, encode_cursor,
+    LogAction, LogEntry, NewLogEntry, Page, PageRequest, PrunedRuns, Result, RunCounts,
+    RunWithLogs, Store, StoreError, SyncCursor, SyncRun, check_limit, decode_cursor, encode_cursor,
 };
 
 const RUN_COLUMNS: &str = "id, started_at, finished_at, trigger_kind, holder, read_count, \
@@ -304,6 +304,32 @@ impl Store {
                 None
             };
             Ok(Page { items, next_cursor })
+        })
+    }
+
+    /// Deletes the runs that started more than `older_than` before `now`, with their log
+    /// entries, in one transaction: the retention of the run history. Finished or not (an old
+    /// unfinished run is one whose runner died). Errors: `Invalid` (a negative `older_than`).
+    pub fn prune_runs(&self, older_than: SignedDuration, now: Timestamp) -> Result<PrunedRuns> {
+        if older_than.is_negative() {
+            return Err(StoreError::Invalid {
+                field: "older_than",
+                message: format!("the retention must not be negative, got {older_than}"),
+            });
+        }
+        let cutoff =
+            to_ms(now).saturating_sub(older_than.as_millis().try_into().unwrap_or(i64::MAX));
+        self.write(|tx| {
+            let logs = tx.execute(
+                "DELETE FROM sync_run_logs WHERE run_id IN \
+                 (SELECT id FROM sync_runs WHERE started_at < ?1)",
+                [cutoff],
+            )?;
+            let runs = tx.execute("DELETE FROM sync_runs WHERE started_at < ?1", [cutoff])?;
+            Ok(PrunedRuns {
+                runs: runs as u64,
+                logs: logs as u64,
+            })
         })
     }
 

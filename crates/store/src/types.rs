@@ -222,17 +222,28 @@ pub struct SyncRun {
     pub error: Option<String>,
 }
 
+/// What [`crate::Store::prune_runs`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrunedRuns {
+    /// Runs deleted.
+    pub runs: u64,
+    /// Their log entries.
+    pub logs: u64,
+}
+
 /// What a log entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogAction {
-    /// A page was read.
+    /// Pages were read. Without an election: one database's summary of a cycle (`detail`: pages
+    /// read, Notion requests, the change cursor before and after); older runs also logged one
+    /// per election read.
     Read,
     /// A page was written.
     Wrote,
     /// Title/description pulled into the election.
     Pulled,
-    /// Nothing to do.
+    /// Nothing to do (logged by manual syncs; cycles log only elections where something happened).
     NoChange,
     /// The election's sync failed.
     Failed,

@@ -1002,6 +1002,139 @@ fn phase_changes_for_wakeups() {
 }
 
 #[test]
+fn paused_elections_have_no_wakeups() {
+    let (_dir, store) = temp_store();
+    let a = store
+        .create_election(new_election("A"), now())
+        .unwrap()
+        .election
+        .id;
+    let b = NewElection {
+        open_at: t("2026-02-15T00:00:00Z"),
+        close_at: t("2026-02-20T00:00:00Z"),
+        ..new_election("B")
+    };
+    let b = store.create_election(b, now()).unwrap().election.id;
+    store.set_link(&a, &link("db", "pa"), now()).unwrap();
+    store.set_link(&b, &link("db", "pb"), now()).unwrap();
+    // A failed sync of `a` backs off until 10:05; of `b` until 10:02.
+    for (id, page, until) in [(&a, "pa", secs(300)), (&b, "pb", secs(120))] {
+        let error = SyncError::new(SyncErrorKind::Server, "Notion 503");
+        let mut state = record_failure(now(), &synced_state(now()), error).state;
+        state.next_attempt_at = Some(now() + until);
+        let record = SyncRecord {
+            election_id: id.clone(),
+            page_id: page.into(),
+            state,
+            election_update: None,
+        };
+        store.record_sync(&record, now()).unwrap();
+    }
+    let ids = |store: &Store| -> Vec<ElectionId> {
+        store
+            .upcoming_phase_changes(now(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.election_id)
+            .collect()
+    };
+    assert_eq!(ids(&store), [b.clone(), b.clone(), a.clone(), a.clone()]);
+    assert_eq!(store.next_retry_at(now()).unwrap(), Some(now() + secs(120)));
+    // Strictly after `now`.
+    assert_eq!(
+        store.next_retry_at(now() + secs(120)).unwrap(),
+        Some(now() + secs(300))
+    );
+
+    // Pausing `b` removes its phase changes and its retry.
+    store
+        .pause(&PauseScope::Election(b.clone()), now())
+        .unwrap();
+    assert_eq!(ids(&store), [a.clone(), a.clone()]);
+    assert_eq!(
+        store.next_phase_change_at(now()).unwrap(),
+        Some(t("2026-03-01T09:00:00Z"))
+    );
+    assert_eq!(store.next_retry_at(now()).unwrap(), Some(now() + secs(300)));
+
+    // Everything paused: nothing; resuming brings both back.
+    store.pause(&PauseScope::All, now()).unwrap();
+    assert!(ids(&store).is_empty());
+    assert_eq!(store.next_phase_change_at(now()).unwrap(), None);
+    assert_eq!(store.next_retry_at(now()).unwrap(), None);
+    store.resume(&PauseScope::All).unwrap();
+    assert_eq!(ids(&store).len(), 4);
+    assert_eq!(store.next_retry_at(now()).unwrap(), Some(now() + secs(120)));
+}
+
+#[test]
+fn old_runs_and_their_logs_are_pruned_in_one_go() {
+    let (_dir, store) = temp_store();
+    let day = secs(86_400);
+    let entry = |action| NewLogEntry {
+        at: now(),
+        election_id: None,
+        page_id: None,
+        action,
+        detail: None,
+        error: None,
+    };
+    // Runs 10, 8, 7 (exactly) and 1 day(s) old, two log entries each; the 8-day-old one never
+    // finished (its runner died).
+    let mut ids = Vec::new();
+    for age in [10, 8, 7, 1] {
+        let started = now() - day * age;
+        let run = store.start_run(Trigger::Scheduled, "r", started).unwrap();
+        store
+            .append_logs(run.id, &[entry(LogAction::Read), entry(LogAction::Wrote)])
+            .unwrap();
+        if age != 8 {
+            store
+                .finish_run(run.id, &RunCounts::default(), None, started + secs(5))
+                .unwrap();
+        }
+        ids.push(run.id);
+    }
+    let pruned = store.prune_runs(day * 7, now()).unwrap();
+    assert_eq!(pruned, PrunedRuns { runs: 2, logs: 4 });
+    let left: Vec<_> = store
+        .list_runs(&PageRequest::first(10))
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [ids[3], ids[2]], "runs started within 7 days stay");
+    assert!(matches!(
+        store.get_run(ids[0]),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.get_run(ids[2]).unwrap().logs.len(), 2);
+    let (logs, orphans): (i64, i64) = {
+        let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
+        conn.query_row(
+            "SELECT COUNT(*), (SELECT COUNT(*) FROM sync_run_logs WHERE run_id NOT IN (SELECT id FROM sync_runs)) FROM sync_run_logs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!((logs, orphans), (4, 0));
+    // Nothing more to prune; a negative retention is refused.
+    assert_eq!(
+        store.prune_runs(day * 7, now()).unwrap(),
+        PrunedRuns::default()
+    );
+    assert!(matches!(
+        store.prune_runs(-day, now()),
+        Err(StoreError::Invalid {
+            field: "older_than",
+            ..
+        })
+    ));
+}
+
+#[test]
 fn two_stores_on_one_file_writing_at_once_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.sqlite3");

@@ -375,7 +375,7 @@ impl SyncDriver {
             Ok(linked) => linked,
             Err(holder) => return Err(DriverError::LeaseHeld { holder }),
         };
-        let outcome = self.sync_now_locked(&linked, now).await;
+        let outcome = self.with_stats_scope().sync_now_locked(&linked, now).await;
         self.release_election_leases(vec![election_id.clone()])
             .await;
         outcome
@@ -387,7 +387,7 @@ impl SyncDriver {
         now: Timestamp,
     ) -> Result<ManualSync, DriverError> {
         let holder = self.inner.config.holder.clone();
-        let requests_before = self.inner.notion.stats().requests;
+        let requests_before = self.inner.notion.scope_stats().requests;
         let run = self
             .blocking(move |s| s.start_run(Trigger::Manual, &holder, now))
             .await?;
@@ -425,7 +425,7 @@ impl SyncDriver {
             notion_requests: self
                 .inner
                 .notion
-                .stats()
+                .scope_stats()
                 .requests
                 .saturating_sub(requests_before),
         };
@@ -582,7 +582,9 @@ impl SyncDriver {
         if !preview {
             self.take_global_lease(now).await?;
         }
+        // Its own stats scope: the run's request count is exact even on a shared client.
         let outcome = self
+            .with_stats_scope()
             .cycle_locked(now, options, reconcile_every, preview)
             .await;
         if !preview && !keep_lease {
@@ -599,7 +601,7 @@ impl SyncDriver {
         preview: bool,
     ) -> Result<CycleReport, DriverError> {
         let started = tokio::time::Instant::now();
-        let requests_before = self.inner.notion.stats().requests;
+        let requests_before = self.inner.notion.scope_stats().requests;
         let run_trigger = if options.reconcile && options.trigger == Trigger::Scheduled {
             Trigger::Reconcile
         } else {
@@ -728,7 +730,7 @@ impl SyncDriver {
         report.counts.notion_requests = self
             .inner
             .notion
-            .stats()
+            .scope_stats()
             .requests
             .saturating_sub(requests_before);
         report.error = (!errors.is_empty()).then(|| errors.join("; "));

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use store::LinkedFilter;
 use tokio_util::sync::CancellationToken;
 
 use crate::{Clock, CycleOptions, DaemonOptions, DriverError, SyncDriver};
@@ -13,21 +12,11 @@ impl SyncDriver {
     /// sooner than the poll interval would give it: its next `open_at`/`close_at`, or the end of
     /// its backoff after a failure. `None` when nothing is scheduled.
     pub async fn next_wakeup(&self, now: Timestamp) -> Result<Option<Timestamp>, DriverError> {
-        let linked = self
-            .blocking(|s| s.list_linked(&LinkedFilter::default()))
+        // Two indexed lookups in the store, rather than loading every linked election.
+        let (phase_change, retry) = self
+            .blocking(move |s| Ok((s.next_phase_change_at(now)?, s.next_retry_at(now)?)))
             .await?;
-        Ok(linked
-            .iter()
-            .flat_map(|e| {
-                let retry = e
-                    .state
-                    .next_attempt_at
-                    .filter(|_| e.state.error_class.is_some());
-                [e.election.next_phase_change(now), retry]
-            })
-            .flatten()
-            .filter(|at| *at > now)
-            .min())
+        Ok(phase_change.into_iter().chain(retry).min())
     }
 
     /// Runs cycles until `shutdown` is cancelled: a cycle, then sleep until the next poll tick or

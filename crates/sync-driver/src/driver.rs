@@ -64,6 +64,19 @@ impl SyncDriver {
         }
     }
 
+    /// A handle on the same store and configuration whose Notion client counts into a stats scope
+    /// of its own, so a cycle's or a manual sync's request count is exactly its own although the
+    /// client is shared (e.g. with the api-server's admin routes).
+    pub(crate) fn with_stats_scope(&self) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store: Arc::clone(&self.inner.store),
+                notion: self.inner.notion.with_stats_scope(),
+                config: self.inner.config.clone(),
+            }),
+        }
+    }
+
     /// The configuration.
     pub fn config(&self) -> &DriverConfig {
         &self.inner.config

@@ -534,3 +534,77 @@ impl World {
         self.driver.next_wakeup(self.now()).await.unwrap()
     }
 }
+
+#[tokio::test]
+async fn paused_elections_do_not_wake_the_daemon() {
+    let w = World::new().await;
+    let soon = w.create_election("Soon", 30, 600);
+    w.link(&soon, demo::BOARD_PRESIDENT).await;
+    let later = w.create_election("Later", 90, 600);
+    w.link(&later, demo::BUDGET_REFERENDUM).await;
+    assert_eq!(w.next_wakeup().await, Some(w.now() + secs(30)));
+    w.store
+        .pause(&store::PauseScope::Election(soon.clone()), w.now())
+        .unwrap();
+    assert_eq!(w.next_wakeup().await, Some(w.now() + secs(90)));
+    w.store.pause(&store::PauseScope::All, w.now()).unwrap();
+    assert_eq!(w.next_wakeup().await, None);
+    w.store.resume(&store::PauseScope::All).unwrap();
+    assert_eq!(w.next_wakeup().await, Some(w.now() + secs(30)));
+
+    // Both syncs fail (the integration lost access) and back off for 60 s: the daemon wakes for
+    // "Soon" opening at 30 s; with "Soon" paused, for the end of "Later"'s backoff.
+    w.emu
+        .unshare(demo::INTEGRATION_NAME, demo::ROOT_PAGE)
+        .unwrap();
+    assert_eq!(cycle(&w).await.counts.failed, 2);
+    let retry = w.election(&later).sync.next_attempt_at.unwrap();
+    assert_eq!(retry, w.now() + secs(60));
+    assert_eq!(w.next_wakeup().await, Some(w.now() + secs(30)));
+    w.store
+        .pause(&store::PauseScope::Election(soon.clone()), w.now())
+        .unwrap();
+    assert_eq!(w.next_wakeup().await, Some(retry));
+}
+
+#[tokio::test]
+async fn a_cycle_counts_only_its_own_requests_on_a_shared_client() {
+    let w = World::new().await;
+    linked_elections(&w, 3, 600, 3600).await;
+    cycle(&w).await;
+    w.advance(secs(61));
+    // The api-server shares one client between its admin routes and the sync loop: an admin
+    // request burst runs during the cycle.
+    let shared = w.driver.notion().clone();
+    let before = shared.stats().requests;
+    let admin = async {
+        for _ in 0..5 {
+            shared.me().await.unwrap();
+            tokio::task::yield_now().await;
+        }
+    };
+    let (report, ()) = tokio::join!(cycle(&w), admin);
+    // Steady state: the cycle's one change query, exactly; the client saw all six.
+    assert_eq!(report.counts.notion_requests, 1);
+    assert_eq!(shared.stats().requests - before, 6);
+    let run = w.store.get_run(report.run_id.unwrap()).unwrap().run;
+    assert_eq!(run.counts.notion_requests, 1);
+
+    // A manual sync beside admin requests: the page and schema reads, exactly.
+    let (election, _) = {
+        let linked = w.store.list_linked(&Default::default()).unwrap();
+        (linked[0].election.id.clone(), ())
+    };
+    let admin = async {
+        for _ in 0..3 {
+            shared.me().await.unwrap();
+            tokio::task::yield_now().await;
+        }
+    };
+    w.advance(secs(1));
+    let (manual, ()) = tokio::join!(w.driver.sync_now(&election, w.now()), admin);
+    manual.unwrap();
+    let runs = w.store.list_runs(&PageRequest::first(1)).unwrap().items;
+    assert_eq!(runs[0].trigger, Trigger::Manual);
+    assert_eq!(runs[0].counts.notion_requests, 2);
+}
