@@ -701,6 +701,20 @@ pub(crate) fn update_data_source(
     }
     ds.last_edited_time = truncate_minute(now);
     ds.last_edited_by = author;
+    if schema_changed {
+        // Rows follow their status options: renamed ones show the new name, rows whose option
+        // was removed fall back to the default (first To-do option, or none). Not an edit of
+        // the rows, so their last_edited_time stays.
+        for schema in ds.properties.iter().filter(|p| p.kind == "status") {
+            for page_id in &ds.pages {
+                if let Some(page) = state.pages.get_mut(page_id)
+                    && let Some(value) = page.props.get_mut(&schema.id)
+                {
+                    *value = props::fix_removed_status(schema, value);
+                }
+            }
+        }
+    }
     state.data_sources.insert(id, ds);
     if schema_changed {
         state.emit(Event::DataSourceSchemaUpdated {

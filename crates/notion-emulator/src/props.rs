@@ -248,7 +248,8 @@ pub(crate) fn build_schema(
     })
 }
 
-/// Applies a schema update to an existing property: rename, description, new options.
+/// Applies a schema update to an existing property: rename, description, new options; for a
+/// status, the `options` list replaces the options (see [`fix_removed_status`] for the pages).
 pub(crate) fn update_schema(
     rng: &mut SplitMix,
     existing: &PropSchema,
@@ -280,6 +281,44 @@ pub(crate) fn update_schema(
         .and_then(Value::as_array)
         && matches!(kind.as_str(), "select" | "multi_select" | "status")
     {
+        if kind == "status" {
+            // Notion: a status `options` list replaces the options; those left out are removed.
+            let kept: Vec<&str> = list
+                .iter()
+                .filter_map(|o| {
+                    let by_id = o.get("id").and_then(Value::as_str);
+                    let by_name = o.get("name").and_then(Value::as_str);
+                    updated
+                        .options()
+                        .iter()
+                        .find(|e| match by_id {
+                            Some(id) => e["id"] == id,
+                            None => by_name.is_some_and(|n| e["name"] == n),
+                        })
+                        .and_then(|e| e["id"].as_str())
+                })
+                .collect();
+            let kept: Vec<String> = kept.into_iter().map(str::to_owned).collect();
+            let keep = |v: &Value| v.as_str().is_some_and(|id| kept.iter().any(|k| k == id));
+            if let Some(opts) = updated
+                .config
+                .get_mut("options")
+                .and_then(Value::as_array_mut)
+            {
+                opts.retain(|o| keep(&o["id"]));
+            }
+            if let Some(groups) = updated
+                .config
+                .get_mut("groups")
+                .and_then(Value::as_array_mut)
+            {
+                for group in groups {
+                    if let Some(ids) = group.get_mut("option_ids").and_then(Value::as_array_mut) {
+                        ids.retain(|id| keep(id));
+                    }
+                }
+            }
+        }
         for (i, o) in list.iter().enumerate() {
             let by_id = o.get("id").and_then(Value::as_str);
             let by_name = o.get("name").and_then(Value::as_str);
@@ -570,6 +609,18 @@ pub(crate) fn write_value(
         }
         // Loading a workspace: read-only values are stored as given.
         _ => Ok(inner.clone()),
+    }
+}
+
+/// A page's status value after a schema update of that property: unchanged while its option
+/// exists (renamed options show their new name), else the default (first To-do option, or null).
+pub(crate) fn fix_removed_status(schema: &PropSchema, value: &Value) -> Value {
+    let Some(id) = value.get("id") else {
+        return value.clone();
+    };
+    match schema.options().iter().find(|o| o["id"] == *id) {
+        Some(o) => option_value(o),
+        None => default_status(schema),
     }
 }
 

@@ -1,9 +1,9 @@
 //! Checklist 11-13, 19: databases as containers or tables, data sources, schema updates.
 
 use notion_emulator::demo;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::common::{Ctx, assert_error};
+use crate::common::{Ctx, Resp, assert_error};
 
 #[tokio::test]
 async fn database_is_a_container_in_2025() {
@@ -105,7 +105,10 @@ async fn schema_updates_add_rename_remove_and_status_options_go_to_do() {
                 "Votes": {"number": {}},
                 "Results Link": {"name": "Results"},
                 "Description": null,
-                "Voting Status": {"status": {"options": [{"name": "Cancelled", "color": "red"}]}}
+                "Voting Status": {"status": {"options": [
+                    {"name": "Not started"}, {"name": "In Voting"}, {"name": "Done"},
+                    {"name": "Cancelled", "color": "red"}
+                ]}}
             }}),
         )
         .await;
@@ -128,6 +131,13 @@ async fn schema_updates_add_rename_remove_and_status_options_go_to_do() {
             .unwrap()
             .contains(&cancelled["id"])
     );
+    let names: Vec<&str> = status["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Not started", "In Voting", "Done", "Cancelled"]);
     // Pages now write the new option.
     let r = ctx
         .patch(
@@ -171,5 +181,129 @@ async fn schema_updates_add_rename_remove_and_status_options_go_to_do() {
         q.body["results"],
         json!([]),
         "rows of a trashed data source drop out"
+    );
+}
+
+#[tokio::test]
+async fn a_status_options_list_replaces_the_options_and_rows_fall_back() {
+    let ctx = Ctx::new().await;
+    let path = format!("/v1/data_sources/{}", demo::ELECTIONS_DS);
+    let page = |id| format!("/v1/pages/{id}");
+    let status_of = |r: &Resp| r.body["properties"]["Voting Status"]["status"].clone();
+    let budget_before = ctx.get(&page(demo::BUDGET_REFERENDUM)).await;
+    assert_eq!(status_of(&budget_before)["name"], "In Voting");
+    ctx.emu.clock().advance(std::time::Duration::from_secs(600));
+
+    // Keep "Not started" (by id), rename "Done" to "Closed" (by id), leave "In Voting" out
+    // (removed) and add "Voting open" (it lands in To-do).
+    let r = ctx
+        .patch(
+            &path,
+            json!({"properties": {"Voting Status": {"status": {"options": [
+                {"id": "5e000000-0000-4000-8000-000000000001"},
+                {"id": "5e000000-0000-4000-8000-000000000003", "name": "Closed"},
+                {"name": "Voting open", "color": "purple"}
+            ]}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let status = &r.body["properties"]["Voting Status"]["status"];
+    let options = status["options"].as_array().unwrap();
+    let names: Vec<&str> = options
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Not started", "Closed", "Voting open"]);
+    let voting_open = options[2]["id"].clone();
+    let groups: Vec<(&str, Vec<Value>)> = status["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap(),
+                g["option_ids"].as_array().unwrap().clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (
+                "To-do",
+                vec![json!("5e000000-0000-4000-8000-000000000001"), voting_open]
+            ),
+            ("In progress", vec![]),
+            (
+                "Complete",
+                vec![json!("5e000000-0000-4000-8000-000000000003")]
+            ),
+        ]
+    );
+
+    // The row that had "In Voting" falls back to the first To-do option; its last edit stays.
+    let budget = ctx.get(&page(demo::BUDGET_REFERENDUM)).await;
+    assert_eq!(status_of(&budget)["name"], "Not started");
+    assert_eq!(
+        status_of(&budget)["id"],
+        "5e000000-0000-4000-8000-000000000001"
+    );
+    assert_eq!(
+        budget.body["last_edited_time"],
+        budget_before.body["last_edited_time"]
+    );
+    // The renamed option shows its new name; an untouched row is unchanged.
+    let agm = ctx.get(&page(demo::AGM_MOTIONS)).await;
+    assert_eq!(status_of(&agm)["name"], "Closed");
+    let board = ctx.get(&page(demo::BOARD_PRESIDENT)).await;
+    assert_eq!(status_of(&board)["name"], "Not started");
+    // The removed option can no longer be written, by name or id; the rest of the page is kept.
+    for value in [
+        json!({"name": "In Voting"}),
+        json!({"id": "5e000000-0000-4000-8000-000000000002"}),
+    ] {
+        let r = ctx
+            .patch(
+                &page(demo::BOARD_PRESIDENT),
+                json!({"properties": {"Voting Status": {"status": value}}}),
+            )
+            .await;
+        assert_error(&r, 400, "validation_error");
+    }
+    let r = ctx
+        .patch(
+            &page(demo::BOARD_PRESIDENT),
+            json!({"properties": {"Voting Status": {"status": {"name": "Voting open"}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Nothing left in To-do: rows of removed options get no status at all.
+    let r = ctx
+        .patch(
+            &path,
+            json!({"properties": {"Voting Status": {"status": {"options": [{"name": "Closed"}]}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for id in [demo::BOARD_PRESIDENT, demo::BUDGET_REFERENDUM] {
+        assert_eq!(status_of(&ctx.get(&page(id)).await), Value::Null);
+    }
+    assert_eq!(
+        status_of(&ctx.get(&page(demo::AGM_MOTIONS)).await)["name"],
+        "Closed"
+    );
+    // Also seen through the human-edit path (the Notion UI) and the control API's state.
+    ctx.emu
+        .update_data_source_as_user(
+            demo::ELECTIONS_DS,
+            json!({"properties": {"Voting Status": {"status": {"options": [{"name": "Closed"}, {"name": "Open"}]}}}}),
+        )
+        .unwrap();
+    assert_eq!(
+        ctx.emu
+            .page_property(demo::AGM_MOTIONS, "Voting Status")
+            .unwrap()["status"]["name"],
+        "Closed"
     );
 }

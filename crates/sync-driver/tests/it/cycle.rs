@@ -144,13 +144,14 @@ async fn a_removed_status_option_records_a_clear_error_and_backs_off() {
     let election = w.create_election("Board", 60, 3600);
     w.link(&election, demo::BOARD_PRESIDENT).await;
     cycle(&w).await;
-    // The owner renames "In Voting" in Notion (so it no longer exists); our stored schema still lists it, so the write
-    // goes out and Notion rejects it with 400 validation_error.
+    // The owner removes "In Voting" in Notion (the options list replaces the options); our
+    // stored schema still lists it, so the write goes out and Notion rejects it with 400
+    // validation_error.
     w.emu
         .update_data_source_as_user(
             demo::ELECTIONS_DS,
             json!({"properties": {"Voting Status": {"status": {"options": [
-                {"id": "5e000000-0000-4000-8000-000000000002", "name": "Voting open"}
+                {"name": "Not started"}, {"name": "Done"}
             ]}}}}),
         )
         .unwrap();

@@ -388,12 +388,12 @@ async fn sync_now_reports_a_missing_status_option_and_records_it() {
     let w = World::new().await;
     let election = w.create_election("Board", -60, 3600);
     w.link(&election, demo::BOARD_PRESIDENT).await;
-    // Someone renames the "In Voting" option in Notion after the link.
+    // Someone removes the "In Voting" option in Notion after the link.
     w.emu
         .update_data_source_as_user(
             demo::ELECTIONS_DS,
             json!({"properties": {"Voting Status": {"status": {"options": [
-                {"id": "5e000000-0000-4000-8000-000000000002", "name": "Voting open"}
+                {"name": "Not started"}, {"name": "Done"}
             ]}}}}),
         )
         .unwrap();
