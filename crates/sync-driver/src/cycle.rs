@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{
-    DataSource, DateCondition, Direction, ErrorKind, Filter, NotionError, NotionId, Page,
-    PropertyValue, Query, Sort, TimestampKind,
+    DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, PropertyValue, Query,
 };
 use store::{
     LinkedElection, LinkedFilter, LogAction, NewLogEntry, RunCounts, SyncBatch, SyncCursor,
@@ -1059,39 +1059,31 @@ impl SyncDriver {
         }
     }
 
-    /// One change query (or full read), 100 pages per request, following cursors.
+    /// One change query (or full read), 100 pages per request, following cursors and going on
+    /// past Notion's 10,000-results-per-query cap (notion-client's `query_all`: ordered by
+    /// `created_time`, it queries again from the last creation instant seen), so neither a
+    /// reconcile of a large database nor a burst of edits is silently cut off.
     async fn query_pages(
         &self,
         database_id: NotionId,
         since: Option<Timestamp>,
         properties: Vec<String>,
     ) -> Result<HashMap<NotionId, Page>, NotionError> {
+        let notion = &self.inner.notion;
+        let data_source = notion.resolve_data_source(database_id).await?;
         let mut query = Query::new()
             .page_size(QUERY_PAGE_SIZE)
-            .filter_properties(properties)
-            .sort(Sort::timestamp(
-                TimestampKind::CreatedTime,
-                Direction::Ascending,
-            ));
+            .filter_properties(properties);
         if let Some(since) = since {
             query = query.filter(Filter::last_edited_time(DateCondition::on_or_after(since)));
         }
+        let mut stream = notion.query_all(data_source, query);
         let mut pages = HashMap::new();
-        loop {
-            let list = self
-                .inner
-                .notion
-                .query_database(database_id, &query)
-                .await?;
-            let next = list.continuation().map(str::to_owned);
-            for page in list.results {
-                pages.insert(page.id, page);
-            }
-            match next {
-                Some(cursor) => query.start_cursor = Some(cursor),
-                None => return Ok(pages),
-            }
+        while let Some(page) = stream.next().await {
+            let page = page?;
+            pages.insert(page.id, page);
         }
+        Ok(pages)
     }
 }
 

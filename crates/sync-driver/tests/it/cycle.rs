@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use notion_emulator::{Fault, FaultRule, demo};
+use notion_emulator::{EmulatorConfig, Fault, FaultRule, demo};
 use serde_json::json;
 use store::PageRequest;
 use sync_driver::{
@@ -608,4 +608,77 @@ async fn a_cycle_counts_only_its_own_requests_on_a_shared_client() {
     let runs = w.store.list_runs(&PageRequest::first(1)).unwrap().items;
     assert_eq!(runs[0].trigger, Trigger::Manual);
     assert_eq!(runs[0].counts.notion_requests, 2);
+}
+
+/// 247 new rows, two created per minute (so a cap continuation restarts at a creation minute
+/// shared by two rows), 250 with the 3 demo rows; the first 160 linked to elections whose
+/// titles differ from the rows' (so every observed row shows as a pull).
+async fn a_database_beyond_the_cap(w: &World) -> Vec<(ElectionId, Uuid)> {
+    let mut pages = Vec::new();
+    for i in 0..247 {
+        if i % 2 == 0 {
+            w.advance(secs(60));
+        }
+        pages.push(w.add_page(&format!("Row {i}")));
+    }
+    let mut linked = Vec::new();
+    for (i, page) in pages.iter().enumerate() {
+        let election = w.create_election(&format!("Election {i}"), 86_400, 172_800);
+        if i < 160 {
+            w.link(&election, *page).await;
+            linked.push((election, *page));
+        }
+    }
+    linked
+}
+
+#[tokio::test]
+async fn reconcile_and_change_query_read_every_page_past_the_query_cap() {
+    // Notion stops a query at 10,000 results; here at 150, with 250 rows and 160 linked.
+    let w = World::with(EmulatorConfig::default().with_query_result_cap(150)).await;
+    let linked = a_database_beyond_the_cap(&w).await;
+    w.advance(secs(60));
+    w.emu.reset_counts();
+    let report = w
+        .driver
+        .run_cycle(w.now(), CycleOptions::reconcile())
+        .await
+        .unwrap();
+    assert_eq!(report.error, None);
+    assert_eq!(report.counts.read, 250);
+    assert_eq!(report.counts.pulled, 160, "every linked row was observed");
+    for (election, _) in &linked {
+        assert!(w.election(election).election.title.starts_with("Row "));
+    }
+    // Rows 1-100 and 101-150 (capped: incomplete), then from row 150's creation minute on: rows
+    // 149-248 and 249-250 (the two rows already seen are skipped): 4 queries (3 without a cap),
+    // plus the schema read of the reconcile.
+    assert_eq!(w.served(QUERY), 4);
+    assert_eq!(w.emu.request_counts().total(), 5);
+    assert_eq!(report.counts.notion_requests, 5);
+
+    // A burst of edits: a person retitles the 160 linked rows within one minute. The change query
+    // (edited since the cursor minus 2 min) matches them and the 5 rows created in the cursor's
+    // last 3 minutes: 165 rows, more than the cap, and reads them all.
+    w.advance(secs(60));
+    for (i, (_, page)) in linked.iter().enumerate() {
+        w.emu
+            .update_page_as_user(
+                *page,
+                json!({"Name": {"title": [{"text": {"content": format!("Retitled {i}")}}]}}),
+            )
+            .unwrap();
+    }
+    w.advance(secs(61));
+    w.emu.reset_counts();
+    let report = cycle(&w).await;
+    assert_eq!(report.trigger, Trigger::Scheduled);
+    assert_eq!(report.counts.pulled, 160, "{report:?}");
+    for (i, (election, _)) in linked.iter().enumerate() {
+        assert_eq!(w.election(election).election.title, format!("Retitled {i}"));
+    }
+    assert_eq!(report.counts.read, 165);
+    // Rows 1-100, 101-150 (capped), then from row 150's creation minute on: 1 more request.
+    assert_eq!(w.served(QUERY), 3);
+    assert_eq!(w.emu.request_counts().total(), 3);
 }
