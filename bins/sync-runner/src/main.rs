@@ -1,3 +1,5 @@
-//! Placeholder entry point; the binary is built out in its own issue.
+//! `sync-runner`: the sync daemon and operator CLI. Everything lives in the library.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    sync_runner::main_impl()
+}

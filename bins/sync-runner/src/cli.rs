@@ -1,0 +1,363 @@
+//! The command line: every setting is a flag with an environment fallback (bin-support groups).
+
+use bin_support::{LogArgs, NotionArgs, StoreArgs};
+use clap::{Args, Parser, Subcommand};
+
+#[cfg(test)]
+use crate::exit_codes;
+
+const ABOUT: &str = "The election ↔ Notion sync daemon and its operator CLI";
+
+const LONG_ABOUT: &str = "\
+The election ↔ Notion sync daemon and its operator CLI.
+
+`run` keeps every linked Notion page in step with its election: the Status property follows the \
+voting phase within about a second of each open/close instant, the results link appears when \
+voting opens, and titles and descriptions edited in Notion flow back. The other commands inspect \
+and steer it, like Notion's own `ntn workers sync` tooling: preview a cycle, list runs and their \
+logs, read or reset the change cursors, pause and resume, backfill.
+
+Command output goes to stdout (tables, or JSON with --json); logs go to stderr (RUST_LOG, \
+--log-format json). Times are UTC, RFC 3339.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  sync-runner run                              # the daemon (NOTION_API_KEY etc. from the environment)
+  sync-runner once --preview                   # what the next cycle would write and pull; writes nothing
+  sync-runner status                           # every linked election: phase, Notion status, last error
+  sync-runner runs list --limit 5
+  sync-runner pause --election elec_board_2026
+
+Exit codes:
+  0  ok
+  1  unexpected error
+  2  usage error (bad flag, unknown run id or election)
+  3  configuration missing or invalid (the message names the variable)
+  4  Notion refused the token (401/403)
+  5  partial sync: some elections failed (see `sync-runner status`)
+  6  another runner holds the sync lease";
+
+/// `sync-runner`: parse with [`clap::Parser::parse`].
+#[derive(Debug, Parser)]
+#[command(
+    name = "sync-runner",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every command shares: the store and logging.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Logging.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// Settings of the commands that talk to Notion (`run`, `once`, `backfill`).
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// Notion access and pacing.
+    #[command(flatten)]
+    pub notion: NotionArgs,
+
+    /// Minimum time between two scheduled syncs of one election; a phase change (open/close) is
+    /// never held back by it. Durations: 30s, 5m, 1h.
+    #[arg(
+        long,
+        env = "SYNC_MIN_INTERVAL",
+        default_value = "60s",
+        value_name = "DURATION"
+    )]
+    pub min_interval: String,
+
+    /// How often each database gets a full read of every linked page (the change query covers
+    /// the time in between).
+    #[arg(
+        long,
+        env = "SYNC_RECONCILE_EVERY",
+        default_value = "1h",
+        value_name = "DURATION"
+    )]
+    pub reconcile_every: String,
+
+    /// How long the store's sync lease lasts unless renewed; a runner that dies keeps others
+    /// waiting at most this long.
+    #[arg(
+        long,
+        env = "SYNC_LEASE_TTL",
+        default_value = "5m",
+        value_name = "DURATION"
+    )]
+    pub lease_ttl: String,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the sync daemon until SIGINT or SIGTERM.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// Run one cycle now (or, with --preview, show what it would do and write nothing).
+    #[command(after_help = ONCE_HELP)]
+    Once(OnceArgs),
+    /// Show every linked election: phase, Notion status, last sync, last error, paused.
+    #[command(after_help = STATUS_HELP)]
+    Status(StatusArgs),
+    /// The history of sync cycles and what each did.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// The per-database change cursors.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Stop syncing everything, or one election.
+    #[command(after_help = PAUSE_HELP)]
+    Pause(PauseArgs),
+    /// Restart syncing everything (clears every pause), or one election.
+    #[command(after_help = RESUME_HELP)]
+    Resume(PauseArgs),
+    /// Full reconcile of every linked page now, with progress.
+    #[command(after_help = BACKFILL_HELP)]
+    Backfill(BackfillArgs),
+}
+
+impl Command {
+    /// The settings shared by every command.
+    pub fn common(&self) -> &CommonArgs {
+        match self {
+            Self::Run(a) => &a.common,
+            Self::Once(a) => &a.common,
+            Self::Status(a) => &a.common,
+            Self::Runs(RunsCommand::List(a)) => &a.common,
+            Self::Runs(RunsCommand::Logs(a)) => &a.common,
+            Self::State(StateCommand::Get(a)) => &a.common,
+            Self::State(StateCommand::Reset(a)) => &a.common,
+            Self::Pause(a) | Self::Resume(a) => &a.common,
+            Self::Backfill(a) => &a.common,
+        }
+    }
+}
+
+const RUN_HELP: &str = "\
+Cycles every --interval and also wakes at each upcoming open/close instant of a linked election. \
+Stops gracefully on SIGINT or SIGTERM: the write in flight finishes and is recorded, then exit 0.
+
+Examples:
+  NOTION_API_KEY=ntn_… NOTION_DATABASE_ALLOWLIST='1a2b…:Elections' sync-runner run
+  sync-runner run --interval 30s --reconcile-every 30m --log-format json";
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Notion and sync tuning.
+    #[command(flatten)]
+    pub sync: SyncArgs,
+    /// Time between two polling cycles (phase changes wake the daemon in between).
+    #[arg(
+        long,
+        env = "SYNC_INTERVAL",
+        default_value = "60s",
+        value_name = "DURATION"
+    )]
+    pub interval: String,
+}
+
+const ONCE_HELP: &str = "\
+Without --force, the cycle is the one the daemon would run now: elections synced less than \
+--min-interval ago, or backing off after a failure, are left alone. --election and --force sync \
+regardless (like the admin API's \"Sync with Notion\" button).
+
+Examples:
+  sync-runner once --preview                  # table: election, page, property, current → desired
+  sync-runner once --preview --json           # the same plans as JSON
+  sync-runner once --election elec_board_2026
+  sync-runner once --force";
+
+/// `once`.
+#[derive(Debug, Args)]
+pub struct OnceArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Notion and sync tuning.
+    #[command(flatten)]
+    pub sync: SyncArgs,
+    /// Only this election (ignores the interval and backoff).
+    #[arg(long, value_name = "ELECTION_ID")]
+    pub election: Option<String>,
+    /// Read Notion and print the planned writes and pulls; write nothing (not Notion, not the store).
+    #[arg(long)]
+    pub preview: bool,
+    /// Sync every linked, unpaused election, ignoring the minimum interval and backoff.
+    #[arg(long)]
+    pub force: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const STATUS_HELP: &str = "\
+The Notion status is the last one observed (or written) by the sync. Paused is `yes` for an \
+election paused by itself and `global` when everything is paused.
+
+Examples:
+  sync-runner status
+  sync-runner status --json | jq '.elections[] | select(.last_error != null)'";
+
+/// `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `runs …`.
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// The most recent cycles, newest first.
+    #[command(
+        after_help = "Examples:\n  sync-runner runs list\n  sync-runner runs list --limit 100 --json"
+    )]
+    List(RunsListArgs),
+    /// What one cycle did, election by election.
+    #[command(
+        after_help = "Examples:\n  sync-runner runs logs 01936f4e-8c2a-7c31-9d4e-2b7f3a1c0d55\n  sync-runner runs logs 01936f4e-8c2a-7c31-9d4e-2b7f3a1c0d55 --json"
+    )]
+    Logs(RunsLogsArgs),
+}
+
+/// `runs list`.
+#[derive(Debug, Args)]
+pub struct RunsListArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// How many runs (1 to 1000).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `runs logs`.
+#[derive(Debug, Args)]
+pub struct RunsLogsArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The run, as `runs list` prints it.
+    pub run_id: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `state …`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Each linked database's change cursor and last full reconcile.
+    #[command(after_help = "Examples:\n  sync-runner state get\n  sync-runner state get --json")]
+    Get(StateGetArgs),
+    /// Forget the change cursor of one database (or all), so the next cycle reads every page.
+    #[command(
+        after_help = "Examples:\n  sync-runner state reset                                        # every database\n  sync-runner state reset d0000000-0000-4000-8000-000000000001   # id, 32 hex or Notion URL"
+    )]
+    Reset(StateResetArgs),
+}
+
+/// `state get`.
+#[derive(Debug, Args)]
+pub struct StateGetArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `state reset`.
+#[derive(Debug, Args)]
+pub struct StateResetArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The Notion database (dashed UUID, 32 hex characters or its URL); all when absent.
+    #[arg(value_name = "DATABASE_ID")]
+    pub database: Option<String>,
+}
+
+const PAUSE_HELP: &str = "\
+A paused election is skipped by every cycle (the admin API's manual sync still works). Pausing \
+everything also stops the daemon's writes until `resume`.
+
+Examples:
+  sync-runner pause
+  sync-runner pause --election elec_board_2026";
+
+const RESUME_HELP: &str = "\
+`resume` without --election clears the global pause and every per-election pause.
+
+Examples:
+  sync-runner resume
+  sync-runner resume --election elec_board_2026";
+
+/// `pause` and `resume`.
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Only this election; everything when absent.
+    #[arg(long, value_name = "ELECTION_ID")]
+    pub election: Option<String>,
+}
+
+const BACKFILL_HELP: &str = "\
+Reads every linked page of every database (ceil(N/100) queries per database), plans every \
+unpaused election and writes what differs. Shows a progress bar on a terminal, log lines otherwise.
+
+Examples:
+  sync-runner backfill
+  sync-runner backfill --json        # the run summary as JSON";
+
+/// `backfill`.
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Store and logging.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Notion and sync tuning.
+    #[command(flatten)]
+    pub sync: SyncArgs,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_help_lists_the_exit_codes_of_the_exit_codes_module() {
+        assert!(AFTER_HELP.ends_with(exit_codes::HELP));
+    }
+}

@@ -1,0 +1,420 @@
+//! The commands that only read or reset the store: `status`, `runs list`, `runs logs`, `state get`,
+//! `state reset`. None of them needs Notion credentials.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use notion_client::NotionId;
+use serde::Serialize;
+use store::{LinkedElection, LinkedFilter, LogEntry, PageRequest, RunWithLogs, SyncRun};
+use sync_engine::{Phase, SyncPlan};
+
+use crate::cli::{RunsListArgs, RunsLogsArgs, StateGetArgs, StateResetArgs, StatusArgs};
+use crate::commands::blocking;
+use crate::config::open_store;
+use crate::error::{Result, RunnerError};
+use crate::exit_codes;
+use crate::output::{Table, duration, print, print_json, time, truncate};
+
+/// The name of the lease a cycle holds (the driver's `GLOBAL_LEASE`).
+const GLOBAL_LEASE: &str = sync_driver::GLOBAL_LEASE;
+
+/// One election in `status --json`.
+#[derive(Debug, Serialize)]
+struct ElectionStatus {
+    election_id: String,
+    title: String,
+    phase: Phase,
+    open_at: Timestamp,
+    close_at: Timestamp,
+    database_id: String,
+    page_id: String,
+    page_url: Option<String>,
+    /// Last status observed on (or written to) the page.
+    notion_status: Option<String>,
+    last_sync_at: Option<Timestamp>,
+    last_attempt_at: Option<Timestamp>,
+    last_error: Option<String>,
+    error_class: Option<String>,
+    consecutive_failures: u32,
+    next_attempt_at: Option<Timestamp>,
+    link_broken: bool,
+    /// `no`, `yes` (this election) or `global`.
+    paused: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct LeaseStatus {
+    holder: String,
+    acquired_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    now: Timestamp,
+    paused_globally_since: Option<Timestamp>,
+    lease: Option<LeaseStatus>,
+    elections: Vec<ElectionStatus>,
+}
+
+fn election_status(e: &LinkedElection, now: Timestamp, global: bool) -> ElectionStatus {
+    let paused = if global {
+        "global"
+    } else if e.paused {
+        "yes"
+    } else {
+        "no"
+    };
+    ElectionStatus {
+        election_id: e.election.id.to_string(),
+        title: e.election.title.clone(),
+        phase: e.election.phase(now),
+        open_at: e.election.open_at,
+        close_at: e.election.close_at,
+        database_id: e.link.notion_database_id.clone(),
+        page_id: e.link.notion_page_id.clone(),
+        page_url: e.link.notion_page_url.clone(),
+        notion_status: e
+            .state
+            .last_observation
+            .as_ref()
+            .and_then(|o| o.status.clone()),
+        last_sync_at: e.state.notion_last_sync_at,
+        last_attempt_at: e.state.last_attempt_at,
+        last_error: e.state.notion_last_sync_error.clone(),
+        error_class: e.state.error_class.map(|c| c.as_str().to_owned()),
+        consecutive_failures: e.state.consecutive_failures,
+        next_attempt_at: e
+            .state
+            .next_attempt_at
+            .filter(|_| e.state.error_class.is_some()),
+        link_broken: e.state.link_broken,
+        paused,
+    }
+}
+
+/// `status`.
+pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
+    let store = open_store(&args.common.store)?;
+    let now = Timestamp::now();
+    let (linked, pauses, lease) = blocking(&store, |s| {
+        let filter = LinkedFilter {
+            include_paused: true,
+            ..LinkedFilter::default()
+        };
+        Ok((
+            s.list_linked(&filter)?,
+            s.pause_status()?,
+            s.get_lease(GLOBAL_LEASE)?,
+        ))
+    })
+    .await?;
+    let global = pauses.global_paused_at.is_some();
+    let status = Status {
+        now,
+        paused_globally_since: pauses.global_paused_at,
+        lease: lease.filter(|l| l.expires_at > now).map(|l| LeaseStatus {
+            holder: l.holder,
+            acquired_at: l.acquired_at,
+            expires_at: l.expires_at,
+        }),
+        elections: linked
+            .iter()
+            .map(|e| election_status(e, now, global))
+            .collect(),
+    };
+    if args.json {
+        print_json(&status)?;
+        return Ok(exit_codes::OK);
+    }
+    let mut text = String::new();
+    if status.elections.is_empty() {
+        text.push_str("No election is linked to a Notion page yet.\n");
+    } else {
+        let mut table = Table::new(&[
+            "ELECTION",
+            "TITLE",
+            "PHASE",
+            "NOTION STATUS",
+            "LAST SYNC",
+            "PAUSED",
+            "LAST ERROR",
+        ]);
+        for e in &status.elections {
+            let mut error = e
+                .last_error
+                .as_deref()
+                .map(|m| truncate(m, 100))
+                .unwrap_or_else(|| "-".into());
+            if let Some(at) = e.next_attempt_at.filter(|at| *at > now) {
+                error.push_str(&format!(" (next attempt {})", time(Some(at))));
+            }
+            if e.link_broken {
+                error.push_str(" [link broken]");
+            }
+            table.row(vec![
+                e.election_id.clone(),
+                truncate(&e.title, 32),
+                e.phase.to_string(),
+                e.notion_status.clone().unwrap_or_else(|| "-".into()),
+                time(e.last_sync_at),
+                e.paused.to_owned(),
+                error,
+            ]);
+        }
+        text.push_str(&table.render());
+    }
+    if let Some(since) = status.paused_globally_since {
+        text.push_str(&format!(
+            "\nSync is paused for every election since {} (`sync-runner resume` to restart).\n",
+            time(Some(since))
+        ));
+    }
+    if let Some(lease) = &status.lease {
+        text.push_str(&format!(
+            "\nSync lease held by {} until {}.\n",
+            lease.holder,
+            time(Some(lease.expires_at))
+        ));
+    }
+    print(&text).map_err(anyhow::Error::from)?;
+    Ok(exit_codes::OK)
+}
+
+fn run_duration(run: &SyncRun) -> String {
+    match run.finished_at {
+        Some(end) => duration(end.duration_since(run.started_at)),
+        None => "unfinished".to_owned(),
+    }
+}
+
+/// `runs list`.
+pub(crate) async fn runs_list(args: RunsListArgs) -> Result<u8> {
+    let store = open_store(&args.common.store)?;
+    let limit = args.limit;
+    let page = blocking(&store, move |s| s.list_runs(&PageRequest::first(limit))).await?;
+    if args.json {
+        print_json(&serde_json::json!({ "runs": page.items }))?;
+        return Ok(exit_codes::OK);
+    }
+    if page.items.is_empty() {
+        print("No sync run recorded yet.\n").map_err(anyhow::Error::from)?;
+        return Ok(exit_codes::OK);
+    }
+    let mut table = Table::new(&[
+        "RUN", "TRIGGER", "STARTED", "DURATION", "READ", "WRITTEN", "PULLED", "FAILED", "REQUESTS",
+        "ERROR",
+    ]);
+    for run in &page.items {
+        let c = run.counts;
+        table.row(vec![
+            run.id.to_string(),
+            run.trigger.to_string(),
+            time(Some(run.started_at)),
+            run_duration(run),
+            c.read.to_string(),
+            c.written.to_string(),
+            c.pulled.to_string(),
+            c.failed.to_string(),
+            c.notion_requests.to_string(),
+            run.error
+                .as_deref()
+                .map(|e| truncate(e, 80))
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    print(&table.render()).map_err(anyhow::Error::from)?;
+    Ok(exit_codes::OK)
+}
+
+/// What a log entry did, in one line.
+fn log_detail(entry: &LogEntry) -> String {
+    if let Some(error) = &entry.entry.error {
+        return truncate(error, 120);
+    }
+    let Some(detail) = &entry.entry.detail else {
+        return "-".to_owned();
+    };
+    if let Ok(plan) = serde_json::from_value::<SyncPlan>(detail.clone()) {
+        let rows = plan.rows();
+        if rows.is_empty() {
+            return format!("phase {}, no change", plan.phase);
+        }
+        return rows
+            .iter()
+            .map(|r| format!("{}: {} → {}", r.property, r.current, r.desired))
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    truncate(&detail.to_string(), 120)
+}
+
+/// `runs logs RUN_ID`.
+pub(crate) async fn runs_logs(args: RunsLogsArgs) -> Result<u8> {
+    let id = store::parse_run_id(&args.run_id)?;
+    let store = open_store(&args.common.store)?;
+    let RunWithLogs { run, logs } = blocking(&store, move |s| s.get_run(id)).await?;
+    if args.json {
+        print_json(&RunWithLogs { run, logs })?;
+        return Ok(exit_codes::OK);
+    }
+    let c = run.counts;
+    let mut text = format!(
+        "Run {} ({}) by {}\nStarted {}, {}\nRead {}, planned {}, written {}, pulled {}, failed {}; {} Notion requests\n",
+        run.id,
+        run.trigger,
+        run.holder,
+        time(Some(run.started_at)),
+        match run.finished_at {
+            Some(end) => format!("finished {} ({})", time(Some(end)), run_duration(&run)),
+            None => "unfinished (still running, or the runner stopped before recording its end)"
+                .to_owned(),
+        },
+        c.read,
+        c.planned,
+        c.written,
+        c.pulled,
+        c.failed,
+        c.notion_requests,
+    );
+    if let Some(error) = &run.error {
+        text.push_str(&format!("Error: {error}\n"));
+    }
+    text.push('\n');
+    if logs.is_empty() {
+        text.push_str("No log entries.\n");
+    } else {
+        let mut table = Table::new(&["AT", "ELECTION", "PAGE", "ACTION", "DETAIL"]);
+        for entry in &logs {
+            table.row(vec![
+                time(Some(entry.entry.at)),
+                entry
+                    .entry
+                    .election_id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "-".into()),
+                entry.entry.page_id.clone().unwrap_or_else(|| "-".into()),
+                entry.entry.action.as_str().to_owned(),
+                log_detail(entry),
+            ]);
+        }
+        text.push_str(&table.render());
+    }
+    print(&text).map_err(anyhow::Error::from)?;
+    Ok(exit_codes::OK)
+}
+
+#[derive(Debug, Serialize)]
+struct DatabaseState {
+    database_id: String,
+    linked_elections: usize,
+    /// Greatest `last_edited_time` processed; `None`: the next cycle reads every page.
+    last_edited_cursor: Option<Timestamp>,
+    last_full_reconcile_at: Option<Timestamp>,
+    updated_at: Option<Timestamp>,
+}
+
+/// `state get`.
+pub(crate) async fn state_get(args: StateGetArgs) -> Result<u8> {
+    let store = open_store(&args.common.store)?;
+    let (cursors, linked) = blocking(&store, |s| {
+        let filter = LinkedFilter {
+            include_paused: true,
+            ..LinkedFilter::default()
+        };
+        Ok((s.list_cursors()?, s.list_linked(&filter)?))
+    })
+    .await?;
+    let mut databases: BTreeMap<String, DatabaseState> = BTreeMap::new();
+    for e in &linked {
+        databases
+            .entry(e.link.notion_database_id.clone())
+            .or_insert_with(|| DatabaseState {
+                database_id: e.link.notion_database_id.clone(),
+                linked_elections: 0,
+                last_edited_cursor: None,
+                last_full_reconcile_at: None,
+                updated_at: None,
+            })
+            .linked_elections += 1;
+    }
+    for cursor in cursors {
+        let entry = databases
+            .entry(cursor.database_id.clone())
+            .or_insert_with(|| DatabaseState {
+                database_id: cursor.database_id.clone(),
+                linked_elections: 0,
+                last_edited_cursor: None,
+                last_full_reconcile_at: None,
+                updated_at: None,
+            });
+        entry.last_edited_cursor = cursor.last_edited_cursor;
+        entry.last_full_reconcile_at = cursor.last_full_reconcile_at;
+        entry.updated_at = Some(cursor.updated_at);
+    }
+    let databases: Vec<DatabaseState> = databases.into_values().collect();
+    if args.json {
+        print_json(&serde_json::json!({ "databases": databases }))?;
+        return Ok(exit_codes::OK);
+    }
+    if databases.is_empty() {
+        print("No linked database and no stored cursor.\n").map_err(anyhow::Error::from)?;
+        return Ok(exit_codes::OK);
+    }
+    let mut table = Table::new(&[
+        "DATABASE",
+        "LINKED",
+        "CHANGE CURSOR",
+        "LAST RECONCILE",
+        "UPDATED",
+    ]);
+    for d in &databases {
+        table.row(vec![
+            d.database_id.clone(),
+            d.linked_elections.to_string(),
+            match d.last_edited_cursor {
+                Some(at) => time(Some(at)),
+                None => "none (next cycle reads every page)".to_owned(),
+            },
+            time(d.last_full_reconcile_at),
+            time(d.updated_at),
+        ]);
+    }
+    print(&table.render()).map_err(anyhow::Error::from)?;
+    Ok(exit_codes::OK)
+}
+
+/// `state reset [DATABASE_ID]`.
+pub(crate) async fn state_reset(args: StateResetArgs) -> Result<u8> {
+    let database = match args.database.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            NotionId::parse(text)
+                .map_err(|e| {
+                    RunnerError::Usage(format!(
+                        "DATABASE_ID: {e}; give a dashed UUID, 32 hex characters or the database's Notion URL"
+                    ))
+                })?
+                .to_string(),
+        ),
+    };
+    let store = open_store(&args.common.store)?;
+    let target = database.clone();
+    let removed = blocking(&store, move |s| s.reset_cursors(target.as_deref())).await?;
+    let text = match (&database, removed) {
+        (Some(db), 0) => {
+            format!("No cursor was stored for {db}: its next cycle reads every page already.\n")
+        }
+        (Some(db), _) => format!(
+            "Reset the change cursor of {db}: the next cycle reads every linked page of it.\n"
+        ),
+        (None, n) => {
+            format!("Reset {n} change cursor(s): the next cycle reads every linked page.\n")
+        }
+    };
+    tracing::info!(database = ?database, removed, "change cursors reset");
+    print(&text).map_err(anyhow::Error::from)?;
+    Ok(exit_codes::OK)
+}

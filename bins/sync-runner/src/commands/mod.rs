@@ -1,0 +1,49 @@
+//! One module per command. Each returns the process exit code or a [`RunnerError`].
+
+mod backfill;
+mod inspect;
+mod once;
+mod pause;
+mod run;
+
+use std::sync::Arc;
+
+use store::{Store, StoreError};
+
+use crate::cli::{Command, RunsCommand, StateCommand};
+use crate::error::Result;
+
+/// Runs the parsed command.
+pub(crate) async fn dispatch(command: Command) -> Result<u8> {
+    match command {
+        Command::Run(args) => run::run(args).await,
+        Command::Once(args) => once::once(args).await,
+        Command::Status(args) => inspect::status(args).await,
+        Command::Runs(RunsCommand::List(args)) => inspect::runs_list(args).await,
+        Command::Runs(RunsCommand::Logs(args)) => inspect::runs_logs(args).await,
+        Command::State(StateCommand::Get(args)) => inspect::state_get(args).await,
+        Command::State(StateCommand::Reset(args)) => inspect::state_reset(args).await,
+        Command::Pause(args) => pause::pause(args, true).await,
+        Command::Resume(args) => pause::pause(args, false).await,
+        Command::Backfill(args) => backfill::backfill(args).await,
+    }
+}
+
+/// Runs a store call on the blocking pool (the store is synchronous).
+pub(crate) async fn blocking<T, F>(store: &Arc<Store>, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> std::result::Result<T, StoreError> + Send + 'static,
+{
+    let store = Arc::clone(store);
+    let result = tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| anyhow::anyhow!("store task failed: {e}"))?;
+    Ok(result?)
+}
+
+/// Parses an election id given on the command line.
+pub(crate) fn election_id(text: &str) -> Result<sync_engine::ElectionId> {
+    sync_engine::ElectionId::parse(text.trim())
+        .map_err(|e| crate::error::RunnerError::Usage(format!("--election: {e}")))
+}

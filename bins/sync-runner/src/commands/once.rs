@@ -1,0 +1,175 @@
+//! `once`: one cycle now, or a preview of it.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sync_driver::{CycleOptions, CycleReport, DriverError};
+use sync_engine::{OutcomeKind, SyncErrorKind, SyncPlan, Trigger};
+
+use crate::cli::OnceArgs;
+use crate::commands::{blocking, election_id};
+use crate::config::sync_setup;
+use crate::error::{Result, RunnerError};
+use crate::exit_codes;
+use crate::output::{duration, print, print_json};
+
+/// Maps a driver failure to what the operator can do about it.
+pub(crate) fn driver_error(error: DriverError) -> RunnerError {
+    match error {
+        DriverError::LeaseHeld { holder } => RunnerError::LeaseHeld { holder },
+        DriverError::Notion(e)
+            if matches!(
+                e.kind(),
+                notion_client::ErrorKind::Unauthorized | notion_client::ErrorKind::Restricted
+            ) =>
+        {
+            RunnerError::NotionAuth(e.to_string())
+        }
+        DriverError::NotFound { what, id } => RunnerError::Usage(format!("{what} {id} not found")),
+        DriverError::NotLinked(id) => RunnerError::Usage(format!(
+            "election {id} is not linked to a Notion page: link it in the admin page or API first"
+        )),
+        other => RunnerError::Unexpected(anyhow::Error::new(other)),
+    }
+}
+
+fn failed_kind(plan: &SyncPlan) -> Option<SyncErrorKind> {
+    match &plan.outcome.result {
+        OutcomeKind::Failed { error, .. } => Some(error.kind),
+        _ => None,
+    }
+}
+
+/// The exit code of a finished cycle: auth failures first, then any failure.
+pub(crate) fn cycle_exit_code(report: &CycleReport) -> u8 {
+    if report
+        .plans
+        .iter()
+        .any(|p| failed_kind(p) == Some(SyncErrorKind::Unauthorized))
+    {
+        exit_codes::NOTION_AUTH_FAILED
+    } else if !report.preview && (report.counts.failed > 0 || report.error.is_some()) {
+        exit_codes::PARTIAL_SYNC
+    } else {
+        exit_codes::OK
+    }
+}
+
+/// Says on stderr why a cycle ends with a failure exit code (the table on stdout has the details).
+pub(crate) fn explain_exit(code: u8) {
+    match code {
+        exit_codes::NOTION_AUTH_FAILED => eprintln!(
+            "error: Notion refused the integration token (401/403): check NOTION_API_KEY and that the integration still exists and is shared with the databases"
+        ),
+        exit_codes::PARTIAL_SYNC => eprintln!(
+            "error: some elections failed to sync; `sync-runner status` shows each one's last error"
+        ),
+        _ => {}
+    }
+}
+
+/// The planned (or done) changes as the preview table, or a line saying nothing changes.
+pub(crate) fn plan_table(plans: &[SyncPlan]) -> String {
+    let changing: Vec<&SyncPlan> = plans.iter().filter(|p| !p.rows().is_empty()).collect();
+    let unchanged = plans.len() - changing.len();
+    let mut text = String::new();
+    if changing.is_empty() {
+        text.push_str(&format!(
+            "No change: {} election(s) planned, every page already matches.\n",
+            plans.len()
+        ));
+        return text;
+    }
+    text.push_str(SyncPlan::TABLE_HEADER);
+    text.push('\n');
+    for plan in changing {
+        text.push_str(&plan.to_string());
+        text.push('\n');
+    }
+    if unchanged > 0 {
+        text.push_str(&format!("({unchanged} more election(s) with no change)\n"));
+    }
+    text
+}
+
+/// A one-line summary of a cycle.
+pub(crate) fn summary(report: &CycleReport, elapsed: jiff::SignedDuration) -> String {
+    let c = report.counts;
+    let what = match report.run_id {
+        Some(id) => format!("Run {id} ({})", report.trigger),
+        None => format!("Preview ({}), nothing written", report.trigger),
+    };
+    let mut text = format!(
+        "{what}: read {} page(s), planned {}, wrote {}, pulled {}, failed {}; {} Notion request(s) in {}\n",
+        c.read,
+        c.planned,
+        c.written,
+        c.pulled,
+        c.failed,
+        c.notion_requests,
+        duration(elapsed)
+    );
+    for (election, why) in &report.skipped {
+        text.push_str(&format!("Skipped {election}: {why}\n"));
+    }
+    if let Some(error) = &report.error {
+        text.push_str(&format!("Error: {error}\n"));
+    }
+    text
+}
+
+#[derive(Serialize)]
+struct OnceJson<'a> {
+    #[serde(flatten)]
+    report: &'a CycleReport,
+    exit_code: u8,
+}
+
+/// `once`.
+pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
+    let setup = sync_setup(&args.common.store, &args.sync)?;
+    let mut options = CycleOptions::scheduled();
+    if args.force || args.election.is_some() {
+        options.trigger = Trigger::Manual;
+    }
+    if let Some(text) = &args.election {
+        let id = election_id(text)?;
+        let check = id.clone();
+        let record = blocking(setup.driver.store(), move |s| s.get_election(&check)).await?;
+        if record.link.is_none() {
+            return Err(RunnerError::Usage(format!(
+                "election {id} is not linked to a Notion page: link it in the admin page or API first"
+            )));
+        }
+        options = options.only(id);
+    }
+    if args.preview {
+        options = options.preview();
+    }
+    let started = Timestamp::now();
+    let report = setup
+        .driver
+        .run_cycle(started, options)
+        .await
+        .map_err(driver_error)?;
+    let elapsed = Timestamp::now().duration_since(started);
+    let code = cycle_exit_code(&report);
+    if args.json {
+        print_json(&OnceJson {
+            report: &report,
+            exit_code: code,
+        })?;
+    } else {
+        let mut text = plan_table(&report.plans);
+        text.push_str(&summary(&report, elapsed));
+        print(&text).map_err(anyhow::Error::from)?;
+    }
+    explain_exit(code);
+    tracing::info!(
+        preview = report.preview,
+        written = report.counts.written,
+        failed = report.counts.failed,
+        requests = setup.notion.stats().requests,
+        "cycle done"
+    );
+    Ok(code)
+}

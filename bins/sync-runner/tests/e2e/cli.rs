@@ -1,0 +1,272 @@
+//! Help, configuration errors, secrets, and the store-only commands.
+
+use jiff::{SignedDuration, Timestamp};
+use notion_emulator::demo;
+use store::{RunCounts, SyncCursor};
+use sync_engine::Trigger;
+
+use crate::support::{World, redact};
+
+const SUBCOMMANDS: &[&[&str]] = &[
+    &["run"],
+    &["once"],
+    &["status"],
+    &["runs", "list"],
+    &["runs", "logs"],
+    &["state", "get"],
+    &["state", "reset"],
+    &["pause"],
+    &["resume"],
+    &["backfill"],
+];
+
+#[test]
+fn every_command_has_help_with_examples_and_the_top_level_lists_exit_codes() {
+    let world = World::new();
+    let top = world.run(&["--help"]);
+    top.assert_code(0);
+    for code in [
+        "0  ok",
+        "3  configuration",
+        "4  Notion refused",
+        "5  partial sync",
+        "6  another runner",
+    ] {
+        assert!(
+            top.stdout.contains(code),
+            "{code} missing from:\n{}",
+            top.stdout
+        );
+    }
+    for sub in SUBCOMMANDS {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        let help = world.run(&args);
+        help.assert_code(0);
+        assert!(
+            help.stdout.contains("Examples:"),
+            "{sub:?}:\n{}",
+            help.stdout
+        );
+        assert!(
+            !help.stdout.contains(&world.token),
+            "{sub:?} help shows the token"
+        );
+    }
+    // Usage errors are clap's exit code 2.
+    world.run(&["once", "--no-such-flag"]).assert_code(2);
+    world.run(&["frobnicate"]).assert_code(2);
+}
+
+#[test]
+fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
+    let world = World::new();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("NOTION_API_KEY", "", &["once"]),
+        ("NOTION_API_KEY", "  ", &["backfill"]),
+        ("NOTION_VERSION", "2019-01-01", &["once"]),
+        (
+            "NOTION_DATABASE_ALLOWLIST",
+            "not-an-id:Elections",
+            &["once"],
+        ),
+        ("NOTION_API_BASE", "ftp://example.org", &["once"]),
+        ("NOTION_MAX_RPS", "0", &["once"]),
+        ("SYNC_INTERVAL", "5 weeks", &["run"]),
+        ("SYNC_MIN_INTERVAL", "0s", &["once"]),
+        ("SYNC_RECONCILE_EVERY", "soon", &["once"]),
+        ("SYNC_LEASE_TTL", "-1s", &["once"]),
+        ("BASE_URL", "vote.example.org", &["once"]),
+    ];
+    for (variable, value, args) in cases {
+        let mut cmd = world.command(args);
+        cmd.env(variable, value);
+        let ran = crate::support::run_command(cmd);
+        ran.assert_code(3);
+        assert!(
+            ran.stderr.contains(variable),
+            "{variable}={value:?}: stderr does not name it:\n{}",
+            ran.stderr
+        );
+    }
+    // A store path that cannot be created.
+    let blocker = world.dir.path().join("a-file");
+    std::fs::write(&blocker, "x").unwrap();
+    let mut cmd = world.command(&["status"]);
+    cmd.env(
+        "DATABASE_URL",
+        format!("sqlite:{}/sub/elections.db", blocker.display()),
+    );
+    let ran = crate::support::run_command(cmd);
+    ran.assert_code(3);
+    assert!(ran.stderr.contains("DATABASE_URL"), "{}", ran.stderr);
+}
+
+#[test]
+fn commands_that_do_not_need_notion_work_without_a_token_and_create_the_store_folder() {
+    let world = World::new();
+    let folder = world.dir.path().join("nested/data");
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["runs", "list"],
+        &["state", "get"],
+        &["state", "reset"],
+        &["pause"],
+        &["resume"],
+    ] {
+        let mut cmd = world.command(args);
+        cmd.env_remove("NOTION_API_KEY").env(
+            "DATABASE_URL",
+            format!("sqlite:{}/elections.db", folder.display()),
+        );
+        crate::support::run_command(cmd).assert_code(0);
+    }
+    assert!(folder.join("elections.db").exists());
+}
+
+#[test]
+fn the_token_never_appears_in_output_even_when_notion_refuses_it_or_logs_are_verbose() {
+    let world = World::new();
+    world.open_election("elec_token", demo::BOARD_PRESIDENT);
+    let secret = "ntn_this_token_is_secret_and_wrong_1234567890";
+    for args in [&["once"][..], &["run"], &["backfill"]] {
+        let mut cmd = world.command(args);
+        cmd.env("NOTION_API_KEY", secret).env("RUST_LOG", "trace");
+        let ran = crate::support::run_command(cmd);
+        ran.assert_code(4);
+        assert!(ran.stderr.contains("refused"), "{args:?}: {}", ran.stderr);
+        assert!(
+            !ran.stdout.contains(secret) && !ran.stderr.contains(secret),
+            "{args:?} printed the token"
+        );
+        assert!(
+            !ran.stderr.contains("ntn_this"),
+            "{args:?} printed part of the token"
+        );
+    }
+    // With the right token, at trace level, through a whole cycle.
+    let mut cmd = world.command(&["once", "--force"]);
+    cmd.env("RUST_LOG", "trace");
+    let ran = crate::support::run_command(cmd);
+    ran.assert_code(0);
+    assert!(!ran.stdout.contains(&world.token) && !ran.stderr.contains(&world.token));
+}
+
+/// Seeds two runs, a cursor and a paused election, then snapshots what the operator reads.
+#[test]
+fn status_runs_state_and_pause_outputs() {
+    let world = World::new();
+    let now = Timestamp::now();
+    let id = world.election(
+        "elec_board_2026",
+        demo::BOARD_PRESIDENT,
+        demo::ELECTIONS_DB,
+        now + SignedDuration::from_hours(24),
+        now + SignedDuration::from_hours(48),
+    );
+    world.open_election("elec_budget", demo::BUDGET_REFERENDUM);
+    let run = world
+        .store
+        .start_run(Trigger::Scheduled, "sync-runner:test:1", now)
+        .unwrap();
+    world
+        .store
+        .append_logs(
+            run.id,
+            &[store::NewLogEntry {
+                at: now,
+                election_id: Some(id.clone()),
+                page_id: Some(demo::BOARD_PRESIDENT.to_string()),
+                action: store::LogAction::Failed,
+                detail: None,
+                error: Some("Notion page not found: gone (Notion 404 object_not_found)".into()),
+            }],
+        )
+        .unwrap();
+    let counts = RunCounts {
+        read: 2,
+        planned: 2,
+        written: 1,
+        pulled: 0,
+        failed: 1,
+        notion_requests: 3,
+    };
+    world.store.finish_run(run.id, &counts, None, now).unwrap();
+    world
+        .store
+        .set_cursor(&SyncCursor {
+            database_id: demo::ELECTIONS_DB.to_string(),
+            last_edited_cursor: Some(now),
+            last_full_reconcile_at: Some(now),
+            updated_at: now,
+        })
+        .unwrap();
+
+    let status = world.run(&["status"]);
+    status.assert_code(0);
+    insta::assert_snapshot!("status", redact(&status.stdout));
+
+    world
+        .run(&["pause", "--election", "elec_board_2026"])
+        .assert_code(0);
+    let json = world.run(&["status", "--json"]).json();
+    let paused: Vec<(&str, &str)> = json["elections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["election_id"].as_str().unwrap(),
+                e["paused"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(paused, [("elec_board_2026", "yes"), ("elec_budget", "no")]);
+    let pause_all = world.run(&["pause"]);
+    insta::assert_snapshot!("pause_all", redact(&pause_all.stdout));
+    let status = world.run(&["status"]);
+    insta::assert_snapshot!("status_paused", redact(&status.stdout));
+    let resume_one = world.run(&["resume", "--election", "elec_board_2026"]);
+    insta::assert_snapshot!("resume_one", redact(&resume_one.stdout));
+    world.run(&["resume"]).assert_code(0);
+    let json = world.run(&["status", "--json"]).json();
+    assert!(json["paused_globally_since"].is_null());
+    assert!(
+        json["elections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["paused"] == "no")
+    );
+    world
+        .run(&["pause", "--election", "elec_nobody"])
+        .assert_code(2);
+
+    let runs = world.run(&["runs", "list"]);
+    insta::assert_snapshot!("runs_list", redact(&runs.stdout));
+    let runs_json = world
+        .run(&["runs", "list", "--json", "--limit", "1"])
+        .json();
+    assert_eq!(runs_json["runs"][0]["id"], run.id.to_string());
+    assert_eq!(runs_json["runs"][0]["counts"]["written"], 1);
+    let logs = world.run(&["runs", "logs", &run.id.to_string()]);
+    insta::assert_snapshot!("runs_logs", redact(&logs.stdout));
+    let logs_json = world
+        .run(&["runs", "logs", &run.id.to_string(), "--json"])
+        .json();
+    assert_eq!(logs_json["logs"][0]["action"], "failed");
+    world.run(&["runs", "logs", "not-a-run"]).assert_code(2);
+    world
+        .run(&["runs", "logs", "01936f4e-8c2a-7c31-9d4e-2b7f3a1c0d55"])
+        .assert_code(2);
+
+    let state = world.run(&["state", "get"]);
+    insta::assert_snapshot!("state_get", redact(&state.stdout));
+    let reset = world.run(&["state", "reset", &demo::ELECTIONS_DB.simple().to_string()]);
+    insta::assert_snapshot!("state_reset", redact(&reset.stdout));
+    let state = world.run(&["state", "get", "--json"]).json();
+    assert!(state["databases"][0]["last_edited_cursor"].is_null());
+    assert_eq!(state["databases"][0]["linked_elections"], 2);
+    world.run(&["state", "reset", "nonsense"]).assert_code(2);
+}

@@ -1,0 +1,162 @@
+//! `run`: phase changes on time, graceful stops, two runners, a runner killed mid-cycle.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use notion_emulator::{Fault, FaultRule, demo};
+
+use crate::support::{World, signal, wait_until, wait_with_timeout};
+
+const GENEROUS: Duration = Duration::from_secs(40);
+
+fn runs(world: &World) -> Vec<store::SyncRun> {
+    world
+        .store
+        .list_runs(&store::PageRequest::first(1000))
+        .unwrap()
+        .items
+}
+
+#[test]
+fn the_daemon_follows_open_and_close_and_stops_on_sigterm_with_exit_0() {
+    let world = World::new();
+    let now = Timestamp::now();
+    world.election(
+        "elec_daemon",
+        demo::BUDGET_REFERENDUM,
+        demo::ELECTIONS_DB,
+        now + SignedDuration::from_secs(3),
+        now + SignedDuration::from_secs(6),
+    );
+    // A long poll interval: the open and close wake-ups alone must drive the phase changes.
+    let child = world.spawn(&["run", "--interval", "1h"]);
+    wait_until("Not started", GENEROUS, || {
+        world.status_of(demo::BUDGET_REFERENDUM).as_deref() == Some("Not started")
+    });
+    wait_until("In Voting", GENEROUS, || {
+        world.status_of(demo::BUDGET_REFERENDUM).as_deref() == Some("In Voting")
+    });
+    assert!(
+        world.results_link_of(demo::BUDGET_REFERENDUM).is_some(),
+        "results link appears when voting opens"
+    );
+    wait_until("Done", GENEROUS, || {
+        world.status_of(demo::BUDGET_REFERENDUM).as_deref() == Some("Done")
+    });
+
+    signal(&child, "TERM");
+    let (status, stdout, stderr) = wait_with_timeout(child, GENEROUS);
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let runs = runs(&world);
+    assert!(
+        runs.len() >= 3,
+        "one cycle at start, one at open, one at close: {runs:?}"
+    );
+    assert!(
+        runs.iter().all(|r| r.finished_at.is_some()),
+        "a run was left unfinished"
+    );
+    assert_eq!(world.patches(), 3);
+    // The lease is released at shutdown.
+    assert!(world.store.get_lease("sync:global").unwrap().is_none());
+}
+
+#[test]
+fn two_runners_at_once_write_each_change_once_and_both_stop_gracefully() {
+    let world = World::new();
+    let now = Timestamp::now();
+    let mut pages = vec![demo::BOARD_PRESIDENT];
+    for i in 0..3 {
+        pages.push(world.new_page(&format!("Race {i}"), "Not started"));
+    }
+    for (i, page) in pages.iter().enumerate() {
+        world.election(
+            &format!("elec_race_{i}"),
+            *page,
+            demo::ELECTIONS_DB,
+            now + SignedDuration::from_millis(2500 + 300 * i as i64),
+            now + SignedDuration::from_hours(1),
+        );
+    }
+    let first = world.spawn(&["run", "--interval", "1s"]);
+    let second = world.spawn(&["run", "--interval", "1s"]);
+    wait_until("every page In Voting", GENEROUS, || {
+        pages
+            .iter()
+            .all(|p| world.status_of(*p).as_deref() == Some("In Voting"))
+    });
+    // Let a few more cycles of both run: nothing more may be written.
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&first, "INT");
+    signal(&second, "TERM");
+    for child in [first, second] {
+        let (status, _, stderr) = wait_with_timeout(child, GENEROUS);
+        assert_eq!(status.code(), Some(0), "{stderr}");
+    }
+    assert_eq!(
+        world.patches(),
+        pages.len() as u64,
+        "a change was written twice"
+    );
+    assert!(runs(&world).iter().all(|r| r.finished_at.is_some()));
+}
+
+#[test]
+fn a_runner_killed_mid_cycle_converges_after_restart() {
+    let world = World::new();
+    let mut pages = vec![demo::BOARD_PRESIDENT];
+    for i in 0..4 {
+        pages.push(world.new_page(&format!("Killed {i}"), "Not started"));
+    }
+    for (i, page) in pages.iter().enumerate() {
+        world.open_election(&format!("elec_kill_{i}"), *page);
+    }
+    // Slow writes, so the kill lands between two of them.
+    world.emu.set_fault(FaultRule {
+        route: Some("PATCH /v1/pages/{page_id}".into()),
+        kind: Fault::LatencyMs(400),
+        count: None,
+        probability: None,
+        retry_after_secs: None,
+        retry_guidance: None,
+    });
+    let mut child = world.spawn(&["once", "--lease-ttl", "2s"]);
+    wait_until("a first write", GENEROUS, || world.patches() >= 1);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let written = world.patches();
+    assert!(
+        written < pages.len() as u64,
+        "the kill came too late to test anything"
+    );
+    world.emu.clear_faults();
+
+    // The dead runner's lease lapses after its TTL; until then a new runner exits 6.
+    let mut saw_lease_held = false;
+    wait_until("a successful restart", GENEROUS, || {
+        let ran = world.run(&["once", "--lease-ttl", "2s"]);
+        saw_lease_held |= ran.code == 6;
+        assert!(ran.code == 0 || ran.code == 6, "{ran:?}");
+        ran.code == 0
+    });
+    assert!(saw_lease_held, "the killed runner's lease was not honoured");
+    for page in &pages {
+        assert_eq!(world.status_of(*page).as_deref(), Some("In Voting"));
+    }
+    let runs = runs(&world);
+    assert_eq!(
+        runs.iter().filter(|r| r.finished_at.is_none()).count(),
+        1,
+        "the killed run stays unfinished"
+    );
+    let listed = world.run(&["runs", "list"]);
+    assert!(listed.stdout.contains("unfinished"), "{}", listed.stdout);
+    // Converged: another cycle writes nothing.
+    let before = world.patches();
+    world.run(&["once", "--force"]).assert_code(0);
+    assert_eq!(world.patches(), before);
+}
