@@ -1,6 +1,7 @@
 //! The sync cycle (SPEC §4-5) and the manual sync, which share the per-election steps 3-5.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
@@ -23,8 +24,8 @@ use crate::observe::{
 };
 use crate::types::{GLOBAL_LEASE, election_lease};
 use crate::{
-    CycleOptions, CycleReport, DatabaseReport, DriverError, ManualSync, SyncDriver, SyncedFields,
-    WrittenFields,
+    Clock, CycleOptions, CycleReport, DatabaseReport, DriverError, ManualSync, SyncDriver,
+    SyncedFields, WrittenFields,
 };
 
 /// Pages per query request (Notion's maximum).
@@ -45,6 +46,13 @@ struct ElectionResult {
     leased: bool,
 }
 
+/// One database's share of a cycle: its linked elections and its change cursor.
+struct DatabaseInput<'a> {
+    database: &'a str,
+    elections: Vec<LinkedElection>,
+    cursor: Option<SyncCursor>,
+}
+
 /// What one database contributes to a cycle.
 #[derive(Default)]
 struct DatabaseWork {
@@ -56,6 +64,44 @@ struct DatabaseWork {
     skipped: Vec<(ElectionId, String)>,
     counts: RunCounts,
     report: Option<DatabaseReport>,
+}
+
+/// Keeps the global lease alive while a cycle runs: renewed once half of `lease_ttl` has passed
+/// since the last renewal, by the driver's clock, between databases, between query pages and
+/// before each election's write. Once a renewal fails another runner may be syncing: stop.
+pub(crate) struct LeaseKeeper {
+    clock: Option<Arc<dyn Clock>>,
+    cycle_now: Timestamp,
+    started: tokio::time::Instant,
+    renewed_at: Timestamp,
+    /// False for a preview, which holds no lease.
+    active: bool,
+    /// Why the lease is gone, once a renewal failed.
+    lost: Option<String>,
+}
+
+impl LeaseKeeper {
+    fn new(clock: Option<Arc<dyn Clock>>, now: Timestamp, active: bool) -> Self {
+        Self {
+            clock,
+            cycle_now: now,
+            started: tokio::time::Instant::now(),
+            renewed_at: now,
+            active,
+            lost: None,
+        }
+    }
+
+    /// The time now: the clock's, or the cycle's `now` plus the time elapsed since it started.
+    fn now(&self) -> Timestamp {
+        match &self.clock {
+            Some(clock) => clock.now(),
+            None => self
+                .cycle_now
+                .checked_add(SignedDuration::try_from(self.started.elapsed()).unwrap_or_default())
+                .unwrap_or(self.cycle_now),
+        }
+    }
 }
 
 fn log(
@@ -156,6 +202,7 @@ impl SyncDriver {
     async fn execute(
         &self,
         now: Timestamp,
+        lease_now: Timestamp,
         election: &LinkedElection,
         fresh: Option<PageObservation>,
         trigger: Trigger,
@@ -218,7 +265,7 @@ impl SyncDriver {
                     // loaded (a manual sync that just finished): its plan would be stale.
                     let lease = self
                         .blocking(move |s| {
-                            if s.try_acquire_lease(&name, &holder, ttl, now)?.is_none() {
+                            if s.try_acquire_lease(&name, &holder, ttl, lease_now)?.is_none() {
                                 return Ok(Some("another process is syncing this election right now"));
                             }
                             let current = s.get_linked(&id)?;
@@ -394,7 +441,7 @@ impl SyncDriver {
         let read = self.read_one(linked, now).await;
         let (result, read_error) = match read {
             Ok(observation) => (
-                self.execute(now, linked, Some(observation), Trigger::Manual, false)
+                self.execute(now, now, linked, Some(observation), Trigger::Manual, false)
                     .await,
                 None,
             ),
@@ -534,8 +581,14 @@ impl SyncDriver {
         now: Timestamp,
         options: CycleOptions,
     ) -> Result<CycleReport, DriverError> {
-        self.cycle(now, &options, self.inner.config.reconcile_every, false)
-            .await
+        self.cycle(
+            now,
+            &options,
+            self.inner.config.reconcile_every,
+            false,
+            None,
+        )
+        .await
     }
 
     pub(crate) async fn take_global_lease(&self, now: Timestamp) -> Result<(), DriverError> {
@@ -571,21 +624,57 @@ impl SyncDriver {
         }
     }
 
+    /// Renews the global lease once half its TTL has passed since the last renewal (by the
+    /// keeper's clock). `Ok` is the time read; `Err` says why the lease is lost: the cycle must
+    /// stop writing.
+    async fn keep_lease(&self, lease: &mut LeaseKeeper) -> Result<Timestamp, String> {
+        if !lease.active {
+            return Ok(lease.cycle_now);
+        }
+        if let Some(lost) = &lease.lost {
+            return Err(lost.clone());
+        }
+        let ttl = self.inner.config.lease_ttl;
+        let now = lease.now();
+        if now.duration_since(lease.renewed_at) < ttl / 2 {
+            return Ok(now);
+        }
+        let holder = self.inner.config.holder.clone();
+        match self
+            .blocking(move |s| s.renew_lease(GLOBAL_LEASE, &holder, ttl, now))
+            .await
+        {
+            Ok(_) => {
+                lease.renewed_at = now;
+                Ok(now)
+            }
+            Err(e) => {
+                let lost = format!("the sync lease was lost ({e})");
+                tracing::warn!(%lost, "stopping the cycle");
+                lease.lost = Some(lost.clone());
+                Err(lost)
+            }
+        }
+    }
+
     pub(crate) async fn cycle(
         &self,
         now: Timestamp,
         options: &CycleOptions,
         reconcile_every: SignedDuration,
         keep_lease: bool,
+        clock: Option<Arc<dyn Clock>>,
     ) -> Result<CycleReport, DriverError> {
         let preview = options.preview;
         if !preview {
             self.take_global_lease(now).await?;
         }
+        let clock = self.inner.clock.clone().or(clock);
+        let mut lease = LeaseKeeper::new(clock, now, !preview);
         // Its own stats scope: the run's request count is exact even on a shared client.
         let outcome = self
             .with_stats_scope()
-            .cycle_locked(now, options, reconcile_every, preview)
+            .cycle_locked(now, options, reconcile_every, preview, &mut lease)
             .await;
         if !preview && !keep_lease {
             self.release_global_lease().await;
@@ -599,8 +688,8 @@ impl SyncDriver {
         options: &CycleOptions,
         reconcile_every: SignedDuration,
         preview: bool,
+        lease: &mut LeaseKeeper,
     ) -> Result<CycleReport, DriverError> {
-        let started = tokio::time::Instant::now();
         let requests_before = self.inner.notion.scope_stats().requests;
         let run_trigger = if options.reconcile && options.trigger == Trigger::Scheduled {
             Trigger::Reconcile
@@ -662,26 +751,24 @@ impl SyncDriver {
             error: None,
         };
         let mut errors: Vec<String> = Vec::new();
-        for (index, (database, elections)) in by_database.into_iter().enumerate() {
-            if !preview && index > 0 {
-                // Keep the lease alive through long cycles; losing it means another runner took
-                // over, so stop writing now.
-                let lease_now = now
-                    .checked_add(SignedDuration::try_from(started.elapsed()).unwrap_or_default())
-                    .unwrap_or(now);
-                let holder = self.inner.config.holder.clone();
-                let ttl = self.inner.config.lease_ttl;
-                if let Err(e) = self
-                    .blocking(move |s| s.renew_lease(GLOBAL_LEASE, &holder, ttl, lease_now))
-                    .await
-                {
-                    errors.push(format!("stopped: the sync lease was lost ({e})"));
-                    break;
-                }
+        for (database, elections) in by_database {
+            if let Err(lost) = self.keep_lease(lease).await {
+                errors.push(format!("stopped: {lost}"));
+                break;
             }
             let cursor = cursors.remove(&database);
             let work = self
-                .sync_database(now, options, reconcile_every, &database, elections, cursor)
+                .sync_database(
+                    now,
+                    options,
+                    reconcile_every,
+                    DatabaseInput {
+                        database: &database,
+                        elections,
+                        cursor,
+                    },
+                    lease,
+                )
                 .await;
             let DatabaseWork {
                 records,
@@ -726,6 +813,10 @@ impl SyncDriver {
                 }
                 report.databases.push(db_report);
             }
+            if lease.lost.is_some() {
+                // What was written is recorded above; nothing more is.
+                break;
+            }
         }
         report.counts.notion_requests = self
             .inner
@@ -759,12 +850,11 @@ impl SyncDriver {
         now: Timestamp,
         options: &CycleOptions,
         reconcile_every: SignedDuration,
-        database: &str,
-        elections: Vec<LinkedElection>,
-        cursor: Option<SyncCursor>,
+        input: DatabaseInput<'_>,
+        lease: &mut LeaseKeeper,
     ) -> DatabaseWork {
         let mut work = self
-            .plan_database(now, options, reconcile_every, database, elections, cursor)
+            .plan_database(now, options, reconcile_every, input, lease)
             .await;
         if options.preview {
             work.records.clear();
@@ -779,10 +869,14 @@ impl SyncDriver {
         now: Timestamp,
         options: &CycleOptions,
         reconcile_every: SignedDuration,
-        database: &str,
-        elections: Vec<LinkedElection>,
-        cursor: Option<SyncCursor>,
+        input: DatabaseInput<'_>,
+        lease: &mut LeaseKeeper,
     ) -> DatabaseWork {
+        let DatabaseInput {
+            database,
+            elections,
+            cursor,
+        } = input;
         let config = &self.inner.config;
         let preview = options.preview;
         let mut work = DatabaseWork::default();
@@ -877,10 +971,19 @@ impl SyncDriver {
             let mut retried = false;
             loop {
                 let properties = property_names(&all, schema.as_ref());
-                match self.query_pages(database_id, since, properties).await {
+                match self
+                    .query_pages(database_id, since, properties, lease)
+                    .await
+                {
                     Ok(found) => {
                         pages = found;
                         break;
+                    }
+                    Err(_) if lease.lost.is_some() => {
+                        // Stopped reading: another runner may be syncing. Record nothing.
+                        db_report.error = lease.lost.as_ref().map(|l| format!("stopped: {l}"));
+                        work.report = Some(db_report);
+                        return work;
                     }
                     Err(e)
                         if matches!(e.kind(), ErrorKind::Validation)
@@ -962,7 +1065,23 @@ impl SyncDriver {
             }
         };
 
-        for election in &due {
+        for (index, election) in due.iter().enumerate() {
+            let lease_now = match self.keep_lease(lease).await {
+                Ok(at) => at,
+                Err(lost) => {
+                    // Stop writing; record what was done. The cursor stays where it was, so the
+                    // next change query still returns the pages of the elections left.
+                    work.cursor = None;
+                    work.skipped.extend(
+                        due[index..]
+                            .iter()
+                            .map(|e| (e.election.id.clone(), format!("not synced: {lost}"))),
+                    );
+                    db_report.error = Some(format!("stopped: {lost}"));
+                    work.report = Some(db_report);
+                    return work;
+                }
+            };
             let mut fresh = match (page_of(&pages, election), schema_for(election)) {
                 (Some(page), Some(s)) => Some(page_observation(page, &election.link, s, now)),
                 _ => None,
@@ -998,7 +1117,9 @@ impl SyncDriver {
                     }
                 }
             }
-            let result = self.execute(now, election, fresh, trigger, preview).await;
+            let result = self
+                .execute(now, lease_now, election, fresh, trigger, preview)
+                .await;
             work.counts.planned += 1;
             work.counts.written += u64::from(result.wrote);
             work.counts.failed += u64::from(result.failed);
@@ -1068,6 +1189,7 @@ impl SyncDriver {
         database_id: NotionId,
         since: Option<Timestamp>,
         properties: Vec<String>,
+        lease: &mut LeaseKeeper,
     ) -> Result<HashMap<NotionId, Page>, NotionError> {
         let notion = &self.inner.notion;
         let data_source = notion.resolve_data_source(database_id).await?;
@@ -1082,6 +1204,10 @@ impl SyncDriver {
         while let Some(page) = stream.next().await {
             let page = page?;
             pages.insert(page.id, page);
+            // A full read of a large database takes a while at Notion's pace.
+            self.keep_lease(lease)
+                .await
+                .map_err(|lost| NotionError::invalid_request(format!("stopped: {lost}")))?;
         }
         Ok(pages)
     }

@@ -46,7 +46,13 @@ impl SyncDriver {
                 next_tick = now.checked_add(interval).unwrap_or(Timestamp::MAX);
             }
             match self
-                .cycle(now, &CycleOptions::scheduled(), reconcile_every, true)
+                .cycle(
+                    now,
+                    &CycleOptions::scheduled(),
+                    reconcile_every,
+                    true,
+                    Some(Arc::clone(&clock)),
+                )
                 .await
             {
                 Ok(report) => {

@@ -16,7 +16,8 @@ use sync_engine::{
 
 use crate::observe::{page_observation, schema_observation};
 use crate::{
-    DriverConfig, DriverError, LinkOutcome, LinkRequest, PageSearch, PageSummary, PageValidation,
+    Clock, DriverConfig, DriverError, LinkOutcome, LinkRequest, PageSearch, PageSummary,
+    PageValidation,
 };
 
 /// Results per page of [`SyncDriver::search_pages`].
@@ -35,6 +36,8 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<Store>,
     pub(crate) notion: NotionClient,
     pub(crate) config: DriverConfig,
+    /// Where a running cycle reads the time to keep its lease alive (see [`SyncDriver::with_clock`]).
+    pub(crate) clock: Option<Arc<dyn Clock>>,
 }
 
 impl std::fmt::Debug for SyncDriver {
@@ -60,6 +63,21 @@ impl SyncDriver {
                 store,
                 notion,
                 config,
+                clock: None,
+            }),
+        }
+    }
+
+    /// The same driver, reading the time from `clock` while a cycle runs, to renew its lease
+    /// (every half `lease_ttl`, during reads and writes). Without one, a cycle measures the time
+    /// elapsed since its `now` on tokio's clock; the daemon uses its own clock.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store: Arc::clone(&self.inner.store),
+                notion: self.inner.notion.clone(),
+                config: self.inner.config.clone(),
+                clock: Some(clock),
             }),
         }
     }
@@ -73,6 +91,7 @@ impl SyncDriver {
                 store: Arc::clone(&self.inner.store),
                 notion: self.inner.notion.with_stats_scope(),
                 config: self.inner.config.clone(),
+                clock: self.inner.clock.clone(),
             }),
         }
     }

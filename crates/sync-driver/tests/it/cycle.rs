@@ -682,3 +682,146 @@ async fn reconcile_and_change_query_read_every_page_past_the_query_cap() {
     assert_eq!(w.served(QUERY), 3);
     assert_eq!(w.emu.request_counts().total(), 3);
 }
+
+/// A driver clock that moves `step` forward each time the driver reads it, then lets the test
+/// look at the store at that instant (as a second runner would).
+struct SteppingClock {
+    clock: ManualClock,
+    step: std::sync::Mutex<Box<dyn FnMut(u32) -> jiff::SignedDuration + Send>>,
+    reads: std::sync::atomic::AtomicU32,
+    probe: Box<dyn Fn(jiff::Timestamp) + Send + Sync>,
+}
+
+impl Clock for SteppingClock {
+    fn now(&self) -> jiff::Timestamp {
+        let n = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let step = (self.step.lock().unwrap())(n);
+        self.clock.advance(step);
+        let now = self.clock.now();
+        (self.probe)(now);
+        now
+    }
+
+    fn sleep_until(&self, deadline: jiff::Timestamp) -> sync_driver::SleepFuture<'_> {
+        self.clock.sleep_until(deadline)
+    }
+}
+
+const TTL: i64 = 60;
+
+/// A driver with a 60 s lease and `clock`, on the world's store and emulator.
+fn driver_with_clock(w: &World, clock: Arc<dyn Clock>) -> sync_driver::SyncDriver {
+    let mut config = sync_driver::DriverConfig::new(BASE_URL, allowlist());
+    config.holder = "driver-a".into();
+    config.lease_ttl = secs(TTL);
+    sync_driver::SyncDriver::new(Arc::clone(&w.store), client(&w.emu), config).with_clock(clock)
+}
+
+/// What a second runner gets when it tries to take the global lease at `now`.
+fn second_runner_takes_lease(store: &store::Store, now: jiff::Timestamp) -> bool {
+    store
+        .try_acquire_lease(sync_driver::GLOBAL_LEASE, "driver-b", secs(TTL), now)
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn a_cycle_longer_than_the_lease_ttl_keeps_its_lease() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 20, -60, 3600).await;
+    let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let clock = Arc::new(SteppingClock {
+        clock: ManualClock::new(w.now()),
+        // Each read of the clock: 10 s later (a slow, paced Notion).
+        step: std::sync::Mutex::new(Box::new(|_| secs(10))),
+        reads: Default::default(),
+        probe: {
+            let store = Arc::clone(&w.store);
+            let attempts = Arc::clone(&attempts);
+            Box::new(move |now| {
+                attempts
+                    .lock()
+                    .unwrap()
+                    .push(second_runner_takes_lease(&store, now))
+            })
+        },
+    });
+    let driver = driver_with_clock(&w, clock.clone());
+    let report = driver
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(report.error, None);
+    assert_eq!(report.counts.written, 20);
+    for (_, page) in &elections {
+        assert_eq!(w.status(*page).as_deref(), Some("In Voting"));
+    }
+    // The cycle lasted far longer than the 60 s lease (23 pages read, 20 written: 44 reads of
+    // the clock, 440 s), and at each of those instants a second runner was refused.
+    let attempts = attempts.lock().unwrap();
+    assert_eq!(attempts.len(), 44);
+    assert!(clock.clock.now().duration_since(w.now()) > secs(TTL * 7));
+    assert!(attempts.iter().all(|taken| !taken), "{attempts:?}");
+}
+
+#[tokio::test]
+async fn a_cycle_that_loses_its_lease_stops_writing_and_records_what_it_did() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 20, -60, 3600).await;
+    let stolen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clock = Arc::new(SteppingClock {
+        clock: ManualClock::new(w.now()),
+        // 10 s a read, but the 33rd read comes 5 min later (the process was suspended): the
+        // lease has expired and a second runner takes it.
+        step: std::sync::Mutex::new(Box::new(|n| if n == 32 { secs(300) } else { secs(10) })),
+        reads: Default::default(),
+        probe: {
+            let store = Arc::clone(&w.store);
+            let stolen = Arc::clone(&stolen);
+            Box::new(move |now| {
+                if second_runner_takes_lease(&store, now) {
+                    stolen.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        },
+    });
+    let driver = driver_with_clock(&w, clock);
+    w.emu.reset_counts();
+    let report = driver
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert!(stolen.load(std::sync::atomic::Ordering::SeqCst));
+    let error = report.error.unwrap();
+    assert!(error.contains("the sync lease was lost"), "{error}");
+    // Reads 1-24: the database and its 23 pages; 25-32: eight elections written; the 33rd
+    // read finds the lease gone, so nothing more is written.
+    assert_eq!(report.counts.written, 8);
+    assert_eq!(w.served(PATCH_PAGE), 8);
+    assert_eq!(report.skipped.len(), 12);
+    // What was written is recorded; the rest is left for the runner that holds the lease.
+    let synced: Vec<bool> = elections
+        .iter()
+        .map(|(e, _)| w.election(e).sync.notion_last_sync_at.is_some())
+        .collect();
+    assert_eq!(synced.iter().filter(|s| **s).count(), 8);
+    for ((election, page), synced) in elections.iter().zip(&synced) {
+        let status = w.status(*page);
+        assert_eq!(
+            status.as_deref() == Some("In Voting"),
+            *synced,
+            "{election}"
+        );
+    }
+    // The cursor did not move past the elections left behind.
+    assert!(w.store.list_cursors().unwrap().is_empty());
+    // The other runner holds the lease now.
+    assert_eq!(
+        w.store
+            .get_lease(sync_driver::GLOBAL_LEASE)
+            .unwrap()
+            .unwrap()
+            .holder,
+        "driver-b"
+    );
+}
