@@ -121,6 +121,38 @@ fn log(
     }
 }
 
+/// The one log entry per database and cycle (action `read`, no election): what was read, what
+/// it cost and how the change cursor moved.
+fn database_summary(
+    at: Timestamp,
+    report: &DatabaseReport,
+    counts: &RunCounts,
+    notion_requests: u64,
+    cursor_from: Option<Timestamp>,
+    cursor_to: Option<Timestamp>,
+) -> NewLogEntry {
+    NewLogEntry {
+        at,
+        election_id: None,
+        page_id: None,
+        action: LogAction::Read,
+        detail: Some(serde_json::json!({
+            "database_id": report.database_id,
+            "reconciled": report.reconciled,
+            "queried": report.queried,
+            "pages_read": counts.read,
+            "notion_requests": notion_requests,
+            "planned": counts.planned,
+            "written": counts.written,
+            "pulled": counts.pulled,
+            "failed": counts.failed,
+            "cursor_from": cursor_from,
+            "cursor_to": cursor_to.or(cursor_from),
+        })),
+        error: report.error.clone(),
+    }
+}
+
 fn plan_detail(plan: &SyncPlan) -> Option<serde_json::Value> {
     serde_json::to_value(plan).ok()
 }
@@ -227,11 +259,8 @@ impl SyncDriver {
             leased: false,
             plan,
         };
-        if fresh.is_some() {
-            result
-                .logs
-                .push(log(now, election, LogAction::Read, None, None));
-        }
+        // Reads are summed up per database (one entry per cycle); per election, only what
+        // happened is logged: writes, pulls, failures, skips (and a manual sync's no-change).
         let plan = &result.plan;
         let record = |state: SyncState| SyncRecord {
             election_id: election.election.id.clone(),
@@ -322,15 +351,19 @@ impl SyncDriver {
                 }
                 _ => {
                     let action = if plan.page_write.is_some() {
-                        LogAction::Wrote
+                        Some(LogAction::Wrote)
                     } else if plan.election_update.is_some() {
-                        LogAction::Pulled
+                        Some(LogAction::Pulled)
+                    } else if trigger == Trigger::Manual {
+                        Some(LogAction::NoChange)
                     } else {
-                        LogAction::NoChange
+                        None
                     };
-                    result
-                        .logs
-                        .push(log(now, election, action, plan_detail(plan), None));
+                    if let Some(action) = action {
+                        result
+                            .logs
+                            .push(log(now, election, action, plan_detail(plan), None));
+                    }
                     result.record = Some(record(plan.outcome.state.clone()));
                 }
             },
@@ -757,7 +790,9 @@ impl SyncDriver {
                 break;
             }
             let cursor = cursors.remove(&database);
-            let work = self
+            let cursor_from = cursor.as_ref().and_then(|c| c.last_edited_cursor);
+            let requests_before_database = self.inner.notion.scope_stats().requests;
+            let mut work = self
                 .sync_database(
                     now,
                     options,
@@ -770,6 +805,23 @@ impl SyncDriver {
                     lease,
                 )
                 .await;
+            if !preview && let Some(db_report) = &work.report {
+                let requests = self
+                    .inner
+                    .notion
+                    .scope_stats()
+                    .requests
+                    .saturating_sub(requests_before_database);
+                let entry = database_summary(
+                    now,
+                    db_report,
+                    &work.counts,
+                    requests,
+                    cursor_from,
+                    work.cursor.as_ref().and_then(|c| c.last_edited_cursor),
+                );
+                work.logs.insert(0, entry);
+            }
             let DatabaseWork {
                 records,
                 logs,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Clock, CycleOptions, DaemonOptions, DriverError, SyncDriver};
+use store::PrunedRuns;
+
+use crate::{Clock, CycleOptions, DaemonOptions, DriverError, PRUNE_EVERY, SyncDriver};
 
 impl SyncDriver {
     /// The next instant strictly after `now` at which a linked, unpaused election needs a sync
@@ -19,13 +21,23 @@ impl SyncDriver {
         Ok(phase_change.into_iter().chain(retry).min())
     }
 
+    /// Deletes the runs (and their logs) older than the configured `run_retention` at `now`;
+    /// nothing when it is `None`. The daemon calls it at start and then hourly.
+    pub async fn prune_history(&self, now: Timestamp) -> Result<PrunedRuns, DriverError> {
+        let Some(keep) = self.inner.config.run_retention else {
+            return Ok(PrunedRuns::default());
+        };
+        Ok(self.blocking(move |s| s.prune_runs(keep, now)).await?)
+    }
+
     /// Runs cycles until `shutdown` is cancelled: a cycle, then sleep until the next poll tick or
     /// the next wake-up ([`SyncDriver::next_wakeup`]), whichever is first. A cycle in flight
     /// finishes and is recorded before this returns; the global lease is kept between cycles (so
     /// a standby runner does not take over while this one lives) and released at shutdown.
     ///
     /// A cycle that fails (e.g. `LeaseHeld` while another runner is active, or a store error) is
-    /// logged and retried at the next tick; the loop only ends on `shutdown`.
+    /// logged and retried at the next tick; the loop only ends on `shutdown`. At start and then
+    /// hourly it also prunes the run history ([`SyncDriver::prune_history`]).
     pub async fn run_daemon(
         &self,
         clock: Arc<dyn Clock>,
@@ -40,8 +52,23 @@ impl SyncDriver {
             .reconcile_every
             .unwrap_or(self.inner.config.reconcile_every);
         let mut next_tick = clock.now();
+        let mut next_prune = next_tick;
         while !shutdown.is_cancelled() {
             let now = clock.now();
+            if now >= next_prune {
+                next_prune = now.checked_add(PRUNE_EVERY).unwrap_or(Timestamp::MAX);
+                match self.prune_history(now).await {
+                    Ok(pruned) if pruned.runs > 0 => {
+                        tracing::info!(
+                            runs = pruned.runs,
+                            logs = pruned.logs,
+                            "pruned old sync runs"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not prune old sync runs"),
+                }
+            }
             if now >= next_tick {
                 next_tick = now.checked_add(interval).unwrap_or(Timestamp::MAX);
             }

@@ -20,6 +20,10 @@ pub const DEFAULT_LEASE_TTL: SignedDuration = SignedDuration::from_secs(300);
 /// Default overlap subtracted from the change cursor: Notion rounds `last_edited_time` down to
 /// the minute, so an edit made in the cursor's minute after the last query must still match.
 pub const DEFAULT_CHANGE_OVERLAP: SignedDuration = SignedDuration::from_secs(120);
+/// Default retention of the run history (runs and their logs): 7 days.
+pub const DEFAULT_RUN_RETENTION: SignedDuration = SignedDuration::from_hours(24 * 7);
+/// How often the daemon prunes the run history.
+pub const PRUNE_EVERY: SignedDuration = SignedDuration::from_hours(1);
 /// Default poll interval of the daemon.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);
 /// Name of the lease a cycle holds: one runner syncs at a time.
@@ -47,6 +51,9 @@ pub struct DriverConfig {
     pub lease_ttl: SignedDuration,
     /// How far before the stored cursor the change query starts (default 2 min).
     pub change_overlap: SignedDuration,
+    /// How long runs and their logs are kept; the daemon deletes older ones hourly (default
+    /// 7 days; `None` keeps everything).
+    pub run_retention: Option<SignedDuration>,
 }
 
 impl DriverConfig {
@@ -60,6 +67,7 @@ impl DriverConfig {
             holder: format!("sync-driver:{}:{}", std::process::id(), Uuid::new_v4()),
             lease_ttl: DEFAULT_LEASE_TTL,
             change_overlap: DEFAULT_CHANGE_OVERLAP,
+            run_retention: Some(DEFAULT_RUN_RETENTION),
         }
     }
 }

@@ -427,6 +427,20 @@ async fn notion_cost_per_cycle() {
     );
     assert_eq!(w.served(QUERY), 1);
     assert_eq!(report.counts.notion_requests, 1);
+    // The run log: one summary entry for the database, nothing per unchanged election.
+    let logs = w.store.get_run(report.run_id.unwrap()).unwrap().logs;
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let summary = &logs[0].entry;
+    assert_eq!(summary.action, store::LogAction::Read);
+    assert_eq!(summary.election_id, None);
+    let detail = summary.detail.as_ref().unwrap();
+    assert_eq!(detail["database_id"], demo::ELECTIONS_DB.to_string());
+    // (The rows edited within the 2-min overlap before the cursor come back: all 100.)
+    assert_eq!(detail["pages_read"], report.counts.read);
+    assert_eq!(detail["notion_requests"], 1);
+    assert_eq!(detail["planned"], 100);
+    assert!(detail["cursor_from"].is_string());
+    assert_eq!(detail["cursor_to"], detail["cursor_from"]);
 
     // 1% changed (a person set one page to "Done"): one query + one write.
     w.emu
@@ -437,10 +451,20 @@ async fn notion_cost_per_cycle() {
         .unwrap();
     w.advance(secs(61));
     w.emu.reset_counts();
-    cycle(&w).await;
+    let report = cycle(&w).await;
     assert_eq!(w.served(QUERY), 1);
     assert_eq!(w.served(PATCH_PAGE), 1);
     assert_eq!(w.emu.request_counts().total(), 2);
+    // The summary (2 requests, the cursor moved to the edit) and the one write.
+    let logs = w.store.get_run(report.run_id.unwrap()).unwrap().logs;
+    let actions: Vec<_> = logs.iter().map(|l| l.entry.action).collect();
+    assert_eq!(actions, [store::LogAction::Read, store::LogAction::Wrote]);
+    let detail = logs[0].entry.detail.as_ref().unwrap();
+    assert_eq!(detail["pages_read"], report.counts.read);
+    assert_eq!(detail["notion_requests"], 2);
+    assert_eq!(detail["written"], 1);
+    assert_ne!(detail["cursor_to"], detail["cursor_from"]);
+    assert_eq!(logs[1].entry.election_id, Some(elections[7].0.clone()));
     assert_eq!(w.status(elections[7].1).as_deref(), Some("Not started"));
 
     // Phase change with no Notion edits, right after a cycle: no read, one write per election.
@@ -478,6 +502,19 @@ async fn daemon_wakes_at_the_phase_change_and_stops_cleanly() {
     let w = World::new().await;
     let election = w.create_election("Board", 90, 3600);
     w.link(&election, demo::BOARD_PRESIDENT).await;
+    let old_run = |age: i64| {
+        let started = w.now() - secs(age);
+        let run = w
+            .store
+            .start_run(Trigger::Scheduled, "old", started)
+            .unwrap();
+        w.store
+            .finish_run(run.id, &Default::default(), None, started)
+            .unwrap();
+        run.id
+    };
+    let ancient = old_run(8 * 86_400);
+    let recent = old_run(6 * 86_400);
     let clock = ManualClock::new(w.now());
     let shutdown = CancellationToken::new();
     let daemon = {
@@ -502,7 +539,8 @@ async fn daemon_wakes_at_the_phase_change_and_stops_cleanly() {
         let store = Arc::clone(&w.store);
         async move {
             for _ in 0..500 {
-                let items = store.list_runs(&PageRequest::first(10)).unwrap().items;
+                let mut items = store.list_runs(&PageRequest::first(10)).unwrap().items;
+                items.retain(|r| r.holder != "old");
                 if items.len() >= n && items.iter().all(|r| r.finished_at.is_some()) {
                     return;
                 }
@@ -512,6 +550,12 @@ async fn daemon_wakes_at_the_phase_change_and_stops_cleanly() {
         }
     };
     runs(1).await;
+    // The history older than 7 days was pruned at start; the rest stays.
+    assert!(matches!(
+        w.store.get_run(ancient),
+        Err(store::StoreError::NotFound { .. })
+    ));
+    w.store.get_run(recent).unwrap();
     assert_eq!(w.next_wakeup().await, Some(w.now() + secs(90)));
     clock.advance(secs(90));
     w.emu.clock().advance(secs(90));
