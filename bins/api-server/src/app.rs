@@ -131,9 +131,9 @@ pub fn serve(
             .app_data(payload_config())
             .wrap(from_fn(metrics::track))
             .wrap(TracingLogger::default())
-            // The admin web page (src/web, built separately) mounts here, before the API scope so
-            // that its pages (e.g. `GET /admin`) are matched first:
-            // `.configure(crate::web::configure)`
+            // The admin web page (src/web), before the API scope so that `GET /admin` is matched
+            // first.
+            .configure(crate::web::configure)
             .into_utoipa_app()
             .configure(api_routes)
             .into_app()

@@ -11,6 +11,7 @@ mod models;
 mod routes;
 mod run;
 mod state;
+mod web;
 
 pub use app::{DOCS_PATH, OPENAPI_PATH, openapi, serve};
 pub use auth::is_authorized;

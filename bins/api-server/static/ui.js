@@ -1,0 +1,99 @@
+// Small helpers shared by the pages: building DOM without innerHTML, times in the viewer's time
+// zone, status messages, and the header's sign-out button.
+
+import { forgetToken } from './api.js';
+
+/** Creates an element: el('a', { href: '/x', class: 'y' }, 'text', child, …). Text is never parsed as HTML. */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Replaces a node's children; arrays are flattened, null/false/undefined skipped. */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+export function byId(id) {
+  return document.getElementById(id);
+}
+
+/** The viewer's IANA time zone, e.g. "Europe/Berlin". */
+export function timeZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium', timeStyle: 'short',
+});
+
+/** An RFC 3339 instant shown in the viewer's time zone, or the fallback when absent. */
+export function formatTime(iso, fallback = '–') {
+  if (!iso) return fallback;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+/** A <time> element for an instant, with the exact UTC value as its datetime and tooltip. */
+export function timeElement(iso, fallback = '–') {
+  if (!iso) return document.createTextNode(fallback);
+  return el('time', { datetime: iso, title: iso }, formatTime(iso));
+}
+
+/** RFC 3339 → the value of a datetime-local input, in the viewer's time zone. */
+export function toLocalInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** The value of a datetime-local input (viewer's time zone) → RFC 3339 in UTC; '' stays ''. */
+export function fromLocalInput(value) {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : date.toISOString();
+}
+
+const PHASES = { upcoming: 'Upcoming', open: 'Open', closed: 'Closed' };
+
+export function phaseBadge(phase) {
+  return el('span', { class: `badge phase-${phase}` }, PHASES[phase] || phase);
+}
+
+/** Shows (or, with an empty text, hides) a message in a live region. */
+export function show(region, text) {
+  region.textContent = text || '';
+  region.hidden = !text;
+}
+
+/** Puts the viewer's time zone wherever the page mentions it, and wires the sign-out button. */
+export function initChrome() {
+  for (const node of document.querySelectorAll('.js-time-zone')) node.textContent = timeZone();
+  const signOut = byId('sign-out');
+  if (signOut) {
+    signOut.addEventListener('click', () => {
+      forgetToken();
+      location.assign('/ui/sign-in?reason=signed-out');
+    });
+  }
+}
+
+/** Runs fn at most once per `wait` ms of quiet (for search as you type). */
+export function debounce(fn, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
