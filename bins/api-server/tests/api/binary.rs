@@ -51,3 +51,57 @@ fn refuses_a_malformed_allowlist_naming_the_entry() {
         "secret leaked: {stderr}"
     );
 }
+
+#[test]
+fn logs_the_bound_address_once_and_stops_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut child = api_server()
+        .args(["--demo", "--listen", "127.0.0.1:0", "--database-url"])
+        .arg(&db)
+        .env("ADMIN_TOKEN", "binary-test-admin-token")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut addr = None;
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if let Some(at) = line.split("Listening at http://").nth(1) {
+            addr = Some(at.trim().to_owned());
+            break;
+        }
+    }
+    let addr = addr.unwrap_or_else(|| panic!("no 'Listening at' line: {seen:#?}"));
+    assert!(!addr.ends_with(":0"), "the real port is logged: {addr}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "exit {exit:?}: {rest:#?}");
+    assert!(
+        rest.iter().any(|l| l.contains("gracefully shut down")),
+        "{rest:#?}"
+    );
+    let all = seen
+        .iter()
+        .chain(rest.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(all.matches("Listening at").count(), 1, "{all}");
+    assert!(
+        !all.contains("binary-test-admin-token"),
+        "the token must not be logged"
+    );
+}
