@@ -225,6 +225,7 @@ fn print_demo_banner(server: &RunningServer) {
         .unwrap_or_else(|| "-".into());
     println!(
         "\nelection-notion-sync demo is running\n\
+         \n  Admin page              {base}/admin\
          \n  API docs (try it out)   {base}{DOCS_PATH}\
          \n  OpenAPI document        {base}/openapi.json\
          \n  Emulated Notion         {emulator}\
