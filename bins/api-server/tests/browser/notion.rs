@@ -312,8 +312,15 @@ async fn notion_failures_are_shown_with_what_to_do() {
     let search = env.wait_text("#search-status", "Search failed").await;
     assert!(search.contains("Notion"), "{search}");
 
+    // The list flags the election too.
+    env.open("/ui/").await;
+    let row = env.wait_text("#elections-table", "Sync error").await;
+    assert!(row.contains("Status: In Voting"), "{row}");
+    env.screenshot("list-with-error").await;
+
     // Notion recovers: the next sync clears the error.
     env.emulator.clear_faults();
+    open_manage_page(&env, &id, "Budget").await;
     env.click("#sync-button").await;
     env.wait_text("#notion-status", "Synced with Notion").await;
     env.wait_text("#notion-last-error", "None").await;
