@@ -74,11 +74,11 @@ pub struct SyncArgs {
     /// never held back by it. Durations: 30s, 5m, 1h.
     #[arg(
         long,
-        env = "SYNC_MIN_INTERVAL",
+        env = "MIN_SYNC_INTERVAL",
         default_value = "60s",
         value_name = "DURATION"
     )]
-    pub min_interval: String,
+    pub min_sync_interval: String,
 
     /// How often each database gets a full read of every linked page (the change query covers
     /// the time in between).
@@ -176,7 +176,7 @@ pub struct RunArgs {
 
 const ONCE_HELP: &str = "\
 Without --force, the cycle is the one the daemon would run now: elections synced less than \
---min-interval ago, or backing off after a failure, are left alone. --election and --force sync \
+--min-sync-interval ago, or backing off after a failure, are left alone. --election and --force sync \
 regardless (like the admin API's \"Sync with Notion\" button).
 
 Examples:

@@ -145,7 +145,7 @@ pub(crate) fn sync_setup(store_args: &StoreArgs, args: &SyncArgs) -> Result<Sync
         ));
     }
     let mut config = DriverConfig::new(base_url, allowlist);
-    config.min_interval = signed("SYNC_MIN_INTERVAL", &args.min_interval)?;
+    config.min_interval = signed("MIN_SYNC_INTERVAL", &args.min_sync_interval)?;
     config.reconcile_every = signed("SYNC_RECONCILE_EVERY", &args.reconcile_every)?;
     config.lease_ttl = signed("SYNC_LEASE_TTL", &args.lease_ttl)?;
     config.holder = holder();

@@ -73,7 +73,7 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
         ("NOTION_API_BASE", "ftp://example.org", &["once"]),
         ("NOTION_MAX_RPS", "0", &["once"]),
         ("SYNC_INTERVAL", "5 weeks", &["run"]),
-        ("SYNC_MIN_INTERVAL", "0s", &["once"]),
+        ("MIN_SYNC_INTERVAL", "0s", &["once"]),
         ("SYNC_RECONCILE_EVERY", "soon", &["once"]),
         ("SYNC_LEASE_TTL", "-1s", &["once"]),
         ("BASE_URL", "vote.example.org", &["once"]),

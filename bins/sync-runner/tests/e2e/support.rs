@@ -88,7 +88,7 @@ impl World {
             "DATABASE_URL",
             "BASE_URL",
             "SYNC_INTERVAL",
-            "SYNC_MIN_INTERVAL",
+            "MIN_SYNC_INTERVAL",
             "SYNC_RECONCILE_EVERY",
             "SYNC_LEASE_TTL",
             "RUST_LOG_FORMAT",
@@ -107,7 +107,7 @@ impl World {
                 format!("{}:Elections", demo::ELECTIONS_DB),
             )
             .env("NOTION_MAX_RPS", "200")
-            .env("SYNC_MIN_INTERVAL", "1ms")
+            .env("MIN_SYNC_INTERVAL", "1ms")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .args(args)
