@@ -67,14 +67,14 @@ fn cell(kind: &str, v: &Value) -> String {
 /// Renders the page.
 pub(crate) fn render(state: &State) -> String {
     let mut out = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Notion emulator</title><style>\
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"10\"><title>Notion emulator</title><style>\
          body{font-family:system-ui,sans-serif;margin:2rem;color:#37352f}\
          table{border-collapse:collapse;margin-bottom:2rem}td,th{border:1px solid #e9e9e7;padding:.3rem .6rem;text-align:left;vertical-align:top}\
          th{background:#f7f6f3}.badge{border-radius:4px;padding:0 .4rem;margin-right:.2rem;white-space:nowrap}\
          .muted{color:#9b9a97;font-size:.85em}.trash{opacity:.5;text-decoration:line-through}</style></head><body>",
     );
     out.push_str(&format!(
-        "<h1>{}</h1><p class=\"muted\">Notion emulator · workspace {} · read-only view</p>",
+        "<h1>{}</h1><p class=\"muted\">Notion emulator · workspace {} · read-only view, refreshed every 10 s</p>",
         html_escape(&state.workspace_name),
         fmt_id(state.workspace_id)
     ));
@@ -119,7 +119,14 @@ pub(crate) fn render(state: &State) -> String {
                 "<p class=\"muted\">data source {}</p><table><tr>",
                 fmt_id(ds.id)
             ));
-            for p in &ds.properties {
+            // Title first, as Notion shows a table; the rest in schema order.
+            let columns: Vec<_> = ds
+                .properties
+                .iter()
+                .filter(|p| p.kind == "title")
+                .chain(ds.properties.iter().filter(|p| p.kind != "title"))
+                .collect();
+            for p in &columns {
                 out.push_str(&format!(
                     "<th>{} <span class=\"muted\">{}</span></th>",
                     html_escape(&p.name),
@@ -136,7 +143,7 @@ pub(crate) fn render(state: &State) -> String {
                     "<tr class=\"{}\">",
                     if trashed { "trash" } else { "" }
                 ));
-                for p in &ds.properties {
+                for p in &columns {
                     let v = property_value(state, page, &p.id, &p.kind);
                     out.push_str(&format!(
                         "<td>{}</td>",

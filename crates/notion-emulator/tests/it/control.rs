@@ -312,6 +312,14 @@ async fn html_view_shows_databases_and_status_colours() {
     assert!(html.contains("In Voting"));
     assert!(html.contains("#d3e5ef"), "blue status badge");
     assert!(!html.contains("<script"));
+    // Like Notion's table view, the title column comes first, whatever the schema order.
+    let name = html.find("<th>Name ").expect("a Name column");
+    let description = html.find("<th>Description ").expect("a Description column");
+    assert!(name < description, "title column first");
+    assert!(
+        html.contains("http-equiv=\"refresh\""),
+        "the view refreshes itself"
+    );
 }
 
 #[test]
