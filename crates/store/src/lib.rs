@@ -3,6 +3,7 @@
 mod control;
 mod elections;
 mod error;
+mod health;
 mod runs;
 mod time;
 mod types;
@@ -15,6 +16,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
 pub use error::{Result, StoreError};
+pub use health::SyncHealth;
 pub use runs::parse_run_id;
 pub use time::stored_precision;
 pub use types::*;

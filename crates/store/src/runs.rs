@@ -12,7 +12,7 @@ use crate::{
     RunWithLogs, Store, StoreError, SyncCursor, SyncRun, check_limit, decode_cursor, encode_cursor,
 };
 
-const RUN_COLUMNS: &str = "id, started_at, finished_at, trigger_kind, holder, read_count, \
+pub(crate) const RUN_COLUMNS: &str = "id, started_at, finished_at, trigger_kind, holder, read_count, \
     planned_count, written_count, pulled_count, failed_count, notion_requests, error";
 
 fn conversion(idx: usize, message: String) -> rusqlite::Error {
@@ -28,7 +28,7 @@ fn count(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
     Ok(u64::try_from(row.get::<_, i64>(idx)?).unwrap_or(0))
 }
 
-fn row_to_run(row: &Row<'_>) -> rusqlite::Result<SyncRun> {
+pub(crate) fn row_to_run(row: &Row<'_>) -> rusqlite::Result<SyncRun> {
     let trigger = match row.get::<_, String>(3)?.as_str() {
         "scheduled" => Trigger::Scheduled,
         "manual" => Trigger::Manual,
@@ -88,7 +88,7 @@ fn row_to_cursor(row: &Row<'_>) -> rusqlite::Result<SyncCursor> {
     })
 }
 
-fn corrupt(error: rusqlite::Error) -> StoreError {
+pub(crate) fn corrupt(error: rusqlite::Error) -> StoreError {
     match error {
         rusqlite::Error::FromSqlConversionFailure(_, _, source) => StoreError::Corrupt {
             message: source.to_string(),

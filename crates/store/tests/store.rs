@@ -1310,3 +1310,97 @@ fn a_process_killed_mid_transaction_leaves_the_previous_state() {
     store.create_election(new_election("Gamma"), now()).unwrap();
     assert_eq!(b.election.title, "Beta");
 }
+
+#[test]
+fn sync_health_counts_linked_elections_and_finds_the_newest_runs() {
+    let (_dir, store) = temp_store();
+    assert_eq!(store.sync_health().unwrap(), SyncHealth::default());
+
+    let mut ids = Vec::new();
+    for title in ["ok", "failing", "broken", "paused", "unlinked"] {
+        ids.push(
+            store
+                .create_election(new_election(title), now())
+                .unwrap()
+                .election
+                .id,
+        );
+    }
+    for (i, id) in ids.iter().take(4).enumerate() {
+        store
+            .set_link(id, &link("db", &format!("page-{i}")), now())
+            .unwrap();
+    }
+    let record = |i: usize, state: SyncState| {
+        store
+            .record_sync(
+                &SyncRecord {
+                    election_id: ids[i].clone(),
+                    page_id: format!("page-{i}"),
+                    state,
+                    election_update: None,
+                },
+                now(),
+            )
+            .unwrap();
+    };
+    record(0, synced_state(now() + secs(30)));
+    record(
+        1,
+        SyncState {
+            notion_last_sync_at: Some(now()),
+            notion_last_sync_error: Some("Notion answered 503".into()),
+            ..SyncState::default()
+        },
+    );
+    record(
+        2,
+        SyncState {
+            notion_last_sync_error: Some("the page is in the trash".into()),
+            link_broken: true,
+            ..SyncState::default()
+        },
+    );
+    store
+        .pause(&PauseScope::Election(ids[3].clone()), now())
+        .unwrap();
+    // An unlinked election's leftovers do not count.
+    store
+        .pause(&PauseScope::Election(ids[4].clone()), now())
+        .unwrap();
+
+    let finished = store
+        .start_run(Trigger::Scheduled, "runner", now())
+        .unwrap();
+    let counts = RunCounts {
+        read: 4,
+        written: 2,
+        failed: 1,
+        ..RunCounts::default()
+    };
+    store
+        .finish_run(finished.id, &counts, None, now() + secs(5))
+        .unwrap();
+    let running = store
+        .start_run(Trigger::Manual, "api", now() + secs(60))
+        .unwrap();
+
+    let health = store.sync_health().unwrap();
+    assert_eq!(health.linked, 4);
+    assert_eq!(health.with_error, 2);
+    assert_eq!(health.link_broken, 1);
+    assert_eq!(health.paused, 1);
+    assert!(!health.globally_paused);
+    assert_eq!(health.last_successful_sync_at, Some(now() + secs(30)));
+    assert_eq!(health.last_run.as_ref().map(|r| r.id), Some(running.id));
+    let last = health.last_finished_run.expect("a finished run");
+    assert_eq!(last.id, finished.id);
+    assert_eq!(last.finished_at, Some(now() + secs(5)));
+    assert_eq!(last.counts, counts);
+
+    // A global pause pauses every linked election.
+    store.pause(&PauseScope::All, now()).unwrap();
+    let health = store.sync_health().unwrap();
+    assert!(health.globally_paused);
+    assert_eq!(health.paused, 4);
+}

@@ -1,0 +1,96 @@
+//! A summary of the sync's health for monitoring: how many linked elections are failing, broken or
+//! paused, and when the sync last ran and succeeded. Read by the api-server at scrape time, so it
+//! reports what the sync-runner (a separate process sharing the file) did.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::runs::{RUN_COLUMNS, corrupt, row_to_run};
+use crate::time::opt_col;
+use crate::{Result, Store, SyncRun};
+
+/// The sync's health as stored, for metrics and readiness.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncHealth {
+    /// Elections linked to a Notion page.
+    pub linked: u64,
+    /// Linked elections whose last sync failed (`notion_last_sync_error` set).
+    pub with_error: u64,
+    /// Linked elections whose page was trashed, deleted or unshared.
+    pub link_broken: u64,
+    /// Linked elections not being synced because they are paused, by themselves or globally.
+    pub paused: u64,
+    /// Whether syncing is paused for everything.
+    pub globally_paused: bool,
+    /// The newest successful sync of any linked election (`notion_last_sync_at`).
+    pub last_successful_sync_at: Option<Timestamp>,
+    /// The newest run, by start, of any trigger, finished or not.
+    pub last_run: Option<SyncRun>,
+    /// The newest run that has finished, with its counters.
+    pub last_finished_run: Option<SyncRun>,
+}
+
+impl Store {
+    /// The sync's health in one read transaction: a count over the linked elections and the two
+    /// newest runs (by the runs' start index, so the cost does not grow with the history).
+    pub fn sync_health(&self) -> Result<SyncHealth> {
+        self.read(|tx| {
+            let (linked, with_error, link_broken, own_paused, last_successful_sync_at) = tx
+                .query_row(
+                    "SELECT COUNT(*), \
+                        COALESCE(SUM(notion_last_sync_error IS NOT NULL), 0), \
+                        COALESCE(SUM(sync_link_broken), 0), \
+                        COALESCE(SUM(sync_paused_at IS NOT NULL), 0), \
+                        MAX(notion_last_sync_at) \
+                     FROM elections WHERE notion_page_id IS NOT NULL",
+                    [],
+                    |r| {
+                        Ok((
+                            count(r.get(0)?),
+                            count(r.get(1)?),
+                            count(r.get(2)?),
+                            count(r.get(3)?),
+                            opt_col(r, 4)?,
+                        ))
+                    },
+                )
+                .map_err(corrupt)?;
+            let globally_paused = tx
+                .query_row("SELECT 1 FROM sync_global_pause", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?
+                .is_some();
+            Ok(SyncHealth {
+                linked,
+                with_error,
+                link_broken,
+                paused: if globally_paused { linked } else { own_paused },
+                globally_paused,
+                last_successful_sync_at,
+                last_run: newest_run(tx, false)?,
+                last_finished_run: newest_run(tx, true)?,
+            })
+        })
+    }
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// The newest run by start (optionally only among finished ones): walks the start index from the
+/// newest end, so it stops at the first match.
+fn newest_run(tx: &Transaction<'_>, finished: bool) -> Result<Option<SyncRun>> {
+    tx.query_row(
+        &format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE (?1 = 0 OR finished_at IS NOT NULL) \
+             ORDER BY started_at DESC, id DESC LIMIT 1"
+        ),
+        [i64::from(finished)],
+        row_to_run,
+    )
+    .optional()
+    .map_err(corrupt)
+}
