@@ -1,6 +1,9 @@
 //! Prometheus metrics: HTTP requests and latency by route template and status, Notion requests and
-//! rate limits (from the Notion client's counters), and syncs run through the API.
+//! rate limits (from the Notion client's counters), syncs run through the API, and the health of
+//! the sync as a whole (read from the store at scrape time, so it covers the sync-runner, a
+//! separate process sharing the store).
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,9 +11,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
+use jiff::Timestamp;
 use metrics::{Key, Label, Level, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 use notion_client::ClientStats;
+use store::{SyncHealth, SyncRun};
 
 use crate::state::AppState;
 
@@ -158,6 +163,136 @@ impl Metrics {
         }
         self.recorder.handle().render()
     }
+}
+
+/// The sync-health gauges, in the Prometheus text format. They are computed at each scrape from the
+/// store and kept nowhere, so a series disappears when its value does (e.g. no run has finished yet)
+/// instead of going stale. `health` is `None` when the store could not be read: then only
+/// `election_sync_health_up 0` is written.
+pub(crate) fn sync_health_exposition(health: Option<&SyncHealth>, now: Timestamp) -> String {
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, samples: &[(&str, f64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    let Some(health) = health else {
+        gauge(
+            "election_sync_health_up",
+            "1 when the sync health below could be read from the store, 0 when it could not",
+            &[("", 0.0)],
+        );
+        return out;
+    };
+    gauge(
+        "election_sync_health_up",
+        "1 when the sync health below could be read from the store, 0 when it could not",
+        &[("", 1.0)],
+    );
+    let count = |n: u64| n as f64;
+    gauge(
+        "election_sync_elections",
+        "Elections linked to a Notion page (state=\"linked\"), and of those: whose last sync failed \
+         (error), whose page is trashed, deleted or unshared (link_broken), not synced because \
+         paused (paused)",
+        &[
+            (r#"{state="linked"}"#, count(health.linked)),
+            (r#"{state="error"}"#, count(health.with_error)),
+            (r#"{state="link_broken"}"#, count(health.link_broken)),
+            (r#"{state="paused"}"#, count(health.paused)),
+        ],
+    );
+    gauge(
+        "election_sync_globally_paused",
+        "1 when syncing is paused for every election (sync-runner pause), else 0",
+        &[("", if health.globally_paused { 1.0 } else { 0.0 })],
+    );
+    let seconds = |at: Timestamp| at.as_millisecond() as f64 / 1000.0;
+    let age = |at: Timestamp| (now.as_millisecond() - at.as_millisecond()).max(0) as f64 / 1000.0;
+    if let Some(at) = health.last_successful_sync_at {
+        gauge(
+            "election_sync_last_success_timestamp_seconds",
+            "When an election last synced successfully (the newest notion_last_sync_at), Unix \
+             seconds; absent until one has",
+            &[("", seconds(at))],
+        );
+        gauge(
+            "election_sync_last_success_age_seconds",
+            "Seconds since an election last synced successfully",
+            &[("", age(at))],
+        );
+    }
+    if let Some(run) = &health.last_run {
+        gauge(
+            "election_sync_last_run_started_timestamp_seconds",
+            "When the newest sync run (any trigger: scheduled, reconcile or manual) started, Unix \
+             seconds; absent until one has",
+            &[("", seconds(run.started_at))],
+        );
+    }
+    if let Some(run) = &health.last_finished_run {
+        last_finished_run(&mut gauge, run, seconds, age);
+    }
+    out
+}
+
+/// The gauges of the newest finished run: when, how long ago, and its counters.
+fn last_finished_run(
+    gauge: &mut impl FnMut(&str, &str, &[(&str, f64)]),
+    run: &SyncRun,
+    seconds: impl Fn(Timestamp) -> f64,
+    age: impl Fn(Timestamp) -> f64,
+) {
+    let Some(finished_at) = run.finished_at else {
+        return;
+    };
+    gauge(
+        "election_sync_last_run_finished_timestamp_seconds",
+        "When the newest finished sync run finished, Unix seconds; absent until one has",
+        &[("", seconds(finished_at))],
+    );
+    gauge(
+        "election_sync_last_run_finished_age_seconds",
+        "Seconds since the newest finished sync run finished (alert when the sync-runner stops)",
+        &[("", age(finished_at))],
+    );
+    let counters = [
+        (
+            "election_sync_last_run_pages_read",
+            "Notion pages the newest finished run read",
+            run.counts.read,
+        ),
+        (
+            "election_sync_last_run_pages_written",
+            "Page writes the newest finished run sent to Notion",
+            run.counts.written,
+        ),
+        (
+            "election_sync_last_run_elections_pulled",
+            "Elections the newest finished run updated from Notion (title, description)",
+            run.counts.pulled,
+        ),
+        (
+            "election_sync_last_run_elections_failed",
+            "Elections whose sync failed in the newest finished run",
+            run.counts.failed,
+        ),
+        (
+            "election_sync_last_run_notion_requests",
+            "Requests the newest finished run sent to Notion",
+            run.counts.notion_requests,
+        ),
+    ];
+    for (name, help, value) in counters {
+        gauge(name, help, &[("", value as f64)]);
+    }
+    gauge(
+        "election_sync_last_run_error",
+        "1 when the newest finished run failed as a whole (see its error in /admin/sync/runs), else 0",
+        &[("", if run.error.is_some() { 1.0 } else { 0.0 })],
+    );
 }
 
 /// Middleware: counts and times every request by its route template (`/admin/elections/{id}`),

@@ -3,6 +3,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use notion_emulator::demo;
+
 use crate::support::TestServer;
 
 #[tokio::test]
@@ -99,4 +101,226 @@ async fn openapi_document_and_offline_docs_page() {
         !html.contains("https://"),
         "the docs page must not load from the internet: {html}"
     );
+}
+
+/// A sync driver on its own `Store` over the server's file: what the sync-runner process is.
+fn runner(t: &TestServer) -> sync_driver::SyncDriver {
+    let store = std::sync::Arc::new(store::Store::open(t.db_path()).expect("store opens"));
+    let notion = notion_client::NotionClient::builder()
+        .token(notion_client::SecretString::from(demo::TOKEN))
+        .base_url(t.emulator.base_url())
+        .max_requests_per_second(500.0)
+        .build()
+        .expect("client");
+    let allowlist = sync_driver::Allowlist::parse(&crate::support::allowlist()).expect("allowlist");
+    sync_driver::SyncDriver::new(
+        store,
+        notion,
+        sync_driver::DriverConfig::new("https://vote.example.org", allowlist),
+    )
+}
+
+async fn get_json(t: &TestServer, path: &str) -> (StatusCode, Value) {
+    crate::support::send(t.http.get(t.url(path))).await
+}
+
+async fn metrics_text(t: &TestServer) -> String {
+    t.http
+        .get(t.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of an unlabelled sample (or one with the labels given), `None` when absent.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn readyz_tells_sync_freshness_without_failing_readiness() {
+    let t = TestServer::start().await;
+    let (status, body) = get_json(&t, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["linked_elections"], 0);
+    assert_eq!(body["last_run_finished_at"], Value::Null);
+    assert_eq!(
+        body["sync_stale"], false,
+        "nothing linked, nothing to be stale"
+    );
+    assert_eq!(body["sync_stale_after_seconds"], 600);
+
+    // Linked, and no runner has run: stale, and still ready.
+    let election = t
+        .create_election("Open", "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
+        .await;
+    let id = election["id"].as_str().unwrap();
+    let (status, body) = t
+        .post(
+            &format!("/admin/elections/{id}/notion/link"),
+            json!({"database_id": demo::ELECTIONS_DB.to_string(), "page_id": demo::BOARD_PRESIDENT.to_string()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = get_json(&t, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["linked_elections"], 1);
+    assert_eq!(body["sync_stale"], true, "{body}");
+
+    // The runner ran an hour ago: stale for the default window, fresh for a 2 h one.
+    let driver = runner(&t);
+    let hour_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
+    driver
+        .run_cycle(hour_ago, sync_driver::CycleOptions::scheduled())
+        .await
+        .expect("cycle");
+    let (status, body) = get_json(&t, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["sync_stale"], true, "{body}");
+    let finished: jiff::Timestamp = body["last_run_finished_at"]
+        .as_str()
+        .expect("a finished run")
+        .parse()
+        .unwrap();
+    assert!(finished < jiff::Timestamp::now() - jiff::SignedDuration::from_mins(50));
+    let (_, body) = get_json(&t, "/readyz?stale_after=2h").await;
+    assert_eq!(body["sync_stale"], false, "{body}");
+    assert_eq!(body["sync_stale_after_seconds"], 7200);
+
+    // The runner runs now: fresh.
+    driver
+        .run_cycle(
+            jiff::Timestamp::now(),
+            sync_driver::CycleOptions::scheduled(),
+        )
+        .await
+        .expect("cycle");
+    let (_, body) = get_json(&t, "/readyz").await;
+    assert_eq!(body["sync_stale"], false, "{body}");
+    assert!(body["last_successful_sync_at"].is_string(), "{body}");
+
+    let (status, body) = get_json(&t, "/readyz?stale_after=soon").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "stale_after", "{body}");
+}
+
+#[tokio::test]
+async fn metrics_show_the_sync_runners_health_from_the_store() {
+    let t = TestServer::start().await;
+    let text = metrics_text(&t).await;
+    assert_eq!(
+        sample(&text, "election_sync_health_up"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"election_sync_elections{state="linked"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "election_sync_last_run_finished_timestamp_seconds"),
+        None,
+        "no run yet: {text}"
+    );
+
+    let mut ids = Vec::new();
+    for (title, page) in [
+        ("Open", demo::BOARD_PRESIDENT),
+        ("Also open", demo::BUDGET_REFERENDUM),
+    ] {
+        let e = t
+            .create_election(title, "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
+            .await;
+        let id = e["id"].as_str().unwrap().to_owned();
+        let (status, body) = t
+            .post(
+                &format!("/admin/elections/{id}/notion/link"),
+                json!({"database_id": demo::ELECTIONS_DB.to_string(), "page_id": page.to_string()}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        ids.push(id);
+    }
+    let driver = runner(&t);
+    let store = driver.store().clone();
+    let paused = sync_engine::ElectionId::parse(ids[1].as_str()).unwrap();
+    store
+        .pause(&store::PauseScope::Election(paused), jiff::Timestamp::now())
+        .unwrap();
+    let hour_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
+    driver
+        .run_cycle(hour_ago, sync_driver::CycleOptions::scheduled())
+        .await
+        .expect("cycle");
+    let run = store
+        .list_runs(&store::PageRequest::first(1))
+        .unwrap()
+        .items
+        .remove(0);
+    assert!(
+        run.counts.written >= 1,
+        "the open election's status was written: {run:?}"
+    );
+
+    let text = metrics_text(&t).await;
+    for (state, value) in [
+        ("linked", 2.0),
+        ("error", 0.0),
+        ("link_broken", 0.0),
+        ("paused", 1.0),
+    ] {
+        assert_eq!(
+            sample(
+                &text,
+                &format!(r#"election_sync_elections{{state="{state}"}}"#)
+            ),
+            Some(value),
+            "{state}: {text}"
+        );
+    }
+    assert_eq!(sample(&text, "election_sync_globally_paused"), Some(0.0));
+    let finished = run.finished_at.expect("finished");
+    assert_eq!(
+        sample(&text, "election_sync_last_run_finished_timestamp_seconds"),
+        Some(finished.as_millisecond() as f64 / 1000.0),
+        "{text}"
+    );
+    let age = sample(&text, "election_sync_last_run_finished_age_seconds").expect("age");
+    assert!(age >= 3000.0, "finished about an hour ago: {age}");
+    assert!(
+        sample(&text, "election_sync_last_success_age_seconds").expect("success age") >= 3000.0
+    );
+    assert_eq!(
+        sample(&text, "election_sync_last_run_pages_written"),
+        Some(run.counts.written as f64)
+    );
+    assert_eq!(
+        sample(&text, "election_sync_last_run_elections_failed"),
+        Some(run.counts.failed as f64)
+    );
+    assert_eq!(
+        sample(&text, "election_sync_last_run_notion_requests"),
+        Some(run.counts.notion_requests as f64)
+    );
+    assert_eq!(sample(&text, "election_sync_last_run_error"), Some(0.0));
+    for name in [
+        "election_sync_elections",
+        "election_sync_last_run_finished_timestamp_seconds",
+        "election_sync_last_run_finished_age_seconds",
+        "election_sync_last_run_started_timestamp_seconds",
+        "election_sync_last_success_timestamp_seconds",
+    ] {
+        assert!(text.contains(&format!("# HELP {name} ")), "{name}: {text}");
+        assert!(
+            text.contains(&format!("# TYPE {name} gauge")),
+            "{name}: {text}"
+        );
+    }
 }

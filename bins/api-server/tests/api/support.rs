@@ -77,6 +77,11 @@ impl TestServer {
         }
     }
 
+    /// The server's SQLite file, for tests that act as the sync-runner (a second process on it).
+    pub(crate) fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("test.db")
+    }
+
     /// The absolute URL of `path`.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.base_url())
