@@ -4,17 +4,23 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use bin_support::ConfigError;
 use bin_support::{
-    DEFAULT_DATABASE_URL, LogArgs, LogFormat, NotionArgs, StoreArgs, parse_duration,
+    DEFAULT_DATABASE_URL, LogArgs, LogFormat, NotionArgs, NotionSettings, StoreArgs, parse_duration,
 };
 use clap::Parser;
-use notion_client::NotionVersion;
 use secrecy::SecretString;
 
-use sync_driver::{Allowlist, AllowlistError};
+use sync_driver::Allowlist;
 
 /// Where the demo keeps its store when `DATABASE_URL` is left at its default.
 pub const DEMO_DATABASE_PATH: &str = "data/demo.db";
+
+/// The `User-Agent` of the api-server's Notion requests.
+pub const USER_AGENT: &str = concat!(
+    "election-notion-sync/api-server ",
+    env!("CARGO_PKG_VERSION")
+);
 
 const EXAMPLES: &str = "\
 Examples:
@@ -37,15 +43,9 @@ Examples:
     version,
     about,
     long_about,
-    after_help = EXAMPLES,
-    disable_version_flag = true
+    after_help = EXAMPLES
 )]
 pub struct Cli {
-    /// Print the version. (bin-support's `NotionArgs::version` takes clap's `version` id, so the
-    /// flag is declared here under another id.)
-    #[arg(short = 'V', long = "version", id = "print_version", action = clap::ArgAction::Version)]
-    pub print_version: Option<bool>,
-
     /// How to reach Notion.
     #[command(flatten)]
     pub notion: NotionArgs,
@@ -91,20 +91,6 @@ pub struct Cli {
     pub workers: Option<usize>,
 }
 
-/// Where Notion is.
-#[derive(Debug, Clone)]
-pub enum NotionTarget {
-    /// The real Notion (or any Notion-compatible base URL).
-    Remote {
-        /// The integration token.
-        api_key: SecretString,
-        /// Base URL of the API.
-        api_base: String,
-    },
-    /// The built-in emulator, started in-process with its demo workspace.
-    Emulator,
-}
-
 /// Validated settings of one server.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -112,16 +98,12 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The admin token; `None` only in demo mode (one is generated).
     pub admin_token: Option<SecretString>,
-    /// Demo mode: emulator, sample elections, embedded sync.
+    /// Demo mode: the built-in emulator (instead of `notion.api_base`), sample elections,
+    /// embedded sync.
     pub demo: bool,
-    /// Where Notion is.
-    pub notion: NotionTarget,
-    /// `Notion-Version` to send.
-    pub notion_version: NotionVersion,
-    /// Notion requests per second for the whole process.
-    pub max_requests_per_second: f64,
-    /// Databases that may be searched and linked.
-    pub allowlist: Allowlist,
+    /// Notion: token, base URL, version, rate, and the databases that may be searched and linked
+    /// (the demo databases in demo mode when none are configured).
+    pub notion: NotionSettings,
     /// The SQLite file.
     pub database_path: PathBuf,
     /// Public base URL of the voting app (results links).
@@ -138,32 +120,6 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
-/// A setting that is missing or malformed; the message names the variable and its flag.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// `ADMIN_TOKEN` is required outside demo mode.
-    #[error(
-        "ADMIN_TOKEN (--admin-token) is not set: the admin API needs a bearer token. Set ADMIN_TOKEN to a long random secret (e.g. `openssl rand -hex 32`), or run with --demo"
-    )]
-    MissingAdminToken,
-    /// `ADMIN_TOKEN` is too short to be a secret.
-    #[error("ADMIN_TOKEN (--admin-token) is too short: use at least 16 characters")]
-    WeakAdminToken,
-    /// `NOTION_DATABASE_ALLOWLIST` is malformed.
-    #[error("NOTION_DATABASE_ALLOWLIST (--notion-database-allowlist) is malformed: {0}")]
-    Allowlist(#[from] AllowlistError),
-    /// A variable has a value that cannot be used.
-    #[error("{variable} ({flag}) is invalid: {message}")]
-    Invalid {
-        /// The environment variable.
-        variable: &'static str,
-        /// The flag.
-        flag: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-}
-
 /// The allowlist the demo uses when none is configured: the demo workspace's shared databases.
 pub fn demo_allowlist() -> Allowlist {
     use notion_emulator::demo;
@@ -178,95 +134,61 @@ pub fn demo_allowlist() -> Allowlist {
 impl Cli {
     /// Validates the arguments into [`Settings`].
     pub fn settings(&self) -> Result<Settings, ConfigError> {
-        let listen: SocketAddr =
-            self.listen
-                .trim()
-                .parse()
-                .map_err(|error| ConfigError::Invalid {
-                    variable: "LISTEN_ADDR",
-                    flag: "--listen",
-                    message: format!(
-                        "{:?} is not an address such as 127.0.0.1:8080 ({error})",
-                        self.listen
-                    ),
-                })?;
-        let api_key = self.notion.api_key();
-        let demo = self.demo || api_key.is_none();
+        let listen: SocketAddr = self.listen.trim().parse().map_err(|error| {
+            ConfigError::new(
+                "LISTEN_ADDR",
+                "--listen",
+                format!(
+                    "{:?} is not an address such as 127.0.0.1:8080 ({error})",
+                    self.listen
+                ),
+            )
+        })?;
+        let mut notion = self.notion.settings()?;
+        let store = self.store.settings()?;
+        let demo = self.demo || notion.api_key.is_none();
         let admin_token = match self.admin_token.as_deref().map(str::trim) {
             Some(token) if !token.is_empty() => {
                 if token.len() < 16 {
-                    return Err(ConfigError::WeakAdminToken);
+                    return Err(ConfigError::new(
+                        "ADMIN_TOKEN",
+                        "--admin-token",
+                        "is too short: use at least 16 characters",
+                    ));
                 }
                 Some(SecretString::from(token.to_owned()))
             }
             _ if demo => None,
-            _ => return Err(ConfigError::MissingAdminToken),
+            _ => {
+                return Err(ConfigError::new(
+                    "ADMIN_TOKEN",
+                    "--admin-token",
+                    "is not set: the admin API needs a bearer token. Set ADMIN_TOKEN to a long random secret (e.g. `openssl rand -hex 32`), or run with --demo",
+                ));
+            }
         };
-        let notion_version = self
-            .notion
-            .version
-            .parse::<NotionVersion>()
-            .map_err(|error| ConfigError::Invalid {
-                variable: "NOTION_VERSION",
-                flag: "--notion-version",
-                message: error.to_string(),
-            })?;
-        let rate = self.notion.max_requests_per_second;
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(ConfigError::Invalid {
-                variable: "NOTION_MAX_RPS",
-                flag: "--max-rps",
-                message: format!("{rate} is not a positive number of requests per second"),
-            });
-        }
-        let mut allowlist = Allowlist::parse(&self.notion.database_allowlist)?;
-        if demo && allowlist.is_empty() {
-            allowlist = demo_allowlist();
-        }
-        let base_url = self.store.base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid {
-                variable: "BASE_URL",
-                flag: "--base-url",
-                message: format!("{base_url:?} must start with http:// or https://"),
-            });
+        if demo && notion.allowlist.is_empty() {
+            notion.allowlist = demo_allowlist();
         }
         let database_path = if demo && self.store.database_url.trim() == DEFAULT_DATABASE_URL {
             PathBuf::from(DEMO_DATABASE_PATH)
         } else {
-            PathBuf::from(self.store.sqlite_path())
-        };
-        if database_path.as_os_str().is_empty() {
-            return Err(ConfigError::Invalid {
-                variable: "DATABASE_URL",
-                flag: "--database-url",
-                message: "it names no file: use sqlite:PATH or a plain path".into(),
-            });
-        }
-        let notion = match (demo, api_key) {
-            (false, Some(api_key)) => NotionTarget::Remote {
-                api_key,
-                api_base: self.notion.api_base.trim().trim_end_matches('/').to_owned(),
-            },
-            _ => NotionTarget::Emulator,
+            store.sqlite_path
         };
         if self.workers == Some(0) {
-            return Err(ConfigError::Invalid {
-                variable: "API_WORKERS",
-                flag: "--workers",
-                message: "must be at least 1".into(),
-            });
+            return Err(ConfigError::new(
+                "API_WORKERS",
+                "--workers",
+                "must be at least 1",
+            ));
         }
         Ok(Settings {
             listen,
             admin_token,
             demo,
             notion,
-            notion_version,
-            max_requests_per_second: rate,
-            allowlist,
             database_path,
-            base_url,
+            base_url: store.base_url,
             embedded_sync: self.embedded_sync || demo,
             sync_interval: self.sync_interval,
             min_sync_interval: self.min_sync_interval,
@@ -295,9 +217,8 @@ mod tests {
         let settings = parse(&["--notion-api-key", " "]).settings().unwrap();
         assert!(settings.demo && settings.embedded_sync);
         assert!(settings.admin_token.is_none());
-        assert!(matches!(settings.notion, NotionTarget::Emulator));
         assert_eq!(settings.database_path, PathBuf::from(DEMO_DATABASE_PATH));
-        assert_eq!(settings.allowlist.entries().len(), 2);
+        assert_eq!(settings.notion.allowlist.entries().len(), 2);
     }
 
     #[test]
@@ -329,11 +250,36 @@ mod tests {
             (["--notion-version", "2020-01-01"], "NOTION_VERSION"),
             (["--max-rps", "0"], "NOTION_MAX_RPS"),
             (["--base-url", "vote.example"], "BASE_URL"),
+            (
+                ["--notion-api-base", "ftp://example.org"],
+                "NOTION_API_BASE",
+            ),
+            (["--database-url", "sqlite:"], "DATABASE_URL"),
+            (["--workers", "0"], "API_WORKERS"),
         ] {
             let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
             let error = parse(&args).settings().unwrap_err().to_string();
             assert!(error.contains(variable), "{variable}: {error}");
         }
+    }
+
+    #[test]
+    fn version_is_clap_s_own_flag_and_notion_version_its_own() {
+        for flag in ["--version", "-V"] {
+            let error = Cli::try_parse_from(["api-server", flag]).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::DisplayVersion,
+                "{flag}"
+            );
+        }
+        let settings = parse(&["--notion-version", "2022-06-28"])
+            .settings()
+            .unwrap();
+        assert_eq!(
+            settings.notion.version,
+            notion_client::NotionVersion::V2022_06_28
+        );
     }
 
     #[test]

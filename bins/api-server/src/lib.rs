@@ -15,7 +15,7 @@ mod web;
 
 pub use app::{DOCS_PATH, OPENAPI_PATH, openapi, serve};
 pub use auth::is_authorized;
-pub use config::{Cli, ConfigError, NotionTarget, Settings};
+pub use config::{Cli, ConfigError, Settings};
 pub use error::{ApiError, ErrorDetail, ErrorResponse, from_notion};
 pub use extract::{ApiJson, Instant, MAX_JSON_BODY};
 pub use metrics::Metrics;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use bin_support::NotionSettings;
 use jiff::{SignedDuration, Timestamp};
-use notion_client::NotionClient;
 use notion_emulator::{Emulator, EmulatorConfig};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{DOCS_PATH, serve};
-use crate::config::{NotionTarget, Settings};
+use crate::config::{Settings, USER_AGENT};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 
@@ -122,26 +122,22 @@ pub async fn start(
     };
     let store = Arc::new(store);
 
-    let (emulator, api_base, notion_token) = match &settings.notion {
-        NotionTarget::Remote { api_key, api_base } => (None, api_base.clone(), api_key.clone()),
-        NotionTarget::Emulator => {
-            let config = EmulatorConfig::default().with_workspace(crate::demo::workspace());
-            let emulator = Emulator::start(config)
-                .await
-                .context("cannot start the built-in Notion emulator")?;
-            let base = emulator.base_url();
-            (
-                Some(emulator),
-                base,
-                SecretString::from(notion_emulator::demo::TOKEN.to_owned()),
-            )
-        }
+    let (emulator, notion) = if settings.demo {
+        let config = EmulatorConfig::default().with_workspace(crate::demo::workspace());
+        let emulator = Emulator::start(config)
+            .await
+            .context("cannot start the built-in Notion emulator")?;
+        let notion = NotionSettings {
+            api_key: Some(SecretString::from(notion_emulator::demo::TOKEN.to_owned())),
+            api_base: emulator.base_url(),
+            ..settings.notion.clone()
+        };
+        (Some(emulator), notion)
+    } else {
+        (None, settings.notion.clone())
     };
-    let notion = NotionClient::builder()
-        .token(notion_token)
-        .base_url(api_base)
-        .notion_version(settings.notion_version)
-        .max_requests_per_second(settings.max_requests_per_second)
+    let notion = notion
+        .client_builder(USER_AGENT)?
         .max_retry_wait(Duration::from_secs(10))
         .build()
         .context("cannot build the Notion client (NOTION_API_BASE, NOTION_MAX_RPS)")?;
@@ -152,7 +148,7 @@ pub async fn start(
     };
 
     let mut driver_config =
-        DriverConfig::new(settings.base_url.clone(), settings.allowlist.clone());
+        DriverConfig::new(settings.base_url.clone(), settings.notion.allowlist.clone());
     driver_config.min_interval = SignedDuration::try_from(settings.min_sync_interval)
         .context("MIN_SYNC_INTERVAL is too large")?;
     let driver = SyncDriver::new(Arc::clone(&store), notion, driver_config);

@@ -31,7 +31,7 @@ pub struct NotionArgs {
         env = "NOTION_VERSION",
         default_value = "2025-09-03"
     )]
-    pub version: String,
+    pub notion_version: String,
 
     /// Databases that may be searched and linked: `id:Name,id:Name` (names may contain spaces; ids as
     /// UUID, 32 hex characters or a Notion URL).
@@ -75,7 +75,8 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// The filesystem path of the SQLite file named by `--database-url`.
+    /// The filesystem path of the SQLite file named by `--database-url`, as written (unchecked:
+    /// [`StoreArgs::database_path`] checks it).
     pub fn sqlite_path(&self) -> &str {
         let url = self.database_url.trim();
         url.strip_prefix("sqlite://")
@@ -132,7 +133,7 @@ mod tests {
     fn defaults_match_the_documentation() {
         let cli = Cli::try_parse_from(["x"]).unwrap();
         assert_eq!(cli.notion.api_base, "https://api.notion.com");
-        assert_eq!(cli.notion.version, "2025-09-03");
+        assert_eq!(cli.notion.notion_version, "2025-09-03");
         assert!((cli.notion.max_requests_per_second - 2.5).abs() < f64::EPSILON);
         assert_eq!(cli.store.sqlite_path(), "data/elections.db");
         assert_eq!(cli.log.log_format, LogFormat::Human);

@@ -3,9 +3,11 @@
 mod args;
 mod duration;
 mod logging;
+mod settings;
 mod shutdown;
 
 pub use args::{DEFAULT_DATABASE_URL, LogArgs, LogFormat, NotionArgs, StoreArgs};
 pub use duration::{DurationError, parse_duration};
 pub use logging::init_tracing;
+pub use settings::{ConfigError, NotionSettings, StoreSettings};
 pub use shutdown::shutdown_token;
