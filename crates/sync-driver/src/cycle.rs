@@ -932,8 +932,8 @@ impl SyncDriver {
         let config = &self.inner.config;
         let preview = options.preview;
         let mut work = DatabaseWork::default();
-        let reconcile = options.reconcile
-            || options.trigger == Trigger::Reconcile
+        let requested = options.reconcile || options.trigger == Trigger::Reconcile;
+        let reconcile = requested
             || cursor.as_ref().is_none_or(|c| {
                 c.last_edited_cursor.is_none()
                     || c.last_full_reconcile_at
@@ -944,10 +944,16 @@ impl SyncDriver {
         } else {
             options.trigger
         };
+        // Who is synced: a requested reconcile (`backfill`) or a manual cycle syncs every
+        // election; a scheduled cycle only the due ones (interval, phase change, backoff), even
+        // when it reads the whole database (no cursor yet, or the periodic reconcile). So a
+        // database whose first read keeps failing (never shared) is read again only when the
+        // backoff of one of its elections is over, and not at all while none is due.
+        let due_by = if requested { trigger } else { options.trigger };
         let (due, not_due): (Vec<LinkedElection>, Vec<LinkedElection>) = elections
             .into_iter()
-            .partition(|e| is_due(now, &e.election, &e.state, config.min_interval, trigger));
-        if due.is_empty() && !reconcile {
+            .partition(|e| is_due(now, &e.election, &e.state, config.min_interval, due_by));
+        if due.is_empty() && !requested {
             return work;
         }
         let mut db_report = DatabaseReport {

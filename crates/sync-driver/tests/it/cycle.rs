@@ -869,3 +869,56 @@ async fn a_cycle_that_loses_its_lease_stops_writing_and_records_what_it_did() {
         "driver-b"
     );
 }
+
+#[tokio::test]
+async fn a_database_never_shared_is_retried_on_the_backoff_schedule_not_every_cycle() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 2, -60, 86_400).await;
+    // Linked, then the integration loses access before the first cycle: the database has no
+    // cursor, and its first read keeps failing with 404.
+    w.emu
+        .unshare(demo::INTEGRATION_NAME, demo::ROOT_PAGE)
+        .unwrap();
+    let mut attempts = Vec::new();
+    for minute in 0..66 {
+        if minute > 0 {
+            w.advance(secs(60));
+        }
+        w.emu.reset_counts();
+        let report = cycle(&w).await;
+        if w.emu.request_counts().total() > 0 {
+            attempts.push(minute);
+            assert_eq!(report.counts.failed, 2, "minute {minute}: {report:?}");
+        } else {
+            assert_eq!(report.counts.planned, 0, "minute {minute}: {report:?}");
+            assert!(
+                report.databases.is_empty(),
+                "minute {minute}: not even read"
+            );
+        }
+    }
+    // Permanent (404 object_not_found): the backoff doubles from 1 min to at most 1 h.
+    assert_eq!(attempts, [0, 1, 3, 7, 15, 31, 63]);
+    let state = w.election(&elections[0].0).sync;
+    assert_eq!(state.error_class, Some(ErrorClass::Permanent));
+    assert_eq!(state.consecutive_failures, 7);
+    assert_eq!(
+        state.next_attempt_at,
+        Some(w.now() - secs(120) + secs(3600))
+    );
+
+    // An admin shares the database again and syncs one election by hand: it syncs at once; the
+    // next cycles read the database for it (one full read, then the change query) while the
+    // other election stays in its backoff.
+    w.emu
+        .share(demo::INTEGRATION_NAME, demo::ROOT_PAGE)
+        .unwrap();
+    w.driver.sync_now(&elections[0].0, w.now()).await.unwrap();
+    assert_eq!(w.status(elections[0].1).as_deref(), Some("In Voting"));
+    w.advance(secs(60));
+    let report = cycle(&w).await;
+    assert!(report.databases[0].reconciled && report.error.is_none());
+    assert_eq!(report.counts.planned, 1, "{report:?}");
+    assert_eq!(w.status(elections[1].1).as_deref(), Some("Not started"));
+    assert_eq!(w.store.list_cursors().unwrap().len(), 1);
+}
