@@ -1024,11 +1024,13 @@ impl SyncDriver {
                 .as_ref()
                 .and_then(|c| c.last_edited_cursor)
                 .filter(|_| !reconcile)
-                .map(|c| c.checked_sub(config.change_overlap).unwrap_or(c));
+                .map(|c| change_query_start(c, config.change_overlap));
             let all: Vec<&LinkedElection> = due.iter().chain(not_due.iter()).collect();
             let mut retried = false;
+            let mut query_started;
             loop {
                 let properties = property_names(&all, schema.as_ref());
+                query_started = store::stored_precision(lease.now());
                 match self
                     .query_pages(database_id, since, properties, lease)
                     .await
@@ -1078,14 +1080,11 @@ impl SyncDriver {
             db_report.queried = true;
             db_report.pages_read = pages.len() as u64;
             work.counts.read += pages.len() as u64;
-            let newest = pages.values().map(|p| p.last_edited_time).max();
-            let previous = cursor.as_ref().and_then(|c| c.last_edited_cursor);
+            // The cursor is when this read started (see `change_query_start`), not the newest
+            // `last_edited_time` seen: the next query then returns only what changed since.
             work.cursor = Some(SyncCursor {
                 database_id: database.to_owned(),
-                last_edited_cursor: match (previous, newest) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                },
+                last_edited_cursor: Some(query_started),
                 last_full_reconcile_at: if reconcile {
                     Some(now)
                 } else {
@@ -1269,6 +1268,29 @@ impl SyncDriver {
         }
         Ok(pages)
     }
+}
+
+/// Where a change query starts, given the stored cursor: the instant (this driver's clock) the
+/// previous successful query of the database started.
+///
+/// Why no edit is missed: Notion stamps an edit made at instant `e` (Notion's clock) with
+/// `last_edited_time = minute_floor(e)`, and the query keeps pages with `last_edited_time`
+/// on or after the start returned here. The previous query, started at `c` on our clock, saw
+/// every edit Notion had applied (and indexed) when it ran; an edit it may not have seen was
+/// applied at `e ≥ c − overlap`, where `overlap` bounds the skew between our clock and
+/// Notion's plus Notion's indexing delay. Since `minute_floor` is monotone, `minute_floor(e) ≥
+/// minute_floor(c − overlap)`: the edit matches this query, even one made in the same minute
+/// as the previous query (it reads as that minute's start). Reads that start later are safe
+/// too: a page may come back more than once, never be skipped. A failed or interrupted read
+/// leaves the cursor where it was.
+///
+/// Why it settles: after a bulk edit in minute `M`, a query returns those pages again only if
+/// the previous one started before `M + 1 min + overlap`: with 60-second cycles and an overlap
+/// of at most 60 s, at most the two cycles after the one that saw the edit.
+fn change_query_start(cursor: Timestamp, overlap: SignedDuration) -> Timestamp {
+    let back = cursor.checked_sub(overlap).unwrap_or(cursor);
+    let minute = back.as_second().div_euclid(60) * 60;
+    Timestamp::from_second(minute).unwrap_or(back)
 }
 
 fn page_of<'p>(pages: &'p HashMap<NotionId, Page>, election: &LinkedElection) -> Option<&'p Page> {

@@ -17,9 +17,11 @@ pub const DEFAULT_MIN_INTERVAL: SignedDuration = sync_engine::DEFAULT_MIN_INTERV
 pub const DEFAULT_RECONCILE_EVERY: SignedDuration = SignedDuration::from_secs(3600);
 /// Default lease time to live: a few cycles, so a dead runner's lease lapses quickly.
 pub const DEFAULT_LEASE_TTL: SignedDuration = SignedDuration::from_secs(300);
-/// Default overlap subtracted from the change cursor: Notion rounds `last_edited_time` down to
-/// the minute, so an edit made in the cursor's minute after the last query must still match.
-pub const DEFAULT_CHANGE_OVERLAP: SignedDuration = SignedDuration::from_secs(120);
+/// Default margin of the change query: it starts at the minute floor of the previous query's
+/// start minus this, which covers clock skew between this host and Notion and a short delay of
+/// Notion's query index (see the cursor model in `cycle.rs`). At most 60 s, so that after a
+/// bulk edit at most two following 60-second cycles re-read the edited pages.
+pub const DEFAULT_CHANGE_OVERLAP: SignedDuration = SignedDuration::from_secs(60);
 /// Default retention of the run history (runs and their logs): 7 days.
 pub const DEFAULT_RUN_RETENTION: SignedDuration = SignedDuration::from_hours(24 * 7);
 /// How often the daemon prunes the run history.
@@ -49,7 +51,8 @@ pub struct DriverConfig {
     pub holder: String,
     /// How long a lease lasts unless renewed (default 5 min).
     pub lease_ttl: SignedDuration,
-    /// How far before the stored cursor the change query starts (default 2 min).
+    /// Margin for clock skew and Notion's index delay: a change query starts at the minute floor
+    /// of (the previous query's start − this) (default 60 s).
     pub change_overlap: SignedDuration,
     /// How long runs and their logs are kept; the daemon deletes older ones hourly (default
     /// 7 days; `None` keeps everything).

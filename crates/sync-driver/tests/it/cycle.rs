@@ -435,12 +435,19 @@ async fn notion_cost_per_cycle() {
     assert_eq!(summary.election_id, None);
     let detail = summary.detail.as_ref().unwrap();
     assert_eq!(detail["database_id"], demo::ELECTIONS_DB.to_string());
-    // (The rows edited within the 2-min overlap before the cursor come back: all 100.)
+    // (The rows were created in the minute of the first read, so they come back once more.)
     assert_eq!(detail["pages_read"], report.counts.read);
     assert_eq!(detail["notion_requests"], 1);
     assert_eq!(detail["planned"], 100);
-    assert!(detail["cursor_from"].is_string());
-    assert_eq!(detail["cursor_to"], detail["cursor_from"]);
+    // The cursor moves to when this cycle's query started.
+    let instant =
+        |v: &serde_json::Value| -> jiff::Timestamp { v.as_str().unwrap().parse().unwrap() };
+    let (from, to) = (
+        instant(&detail["cursor_from"]),
+        instant(&detail["cursor_to"]),
+    );
+    assert!(from >= t0() && from < t0() + secs(1), "{from}");
+    assert!(to >= w.now() && to < w.now() + secs(1), "{to}");
 
     // 1% changed (a person set one page to "Done"): one query + one write.
     w.emu
@@ -702,8 +709,8 @@ async fn reconcile_and_change_query_read_every_page_past_the_query_cap() {
     assert_eq!(report.counts.notion_requests, 5);
 
     // A burst of edits: a person retitles the 160 linked rows within one minute. The change query
-    // (edited since the cursor minus 2 min) matches them and the 5 rows created in the cursor's
-    // last 3 minutes: 165 rows, more than the cap, and reads them all.
+    // (edited since the minute floor of the reconcile's start minus 1 min) matches them and the
+    // row created in that minute: 161 rows, more than the cap, and reads them all.
     w.advance(secs(60));
     for (i, (_, page)) in linked.iter().enumerate() {
         w.emu
@@ -721,7 +728,7 @@ async fn reconcile_and_change_query_read_every_page_past_the_query_cap() {
     for (i, (election, _)) in linked.iter().enumerate() {
         assert_eq!(w.election(election).election.title, format!("Retitled {i}"));
     }
-    assert_eq!(report.counts.read, 165);
+    assert_eq!(report.counts.read, 161);
     // Rows 1-100, 101-150 (capped), then from row 150's creation minute on: 1 more request.
     assert_eq!(w.served(QUERY), 3);
     assert_eq!(w.emu.request_counts().total(), 3);
@@ -800,10 +807,11 @@ async fn a_cycle_longer_than_the_lease_ttl_keeps_its_lease() {
     for (_, page) in &elections {
         assert_eq!(w.status(*page).as_deref(), Some("In Voting"));
     }
-    // The cycle lasted far longer than the 60 s lease (23 pages read, 20 written: 44 reads of
-    // the clock, 440 s), and at each of those instants a second runner was refused.
+    // The cycle lasted far longer than the 60 s lease (the query's start, 23 pages read, 20
+    // written: 45 reads of the clock, 450 s), and at each of those instants a second runner was
+    // refused.
     let attempts = attempts.lock().unwrap();
-    assert_eq!(attempts.len(), 44);
+    assert_eq!(attempts.len(), 45);
     assert!(clock.clock.now().duration_since(w.now()) > secs(TTL * 7));
     assert!(attempts.iter().all(|taken| !taken), "{attempts:?}");
 }
@@ -815,9 +823,9 @@ async fn a_cycle_that_loses_its_lease_stops_writing_and_records_what_it_did() {
     let stolen = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let clock = Arc::new(SteppingClock {
         clock: ManualClock::new(w.now()),
-        // 10 s a read, but the 33rd read comes 5 min later (the process was suspended): the
+        // 10 s a read, but the 34th read comes 5 min later (the process was suspended): the
         // lease has expired and a second runner takes it.
-        step: std::sync::Mutex::new(Box::new(|n| if n == 32 { secs(300) } else { secs(10) })),
+        step: std::sync::Mutex::new(Box::new(|n| if n == 33 { secs(300) } else { secs(10) })),
         reads: Default::default(),
         probe: {
             let store = Arc::clone(&w.store);
@@ -838,8 +846,8 @@ async fn a_cycle_that_loses_its_lease_stops_writing_and_records_what_it_did() {
     assert!(stolen.load(std::sync::atomic::Ordering::SeqCst));
     let error = report.error.unwrap();
     assert!(error.contains("the sync lease was lost"), "{error}");
-    // Reads 1-24: the database and its 23 pages; 25-32: eight elections written; the 33rd
-    // read finds the lease gone, so nothing more is written.
+    // Reads 1-25: the database, the query's start and its 23 pages; 26-33: eight elections
+    // written; the 34th read finds the lease gone, so nothing more is written.
     assert_eq!(report.counts.written, 8);
     assert_eq!(w.served(PATCH_PAGE), 8);
     assert_eq!(report.skipped.len(), 12);
@@ -921,4 +929,70 @@ async fn a_database_never_shared_is_retried_on_the_backoff_schedule_not_every_cy
     assert_eq!(report.counts.planned, 1, "{report:?}");
     assert_eq!(w.status(elections[1].1).as_deref(), Some("Not started"));
     assert_eq!(w.store.list_cursors().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn after_a_bulk_edit_the_change_query_settles_back_to_one_empty_request() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 150, 86_400, 172_800).await;
+    cycle(&w).await;
+    // A person retitles the 150 pages within one minute (09:05:10-09:05:40 on Notion's clock).
+    w.advance(secs(280));
+    for (i, (_, page)) in elections.iter().enumerate() {
+        if i == 75 {
+            w.advance(secs(30));
+        }
+        w.emu
+            .update_page_as_user(
+                *page,
+                json!({"Name": {"title": [{"text": {"content": format!("Retitled {i}")}}]}}),
+            )
+            .unwrap();
+    }
+    // Cycles every 61 s from 09:05:40 on (the first in the edits' minute): (queries, pages).
+    let mut costs = Vec::new();
+    for _ in 0..6 {
+        w.emu.reset_counts();
+        let report = cycle(&w).await;
+        costs.push((w.served(QUERY), report.counts.read));
+        w.advance(secs(61));
+    }
+    for (election, _) in &elections {
+        assert!(w.election(election).election.title.starts_with("Retitled"));
+    }
+    // The cycle that finds the edits, then at most two that see them again (their query starts
+    // in the edits' minute: the cursor is the previous query's start minus the 1-min margin,
+    // floored to the minute), then one empty query each cycle.
+    assert_eq!(costs[0], (2, 150), "{costs:?}");
+    let rereads = costs[1..].iter().filter(|(_, read)| *read > 0).count();
+    assert!(rereads <= 2, "{costs:?}");
+    assert_eq!(costs[3..], [(1, 0), (1, 0), (1, 0)], "{costs:?}");
+}
+
+#[tokio::test]
+async fn an_edit_between_two_cycles_is_never_missed_even_in_the_minute_of_the_last_query() {
+    // Notion's clock minus ours, in seconds: within the 60-s margin either way.
+    for skew in [-50, 0, 50] {
+        let w = World::new().await;
+        w.emu.clock().advance(secs(skew));
+        let election = w.create_election("Board", -60, 86_400);
+        w.link(&election, demo::BOARD_PRESIDENT).await;
+        cycle(&w).await;
+        // The edit lands `offset` s after the previous cycle's query (09:00:30 + 61 s × n):
+        // in the same minute as that query, on a minute boundary, or in the next minute.
+        for (n, offset) in [0, 1, 15, 29, 30, 31, 45, 59, 60].into_iter().enumerate() {
+            w.advance(secs(offset));
+            let title = format!("Title {skew} {n}");
+            w.emu
+                .update_page_as_user(
+                    demo::BOARD_PRESIDENT,
+                    json!({"Name": {"title": [{"text": {"content": title}}]}}),
+                )
+                .unwrap();
+            w.advance(secs(61 - offset));
+            let report = cycle(&w).await;
+            assert_eq!(report.counts.pulled, 1, "skew {skew}, offset {offset}");
+            assert_eq!(w.election(&election).election.title, title);
+        }
+    }
 }
