@@ -24,8 +24,8 @@ use crate::observe::{
 };
 use crate::types::{GLOBAL_LEASE, election_lease};
 use crate::{
-    Clock, CycleOptions, CycleReport, DatabaseReport, DriverError, ManualSync, SyncDriver,
-    SyncedFields, WrittenFields,
+    Clock, CycleOptions, CycleProgress, CycleReport, DatabaseReport, DriverError, ManualSync,
+    ProgressSink, SyncDriver, SyncedFields, WrittenFields,
 };
 
 /// Pages per query request (Notion's maximum).
@@ -63,7 +63,40 @@ struct DatabaseWork {
     plans: Vec<SyncPlan>,
     skipped: Vec<(ElectionId, String)>,
     counts: RunCounts,
+    /// Plans with a page write (sent or not).
+    writes_planned: u64,
     report: Option<DatabaseReport>,
+}
+
+/// Reports a cycle's progress: the totals of the databases finished, plus the running counts of
+/// the one in progress.
+struct ProgressTracker {
+    sink: Option<ProgressSink>,
+    done: CycleProgress,
+}
+
+impl ProgressTracker {
+    fn report(&self, current: &DatabaseWork) {
+        if let Some(sink) = &self.sink {
+            sink.report(Self::add(self.done, current));
+        }
+    }
+
+    fn finish_database(&mut self, work: &DatabaseWork) {
+        self.done = Self::add(self.done, work);
+        self.done.databases_done += 1;
+        if let Some(sink) = &self.sink {
+            sink.report(self.done);
+        }
+    }
+
+    fn add(mut progress: CycleProgress, work: &DatabaseWork) -> CycleProgress {
+        progress.pages_read += work.counts.read;
+        progress.elections_planned += work.counts.planned;
+        progress.writes_done += work.counts.written;
+        progress.writes_planned += work.writes_planned;
+        progress
+    }
 }
 
 /// Keeps the global lease alive while a cycle runs: renewed once half of `lease_ttl` has passed
@@ -764,6 +797,13 @@ impl SyncDriver {
             .into_iter()
             .map(|c| (c.database_id.clone(), c))
             .collect();
+        let mut progress = ProgressTracker {
+            sink: options.progress.clone(),
+            done: CycleProgress {
+                elections_total: linked.len() as u64,
+                ..CycleProgress::default()
+            },
+        };
         let mut by_database: BTreeMap<String, Vec<LinkedElection>> = BTreeMap::new();
         for election in linked {
             by_database
@@ -784,6 +824,8 @@ impl SyncDriver {
             error: None,
         };
         let mut errors: Vec<String> = Vec::new();
+        progress.done.databases_total = by_database.len() as u64;
+        progress.report(&DatabaseWork::default());
         for (database, elections) in by_database {
             if let Err(lost) = self.keep_lease(lease).await {
                 errors.push(format!("stopped: {lost}"));
@@ -803,6 +845,7 @@ impl SyncDriver {
                         cursor,
                     },
                     lease,
+                    &progress,
                 )
                 .await;
             if !preview && let Some(db_report) = &work.report {
@@ -830,6 +873,7 @@ impl SyncDriver {
                 plans,
                 mut skipped,
                 counts,
+                writes_planned,
                 report: db_report,
             } = work;
             if !preview && (!records.is_empty() || cursor.is_some() || !logs.is_empty()) {
@@ -856,6 +900,11 @@ impl SyncDriver {
                 }
             }
             self.release_election_leases(leases).await;
+            progress.finish_database(&DatabaseWork {
+                counts,
+                writes_planned,
+                ..DatabaseWork::default()
+            });
             add_counts(&mut report.counts, &counts);
             report.plans.extend(plans);
             report.skipped.extend(skipped);
@@ -904,9 +953,10 @@ impl SyncDriver {
         reconcile_every: SignedDuration,
         input: DatabaseInput<'_>,
         lease: &mut LeaseKeeper,
+        progress: &ProgressTracker,
     ) -> DatabaseWork {
         let mut work = self
-            .plan_database(now, options, reconcile_every, input, lease)
+            .plan_database(now, options, reconcile_every, input, lease, progress)
             .await;
         if options.preview {
             work.records.clear();
@@ -923,6 +973,7 @@ impl SyncDriver {
         reconcile_every: SignedDuration,
         input: DatabaseInput<'_>,
         lease: &mut LeaseKeeper,
+        progress: &ProgressTracker,
     ) -> DatabaseWork {
         let DatabaseInput {
             database,
@@ -1080,6 +1131,7 @@ impl SyncDriver {
             db_report.queried = true;
             db_report.pages_read = pages.len() as u64;
             work.counts.read += pages.len() as u64;
+            progress.report(&work);
             // The cursor is when this read started (see `change_query_start`), not the newest
             // `last_edited_time` seen: the next query then returns only what changed since.
             work.cursor = Some(SyncCursor {
@@ -1180,6 +1232,7 @@ impl SyncDriver {
             work.counts.planned += 1;
             work.counts.written += u64::from(result.wrote);
             work.counts.failed += u64::from(result.failed);
+            work.writes_planned += u64::from(result.plan.page_write.is_some());
             work.counts.pulled += u64::from(
                 result
                     .record
@@ -1195,6 +1248,7 @@ impl SyncDriver {
             work.records.extend(result.record);
             work.logs.extend(result.logs);
             work.plans.push(result.plan);
+            progress.report(&work);
         }
 
         // Elections not due now whose page changed: keep their observation current, so their next

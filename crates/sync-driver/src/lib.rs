@@ -17,8 +17,9 @@ pub use error::DriverError;
 pub use observe::{page_observation, schema_observation, sync_error_from_notion};
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
-    CycleOptions, CycleReport, DEFAULT_CHANGE_OVERLAP, DEFAULT_LEASE_TTL, DEFAULT_MIN_INTERVAL,
-    DEFAULT_POLL_INTERVAL, DEFAULT_RECONCILE_EVERY, DEFAULT_RUN_RETENTION, DaemonOptions,
-    DatabaseReport, DriverConfig, GLOBAL_LEASE, LinkOutcome, LinkRequest, ManualSync, PRUNE_EVERY,
-    PageSearch, PageSummary, PageValidation, SyncedFields, WrittenFields, election_lease,
+    CycleOptions, CycleProgress, CycleReport, DEFAULT_CHANGE_OVERLAP, DEFAULT_LEASE_TTL,
+    DEFAULT_MIN_INTERVAL, DEFAULT_POLL_INTERVAL, DEFAULT_RECONCILE_EVERY, DEFAULT_RUN_RETENTION,
+    DaemonOptions, DatabaseReport, DriverConfig, GLOBAL_LEASE, LinkOutcome, LinkRequest,
+    ManualSync, PRUNE_EVERY, PageSearch, PageSummary, PageValidation, ProgressSink, SyncedFields,
+    WrittenFields, election_lease,
 };

@@ -1,5 +1,7 @@
 //! Inputs and outputs of the driver's operations.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -172,6 +174,61 @@ pub struct ManualSync {
     pub election: ElectionRecord,
 }
 
+/// How far a running cycle has got, as reported to a [`ProgressSink`]. Every field only grows
+/// during a cycle; the last report's counters equal the [`CycleReport`]'s (`pages_read` =
+/// `counts.read`, `elections_planned` = `counts.planned`, `writes_done` = `counts.written`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CycleProgress {
+    /// Databases finished (read, planned, written and recorded).
+    pub databases_done: u64,
+    /// Databases with linked elections in this cycle.
+    pub databases_total: u64,
+    /// Pages Notion returned so far.
+    pub pages_read: u64,
+    /// Elections planned so far (synced, failed or skipped).
+    pub elections_planned: u64,
+    /// Linked elections the cycle looks at. A scheduled cycle plans only the due ones, so
+    /// `elections_planned` may end below it; a reconcile (`backfill`) plans them all.
+    pub elections_total: u64,
+    /// Page updates sent and accepted so far.
+    pub writes_done: u64,
+    /// Page updates planned so far (a preview plans them and sends none).
+    pub writes_planned: u64,
+}
+
+/// Where a cycle reports its [`CycleProgress`]: called on the cycle's task after each step
+/// (elections loaded, a database read, an election planned, a database recorded), so it must be
+/// quick (update a progress bar, send on a channel).
+#[derive(Clone)]
+pub struct ProgressSink(Arc<dyn Fn(CycleProgress) + Send + Sync>);
+
+impl ProgressSink {
+    /// A sink calling `report` with each progress update.
+    pub fn new(report: impl Fn(CycleProgress) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(report))
+    }
+
+    /// Reports `progress`.
+    pub fn report(&self, progress: CycleProgress) {
+        (self.0)(progress);
+    }
+}
+
+impl fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+/// Two sinks are equal when they are the same sink (clones of one another).
+impl PartialEq for ProgressSink {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ProgressSink {}
+
 /// What one cycle should do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CycleOptions {
@@ -184,6 +241,8 @@ pub struct CycleOptions {
     pub preview: bool,
     /// Force a full read of every database involved.
     pub reconcile: bool,
+    /// Where to report progress while the cycle runs (default none).
+    pub progress: Option<ProgressSink>,
 }
 
 impl CycleOptions {
@@ -194,6 +253,7 @@ impl CycleOptions {
             election: None,
             preview: false,
             reconcile: false,
+            progress: None,
         }
     }
 
@@ -215,6 +275,12 @@ impl CycleOptions {
     /// The same cycle, for one election.
     pub fn only(mut self, election: ElectionId) -> Self {
         self.election = Some(election);
+        self
+    }
+
+    /// The same cycle, reporting its progress to `sink`.
+    pub fn with_progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
         self
     }
 }

@@ -1,12 +1,13 @@
 //! `backfill`: a full reconcile of every linked page now.
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 use store::LinkedFilter;
-use sync_driver::CycleOptions;
+use sync_driver::{CycleOptions, CycleProgress, ProgressSink};
 
 use crate::cli::BackfillArgs;
 use crate::commands::blocking;
@@ -43,53 +44,34 @@ pub(crate) async fn backfill(args: BackfillArgs) -> Result<u8> {
         "backfill: reading every linked page"
     );
 
-    let notion = setup.notion.clone();
-    let before = notion.stats().requests;
     let started = Timestamp::now();
-    let cycle = setup.driver.run_cycle(started, CycleOptions::reconcile());
-    tokio::pin!(cycle);
-
-    // The driver reports no progress while a cycle runs, so progress is the Notion requests sent
-    // so far against the expected queries (ceil(N/100) per database) plus one write per election
-    // at most.
-    let message = |sent: u64| {
-        format!(
-            "{total} linked election(s) in {} database(s): {sent} Notion request(s) sent (≥ {queries} needed to read them)",
-            databases.len()
-        )
-    };
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} backfill [{elapsed_precise}] {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{spinner} backfill [{elapsed_precise}] {bar:30} {pos}/{len} elections planned · {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        bar.set_message(message(0));
-        Some(bar)
-    } else {
-        None
-    };
-    let mut ticker = tokio::time::interval(if bar.is_some() {
-        Duration::from_millis(150)
-    } else {
-        Duration::from_secs(5)
+        bar.set_message(format!("{queries} quer(ies) needed to read them"));
+        bar.enable_steady_tick(Duration::from_millis(150));
+        bar
     });
-    ticker.tick().await;
-    let result = loop {
-        tokio::select! {
-            result = &mut cycle => break result,
-            _ = ticker.tick() => {
-                let sent = notion.stats().requests - before;
-                match &bar {
-                    Some(bar) => {
-                        bar.set_message(message(sent));
-                        bar.tick();
-                    }
-                    None => tracing::info!(requests = sent, "backfill in progress"),
-                }
-            }
+    let sink = match &bar {
+        Some(bar) => {
+            let bar = bar.clone();
+            ProgressSink::new(move |p: CycleProgress| {
+                bar.set_length(p.elections_total);
+                bar.set_position(p.elections_planned);
+                bar.set_message(written_and_read(&p));
+            })
         }
+        None => log_progress(),
     };
+    let result = setup
+        .driver
+        .run_cycle(started, CycleOptions::reconcile().with_progress(sink))
+        .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -105,4 +87,38 @@ pub(crate) async fn backfill(args: BackfillArgs) -> Result<u8> {
     }
     explain_exit(code);
     Ok(code)
+}
+
+/// Writes, pages and databases so far, for people.
+fn written_and_read(p: &CycleProgress) -> String {
+    format!(
+        "{}/{} page update(s) written, {} page(s) read, {}/{} database(s) done",
+        p.writes_done, p.writes_planned, p.pages_read, p.databases_done, p.databases_total
+    )
+}
+
+/// Progress as log lines, when stderr is not a terminal: at the start, each time another tenth of
+/// the elections is planned, and when a database is done. Driven by the cycle's own progress, so
+/// a log shows how far a backfill got however fast or slow Notion is.
+fn log_progress() -> ProgressSink {
+    let last: Mutex<Option<(u64, u64)>> = Mutex::new(None);
+    ProgressSink::new(move |p: CycleProgress| {
+        let tenth = (p.elections_planned * 10)
+            .checked_div(p.elections_total)
+            .unwrap_or(10);
+        let mut last = last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let step = (tenth, p.databases_done);
+        if last.is_some_and(|(t, d)| t >= step.0 && d >= step.1) {
+            return;
+        }
+        *last = Some(step);
+        tracing::info!(
+            "backfill progress: {}/{} election(s) planned, {}",
+            p.elections_planned,
+            p.elections_total,
+            written_and_read(&p)
+        );
+    })
 }

@@ -409,3 +409,49 @@ fn backfill_reads_every_page_and_fixes_what_the_change_query_missed() {
     let json = world.run(&["backfill", "--json"]).json();
     assert_eq!(json["trigger"], "reconcile");
 }
+
+#[test]
+fn backfill_off_a_terminal_logs_its_progress_up_to_the_final_counts() {
+    let world = World::new();
+    let mut pages = Vec::new();
+    for i in 0..4 {
+        let page = world.new_page(&format!("Backfill {i}"), "Not started");
+        world.open_election(&format!("elec_backfill_{i}"), page);
+        pages.push(page);
+    }
+    let ran = world.run(&["backfill"]);
+    ran.assert_code(0);
+    let progress: Vec<&str> = ran
+        .stderr
+        .lines()
+        .filter_map(|l| l.split_once("backfill progress: ").map(|(_, rest)| rest))
+        .collect();
+    // At the start, at each tenth of the elections planned (4 elections: each one), and when
+    // the database is done; the counts only grow and end at the report's.
+    assert_eq!(
+        progress.first().copied(),
+        Some(
+            "0/4 election(s) planned, 0/0 page update(s) written, 0 page(s) read, 0/1 database(s) done"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let planned: Vec<u64> = progress
+        .iter()
+        .map(|l| l.split('/').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(planned.windows(2).all(|w| w[0] <= w[1]), "{planned:?}");
+    // Every page of the database is read: the 3 demo rows and these 4.
+    assert_eq!(
+        progress.last().copied(),
+        Some(
+            "4/4 election(s) planned, 4/4 page update(s) written, 7 page(s) read, 1/1 database(s) done"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(progress.len(), 1 + 4 + 1, "{}", ran.stderr);
+    for page in pages {
+        assert_eq!(world.status_of(page).as_deref(), Some("In Voting"));
+    }
+}

@@ -996,3 +996,75 @@ async fn an_edit_between_two_cycles_is_never_missed_even_in_the_minute_of_the_la
         }
     }
 }
+
+#[tokio::test]
+async fn progress_reports_only_grow_and_end_at_the_reports_counts() {
+    let w = World::new().await;
+    linked_elections(&w, 5, -60, 3600).await;
+    let legacy = w.create_election("Treasurer", -60, 3600);
+    w.emu
+        .update_data_source_as_user(
+            demo::LEGACY_DS,
+            json!({"properties": {"Voting Status": {"status": {"options": [
+                {"name": "Not started"}, {"name": "In Voting"}, {"name": "Done"}
+            ]}}}}),
+        )
+        .unwrap();
+    w.driver
+        .link(
+            &legacy,
+            World::request(demo::LEGACY_DB, demo::LEGACY_PAGE),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    for preview in [true, false] {
+        let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = {
+            let events = Arc::clone(&events);
+            sync_driver::ProgressSink::new(move |p| events.lock().unwrap().push(p))
+        };
+        let mut options = CycleOptions::reconcile().with_progress(sink);
+        options.preview = preview;
+        let report = w.driver.run_cycle(w.now(), options).await.unwrap();
+        let events = events.lock().unwrap();
+        // One at the start, one per database read, per election planned, per database done.
+        assert_eq!(events.len(), 1 + 2 + 6 + 2, "{events:?}");
+        for pair in events.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            assert!(
+                b.databases_done >= a.databases_done
+                    && b.pages_read >= a.pages_read
+                    && b.elections_planned >= a.elections_planned
+                    && b.writes_done >= a.writes_done
+                    && b.writes_planned >= a.writes_planned
+                    && (b.databases_total, b.elections_total)
+                        == (a.databases_total, a.elections_total),
+                "{a:?} then {b:?}"
+            );
+        }
+        assert_eq!(
+            events[0],
+            sync_driver::CycleProgress {
+                databases_total: 2,
+                elections_total: 6,
+                ..Default::default()
+            }
+        );
+        let last = *events.last().unwrap();
+        assert_eq!(
+            last,
+            sync_driver::CycleProgress {
+                databases_done: 2,
+                databases_total: 2,
+                pages_read: report.counts.read,
+                elections_planned: report.counts.planned,
+                elections_total: 6,
+                writes_done: report.counts.written,
+                writes_planned: 6,
+            }
+        );
+        assert_eq!(report.counts.planned, 6);
+        assert_eq!(report.counts.written, if preview { 0 } else { 6 });
+    }
+}
