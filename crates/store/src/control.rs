@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use sync_engine::ElectionId;
 
 use crate::time::{col, opt_col, to_ms};
-use crate::{Lease, PauseScope, PauseStatus, Result, Store, StoreError};
+use crate::{Lease, LeaseTakeover, PauseScope, PauseStatus, Result, Store, StoreError};
 
 fn row_to_lease(row: &Row<'_>) -> rusqlite::Result<Lease> {
     Ok(Lease {
@@ -46,6 +46,35 @@ fn check_lease_args(name: &str, holder: &str, ttl: SignedDuration) -> Result<()>
         });
     }
     Ok(())
+}
+
+/// Takes `name` for `holder` if free, expired or `holder`'s own; also returns the expired lease
+/// it replaced, if any.
+fn acquire(
+    tx: &Transaction<'_>,
+    name: &str,
+    holder: &str,
+    ttl: SignedDuration,
+    now: Timestamp,
+) -> Result<Option<(Lease, Option<Lease>)>> {
+    let current = lease(tx, name)?;
+    let acquired_at = match &current {
+        Some(current) if current.holder != holder && current.expires_at > now => {
+            return Ok(None);
+        }
+        Some(current) if current.holder == holder && current.expires_at > now => {
+            current.acquired_at
+        }
+        _ => now,
+    };
+    tx.execute(
+        "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+        params![name, holder, to_ms(acquired_at), to_ms(expiry(now, ttl))],
+    )?;
+    let expired = current.filter(|c| c.expires_at <= now);
+    Ok(lease(tx, name)?.map(|lease| (lease, expired)))
 }
 
 fn expiry(now: Timestamp, ttl: SignedDuration) -> Timestamp {
@@ -175,23 +204,54 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<Lease>> {
         check_lease_args(name, holder, ttl)?;
+        self.write(|tx| Ok(acquire(tx, name, holder, ttl, now)?.map(|(lease, _)| lease)))
+    }
+
+    /// [`Store::try_acquire_lease`], cleaning up after a dead holder: when the lease is taken
+    /// from another holder whose lease had expired, the leases named `dependents_prefix…` held
+    /// by `dependent_holder(that holder)` are deleted in the same transaction (e.g. the per-election
+    /// write leases of a runner killed mid-cycle). Leases of any other holder are left alone.
+    pub fn try_acquire_lease_taking_over(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: SignedDuration,
+        now: Timestamp,
+        dependents_prefix: &str,
+        dependent_holder: impl Fn(&str) -> String,
+    ) -> Result<Option<LeaseTakeover>> {
+        check_lease_args(name, holder, ttl)?;
         self.write(|tx| {
-            let acquired_at = match lease(tx, name)? {
-                Some(current) if current.holder != holder && current.expires_at > now => {
-                    return Ok(None);
-                }
-                Some(current) if current.holder == holder && current.expires_at > now => {
-                    current.acquired_at
-                }
-                _ => now,
+            let Some((lease, expired)) = acquire(tx, name, holder, ttl, now)? else {
+                return Ok(None);
             };
-            tx.execute(
-                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-                 acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
-                params![name, holder, to_ms(acquired_at), to_ms(expiry(now, ttl))],
-            )?;
-            lease(tx, name)
+            let mut takeover = LeaseTakeover {
+                lease,
+                taken_from: None,
+                released: Vec::new(),
+            };
+            if let Some(previous) = expired.filter(|p| p.holder != holder) {
+                let dependent = dependent_holder(&previous.holder);
+                let mut select = tx.prepare(
+                    "SELECT name FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3 \
+                     ORDER BY name",
+                )?;
+                let prefix_len =
+                    i64::try_from(dependents_prefix.chars().count()).unwrap_or(i64::MAX);
+                takeover.released = select
+                    .query_map(params![dependent, prefix_len, dependents_prefix], |row| {
+                        row.get::<_, String>(0)
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                for released in &takeover.released {
+                    tx.execute(
+                        "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+                        params![released, dependent],
+                    )?;
+                }
+                takeover.taken_from = Some(previous.holder);
+            }
+            Ok(Some(takeover))
         })
     }
 

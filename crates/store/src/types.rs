@@ -328,6 +328,17 @@ pub struct Lease {
     pub expires_at: Timestamp,
 }
 
+/// What [`crate::Store::try_acquire_lease_taking_over`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseTakeover {
+    /// The lease, now held.
+    pub lease: Lease,
+    /// The holder whose expired lease was taken over, if it was another's.
+    pub taken_from: Option<String>,
+    /// Names of that holder's dependent leases deleted with it.
+    pub released: Vec<String>,
+}
+
 /// What to pause or resume.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PauseScope {

@@ -928,6 +928,59 @@ fn a_lease_is_exclusive_until_it_expires() {
 }
 
 #[test]
+fn taking_over_an_expired_lease_releases_only_the_dead_holders_dependents() {
+    let (_dir, store) = temp_store();
+    let ttl = secs(30);
+    let dependent = |holder: &str| format!("{holder}/cycle");
+    store
+        .try_acquire_lease("sync:global", "runner-a", ttl, now())
+        .unwrap()
+        .unwrap();
+    for (name, holder) in [
+        ("sync:election:e1", "runner-a/cycle"),
+        ("sync:election:e2", "runner-a"),
+        ("sync:election:e3", "api-server/cycle"),
+        ("other:e4", "runner-a/cycle"),
+    ] {
+        store
+            .try_acquire_lease(name, holder, secs(300), now() + secs(10))
+            .unwrap()
+            .unwrap();
+    }
+    let take = |at: Timestamp, holder: &str| {
+        store
+            .try_acquire_lease_taking_over(
+                "sync:global",
+                holder,
+                ttl,
+                at,
+                "sync:election:",
+                dependent,
+            )
+            .unwrap()
+    };
+    // While runner-a's lease is live: refused, nothing released.
+    assert_eq!(take(now() + secs(29), "runner-b"), None);
+    assert!(store.get_lease("sync:election:e1").unwrap().is_some());
+    // runner-a's own re-acquisition is no takeover.
+    let own = take(now() + secs(20), "runner-a").unwrap();
+    assert_eq!((own.taken_from, own.released.len()), (None, 0));
+    // Expired: runner-b takes it and only runner-a's cycle leases named sync:election:… go.
+    let taken = take(now() + secs(50), "runner-b").unwrap();
+    assert_eq!(taken.lease.holder, "runner-b");
+    assert_eq!(taken.taken_from.as_deref(), Some("runner-a"));
+    assert_eq!(taken.released, ["sync:election:e1"]);
+    assert_eq!(store.get_lease("sync:election:e1").unwrap(), None);
+    for kept in ["sync:election:e2", "sync:election:e3", "other:e4"] {
+        assert!(store.get_lease(kept).unwrap().is_some(), "{kept}");
+    }
+    // A released (not expired) lease is free: taking it is no takeover either.
+    store.release_lease("sync:global", "runner-b").unwrap();
+    let free = take(now() + secs(51), "runner-c").unwrap();
+    assert_eq!((free.taken_from, free.released.len()), (None, 0));
+}
+
+#[test]
 fn two_processes_racing_for_a_lease_one_wins() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.sqlite3");

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::observe::{
     page_observation, schema_looks_stale, schema_observation, sync_error_from_notion,
 };
-use crate::types::{GLOBAL_LEASE, election_lease};
+use crate::types::{ELECTION_LEASE_PREFIX, GLOBAL_LEASE, cycle_lease_holder, election_lease};
 use crate::{
     Clock, CycleOptions, CycleProgress, CycleReport, DatabaseReport, DriverError, ManualSync,
     ProgressSink, SyncDriver, SyncedFields, WrittenFields,
@@ -264,6 +264,10 @@ fn write_properties(write: &PageWrite) -> Vec<(String, PropertyValue)> {
 impl SyncDriver {
     /// Steps 3-5 for one election: plan against `fresh` (or the stored observation), send the page
     /// write (unless previewing), and describe what to record.
+    ///
+    /// `in_cycle`: called by a cycle, which takes the write lease as its cycle holder and only
+    /// while its global lease is still its own (a manual sync takes it as the driver's holder).
+    #[allow(clippy::too_many_arguments)]
     async fn execute(
         &self,
         now: Timestamp,
@@ -272,6 +276,7 @@ impl SyncDriver {
         fresh: Option<PageObservation>,
         trigger: Trigger,
         preview: bool,
+        in_cycle: bool,
     ) -> ElectionResult {
         let input = SyncInput {
             election: &election.election,
@@ -318,7 +323,8 @@ impl SyncDriver {
             }
             OutcomeKind::Synced => match &plan.page_write {
                 Some(write) if !preview => {
-                    let holder = self.inner.config.holder.clone();
+                    let driver_holder = self.inner.config.holder.clone();
+                    let holder = self.write_lease_holder(in_cycle);
                     let ttl = self.inner.config.lease_ttl;
                     let name = election_lease(&election.election.id);
                     let id = election.election.id.clone();
@@ -329,6 +335,18 @@ impl SyncDriver {
                         .blocking(move |s| {
                             if s.try_acquire_lease(&name, &holder, ttl, lease_now)?.is_none() {
                                 return Ok(Some("another process is syncing this election right now"));
+                            }
+                            // Checked after taking the write lease: a runner that took the global
+                            // lease over from us has already released our write leases, or does
+                            // so after this check and then finds this one live (and skips).
+                            let global_ours = |s: &store::Store| -> store::Result<bool> {
+                                Ok(s.get_lease(GLOBAL_LEASE)?.is_some_and(|l| {
+                                    l.holder == driver_holder && l.expires_at > lease_now
+                                }))
+                            };
+                            if in_cycle && !global_ours(s)? {
+                                s.release_lease(&name, &holder)?;
+                                return Ok(Some("the sync lease was lost; the runner holding it syncs this election"));
                             }
                             let current = s.get_linked(&id)?;
                             if (current.state.last_attempt_at, current.link) != planned_with {
@@ -356,7 +374,12 @@ impl SyncDriver {
                             return result;
                         }
                     }
-                    match self.write_page(write).await {
+                    let written = if in_cycle {
+                        self.write_page_bounded(write).await
+                    } else {
+                        self.write_page(write).await
+                    };
+                    match written {
                         Ok(()) => {
                             result.wrote = true;
                             result.logs.push(log(
@@ -428,11 +451,40 @@ impl SyncDriver {
             .map(|_| ())
     }
 
-    async fn release_election_leases(&self, elections: Vec<ElectionId>) {
+    /// A cycle's page write, bounded to half the lease TTL. The cycle checks its global lease
+    /// before each write and renews it once half the TTL has passed, so the lease has at least
+    /// half its TTL left when a write starts: bounded so, the write is over before the lease
+    /// can lapse and another runner take over this election's write lease. A write cut short
+    /// fails transiently (retried next cycle; writes are absolute values).
+    async fn write_page_bounded(&self, write: &PageWrite) -> Result<(), NotionError> {
+        let bound = std::time::Duration::try_from(self.inner.config.lease_ttl / 2)
+            .unwrap_or_default()
+            .max(std::time::Duration::from_millis(1));
+        match tokio::time::timeout(bound, self.write_page(write)).await {
+            Ok(written) => written,
+            Err(_) => Err(NotionError::transport(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the page update took longer than half the sync lease ({bound:?}); it is retried next cycle"
+                ),
+            ))),
+        }
+    }
+
+    /// The holder of the election write leases: the cycle's, or the manual sync's.
+    fn write_lease_holder(&self, in_cycle: bool) -> String {
+        if in_cycle {
+            cycle_lease_holder(&self.inner.config.holder)
+        } else {
+            self.inner.config.holder.clone()
+        }
+    }
+
+    async fn release_election_leases(&self, elections: Vec<ElectionId>, in_cycle: bool) {
         if elections.is_empty() {
             return;
         }
-        let holder = self.inner.config.holder.clone();
+        let holder = self.write_lease_holder(in_cycle);
         let released = self
             .blocking(move |s| {
                 for id in &elections {
@@ -489,7 +541,7 @@ impl SyncDriver {
             Err(holder) => return Err(DriverError::LeaseHeld { holder }),
         };
         let outcome = self.with_stats_scope().sync_now_locked(&linked, now).await;
-        self.release_election_leases(vec![election_id.clone()])
+        self.release_election_leases(vec![election_id.clone()], false)
             .await;
         outcome
     }
@@ -507,8 +559,16 @@ impl SyncDriver {
         let read = self.read_one(linked, now).await;
         let (result, read_error) = match read {
             Ok(observation) => (
-                self.execute(now, now, linked, Some(observation), Trigger::Manual, false)
-                    .await,
+                self.execute(
+                    now,
+                    now,
+                    linked,
+                    Some(observation),
+                    Trigger::Manual,
+                    false,
+                    false,
+                )
+                .await,
                 None,
             ),
             Err((error, sync_error)) => {
@@ -660,23 +720,44 @@ impl SyncDriver {
     pub(crate) async fn take_global_lease(&self, now: Timestamp) -> Result<(), DriverError> {
         let holder = self.inner.config.holder.clone();
         let ttl = self.inner.config.lease_ttl;
+        // Taking the lease over from a holder whose lease expired (a runner killed mid-cycle)
+        // also takes over that holder's cycle write leases, so the election whose write was in
+        // flight is synced now rather than once its write lease lapses. Safe: a live cycle
+        // takes a write lease only while its global lease is its own (checked after taking it)
+        // and bounds each write to half the TTL, which its global lease still had at the start;
+        // a manual sync's write leases have another holder and are never taken over.
         let taken = self
             .blocking(move |s| {
                 Ok(
-                    match s.try_acquire_lease(GLOBAL_LEASE, &holder, ttl, now)? {
-                        Some(_) => None,
-                        None => Some(
-                            s.get_lease(GLOBAL_LEASE)?
-                                .map(|l| l.holder)
-                                .unwrap_or_default(),
-                        ),
+                    match s.try_acquire_lease_taking_over(
+                        GLOBAL_LEASE,
+                        &holder,
+                        ttl,
+                        now,
+                        ELECTION_LEASE_PREFIX,
+                        cycle_lease_holder,
+                    )? {
+                        Some(takeover) => Ok(takeover),
+                        None => Err(s
+                            .get_lease(GLOBAL_LEASE)?
+                            .map(|l| l.holder)
+                            .unwrap_or_default()),
                     },
                 )
             })
             .await?;
         match taken {
-            None => Ok(()),
-            Some(holder) => Err(DriverError::LeaseHeld { holder }),
+            Ok(takeover) => {
+                if let Some(dead) = &takeover.taken_from {
+                    tracing::info!(
+                        previous_holder = %dead,
+                        released = ?takeover.released,
+                        "took over the expired sync lease and the previous holder's write leases"
+                    );
+                }
+                Ok(())
+            }
+            Err(holder) => Err(DriverError::LeaseHeld { holder }),
         }
     }
 
@@ -899,7 +980,7 @@ impl SyncDriver {
                     }
                 }
             }
-            self.release_election_leases(leases).await;
+            self.release_election_leases(leases, true).await;
             progress.finish_database(&DatabaseWork {
                 counts,
                 writes_planned,
@@ -1227,7 +1308,7 @@ impl SyncDriver {
                 }
             }
             let result = self
-                .execute(now, lease_now, election, fresh, trigger, preview)
+                .execute(now, lease_now, election, fresh, trigger, preview, true)
                 .await;
             work.counts.planned += 1;
             work.counts.written += u64::from(result.wrote);

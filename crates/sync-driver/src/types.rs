@@ -33,9 +33,20 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);
 /// Name of the lease a cycle holds: one runner syncs at a time.
 pub const GLOBAL_LEASE: &str = "sync:global";
 
+/// Prefix of the per-election write lease names.
+pub const ELECTION_LEASE_PREFIX: &str = "sync:election:";
+
 /// The lease name that guards one election's page writes (manual sync vs. a cycle).
 pub fn election_lease(election_id: &ElectionId) -> String {
-    format!("sync:election:{election_id}")
+    format!("{ELECTION_LEASE_PREFIX}{election_id}")
+}
+
+/// The holder a cycle of the driver `holder` takes election write leases as. Distinct from the
+/// manual sync's (`holder` itself), so that a runner taking over the global lease of a dead
+/// holder can take over that holder's cycle write leases and never a manual sync's, and so that
+/// a cycle and a manual sync of one process never both "hold" one election.
+pub fn cycle_lease_holder(holder: &str) -> String {
+    format!("{holder}/cycle")
 }
 
 /// How a [`crate::SyncDriver`] behaves. Build with [`DriverConfig::new`] and adjust fields.

@@ -135,21 +135,35 @@ fn a_runner_killed_mid_cycle_converges_after_restart() {
     );
     world.emu.clear_faults();
 
-    // The dead runner's leases lapse after their TTL: until then a new runner exits 6 (global
-    // lease) or skips the election whose page write was in flight (its write lease).
+    // Until the dead runner's global lease lapses (its TTL: 2 s) a new runner exits 6. The
+    // first one to get it takes over the dead runner's write lease of the election whose page
+    // write was in flight (rather than skipping it until that lease lapses too): it converges.
     let mut saw_lease_held = false;
-    wait_until("convergence after restart", GENEROUS, || {
+    let mut first = None;
+    wait_until("the killed runner's lease to lapse", GENEROUS, || {
         let ran = world.run(&["once", "--lease-ttl", "2s"]);
-        saw_lease_held |= ran.code == 6;
-        assert!(ran.code == 0 || ran.code == 6, "{ran:?}");
-        ran.code == 0
-            && pages
-                .iter()
-                .all(|p| world.status_of(*p).as_deref() == Some("In Voting"))
+        if ran.code == 6 {
+            saw_lease_held = true;
+            return false;
+        }
+        first = Some(ran);
+        true
     });
     assert!(saw_lease_held, "the killed runner's lease was not honoured");
+    let first = first.expect("a runner got the lease");
+    first.assert_code(0);
+    assert!(
+        first.stderr.contains("took over the expired sync lease"),
+        "{}",
+        first.stderr
+    );
     for page in &pages {
-        assert_eq!(world.status_of(*page).as_deref(), Some("In Voting"));
+        assert_eq!(
+            world.status_of(*page).as_deref(),
+            Some("In Voting"),
+            "not converged on the first cycle after the lease lapsed:\n{}",
+            first.stdout
+        );
     }
     let runs = runs(&world);
     assert_eq!(

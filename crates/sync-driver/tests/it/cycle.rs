@@ -1068,3 +1068,110 @@ async fn progress_reports_only_grow_and_end_at_the_reports_counts() {
         assert_eq!(report.counts.written, if preview { 0 } else { 6 });
     }
 }
+
+#[tokio::test]
+async fn a_runner_taking_over_a_dead_runners_lease_syncs_its_in_flight_election_at_once() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 3, -60, 3600).await;
+    let now = w.now();
+    let lease = |name: &str, holder: &str, ttl: i64, at: jiff::Timestamp| {
+        w.store
+            .try_acquire_lease(name, holder, secs(ttl), at)
+            .unwrap()
+            .unwrap();
+    };
+    // "driver-x" was killed mid-cycle: its global lease (5 min) and the write lease of the
+    // election whose page write was in flight, taken 10 s later, remain.
+    lease(sync_driver::GLOBAL_LEASE, "driver-x", 300, now);
+    let in_flight = sync_driver::election_lease(&elections[0].0);
+    let x_cycle = sync_driver::cycle_lease_holder("driver-x");
+    lease(&in_flight, &x_cycle, 300, now + secs(10));
+    // Manual syncs (an api-server's, even one in the same process as driver-x) hold theirs.
+    let manual = sync_driver::election_lease(&elections[1].0);
+    lease(&manual, "driver-x", 600, now);
+
+    // While driver-x's lease is live, nobody else runs a cycle.
+    w.advance(secs(299));
+    let held = w.driver.run_cycle(w.now(), CycleOptions::scheduled()).await;
+    assert!(matches!(held, Err(DriverError::LeaseHeld { holder }) if holder == "driver-x"));
+    // The first cycle after it lapses takes over its cycle write lease and syncs that election
+    // (its write lease had 10 s left); the manual sync's election is left to the manual sync.
+    w.advance(secs(1));
+    let report = cycle(&w).await;
+    assert_eq!(w.status(elections[0].1).as_deref(), Some("In Voting"));
+    assert_eq!(w.status(elections[2].1).as_deref(), Some("In Voting"));
+    assert_eq!(w.status(elections[1].1).as_deref(), Some("Not started"));
+    assert_eq!(report.counts.written, 2);
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert!(report.skipped[0].1.contains("another process is syncing"));
+    assert_eq!(w.store.get_lease(&in_flight).unwrap(), None);
+    assert_eq!(
+        w.store.get_lease(&manual).unwrap().unwrap().holder,
+        "driver-x"
+    );
+}
+
+#[tokio::test]
+async fn a_cycle_whose_global_lease_was_taken_writes_nothing_more() {
+    let w = World::new().await;
+    let elections = linked_elections(&w, 5, -60, 3600).await;
+    let write_leases: Vec<String> = elections
+        .iter()
+        .map(|(e, _)| sync_driver::election_lease(e))
+        .collect();
+    let taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clock = Arc::new(SteppingClock {
+        clock: ManualClock::new(w.now()),
+        // 1 s a read: the cycle never needs to renew its 60-s lease, so it does not notice.
+        step: std::sync::Mutex::new(Box::new(|_| secs(1))),
+        reads: Default::default(),
+        probe: {
+            let store = Arc::clone(&w.store);
+            let taken = Arc::clone(&taken);
+            Box::new(move |now| {
+                // Once a first election is being written (its write lease is held until the
+                // batch commits), another runner gets the global lease (taken from under the
+                // holder, as after a long suspension) and takes over its cycle write leases.
+                if !taken.load(std::sync::atomic::Ordering::SeqCst)
+                    && write_leases
+                        .iter()
+                        .any(|name| store.get_lease(name).unwrap().is_some())
+                {
+                    store
+                        .release_lease(sync_driver::GLOBAL_LEASE, "driver-a")
+                        .unwrap();
+                    store
+                        .try_acquire_lease_taking_over(
+                            sync_driver::GLOBAL_LEASE,
+                            "driver-b",
+                            secs(TTL),
+                            now,
+                            sync_driver::ELECTION_LEASE_PREFIX,
+                            sync_driver::cycle_lease_holder,
+                        )
+                        .unwrap()
+                        .unwrap();
+                    taken.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        },
+    });
+    let driver = driver_with_clock(&w, clock);
+    w.emu.reset_counts();
+    let report = driver
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert!(taken.load(std::sync::atomic::Ordering::SeqCst));
+    // The first election was written; every later one checks the global lease after taking its
+    // write lease, finds it gone and skips.
+    assert_eq!(w.served(PATCH_PAGE), 1);
+    assert_eq!(report.counts.written, 1);
+    assert_eq!(report.skipped.len(), 4, "{report:?}");
+    assert!(
+        report
+            .skipped
+            .iter()
+            .all(|(_, why)| why.contains("sync lease was lost"))
+    );
+}
