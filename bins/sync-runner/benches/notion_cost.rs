@@ -469,7 +469,7 @@ async fn cost(n: usize, spread: bool) -> Vec<Measure> {
     out.push(
         measure(
             &emu,
-            "next cycle: re-reads pages edited within the 2 min overlap",
+            "next cycle: re-reads pages edited in the minute before the previous read started",
             n,
             || cycle(at(250), CycleOptions::scheduled()),
         )
