@@ -2,7 +2,7 @@
 // search and validation, sync, unlink behind a confirmation, last sync and last error).
 
 import { api, ApiError, requireToken } from './api.js';
-import { byId, debounce, el, fill, initChrome, phaseBadge, show, timeElement } from './ui.js';
+import { byId, debounce, el, fill, initChrome, phaseBadge, remember, show, timeElement } from './ui.js';
 
 initChrome();
 
@@ -33,6 +33,9 @@ const $ = {
   warningsList: byId('link-warnings-list'),
   syncResult: byId('sync-result'),
   dialog: byId('unlink-dialog'),
+  delete: byId('delete-button'),
+  deleteDialog: byId('delete-dialog'),
+  deleteAlert: byId('delete-alert'),
 };
 
 const DEFAULTS = {
@@ -146,6 +149,8 @@ function render() {
 
   $.sync.disabled = !linked;
   $.unlink.disabled = !linked;
+  $.delete.disabled = false;
+  byId('delete-election-title').textContent = `"${e.title}"`;
   byId('unlink-page-title').textContent = linked ? page.textContent : '';
 }
 
@@ -400,6 +405,27 @@ async function unlink() {
   $.openForm.focus();
 }
 
+// ---- Delete ----------------------------------------------------------------------------------
+
+async function deleteElection() {
+  $.delete.disabled = true;
+  show($.deleteAlert, '');
+  try {
+    await api('DELETE', base);
+    remember(`Deleted "${election.title}". Notion was not touched.`);
+    location.assign('/ui/');
+  } catch (error) {
+    if (error.status === 404) {
+      remember(`"${election.title}" was already deleted.`);
+      location.assign('/ui/');
+      return;
+    }
+    show($.deleteAlert, `Could not delete the election: ${error.message}`);
+    $.delete.disabled = false;
+    $.delete.focus();
+  }
+}
+
 // ---- Wiring ----------------------------------------------------------------------------------
 
 $.openForm.addEventListener('click', () => ($.form.hidden ? openForm() : closeForm()));
@@ -431,6 +457,13 @@ $.dialog.addEventListener('close', () => {
   if ($.dialog.returnValue === 'confirm') unlink();
   else $.unlink.focus();
   $.dialog.returnValue = '';
+});
+
+$.delete.addEventListener('click', () => $.deleteDialog.showModal());
+$.deleteDialog.addEventListener('close', () => {
+  if ($.deleteDialog.returnValue === 'confirm') deleteElection();
+  else $.delete.focus();
+  $.deleteDialog.returnValue = '';
 });
 
 if (requireToken()) {

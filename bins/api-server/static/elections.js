@@ -1,7 +1,7 @@
 // The elections list: title, phase, times in the viewer's time zone, Notion status, last sync.
 
 import { api, requireToken } from './api.js';
-import { byId, el, initChrome, phaseBadge, show, timeElement } from './ui.js';
+import { byId, el, initChrome, phaseBadge, show, takeRemembered, timeElement } from './ui.js';
 
 initChrome();
 
@@ -70,4 +70,7 @@ async function load() {
 }
 
 more.addEventListener('click', load);
-if (requireToken()) load();
+if (requireToken()) {
+  show(byId('list-flash'), takeRemembered());
+  load();
+}

@@ -97,3 +97,30 @@ export function debounce(fn, wait) {
     timer = setTimeout(() => fn(...args), wait);
   };
 }
+
+const TRIGGERS = { scheduled: 'Scheduled', reconcile: 'Full reconcile', manual: 'Manual' };
+
+/** A run's trigger for people. */
+export function triggerLabel(trigger) {
+  return TRIGGERS[trigger] || trigger;
+}
+
+/** When a run finished, or a badge saying it has not (still running, or its runner stopped). */
+export function runFinishedCell(run) {
+  if (run.finished_at) return timeElement(run.finished_at);
+  return el('span', { class: 'badge badge-warning', title: 'Still running, or its runner stopped mid-cycle (the next cycle redoes what was not recorded).' }, 'Not finished');
+}
+
+const FLASH_KEY = 'election-admin-flash';
+
+/** Keeps a message for the next page of this tab (e.g. "Deleted …" on the list after a delete). */
+export function remember(message) {
+  sessionStorage.setItem(FLASH_KEY, message);
+}
+
+/** The message kept by remember(), once: it is forgotten as it is read. */
+export function takeRemembered() {
+  const message = sessionStorage.getItem(FLASH_KEY);
+  sessionStorage.removeItem(FLASH_KEY);
+  return message;
+}

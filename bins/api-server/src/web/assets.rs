@@ -35,6 +35,8 @@ const ASSETS: &[Asset] = &[
     asset!("elections.js", JS),
     asset!("election-form.js", JS),
     asset!("election.js", JS),
+    asset!("sync-runs.js", JS),
+    asset!("sync-run.js", JS),
 ];
 
 /// FNV-1a over every asset's name and bytes: cheap, stable, and enough to tell builds apart.

@@ -38,6 +38,8 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                     web::resource("/elections/{id}/edit")
                         .route(web::get().to(pages::edit_election)),
                 )
+                .service(web::resource("/sync/runs").route(web::get().to(pages::sync_runs)))
+                .service(web::resource("/sync/runs/{id}").route(web::get().to(pages::sync_run)))
                 .default_service(web::to(pages::not_found)),
         );
 }

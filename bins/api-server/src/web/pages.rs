@@ -45,6 +45,21 @@ struct ElectionPage {
     election_id: String,
 }
 
+/// The history of sync runs, newest first.
+#[derive(Template)]
+#[template(path = "sync_runs.html")]
+struct SyncRunsPage {
+    assets: String,
+}
+
+/// One sync run with its log.
+#[derive(Template)]
+#[template(path = "sync_run.html")]
+struct SyncRunPage {
+    assets: String,
+    run_id: String,
+}
+
 /// No such page.
 #[derive(Template)]
 #[template(path = "not_found.html")]
@@ -161,6 +176,30 @@ pub(crate) async fn election(req: HttpRequest, id: web::Path<String>) -> HttpRes
     )
 }
 
+/// `GET /ui/sync/runs`.
+pub(crate) async fn sync_runs() -> HttpResponse {
+    html(
+        StatusCode::OK,
+        &SyncRunsPage {
+            assets: assets::base_path(),
+        },
+    )
+}
+
+/// `GET /ui/sync/runs/{id}`: run ids are UUIDs; anything else is no page.
+pub(crate) async fn sync_run(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return not_found(req).await;
+    };
+    html(
+        StatusCode::OK,
+        &SyncRunPage {
+            assets: assets::base_path(),
+            run_id: id.hyphenated().to_string(),
+        },
+    )
+}
+
 /// Any other path under `/ui`.
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
     html(
@@ -211,6 +250,15 @@ mod tests {
             ElectionPage {
                 assets: String::new(),
                 election_id: "elec_1".into(),
+            }
+            .render(),
+            SyncRunsPage {
+                assets: String::new(),
+            }
+            .render(),
+            SyncRunPage {
+                assets: String::new(),
+                run_id: uuid::Uuid::nil().to_string(),
             }
             .render(),
         ];

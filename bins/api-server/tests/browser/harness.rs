@@ -199,6 +199,11 @@ impl Env {
         }
     }
 
+    /// The server's SQLite file, for a test that acts as the sync-runner (another process on it).
+    pub(crate) fn db_path(&self) -> PathBuf {
+        self._store.path().join("browser.db")
+    }
+
     /// The absolute URL of a path on the api-server.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.base_url())

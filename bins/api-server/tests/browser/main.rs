@@ -5,3 +5,4 @@
 mod elections;
 mod harness;
 mod notion;
+mod sync_runs;

@@ -1,0 +1,61 @@
+// The sync runs page: the history of sync cycles and manual syncs, newest first, 50 at a time.
+
+import { api, requireToken } from './api.js';
+import { byId, el, initChrome, show, timeElement, triggerLabel, runFinishedCell } from './ui.js';
+
+initChrome();
+
+const status = byId('runs-status');
+const alert = byId('runs-error');
+const table = byId('runs-table');
+const body = byId('runs-body');
+const more = byId('more-runs');
+let cursor = null;
+
+function countCell(label, value, bad = false) {
+  return el('td', { 'data-label': label, class: 'num' },
+    bad && value > 0 ? el('span', { class: 'badge badge-error' }, String(value)) : String(value));
+}
+
+function row(run) {
+  const failed = run.counts.failed;
+  return el('tr', { dataset: { runId: run.id } },
+    el('th', { scope: 'row', 'data-label': 'Started', class: 'when' },
+      el('a', { href: `/ui/sync/runs/${encodeURIComponent(run.id)}` },
+        timeElement(run.started_at))),
+    el('td', { 'data-label': 'Finished', class: 'when' }, runFinishedCell(run)),
+    el('td', { 'data-label': 'Trigger' }, triggerLabel(run.trigger)),
+    countCell('Read', run.counts.read),
+    countCell('Written', run.counts.written),
+    countCell('Pulled', run.counts.pulled),
+    countCell('Failed', failed, true),
+    countCell('Notion requests', run.counts.notion_requests),
+    el('td', { 'data-label': 'Error', class: 'run-error' },
+      run.error ? [el('span', { class: 'badge badge-error' }, 'Cycle failed'), ' ', run.error] : el('span', { class: 'muted' }, 'None')));
+}
+
+async function load() {
+  const query = new URLSearchParams({ limit: '50' });
+  if (cursor) query.set('cursor', cursor);
+  more.disabled = true;
+  try {
+    const page = await api('GET', `/admin/sync/runs?${query}`);
+    show(alert, '');
+    for (const run of page.runs) body.append(row(run));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    const count = body.children.length;
+    table.hidden = count === 0;
+    show(status, count === 0
+      ? 'No sync runs yet. They appear once the sync-runner runs a cycle, or after a "Sync with Notion" on an election.'
+      : `${count} run${count === 1 ? '' : 's'}${cursor ? ' so far: "Show more runs" lists older ones' : ''}.`);
+  } catch (error) {
+    show(status, '');
+    show(alert, `Could not load the sync runs: ${error.message}`);
+  } finally {
+    more.disabled = false;
+  }
+}
+
+more.addEventListener('click', load);
+if (requireToken()) load();
