@@ -127,13 +127,23 @@ impl LeaseKeeper {
 
     /// The time now: the clock's, or the cycle's `now` plus the time elapsed since it started.
     fn now(&self) -> Timestamp {
-        match &self.clock {
-            Some(clock) => clock.now(),
-            None => self
-                .cycle_now
-                .checked_add(SignedDuration::try_from(self.started.elapsed()).unwrap_or_default())
-                .unwrap_or(self.cycle_now),
-        }
+        time_since(self.clock.as_ref(), self.cycle_now, self.started)
+    }
+}
+
+/// The time now for work that began at `start` (read at `started`): the driver's clock when it has
+/// one, else `start` plus the monotonic time elapsed since. Callers pass `now` in, so without a clock
+/// this is the only honest way to stamp the end of the work.
+fn time_since(
+    clock: Option<&Arc<dyn Clock>>,
+    start: Timestamp,
+    started: tokio::time::Instant,
+) -> Timestamp {
+    match clock {
+        Some(clock) => clock.now(),
+        None => start
+            .checked_add(SignedDuration::try_from(started.elapsed()).unwrap_or_default())
+            .unwrap_or(start),
     }
 }
 
@@ -553,6 +563,7 @@ impl SyncDriver {
     ) -> Result<ManualSync, DriverError> {
         let holder = self.inner.config.holder.clone();
         let requests_before = self.inner.notion.scope_stats().requests;
+        let started = tokio::time::Instant::now();
         let run = self
             .blocking(move |s| s.start_run(Trigger::Manual, &holder, now))
             .await?;
@@ -617,10 +628,11 @@ impl SyncDriver {
             .clone()
             .filter(|_| result.failed);
         let run_error = error_text.clone();
+        let finished_at = time_since(self.inner.clock.as_ref(), now, started);
         let election = self
             .blocking(move |s| {
                 s.commit_batch(&batch, now)?;
-                s.finish_run(run.id, &counts, run_error.as_deref(), now)?;
+                s.finish_run(run.id, &counts, run_error.as_deref(), finished_at)?;
                 s.get_election(&id)
             })
             .await?;
@@ -1010,7 +1022,8 @@ impl SyncDriver {
         if let Some(id) = run_id {
             let counts = report.counts;
             let error = report.error.clone();
-            self.blocking(move |s| s.finish_run(id, &counts, error.as_deref(), now))
+            let finished_at = lease.now();
+            self.blocking(move |s| s.finish_run(id, &counts, error.as_deref(), finished_at))
                 .await?;
         }
         tracing::info!(

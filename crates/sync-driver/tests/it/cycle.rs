@@ -808,10 +808,10 @@ async fn a_cycle_longer_than_the_lease_ttl_keeps_its_lease() {
         assert_eq!(w.status(*page).as_deref(), Some("In Voting"));
     }
     // The cycle lasted far longer than the 60 s lease (the query's start, 23 pages read, 20
-    // written: 45 reads of the clock, 450 s), and at each of those instants a second runner was
-    // refused.
+    // written, the run's end: 46 reads of the clock, 460 s), and at each of those instants a
+    // second runner was refused.
     let attempts = attempts.lock().unwrap();
-    assert_eq!(attempts.len(), 45);
+    assert_eq!(attempts.len(), 46);
     assert!(clock.clock.now().duration_since(w.now()) > secs(TTL * 7));
     assert!(attempts.iter().all(|taken| !taken), "{attempts:?}");
 }
@@ -1174,4 +1174,41 @@ async fn a_cycle_whose_global_lease_was_taken_writes_nothing_more() {
             .iter()
             .all(|(_, why)| why.contains("sync lease was lost"))
     );
+}
+
+/// A run record says when the work ended, not when it began: with Notion answering slowly, a
+/// cycle's and a manual sync's `finished_at` come at least that much after `started_at`.
+#[tokio::test]
+async fn runs_are_stamped_finished_when_their_work_ends() {
+    let w = World::new().await;
+    let election = w.create_election("Slow Notion", -60, 3_600);
+    w.link(&election, demo::BOARD_PRESIDENT).await;
+    let slow = Duration::from_millis(300);
+    for route in [QUERY, GET_PAGE, PATCH_PAGE] {
+        w.emu.set_fault(FaultRule {
+            route: Some(route.to_owned()),
+            kind: Fault::LatencyMs(300),
+            ..FaultRule::default()
+        });
+    }
+
+    let report = w
+        .driver
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.written, 1, "{report:?}");
+    w.driver.sync_now(&election, w.now()).await.unwrap();
+
+    let runs = w.store.list_runs(&PageRequest::first(10)).unwrap().items;
+    assert_eq!(runs.len(), 2);
+    for run in runs {
+        let finished = run.finished_at.expect("finished");
+        let took = run.started_at.duration_until(finished);
+        assert!(
+            took >= jiff::SignedDuration::try_from(slow).unwrap(),
+            "{:?} run took {took:?} by its record",
+            run.trigger
+        );
+    }
 }
