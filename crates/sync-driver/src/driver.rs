@@ -72,28 +72,39 @@ impl SyncDriver {
     /// (every half `lease_ttl`, during reads and writes). Without one, a cycle measures the time
     /// elapsed since its `now` on tokio's clock; the daemon uses its own clock.
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                store: Arc::clone(&self.inner.store),
-                notion: self.inner.notion.clone(),
-                config: self.inner.config.clone(),
-                clock: Some(clock),
-            }),
-        }
+        self.rebuilt(self.inner.notion.clone(), Some(clock))
     }
 
     /// A handle on the same store and configuration whose Notion client counts into a stats scope
     /// of its own, so a cycle's or a manual sync's request count is exactly its own although the
     /// client is shared (e.g. with the api-server's admin routes).
     pub(crate) fn with_stats_scope(&self) -> Self {
+        self.rebuilt(
+            self.inner.notion.with_stats_scope(),
+            self.inner.clock.clone(),
+        )
+    }
+
+    /// A handle on the same store and configuration with this Notion client and clock.
+    fn rebuilt(&self, notion: NotionClient, clock: Option<Arc<dyn Clock>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store: Arc::clone(&self.inner.store),
-                notion: self.inner.notion.with_stats_scope(),
+                notion,
                 config: self.inner.config.clone(),
-                clock: self.inner.clock.clone(),
+                clock,
             }),
         }
+    }
+
+    /// The Notion requests counted so far in this handle's stats scope.
+    pub(crate) fn requests_so_far(&self) -> u64 {
+        self.inner.notion.scope_stats().requests
+    }
+
+    /// The Notion requests made in this handle's stats scope since it counted `before`.
+    pub(crate) fn requests_since(&self, before: u64) -> u64 {
+        self.requests_so_far().saturating_sub(before)
     }
 
     /// The configuration.
@@ -338,10 +349,11 @@ impl SyncDriver {
     }
 
     async fn resolve_data_source(&self, database_id: NotionId) -> Result<NotionId, DriverError> {
-        match self.inner.notion.resolve_data_source(database_id).await {
-            Ok(id) => Ok(id),
-            Err(e) => Err(database_error(database_id, e)),
-        }
+        self.inner
+            .notion
+            .resolve_data_source(database_id)
+            .await
+            .map_err(|e| database_error(database_id, e))
     }
 
     pub(crate) async fn database_schema(

@@ -6,6 +6,7 @@ mod cycle;
 mod daemon;
 mod driver;
 mod error;
+mod manual;
 mod observe;
 mod types;
 

@@ -21,7 +21,7 @@ pub const DEFAULT_RECONCILE_EVERY: SignedDuration = SignedDuration::from_secs(36
 pub const DEFAULT_LEASE_TTL: SignedDuration = SignedDuration::from_secs(300);
 /// Default margin of the change query: it starts at the minute floor of the previous query's
 /// start minus this, which covers clock skew between this host and Notion and a short delay of
-/// Notion's query index (see the cursor model in `cycle.rs`). At most 60 s, so that after a
+/// Notion's query index (see the cursor model in `cycle/read.rs`). At most 60 s, so that after a
 /// bulk edit at most two following 60-second cycles re-read the edited pages.
 pub const DEFAULT_CHANGE_OVERLAP: SignedDuration = SignedDuration::from_secs(60);
 /// Default retention of the run history (runs and their logs): 7 days.

@@ -1,0 +1,311 @@
+//! One database's share of a cycle (steps 2-4): which of its elections are due and what to read,
+//! the read, then each due election's plan → write against what was read.
+
+use jiff::{SignedDuration, Timestamp};
+use store::{LinkedElection, NewLogEntry, RunCounts, SyncCursor, SyncRecord};
+use sync_engine::{
+    ElectionId, SyncError, SyncInput, SyncPlan, SyncState, Trigger, is_due, needs_observation,
+};
+
+use super::execute::ElectionResult;
+use super::lease::LeaseKeeper;
+use super::progress::ProgressTracker;
+use super::read::{DatabaseRead, ReadFailure, change_query_start, parse_database_id};
+use super::recorded_trigger;
+use super::records::sync_record;
+use crate::{CycleOptions, DatabaseReport, SyncDriver};
+
+/// One database's share of a cycle: its linked elections and its change cursor.
+pub(crate) struct DatabaseInput<'a> {
+    pub(crate) database: &'a str,
+    pub(crate) elections: Vec<LinkedElection>,
+    pub(crate) cursor: Option<SyncCursor>,
+}
+
+/// What one database contributes to a cycle.
+#[derive(Default)]
+pub(crate) struct DatabaseWork {
+    pub(crate) records: Vec<SyncRecord>,
+    pub(crate) logs: Vec<NewLogEntry>,
+    pub(crate) cursor: Option<SyncCursor>,
+    pub(crate) leases: Vec<ElectionId>,
+    pub(crate) plans: Vec<SyncPlan>,
+    pub(crate) skipped: Vec<(ElectionId, String)>,
+    pub(crate) counts: RunCounts,
+    /// Plans with a page write (sent or not).
+    pub(crate) writes_planned: u64,
+    pub(crate) report: Option<DatabaseReport>,
+}
+
+impl DatabaseWork {
+    /// Adds one election's outcome: its plan, record, logs, counts and write lease.
+    fn add(&mut self, election: &LinkedElection, result: ElectionResult) {
+        self.counts.planned += 1;
+        self.counts.written += u64::from(result.wrote);
+        self.counts.failed += u64::from(result.failed);
+        self.writes_planned += u64::from(result.plan.page_write.is_some());
+        self.counts.pulled += u64::from(
+            result
+                .record
+                .as_ref()
+                .is_some_and(|r| r.election_update.is_some()),
+        );
+        if result.leased {
+            self.leases.push(election.election.id.clone());
+        }
+        if let Some(reason) = result.skipped {
+            self.skipped.push((election.election.id.clone(), reason));
+        }
+        self.records.extend(result.record);
+        self.logs.extend(result.logs);
+        self.plans.push(result.plan);
+    }
+
+    /// Ends the database's work after a failed read: the failure is recorded on every due
+    /// election (no Notion request made for them), a lost lease records nothing.
+    fn read_failed(
+        mut self,
+        now: Timestamp,
+        due: &[LinkedElection],
+        trigger: Trigger,
+        mut report: DatabaseReport,
+        failure: ReadFailure,
+    ) -> Self {
+        report.error = Some(match failure {
+            ReadFailure::Failed {
+                report: message,
+                error,
+            } => {
+                self.fail_all(now, due, trigger, error);
+                message
+            }
+            ReadFailure::LeaseLost(lost) => format!("stopped: {lost}"),
+        });
+        self.report = Some(report);
+        self
+    }
+
+    /// What a preview keeps of the work: only the plans and counts.
+    pub(crate) fn discard_for_preview(&mut self) {
+        self.records.clear();
+        self.logs.clear();
+        self.cursor = None;
+    }
+
+    /// Records `error` on each election (no Notion request made for them).
+    fn fail_all(
+        &mut self,
+        now: Timestamp,
+        elections: &[LinkedElection],
+        trigger: Trigger,
+        error: SyncError,
+    ) {
+        for election in elections {
+            let result = ElectionResult::unread(now, election, trigger, error.clone());
+            self.add(election, result);
+        }
+    }
+}
+
+impl SyncDriver {
+    /// Steps 2-4 for one database: what is due and what to read, the read, each due election's
+    /// plan and write.
+    pub(crate) async fn sync_database(
+        &self,
+        now: Timestamp,
+        options: &CycleOptions,
+        reconcile_every: SignedDuration,
+        input: DatabaseInput<'_>,
+        lease: &mut LeaseKeeper,
+        progress: &ProgressTracker,
+    ) -> DatabaseWork {
+        let DatabaseInput {
+            database,
+            elections,
+            cursor,
+        } = input;
+        let config = &self.inner.config;
+        let mut work = DatabaseWork::default();
+        let requested = options.reconcile || options.trigger == Trigger::Reconcile;
+        let reconcile = requested || reconcile_due(now, cursor.as_ref(), reconcile_every);
+        let trigger = recorded_trigger(options.trigger, reconcile);
+        // Who is synced: a requested reconcile (`backfill`) or a manual cycle syncs every
+        // election; a scheduled cycle only the due ones (interval, phase change, backoff), even
+        // when it reads the whole database (no cursor yet, or the periodic reconcile). So a
+        // database whose first read keeps failing (never shared) is read again only when the
+        // backoff of one of its elections is over, and not at all while none is due.
+        let due_by = if requested { trigger } else { options.trigger };
+        let (due, not_due): (Vec<LinkedElection>, Vec<LinkedElection>) = elections
+            .into_iter()
+            .partition(|e| is_due(now, &e.election, &e.state, config.min_interval, due_by));
+        if due.is_empty() && !requested {
+            return work;
+        }
+        let mut db_report = DatabaseReport {
+            database_id: database.to_owned(),
+            reconciled: reconcile,
+            queried: false,
+            pages_read: 0,
+            error: None,
+        };
+
+        // A wake-up at a phase change right after a cycle: plan from the stored observations and
+        // spend no read (the next regular cycle picks up any edit made meanwhile).
+        let phase_change_only = !reconcile
+            && trigger == Trigger::Scheduled
+            && cursor
+                .as_ref()
+                .is_some_and(|c| now.duration_since(c.updated_at) < config.min_interval)
+            && due.iter().all(|e| {
+                e.state.error_class.is_none()
+                    && !e.state.link_broken
+                    && e.state.last_observation.is_some()
+                    && e.state
+                        .notion_last_sync_at
+                        .is_some_and(|last| now.duration_since(last) < config.min_interval)
+            });
+
+        let database_id = match parse_database_id(database) {
+            Ok(id) => id,
+            Err(failure) => return work.read_failed(now, &due, trigger, db_report, failure),
+        };
+
+        let mut read = if phase_change_only {
+            DatabaseRead::default()
+        } else {
+            let need_schema = reconcile
+                || due.iter().any(|e| {
+                    e.state.last_observation.is_none()
+                        || e.state.error_class.is_some()
+                        || e.state.link_broken
+                });
+            let since = cursor
+                .as_ref()
+                .and_then(|c| c.last_edited_cursor)
+                .filter(|_| !reconcile)
+                .map(|c| change_query_start(c, config.change_overlap));
+            let all: Vec<&LinkedElection> = due.iter().chain(not_due.iter()).collect();
+            let (read, query_started) = match self
+                .read_database(database_id, need_schema, since, &all, lease)
+                .await
+            {
+                Ok(done) => done,
+                Err(failure) => return work.read_failed(now, &due, trigger, db_report, failure),
+            };
+            db_report.queried = true;
+            db_report.pages_read = read.pages.len() as u64;
+            work.counts.read += read.pages.len() as u64;
+            progress.report(&work);
+            // The cursor is when this read started (see `change_query_start`), not the newest
+            // `last_edited_time` seen: the next query then returns only what changed since.
+            work.cursor = Some(SyncCursor {
+                database_id: database.to_owned(),
+                last_edited_cursor: Some(query_started),
+                last_full_reconcile_at: if reconcile {
+                    Some(now)
+                } else {
+                    cursor.as_ref().and_then(|c| c.last_full_reconcile_at)
+                },
+                updated_at: now,
+            });
+            read
+        };
+        self.refresh_stale_schema(database, database_id, &mut read, due.iter().chain(&not_due))
+            .await;
+
+        for (index, election) in due.iter().enumerate() {
+            let lease_now = match self.keep_lease(lease).await {
+                Ok(at) => at,
+                Err(lost) => {
+                    // Stop writing; record what was done. The cursor stays where it was, so the
+                    // next change query still returns the pages of the elections left.
+                    work.cursor = None;
+                    work.skipped.extend(
+                        due[index..]
+                            .iter()
+                            .map(|e| (e.election.id.clone(), format!("not synced: {lost}"))),
+                    );
+                    db_report.error = Some(format!("stopped: {lost}"));
+                    work.report = Some(db_report);
+                    return work;
+                }
+            };
+            let mut fresh = read.observe(election, now);
+            if fresh.is_none() && self.must_read_alone(now, election, &read, trigger, reconcile) {
+                match self.read_one(election, now).await {
+                    Ok(observation) => {
+                        work.counts.read += 1;
+                        fresh = Some(observation);
+                    }
+                    Err((_, error)) => {
+                        work.fail_all(now, std::slice::from_ref(election), trigger, error);
+                        continue;
+                    }
+                }
+            }
+            let result = self
+                .execute(
+                    now,
+                    lease_now,
+                    election,
+                    fresh,
+                    trigger,
+                    options.preview,
+                    true,
+                )
+                .await;
+            work.add(election, result);
+            progress.report(&work);
+        }
+
+        // Elections not due now whose page changed: keep their observation current, so their next
+        // sync plans from what Notion has now although the cursor moves past this edit.
+        for election in &not_due {
+            if let Some(observation) = read.observe(election, now) {
+                let state = SyncState {
+                    last_observation: Some(observation),
+                    ..election.state.clone()
+                };
+                work.records.push(sync_record(election, state, None));
+            }
+        }
+        work.report = Some(db_report);
+        work
+    }
+
+    /// Whether a due election whose page the database read did not bring must have it read on
+    /// its own: on a reconcile, when the planner cannot plan from the stored observation, or
+    /// when no schema is known for it.
+    fn must_read_alone(
+        &self,
+        now: Timestamp,
+        election: &LinkedElection,
+        read: &DatabaseRead,
+        trigger: Trigger,
+        reconcile: bool,
+    ) -> bool {
+        let input = SyncInput {
+            election: &election.election,
+            link: &election.link,
+            state: &election.state,
+            observation: None,
+            base_url: &self.inner.config.base_url,
+            trigger,
+        };
+        reconcile || needs_observation(now, &input, false) || read.schema_for(election).is_none()
+    }
+}
+
+/// Whether a database is due for its full read: it has no change cursor yet, or its last full
+/// reconcile is `reconcile_every` old.
+fn reconcile_due(
+    now: Timestamp,
+    cursor: Option<&SyncCursor>,
+    reconcile_every: SignedDuration,
+) -> bool {
+    cursor.is_none_or(|c| {
+        c.last_edited_cursor.is_none()
+            || c.last_full_reconcile_at
+                .is_none_or(|at| now.duration_since(at) >= reconcile_every)
+    })
+}

@@ -1,0 +1,249 @@
+//! Steps 3-5 for one election, shared by the cycle and the manual sync: plan against the fresh
+//! (or stored) observation, send the page write under the election's write lease, and describe
+//! what to record.
+
+use jiff::Timestamp;
+use notion_client::{NotionError, PropertyValue};
+use store::{LinkedElection, LogAction, NewLogEntry, SyncRecord};
+use sync_engine::{
+    OutcomeKind, PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger,
+};
+
+use super::read::stored_id;
+use super::records::{failed_plan, failure_record, log, plan_detail, sync_record};
+use crate::SyncDriver;
+use crate::observe::sync_error_from_notion;
+
+/// The outcome of steps 3-5 for one election, before the batch commits.
+pub(crate) struct ElectionResult {
+    pub(crate) plan: SyncPlan,
+    pub(crate) record: Option<SyncRecord>,
+    pub(crate) logs: Vec<NewLogEntry>,
+    pub(crate) wrote: bool,
+    pub(crate) failed: bool,
+    /// The Notion error behind a failure, for the manual sync's answer.
+    pub(crate) notion_error: Option<NotionError>,
+    /// Why nothing was recorded.
+    pub(crate) skipped: Option<String>,
+    /// The election write lease taken for the page write, to release after the commit.
+    pub(crate) leased: bool,
+}
+
+impl ElectionResult {
+    fn planned(plan: SyncPlan) -> Self {
+        Self {
+            plan,
+            record: None,
+            logs: Vec::new(),
+            wrote: false,
+            failed: false,
+            notion_error: None,
+            skipped: None,
+            leased: false,
+        }
+    }
+
+    /// An election whose sync failed before planning (e.g. its page could not be read): `error`
+    /// is recorded on it, no Notion request is made for it.
+    pub(crate) fn unread(
+        now: Timestamp,
+        election: &LinkedElection,
+        trigger: Trigger,
+        error: SyncError,
+    ) -> Self {
+        let (record, entry) = failure_record(now, election, None, error.clone());
+        let plan = failed_plan(now, election, trigger, &record, error);
+        Self {
+            record: Some(record),
+            logs: vec![entry],
+            failed: true,
+            ..Self::planned(plan)
+        }
+    }
+}
+
+impl SyncDriver {
+    /// Steps 3-5 for one election: plan against `fresh` (or the stored observation), send the page
+    /// write (unless previewing), and describe what to record.
+    ///
+    /// `in_cycle`: called by a cycle, which takes the write lease as its cycle holder and only
+    /// while its global lease is still its own (a manual sync takes it as the driver's holder).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn execute(
+        &self,
+        now: Timestamp,
+        lease_now: Timestamp,
+        election: &LinkedElection,
+        fresh: Option<PageObservation>,
+        trigger: Trigger,
+        preview: bool,
+        in_cycle: bool,
+    ) -> ElectionResult {
+        let input = SyncInput {
+            election: &election.election,
+            link: &election.link,
+            state: &election.state,
+            observation: fresh.as_ref(),
+            base_url: &self.inner.config.base_url,
+            trigger,
+        };
+        let mut result = ElectionResult::planned(sync_engine::plan(now, &input));
+        // Reads are summed up per database (one entry per cycle); per election, only what
+        // happened is logged: writes, pulls, failures, skips (and a manual sync's no-change).
+        let plan = &result.plan;
+        let record = |plan: &SyncPlan| {
+            sync_record(
+                election,
+                plan.outcome.state.clone(),
+                plan.election_update.clone(),
+            )
+        };
+        match &plan.outcome.result {
+            OutcomeKind::NeedsObservation => {
+                result.skipped = Some("the page has not been read yet".into());
+            }
+            OutcomeKind::Failed { .. } => {
+                result.failed = true;
+                result.logs.push(log(
+                    now,
+                    election,
+                    LogAction::Failed,
+                    plan_detail(plan),
+                    plan.outcome.state.notion_last_sync_error.clone(),
+                ));
+                result.record = Some(record(plan));
+            }
+            OutcomeKind::Synced => match &plan.page_write {
+                Some(write) if !preview => {
+                    match self.take_write_lease(election, lease_now, in_cycle).await {
+                        Ok(None) => result.leased = true,
+                        Ok(Some(reason)) => {
+                            result.skipped = Some(reason.to_owned());
+                            result.logs.push(log(
+                                now,
+                                election,
+                                LogAction::Skipped,
+                                plan_detail(plan),
+                                result.skipped.clone(),
+                            ));
+                            return result;
+                        }
+                        Err(e) => {
+                            result.skipped = Some(format!("could not take the write lease: {e}"));
+                            return result;
+                        }
+                    }
+                    let written = if in_cycle {
+                        self.write_page_bounded(write).await
+                    } else {
+                        self.write_page(write).await
+                    };
+                    match written {
+                        Ok(()) => {
+                            result.wrote = true;
+                            result.logs.push(log(
+                                now,
+                                election,
+                                LogAction::Wrote,
+                                plan_detail(plan),
+                                None,
+                            ));
+                            result.record = Some(record(plan));
+                        }
+                        Err(error) => {
+                            let sync_error = sync_error_from_notion(&error, write.status.is_some());
+                            let observation =
+                                fresh.or_else(|| election.state.last_observation.clone());
+                            let (mut failed, entry) =
+                                failure_record(now, election, observation, sync_error);
+                            failed.election_update = plan.election_update.clone();
+                            result.failed = true;
+                            result.notion_error = Some(error);
+                            result.logs.push(entry);
+                            result.record = Some(failed);
+                        }
+                    }
+                }
+                _ => {
+                    let action = if plan.page_write.is_some() {
+                        Some(LogAction::Wrote)
+                    } else if plan.election_update.is_some() {
+                        Some(LogAction::Pulled)
+                    } else if trigger == Trigger::Manual {
+                        Some(LogAction::NoChange)
+                    } else {
+                        None
+                    };
+                    if let Some(action) = action {
+                        result
+                            .logs
+                            .push(log(now, election, action, plan_detail(plan), None));
+                    }
+                    result.record = Some(record(plan));
+                }
+            },
+        }
+        if result
+            .record
+            .as_ref()
+            .is_some_and(|r| r.election_update.is_some())
+            && !matches!(result.logs.last(), Some(l) if l.action == LogAction::Pulled)
+        {
+            result.logs.push(log(
+                now,
+                election,
+                LogAction::Pulled,
+                serde_json::to_value(&result.plan.election_update).ok(),
+                None,
+            ));
+        }
+        result
+    }
+
+    async fn write_page(&self, write: &PageWrite) -> Result<(), NotionError> {
+        let page_id = stored_id("page", &write.page_id)?;
+        self.inner
+            .notion
+            .update_page_properties(page_id, write_properties(write))
+            .await
+            .map(|_| ())
+    }
+
+    /// A cycle's page write, bounded to half the lease TTL. The cycle checks its global lease
+    /// before each write and renews it once half the TTL has passed, so the lease has at least
+    /// half its TTL left when a write starts: bounded so, the write is over before the lease
+    /// can lapse and another runner take over this election's write lease. A write cut short
+    /// fails transiently (retried next cycle; writes are absolute values).
+    async fn write_page_bounded(&self, write: &PageWrite) -> Result<(), NotionError> {
+        let bound = std::time::Duration::try_from(self.inner.config.lease_ttl / 2)
+            .unwrap_or_default()
+            .max(std::time::Duration::from_millis(1));
+        match tokio::time::timeout(bound, self.write_page(write)).await {
+            Ok(written) => written,
+            Err(_) => Err(NotionError::transport(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the page update took longer than half the sync lease ({bound:?}); it is retried next cycle"
+                ),
+            ))),
+        }
+    }
+}
+
+/// The page properties a write sets: the status and the results link, where planned.
+fn write_properties(write: &PageWrite) -> Vec<(String, PropertyValue)> {
+    let mut properties = Vec::new();
+    if let Some(status) = &write.status {
+        properties.push((
+            status.property.clone(),
+            PropertyValue::status_name(status.to.clone()),
+        ));
+    }
+    if let Some(url) = &write.results_url {
+        properties.push((
+            url.property.clone(),
+            PropertyValue::url(Some(url.to.clone())),
+        ));
+    }
+    properties
+}

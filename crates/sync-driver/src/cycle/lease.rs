@@ -1,0 +1,230 @@
+//! The leases of a sync: the global lease a cycle runs under (taken, kept alive, released) and the
+//! per-election write leases taken around each page write.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use store::LinkedElection;
+use sync_engine::ElectionId;
+
+use crate::types::{ELECTION_LEASE_PREFIX, GLOBAL_LEASE, cycle_lease_holder, election_lease};
+use crate::{Clock, DriverError, SyncDriver};
+
+/// Keeps the global lease alive while a cycle runs: renewed once half of `lease_ttl` has passed
+/// since the last renewal, by the driver's clock, between databases, between query pages and
+/// before each election's write. Once a renewal fails another runner may be syncing: stop.
+pub(crate) struct LeaseKeeper {
+    clock: Option<Arc<dyn Clock>>,
+    cycle_now: Timestamp,
+    started: tokio::time::Instant,
+    renewed_at: Timestamp,
+    /// False for a preview, which holds no lease.
+    active: bool,
+    /// Why the lease is gone, once a renewal failed.
+    lost: Option<String>,
+}
+
+impl LeaseKeeper {
+    pub(crate) fn new(clock: Option<Arc<dyn Clock>>, now: Timestamp, active: bool) -> Self {
+        Self {
+            clock,
+            cycle_now: now,
+            started: tokio::time::Instant::now(),
+            renewed_at: now,
+            active,
+            lost: None,
+        }
+    }
+
+    /// The time now: the clock's, or the cycle's `now` plus the time elapsed since it started.
+    pub(crate) fn now(&self) -> Timestamp {
+        time_since(self.clock.as_ref(), self.cycle_now, self.started)
+    }
+
+    /// Why the lease is gone, once a renewal failed.
+    pub(crate) fn lost(&self) -> Option<&str> {
+        self.lost.as_deref()
+    }
+}
+
+/// The time now for work that began at `start` (read at `started`): the driver's clock when it has
+/// one, else `start` plus the monotonic time elapsed since. Callers pass `now` in, so without a clock
+/// this is the only honest way to stamp the end of the work.
+pub(crate) fn time_since(
+    clock: Option<&Arc<dyn Clock>>,
+    start: Timestamp,
+    started: tokio::time::Instant,
+) -> Timestamp {
+    match clock {
+        Some(clock) => clock.now(),
+        None => start
+            .checked_add(SignedDuration::try_from(started.elapsed()).unwrap_or_default())
+            .unwrap_or(start),
+    }
+}
+
+impl SyncDriver {
+    pub(crate) async fn take_global_lease(&self, now: Timestamp) -> Result<(), DriverError> {
+        let holder = self.inner.config.holder.clone();
+        let ttl = self.inner.config.lease_ttl;
+        // Taking the lease over from a holder whose lease expired (a runner killed mid-cycle)
+        // also takes over that holder's cycle write leases, so the election whose write was in
+        // flight is synced now rather than once its write lease lapses. Safe: a live cycle
+        // takes a write lease only while its global lease is its own (checked after taking it)
+        // and bounds each write to half the TTL, which its global lease still had at the start;
+        // a manual sync's write leases have another holder and are never taken over.
+        let taken = self
+            .blocking(move |s| {
+                Ok(
+                    match s.try_acquire_lease_taking_over(
+                        GLOBAL_LEASE,
+                        &holder,
+                        ttl,
+                        now,
+                        ELECTION_LEASE_PREFIX,
+                        cycle_lease_holder,
+                    )? {
+                        Some(takeover) => Ok(takeover),
+                        None => Err(s
+                            .get_lease(GLOBAL_LEASE)?
+                            .map(|l| l.holder)
+                            .unwrap_or_default()),
+                    },
+                )
+            })
+            .await?;
+        match taken {
+            Ok(takeover) => {
+                if let Some(dead) = &takeover.taken_from {
+                    tracing::info!(
+                        previous_holder = %dead,
+                        released = ?takeover.released,
+                        "took over the expired sync lease and the previous holder's write leases"
+                    );
+                }
+                Ok(())
+            }
+            Err(holder) => Err(DriverError::LeaseHeld { holder }),
+        }
+    }
+
+    pub(crate) async fn release_global_lease(&self) {
+        let holder = self.inner.config.holder.clone();
+        if let Err(e) = self
+            .blocking(move |s| s.release_lease(GLOBAL_LEASE, &holder))
+            .await
+        {
+            tracing::warn!(error = %e, "could not release the sync lease; it expires on its own");
+        }
+    }
+
+    /// Renews the global lease once half its TTL has passed since the last renewal (by the
+    /// keeper's clock). `Ok` is the time read; `Err` says why the lease is lost: the cycle must
+    /// stop writing.
+    pub(crate) async fn keep_lease(&self, lease: &mut LeaseKeeper) -> Result<Timestamp, String> {
+        if !lease.active {
+            return Ok(lease.cycle_now);
+        }
+        if let Some(lost) = &lease.lost {
+            return Err(lost.clone());
+        }
+        let ttl = self.inner.config.lease_ttl;
+        let now = lease.now();
+        if now.duration_since(lease.renewed_at) < ttl / 2 {
+            return Ok(now);
+        }
+        let holder = self.inner.config.holder.clone();
+        match self
+            .blocking(move |s| s.renew_lease(GLOBAL_LEASE, &holder, ttl, now))
+            .await
+        {
+            Ok(_) => {
+                lease.renewed_at = now;
+                Ok(now)
+            }
+            Err(e) => {
+                let lost = format!("the sync lease was lost ({e})");
+                tracing::warn!(%lost, "stopping the cycle");
+                lease.lost = Some(lost.clone());
+                Err(lost)
+            }
+        }
+    }
+
+    /// Takes `election`'s write lease for a page write planned from the state it was loaded
+    /// with. `Ok(Some(reason))`: not taken (or given back), the write must be skipped.
+    ///
+    /// `in_cycle`: taken as the cycle's holder and only while the global lease is still this
+    /// driver's (a manual sync takes it as the driver's holder).
+    pub(crate) async fn take_write_lease(
+        &self,
+        election: &LinkedElection,
+        lease_now: Timestamp,
+        in_cycle: bool,
+    ) -> store::Result<Option<&'static str>> {
+        let driver_holder = self.inner.config.holder.clone();
+        let holder = self.write_lease_holder(in_cycle);
+        let ttl = self.inner.config.lease_ttl;
+        let name = election_lease(&election.election.id);
+        let id = election.election.id.clone();
+        let planned_with = (election.state.last_attempt_at, election.link.clone());
+        // Take the write lease, then make sure nobody synced the election since it was
+        // loaded (a manual sync that just finished): its plan would be stale.
+        self.blocking(move |s| {
+            if s.try_acquire_lease(&name, &holder, ttl, lease_now)?
+                .is_none()
+            {
+                return Ok(Some("another process is syncing this election right now"));
+            }
+            // Checked after taking the write lease: a runner that took the global
+            // lease over from us has already released our write leases, or does
+            // so after this check and then finds this one live (and skips).
+            let global_ours = |s: &store::Store| -> store::Result<bool> {
+                Ok(s.get_lease(GLOBAL_LEASE)?
+                    .is_some_and(|l| l.holder == driver_holder && l.expires_at > lease_now))
+            };
+            if in_cycle && !global_ours(s)? {
+                s.release_lease(&name, &holder)?;
+                return Ok(Some(
+                    "the sync lease was lost; the runner holding it syncs this election",
+                ));
+            }
+            let current = s.get_linked(&id)?;
+            if (current.state.last_attempt_at, current.link) != planned_with {
+                s.release_lease(&name, &holder)?;
+                return Ok(Some(
+                    "the election was synced meanwhile; it is planned again next cycle",
+                ));
+            }
+            Ok(None)
+        })
+        .await
+    }
+
+    /// The holder of the election write leases: the cycle's, or the manual sync's.
+    fn write_lease_holder(&self, in_cycle: bool) -> String {
+        if in_cycle {
+            cycle_lease_holder(&self.inner.config.holder)
+        } else {
+            self.inner.config.holder.clone()
+        }
+    }
+
+    pub(crate) async fn release_election_leases(&self, elections: Vec<ElectionId>, in_cycle: bool) {
+        if elections.is_empty() {
+            return;
+        }
+        let holder = self.write_lease_holder(in_cycle);
+        let released = self
+            .blocking(move |s| {
+                for id in &elections {
+                    s.release_lease(&election_lease(id), &holder)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "could not release election write leases; they expire on their own");
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! One sync cycle (SPEC §4-5): under the global lease, each linked database in turn (its reads,
+//! plans and writes in [`database`]), one store transaction per database, and the run record.
+//! The per-election steps 3-5 ([`execute`]) are shared with the manual sync.
+
+mod database;
+mod execute;
+mod lease;
+mod progress;
+mod read;
+mod records;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use store::{
+    LinkedElection, LinkedFilter, NewLogEntry, RunCounts, SyncBatch, SyncCursor, SyncRecord,
+};
+use sync_engine::{ElectionId, Trigger};
+use uuid::Uuid;
+
+pub(crate) use execute::ElectionResult;
+pub(crate) use lease::time_since;
+pub use read::QUERY_PAGE_SIZE;
+
+use database::{DatabaseInput, DatabaseWork};
+use lease::LeaseKeeper;
+use progress::ProgressTracker;
+use records::database_summary;
+
+use crate::{Clock, CycleOptions, CycleReport, DriverError, SyncDriver};
+
+impl SyncDriver {
+    /// Runs one cycle at `now` (SPEC §4-5): takes the global lease, then per linked database one
+    /// change query (or a full read on reconcile), plans each due election, writes at most one
+    /// page update per election and commits outcomes, pulls, the cursor and logs in one store
+    /// transaction per database. A database that fails records the error on its elections; the
+    /// others continue.
+    ///
+    /// With `options.preview`, Notion is read but nothing is written anywhere (no lease, no run
+    /// record) and the plans are returned. Errors: `LeaseHeld` when another driver is running a
+    /// cycle; `Store` when the store cannot be read at all.
+    pub async fn run_cycle(
+        &self,
+        now: Timestamp,
+        options: CycleOptions,
+    ) -> Result<CycleReport, DriverError> {
+        self.cycle(
+            now,
+            &options,
+            self.inner.config.reconcile_every,
+            false,
+            None,
+        )
+        .await
+    }
+
+    pub(crate) async fn cycle(
+        &self,
+        now: Timestamp,
+        options: &CycleOptions,
+        reconcile_every: SignedDuration,
+        keep_lease: bool,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<CycleReport, DriverError> {
+        let preview = options.preview;
+        if !preview {
+            self.take_global_lease(now).await?;
+        }
+        let clock = self.inner.clock.clone().or(clock);
+        let mut lease = LeaseKeeper::new(clock, now, !preview);
+        // Its own stats scope: the run's request count is exact even on a shared client.
+        let outcome = self
+            .with_stats_scope()
+            .cycle_locked(now, options, reconcile_every, preview, &mut lease)
+            .await;
+        if !preview && !keep_lease {
+            self.release_global_lease().await;
+        }
+        outcome
+    }
+
+    async fn cycle_locked(
+        &self,
+        now: Timestamp,
+        options: &CycleOptions,
+        reconcile_every: SignedDuration,
+        preview: bool,
+        lease: &mut LeaseKeeper,
+    ) -> Result<CycleReport, DriverError> {
+        let requests_before = self.requests_so_far();
+        let run_trigger = recorded_trigger(options.trigger, options.reconcile);
+        let run_id: Option<Uuid> = if preview {
+            None
+        } else {
+            let holder = self.inner.config.holder.clone();
+            Some(
+                self.blocking(move |s| s.start_run(run_trigger, &holder, now))
+                    .await?
+                    .id,
+            )
+        };
+        let filter = LinkedFilter {
+            election_id: options.election.clone(),
+            ..LinkedFilter::default()
+        };
+        let loaded = self
+            .blocking(move |s| Ok((s.list_linked(&filter)?, s.list_cursors()?)))
+            .await;
+        let (linked, cursors) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                if let Some(id) = run_id {
+                    let message = format!("could not load linked elections: {e}");
+                    let _ = self
+                        .blocking(move |s| {
+                            s.finish_run(id, &RunCounts::default(), Some(&message), now)
+                        })
+                        .await;
+                }
+                return Err(e.into());
+            }
+        };
+        let mut cursors: HashMap<String, SyncCursor> = cursors
+            .into_iter()
+            .map(|c| (c.database_id.clone(), c))
+            .collect();
+        let elections_total = linked.len() as u64;
+        let by_database = group_by_database(linked);
+        let mut progress = ProgressTracker::new(
+            options.progress.clone(),
+            elections_total,
+            by_database.len() as u64,
+        );
+
+        let mut report = CycleReport {
+            run_id,
+            trigger: run_trigger,
+            preview,
+            started_at: now,
+            counts: RunCounts::default(),
+            plans: Vec::new(),
+            databases: Vec::new(),
+            skipped: Vec::new(),
+            error: None,
+        };
+        let mut errors: Vec<String> = Vec::new();
+        progress.report(&DatabaseWork::default());
+        for (database, elections) in by_database {
+            if let Err(lost) = self.keep_lease(lease).await {
+                errors.push(format!("stopped: {lost}"));
+                break;
+            }
+            let cursor = cursors.remove(&database);
+            let cursor_from = cursor.as_ref().and_then(|c| c.last_edited_cursor);
+            let requests_before_database = self.requests_so_far();
+            let mut work = self
+                .sync_database(
+                    now,
+                    options,
+                    reconcile_every,
+                    DatabaseInput {
+                        database: &database,
+                        elections,
+                        cursor,
+                    },
+                    lease,
+                    &progress,
+                )
+                .await;
+            if preview {
+                work.discard_for_preview();
+            }
+            if !preview && let Some(db_report) = &work.report {
+                let entry = database_summary(
+                    now,
+                    db_report,
+                    &work.counts,
+                    self.requests_since(requests_before_database),
+                    cursor_from,
+                    work.cursor.as_ref().and_then(|c| c.last_edited_cursor),
+                );
+                work.logs.insert(0, entry);
+            }
+            let DatabaseWork {
+                records,
+                logs,
+                cursor,
+                leases,
+                plans,
+                mut skipped,
+                counts,
+                writes_planned,
+                report: db_report,
+            } = work;
+            if !preview && (!records.is_empty() || cursor.is_some() || !logs.is_empty()) {
+                match self
+                    .commit_database(now, run_id, records, cursor, logs)
+                    .await
+                {
+                    Ok(batch_skipped) => skipped.extend(batch_skipped),
+                    Err(e) => {
+                        errors.push(format!(
+                            "database {database}: could not record the sync: {e}"
+                        ));
+                    }
+                }
+            }
+            self.release_election_leases(leases, true).await;
+            progress.finish_database(&counts, writes_planned);
+            add_counts(&mut report.counts, &counts);
+            report.plans.extend(plans);
+            report.skipped.extend(skipped);
+            if let Some(db_report) = db_report {
+                if let Some(error) = &db_report.error {
+                    errors.push(format!("database {database}: {error}"));
+                }
+                report.databases.push(db_report);
+            }
+            if lease.lost().is_some() {
+                // What was written is recorded above; nothing more is.
+                break;
+            }
+        }
+        report.counts.notion_requests = self.requests_since(requests_before);
+        report.error = (!errors.is_empty()).then(|| errors.join("; "));
+        if let Some(id) = run_id {
+            let counts = report.counts;
+            let error = report.error.clone();
+            let finished_at = lease.now();
+            self.blocking(move |s| s.finish_run(id, &counts, error.as_deref(), finished_at))
+                .await?;
+        }
+        tracing::info!(
+            trigger = %run_trigger,
+            preview,
+            read = report.counts.read,
+            planned = report.counts.planned,
+            written = report.counts.written,
+            failed = report.counts.failed,
+            notion_requests = report.counts.notion_requests,
+            "sync cycle finished"
+        );
+        Ok(report)
+    }
+
+    /// Commits one database's records, cursor and logs in one store transaction. `Ok` holds the
+    /// elections the store skipped, and why.
+    async fn commit_database(
+        &self,
+        now: Timestamp,
+        run_id: Option<Uuid>,
+        records: Vec<SyncRecord>,
+        cursor: Option<SyncCursor>,
+        logs: Vec<NewLogEntry>,
+    ) -> store::Result<Vec<(ElectionId, String)>> {
+        let batch = SyncBatch {
+            records,
+            cursors: cursor.into_iter().collect(),
+            logs,
+            run_id,
+        };
+        let committed = self.blocking(move |s| s.commit_batch(&batch, now)).await?;
+        Ok(committed
+            .skipped
+            .into_iter()
+            .map(|s| (s.election_id, s.reason))
+            .collect())
+    }
+}
+
+/// The trigger a run or database read goes by: a scheduled one that reconciles is a reconcile.
+fn recorded_trigger(trigger: Trigger, reconcile: bool) -> Trigger {
+    if reconcile && trigger == Trigger::Scheduled {
+        Trigger::Reconcile
+    } else {
+        trigger
+    }
+}
+
+/// The linked elections by database, in database order.
+fn group_by_database(linked: Vec<LinkedElection>) -> BTreeMap<String, Vec<LinkedElection>> {
+    let mut by_database: BTreeMap<String, Vec<LinkedElection>> = BTreeMap::new();
+    for election in linked {
+        by_database
+            .entry(election.link.notion_database_id.clone())
+            .or_default()
+            .push(election);
+    }
+    by_database
+}
+
+fn add_counts(total: &mut RunCounts, add: &RunCounts) {
+    total.read += add.read;
+    total.planned += add.planned;
+    total.written += add.written;
+    total.pulled += add.pulled;
+    total.failed += add.failed;
+}

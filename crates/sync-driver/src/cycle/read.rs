@@ -1,0 +1,308 @@
+//! The Notion reads of a sync: one database's schema and change query (with the cursor rule
+//! [`change_query_start`]), and one page read on its own.
+
+use std::collections::HashMap;
+
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use notion_client::{
+    DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Query,
+};
+use store::LinkedElection;
+use sync_engine::{PageObservation, SchemaObservation, SyncError, SyncErrorKind};
+
+use super::lease::LeaseKeeper;
+use crate::SyncDriver;
+use crate::observe::{
+    page_observation, schema_looks_stale, schema_observation, sync_error_from_notion,
+};
+
+/// Pages per query request (Notion's maximum).
+pub const QUERY_PAGE_SIZE: u32 = 100;
+
+/// What one database read brought.
+#[derive(Default)]
+pub(crate) struct DatabaseRead {
+    /// The database's schema, when it was read.
+    pub(crate) schema: Option<DataSource>,
+    /// The pages the query returned, by id.
+    pub(crate) pages: HashMap<NotionId, Page>,
+}
+
+/// Why a database read ended without pages.
+pub(crate) enum ReadFailure {
+    /// Notion refused the read (or the stored id is no Notion id): `error` is recorded on every
+    /// due election, `report` is the database's error.
+    Failed { report: String, error: SyncError },
+    /// The global lease was lost mid-read: another runner may be syncing, so nothing is recorded.
+    LeaseLost(String),
+}
+
+impl ReadFailure {
+    fn notion(context: &str, error: &NotionError) -> Self {
+        Self::Failed {
+            report: format!("{context}: {error}"),
+            error: sync_error_from_notion(error, false),
+        }
+    }
+}
+
+impl DatabaseRead {
+    /// The election's page as the query returned it, if it did.
+    fn page_of(&self, election: &LinkedElection) -> Option<&Page> {
+        let id = NotionId::parse(&election.link.notion_page_id).ok()?;
+        self.pages.get(&id)
+    }
+
+    /// The schema to observe the election's page with: the one read now, else the one stored
+    /// with its last observation.
+    pub(crate) fn schema_for(&self, election: &LinkedElection) -> Option<SchemaObservation> {
+        match &self.schema {
+            Some(ds) => Some(schema_observation(ds, &election.link)),
+            None => election
+                .state
+                .last_observation
+                .as_ref()
+                .map(|o| o.schema.clone()),
+        }
+    }
+
+    /// A fresh observation of the election's page, when the query returned it and a schema is
+    /// known for it.
+    pub(crate) fn observe(
+        &self,
+        election: &LinkedElection,
+        now: Timestamp,
+    ) -> Option<PageObservation> {
+        let page = self.page_of(election)?;
+        let schema = self.schema_for(election)?;
+        Some(page_observation(page, &election.link, schema, now))
+    }
+}
+
+/// The stored database id as a Notion id.
+pub(crate) fn parse_database_id(database: &str) -> Result<NotionId, ReadFailure> {
+    NotionId::parse(database).map_err(|e| ReadFailure::Failed {
+        report: format!("invalid database id {database}"),
+        error: SyncError::new(
+            SyncErrorKind::Validation,
+            format!("the stored database id is not a Notion id: {e}"),
+        ),
+    })
+}
+
+/// A stored page or database id (`what`) as a Notion id; a malformed one is an invalid request.
+pub(crate) fn stored_id(what: &str, id: &str) -> Result<NotionId, NotionError> {
+    NotionId::parse(id).map_err(|e| NotionError::invalid_request(format!("stored {what} id: {e}")))
+}
+
+impl SyncDriver {
+    /// Reads one database for a cycle: the schema when `need_schema`, then the pages edited since
+    /// `since` (every page when `None`), asking only for the properties `elections` use. Returns
+    /// what was read and when the query that succeeded started (the next cursor).
+    pub(crate) async fn read_database(
+        &self,
+        database_id: NotionId,
+        need_schema: bool,
+        since: Option<Timestamp>,
+        elections: &[&LinkedElection],
+        lease: &mut LeaseKeeper,
+    ) -> Result<(DatabaseRead, Timestamp), ReadFailure> {
+        let mut schema = None;
+        if need_schema {
+            schema = Some(self.read_schema(database_id).await?);
+        }
+        let mut retried = false;
+        loop {
+            let properties = property_names(elections, schema.as_ref());
+            let query_started = store::stored_precision(lease.now());
+            match self
+                .query_pages(database_id, since, properties, lease)
+                .await
+            {
+                Ok(pages) => return Ok((DatabaseRead { schema, pages }, query_started)),
+                Err(_) if lease.lost().is_some() => {
+                    // Stopped reading: another runner may be syncing. Record nothing.
+                    let lost = lease.lost().unwrap_or_default().to_owned();
+                    return Err(ReadFailure::LeaseLost(lost));
+                }
+                Err(e)
+                    if matches!(e.kind(), ErrorKind::Validation)
+                        && !retried
+                        && schema.is_none() =>
+                {
+                    // Most likely a property was renamed or removed: re-read the schema.
+                    retried = true;
+                    schema = Some(self.read_schema(database_id).await?);
+                }
+                Err(e) => return Err(ReadFailure::notion("could not query the database", &e)),
+            }
+        }
+    }
+
+    async fn read_schema(&self, database_id: NotionId) -> Result<DataSource, ReadFailure> {
+        self.inner
+            .notion
+            .retrieve_database_schema(database_id)
+            .await
+            .map_err(|e| ReadFailure::notion("could not read the schema", &e))
+    }
+
+    /// If a returned page disagrees with the schema we hold, read the schema once (a failure
+    /// only costs the fresh observations that needed it).
+    pub(crate) async fn refresh_stale_schema<'e>(
+        &self,
+        database: &str,
+        database_id: NotionId,
+        read: &mut DatabaseRead,
+        mut elections: impl Iterator<Item = &'e LinkedElection>,
+    ) {
+        let stale = read.schema.is_none()
+            && elections.any(|e| {
+                read.page_of(e).is_some_and(|page| {
+                    e.state
+                        .last_observation
+                        .as_ref()
+                        .is_some_and(|o| schema_looks_stale(page, &e.link, &o.schema))
+                })
+            });
+        if !stale {
+            return;
+        }
+        match self
+            .inner
+            .notion
+            .retrieve_database_schema(database_id)
+            .await
+        {
+            Ok(ds) => read.schema = Some(ds),
+            Err(e) => tracing::warn!(database, error = %e, "could not re-read the schema"),
+        }
+    }
+
+    /// One change query (or full read), 100 pages per request, following cursors and going on
+    /// past Notion's 10,000-results-per-query cap (notion-client's `query_all`: ordered by
+    /// `created_time`, it queries again from the last creation instant seen), so neither a
+    /// reconcile of a large database nor a burst of edits is silently cut off.
+    async fn query_pages(
+        &self,
+        database_id: NotionId,
+        since: Option<Timestamp>,
+        properties: Vec<String>,
+        lease: &mut LeaseKeeper,
+    ) -> Result<HashMap<NotionId, Page>, NotionError> {
+        let notion = &self.inner.notion;
+        let data_source = notion.resolve_data_source(database_id).await?;
+        let mut query = Query::new()
+            .page_size(QUERY_PAGE_SIZE)
+            .filter_properties(properties);
+        if let Some(since) = since {
+            query = query.filter(Filter::last_edited_time(DateCondition::on_or_after(since)));
+        }
+        let mut stream = notion.query_all(data_source, query);
+        let mut pages = HashMap::new();
+        while let Some(page) = stream.next().await {
+            let page = page?;
+            pages.insert(page.id, page);
+            // A full read of a large database takes a while at Notion's pace.
+            self.keep_lease(lease)
+                .await
+                .map_err(|lost| NotionError::invalid_request(format!("stopped: {lost}")))?;
+        }
+        Ok(pages)
+    }
+
+    /// Reads one linked page and its schema fresh (2 requests once the data source is resolved).
+    pub(crate) async fn read_one(
+        &self,
+        linked: &LinkedElection,
+        now: Timestamp,
+    ) -> Result<PageObservation, (NotionError, SyncError)> {
+        let fail = |e: NotionError| {
+            let sync_error = sync_error_from_notion(&e, false);
+            (e, sync_error)
+        };
+        let page_id = stored_id("page", &linked.link.notion_page_id).map_err(fail)?;
+        let database_id = stored_id("database", &linked.link.notion_database_id).map_err(fail)?;
+        let page = self
+            .inner
+            .notion
+            .retrieve_page(page_id, &[])
+            .await
+            .map_err(fail)?;
+        let schema = self
+            .inner
+            .notion
+            .retrieve_database_schema(database_id)
+            .await
+            .map_err(fail)?;
+        let schema = schema_observation(&schema, &linked.link);
+        Ok(page_observation(&page, &linked.link, schema, now))
+    }
+}
+
+/// Where a change query starts, given the stored cursor: the instant (this driver's clock) the
+/// previous successful query of the database started.
+///
+/// Why no edit is missed: Notion stamps an edit made at instant `e` (Notion's clock) with
+/// `last_edited_time = minute_floor(e)`, and the query keeps pages with `last_edited_time`
+/// on or after the start returned here. The previous query, started at `c` on our clock, saw
+/// every edit Notion had applied (and indexed) when it ran; an edit it may not have seen was
+/// applied at `e ≥ c − overlap`, where `overlap` bounds the skew between our clock and
+/// Notion's plus Notion's indexing delay. Since `minute_floor` is monotone, `minute_floor(e) ≥
+/// minute_floor(c − overlap)`: the edit matches this query, even one made in the same minute
+/// as the previous query (it reads as that minute's start). Reads that start later are safe
+/// too: a page may come back more than once, never be skipped. A failed or interrupted read
+/// leaves the cursor where it was.
+///
+/// Why it settles: after a bulk edit in minute `M`, a query returns those pages again only if
+/// the previous one started before `M + 1 min + overlap`: with 60-second cycles and an overlap
+/// of at most 60 s, at most the two cycles after the one that saw the edit.
+pub(crate) fn change_query_start(cursor: Timestamp, overlap: SignedDuration) -> Timestamp {
+    let back = cursor.checked_sub(overlap).unwrap_or(cursor);
+    let minute = back.as_second().div_euclid(60) * 60;
+    Timestamp::from_second(minute).unwrap_or(back)
+}
+
+/// The properties the sync reads, over every linked election of the database: only names the
+/// schema has (Notion rejects a query naming an unknown property). The title goes by its id.
+fn property_names(elections: &[&LinkedElection], schema: Option<&DataSource>) -> Vec<String> {
+    let mut names: Vec<String> = vec!["title".to_owned()];
+    for election in elections {
+        let link = &election.link;
+        let known: [(&String, bool); 4] = match (schema, &election.state.last_observation) {
+            (Some(ds), _) => [
+                &link.notion_status_property_name,
+                &link.notion_results_property_name,
+                &link.notion_title_property_name,
+                &link.notion_description_property_name,
+            ]
+            .map(|name| (name, ds.properties.contains_key(name))),
+            (None, Some(o)) => [
+                (
+                    &link.notion_status_property_name,
+                    o.schema.status_property_type.is_some(),
+                ),
+                (
+                    &link.notion_results_property_name,
+                    o.schema.results_property_type.is_some(),
+                ),
+                (
+                    &link.notion_title_property_name,
+                    o.schema.title_property_type.is_some(),
+                ),
+                (
+                    &link.notion_description_property_name,
+                    o.schema.description_property_type.is_some(),
+                ),
+            ],
+            (None, None) => continue,
+        };
+        for (name, exists) in known {
+            if exists && !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
+}

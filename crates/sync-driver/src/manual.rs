@@ -1,0 +1,161 @@
+//! The manual sync of one election (the admin API's "Sync with Notion"): a fresh read, then the
+//! cycle's per-election steps 3-5 under the election's write lease, recorded as a `manual` run.
+
+use jiff::Timestamp;
+use store::{ElectionRecord, LinkedElection, RunCounts, SyncBatch};
+use sync_engine::{ElectionId, SyncPlan, Trigger};
+
+use crate::cycle::{ElectionResult, time_since};
+use crate::types::election_lease;
+use crate::{DriverError, ManualSync, SyncDriver, SyncedFields, WrittenFields};
+
+impl SyncDriver {
+    /// Syncs one election now, for the admin API's "Sync with Notion": ignores the interval,
+    /// backoff and pause, reads the page and schema fresh, writes what differs and records the
+    /// outcome with a `manual` run, through the same steps as a cycle.
+    ///
+    /// Errors: `NotFound` (404), `NotLinked` (409), `LeaseHeld` (409: a cycle is writing this
+    /// election right now), `Notion` (the read or write failed: the failure is recorded on the
+    /// election first), `Validation` (422: the page's content prevents the sync, e.g. a missing
+    /// status option; also recorded).
+    pub async fn sync_now(
+        &self,
+        election_id: &ElectionId,
+        now: Timestamp,
+    ) -> Result<ManualSync, DriverError> {
+        let holder = self.inner.config.holder.clone();
+        let ttl = self.inner.config.lease_ttl;
+        let name = election_lease(election_id);
+        let id = election_id.clone();
+        // Lease first, then load: the state planned with is the latest.
+        let loaded = self
+            .blocking(move |s| {
+                s.get_election(&id)?;
+                if s.try_acquire_lease(&name, &holder, ttl, now)?.is_none() {
+                    let holder = s
+                        .get_lease(&name)?
+                        .map(|l| l.holder)
+                        .unwrap_or_else(|| "another process".into());
+                    return Ok(Err(holder));
+                }
+                match s.get_linked(&id) {
+                    Ok(linked) => Ok(Ok(linked)),
+                    Err(e) => {
+                        s.release_lease(&name, &holder)?;
+                        Err(e)
+                    }
+                }
+            })
+            .await
+            .map_err(|e| DriverError::from_store_for(e, election_id))?;
+        let linked = match loaded {
+            Ok(linked) => linked,
+            Err(holder) => return Err(DriverError::LeaseHeld { holder }),
+        };
+        let outcome = self.with_stats_scope().sync_now_locked(&linked, now).await;
+        self.release_election_leases(vec![election_id.clone()], false)
+            .await;
+        outcome
+    }
+
+    async fn sync_now_locked(
+        &self,
+        linked: &LinkedElection,
+        now: Timestamp,
+    ) -> Result<ManualSync, DriverError> {
+        let holder = self.inner.config.holder.clone();
+        let requests_before = self.requests_so_far();
+        let started = tokio::time::Instant::now();
+        let run = self
+            .blocking(move |s| s.start_run(Trigger::Manual, &holder, now))
+            .await?;
+        let (result, read_error) = match self.read_one(linked, now).await {
+            Ok(observation) => (
+                self.execute(
+                    now,
+                    now,
+                    linked,
+                    Some(observation),
+                    Trigger::Manual,
+                    false,
+                    false,
+                )
+                .await,
+                None,
+            ),
+            Err((error, sync_error)) => (
+                ElectionResult::unread(now, linked, Trigger::Manual, sync_error),
+                Some(error),
+            ),
+        };
+        let counts = RunCounts {
+            read: u64::from(read_error.is_none()),
+            planned: 1,
+            written: u64::from(result.wrote),
+            pulled: u64::from(result.plan.election_update.is_some()),
+            failed: u64::from(result.failed),
+            notion_requests: self.requests_since(requests_before),
+        };
+        let batch = SyncBatch {
+            records: result.record.clone().into_iter().collect(),
+            cursors: Vec::new(),
+            logs: result.logs.clone(),
+            run_id: Some(run.id),
+        };
+        let id = linked.election.id.clone();
+        let error_text = result
+            .plan
+            .outcome
+            .state
+            .notion_last_sync_error
+            .clone()
+            .filter(|_| result.failed);
+        let run_error = error_text.clone();
+        let finished_at = time_since(self.inner.clock.as_ref(), now, started);
+        let election = self
+            .blocking(move |s| {
+                s.commit_batch(&batch, now)?;
+                s.finish_run(run.id, &counts, run_error.as_deref(), finished_at)?;
+                s.get_election(&id)
+            })
+            .await?;
+        if let Some(error) = read_error.or(result.notion_error) {
+            return Err(DriverError::Notion(error));
+        }
+        if result.skipped.is_some() {
+            return Err(DriverError::LeaseHeld {
+                holder: "another process".into(),
+            });
+        }
+        if result.failed {
+            return Err(DriverError::Validation(error_text.unwrap_or_default()));
+        }
+        Ok(manual_sync(result.plan, election))
+    }
+}
+
+/// The manual sync's answer: what was pulled from and written to Notion, the plan, the election.
+fn manual_sync(plan: SyncPlan, election: ElectionRecord) -> ManualSync {
+    let synced = plan
+        .election_update
+        .as_ref()
+        .map(|u| SyncedFields {
+            title: u.title.as_ref().map(|c| c.to.clone()),
+            description: u.description.as_ref().map(|c| c.to.clone()),
+        })
+        .unwrap_or_default();
+    let written = plan
+        .page_write
+        .as_ref()
+        .map(|w| WrittenFields {
+            status: w.status.as_ref().map(|c| c.to.clone()),
+            results_link: w.results_url.as_ref().map(|c| c.to.clone()),
+        })
+        .unwrap_or_default();
+    ManualSync {
+        synced,
+        written,
+        plan,
+        election,
+    }
+}
