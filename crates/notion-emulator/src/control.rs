@@ -94,7 +94,7 @@ impl Shared {
         state
             .pages
             .get(&id)
-            .map(|p| render::page(&state, p, ApiVersion::V2025_09_03, None))
+            .map(|p| render::page_whole(&state, p, ApiVersion::V2025_09_03))
     }
 
     pub(crate) fn data_source_json(&self, id: Uuid) -> Option<Value> {
@@ -105,7 +105,8 @@ impl Shared {
             .map(|d| render::data_source(&state, d, ApiVersion::V2025_09_03))
     }
 
-    /// Writes page properties as a person would in the UI (same validation as the API).
+    /// Writes page properties as a person would in the UI (the API's validation, without its
+    /// per-request limits: relations and people may exceed 100).
     pub(crate) fn update_page_as_user(
         &self,
         id: Uuid,
@@ -118,11 +119,10 @@ impl Shared {
         }
         let actor = Self::human(&state);
         ops::update_page_props(&mut state, actor, now, id, properties)?;
-        Ok(render::page(
+        Ok(render::page_whole(
             &state,
             &state.pages[&id],
             ApiVersion::V2025_09_03,
-            None,
         ))
     }
 
@@ -231,7 +231,7 @@ impl Shared {
                             ds.pages
                                 .iter()
                                 .filter_map(|p| state.pages.get(p))
-                                .map(|p| render::page(&state, p, v, None))
+                                .map(|p| render::page_whole(&state, p, v))
                                 .collect(),
                         );
                         out

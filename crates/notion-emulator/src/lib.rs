@@ -336,7 +336,8 @@ impl Emulator {
         self.shared.state_json()
     }
 
-    /// A page as the 2025-09-03 API renders it (ignoring sharing), or `None`.
+    /// A page as the 2025-09-03 API renders it (ignoring sharing), or `None`. Property values are
+    /// whole: unlike API page responses, long relations and people are not cut to 25.
     pub fn page(&self, id: Uuid) -> Option<Value> {
         self.shared.page_json(id)
     }
@@ -352,12 +353,14 @@ impl Emulator {
         self.shared.data_source_json(id)
     }
 
-    /// Writes page properties as a person in the Notion UI (API write format; same validation).
+    /// Writes page properties as a person in the Notion UI (API write format and validation, without
+    /// the API's per-request limits: a relation or people value may hold more than 100 items).
     pub fn update_page_as_user(&self, id: Uuid, properties: Value) -> Result<Value, EmulatorError> {
         Ok(self.shared.update_page_as_user(id, &properties)?)
     }
 
-    /// Creates a row in a data source as a person; returns its id.
+    /// Creates a row in a data source as a person (as [`Emulator::update_page_as_user`]); returns
+    /// its id.
     pub fn create_page_as_user(
         &self,
         data_source: Uuid,

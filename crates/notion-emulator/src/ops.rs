@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Actor, Block, DataSource, Database, Event, Page, Parent, PropSchema, State};
-use crate::props::{self, WriteCtx};
+use crate::props::{self, WriteCtx, Writer};
 use crate::richtext;
 use crate::util::truncate_minute;
 
@@ -59,7 +59,7 @@ pub(crate) fn validate_props(
     state: &mut State,
     parent: Parent,
     input: &Value,
-    loading: bool,
+    writer: Writer,
 ) -> ApiResult<(PropWrites, PropWrites)> {
     let Some(obj) = input.as_object() else {
         return Err(ApiError::body_validation(
@@ -91,7 +91,7 @@ pub(crate) fn validate_props(
     let mut ctx = WriteCtx {
         rng: &mut state.rng,
         known_users: &known_users,
-        loading,
+        writer,
         new_options: Vec::new(),
     };
     let mut out = Vec::new();
@@ -150,7 +150,8 @@ pub(crate) fn create_page(
     } else {
         new.properties
     };
-    let (values, new_options) = validate_props(state, new.parent, input, new.loading)?;
+    let (values, new_options) =
+        validate_props(state, new.parent, input, Writer::of(actor, new.loading))?;
     if let Some(children) = new.children {
         validate_blocks(children, "body.children", 0)?;
     }
@@ -209,7 +210,8 @@ pub(crate) fn create_page(
     Ok(id)
 }
 
-/// Writes page properties atomically; returns the ids written.
+/// Writes page properties atomically; returns the ids written. A person's edit is not held to the
+/// API's per-request limits (see [`Writer`]).
 pub(crate) fn update_page_props(
     state: &mut State,
     actor: Actor,
@@ -222,7 +224,7 @@ pub(crate) fn update_page_props(
         .get(&page_id)
         .map(|p| p.parent)
         .ok_or_else(|| ApiError::validation(format!("Page {page_id} does not exist.")))?;
-    let (values, new_options) = validate_props(state, parent, input, false)?;
+    let (values, new_options) = validate_props(state, parent, input, Writer::of(actor, false))?;
     add_options(state, parent, new_options);
     let author = state.actor_id(actor);
     let ids: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::PropSchema;
+use crate::model::{Actor, PropSchema};
 use crate::richtext;
 use crate::util::{SplitMix, fmt_id, parse_id};
 
@@ -374,12 +374,39 @@ pub(crate) fn render_schema(p: &PropSchema) -> Value {
     Value::Object(m)
 }
 
+/// Who writes property values, which decides the rules that apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writer {
+    /// An integration through the API: Notion's per-request limits apply (at most
+    /// [`MAX_REFS_PER_REQUEST`] related pages or people per value).
+    Api,
+    /// A person in the Notion UI: the API's per-request limits do not apply, so relations and
+    /// people may grow past 100 (as they can in Notion).
+    Person,
+    /// Loading a workspace file: as a person, and read-only values and shorthand are allowed.
+    File,
+}
+
+impl Writer {
+    /// The writer behind an actor's edit (`loading` for workspace files).
+    pub(crate) fn of(actor: Actor, loading: bool) -> Self {
+        match actor {
+            _ if loading => Self::File,
+            Actor::Bot(_) => Self::Api,
+            Actor::Human(_) => Self::Person,
+        }
+    }
+}
+
+/// Notion's per-request limit on related pages and people in one API write.
+pub(crate) const MAX_REFS_PER_REQUEST: usize = 100;
+
 /// Context for validating a property write.
 pub(crate) struct WriteCtx<'a> {
     pub(crate) rng: &'a mut SplitMix,
     pub(crate) known_users: &'a HashSet<Uuid>,
-    /// Loading a workspace file: read-only values and shorthand are allowed.
-    pub(crate) loading: bool,
+    /// Who writes: decides the per-request limits and whether read-only values may be set.
+    pub(crate) writer: Writer,
     /// New select/multi_select options to add to the schema: (property id, option).
     pub(crate) new_options: Vec<(String, Value)>,
 }
@@ -416,9 +443,8 @@ pub(crate) fn write_value(
     let kind = schema.kind.as_str();
     let expanded;
     let mut val = raw;
-    if ctx.loading
-        && let Some(v) = expand_shorthand(kind, raw)
-    {
+    let loading = ctx.writer == Writer::File;
+    if loading && let Some(v) = expand_shorthand(kind, raw) {
         expanded = v;
         val = &expanded;
     }
@@ -435,7 +461,7 @@ pub(crate) fn write_value(
     if given_kind != kind {
         return Err(expected(key, kind));
     }
-    if READ_ONLY_TYPES.contains(&kind) && !ctx.loading {
+    if READ_ONLY_TYPES.contains(&kind) && !loading {
         return Err(ApiError::validation(format!(
             "{key} is a {kind} property and cannot be written: its value is computed by Notion."
         )));
@@ -553,9 +579,9 @@ pub(crate) fn write_value(
             let Some(items) = inner.as_array() else {
                 return Err(ApiError::body_validation(&ipath, "an array", inner));
             };
-            if items.len() > 100 {
+            if ctx.writer == Writer::Api && items.len() > MAX_REFS_PER_REQUEST {
                 return Err(ApiError::validation(format!(
-                    "body failed validation: {ipath}.length should be ≤ `100`, instead was `{}`.",
+                    "body failed validation: {ipath}.length should be ≤ `{MAX_REFS_PER_REQUEST}`, instead was `{}`.",
                     items.len()
                 )));
             }

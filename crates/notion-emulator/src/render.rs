@@ -148,6 +148,29 @@ pub(crate) fn property_value(state: &State, page: &Page, id: &str, kind: &str) -
     Value::Object(m)
 }
 
+/// How many page or person references a page response carries per property; Notion cuts longer
+/// relation and people values there (use the property item endpoint for the rest).
+pub(crate) const PAGE_RESPONSE_REFS: usize = 25;
+
+/// Cuts a property value to what a page response carries: relations to the first
+/// [`PAGE_RESPONSE_REFS`] references with `has_more: true` (as Notion documents), people to the
+/// first [`PAGE_RESPONSE_REFS`] people (Notion "can't guarantee" more and documents no flag for them).
+fn cut_for_page_response(mut value: Value, kind: &str) -> Value {
+    if !matches!(kind, "relation" | "people") {
+        return value;
+    }
+    let cut = value
+        .get_mut(kind)
+        .and_then(Value::as_array_mut)
+        .filter(|items| items.len() > PAGE_RESPONSE_REFS)
+        .map(|items| items.truncate(PAGE_RESPONSE_REFS))
+        .is_some();
+    if cut && kind == "relation" {
+        value["has_more"] = json!(true);
+    }
+    value
+}
+
 /// Which properties to include (`filter_properties`), matched by name or id.
 pub(crate) type PropFilter<'a> = Option<&'a [String]>;
 
@@ -158,25 +181,46 @@ fn wanted(filter: PropFilter<'_>, name: &str, id: &str) -> bool {
     })
 }
 
-/// A page object.
+/// A page object as API responses carry it: long relation and people values are cut to
+/// [`PAGE_RESPONSE_REFS`] items.
 pub(crate) fn page(state: &State, page: &Page, v: ApiVersion, filter: PropFilter<'_>) -> Value {
+    page_with(state, page, v, filter, true)
+}
+
+/// A page object with whole property values (the control API's view, like the Notion UI's).
+pub(crate) fn page_whole(state: &State, page: &Page, v: ApiVersion) -> Value {
+    page_with(state, page, v, None, false)
+}
+
+fn page_with(
+    state: &State,
+    page: &Page,
+    v: ApiVersion,
+    filter: PropFilter<'_>,
+    api_limits: bool,
+) -> Value {
+    let render = |id: &str, kind: &str| {
+        let value = property_value(state, page, id, kind);
+        if api_limits {
+            cut_for_page_response(value, kind)
+        } else {
+            value
+        }
+    };
     let mut props = Map::new();
     match page.parent {
         Parent::DataSource(ds_id) => {
             if let Some(ds) = state.data_sources.get(&ds_id) {
                 for p in &ds.properties {
                     if wanted(filter, &p.name, &p.id) {
-                        props.insert(p.name.clone(), property_value(state, page, &p.id, &p.kind));
+                        props.insert(p.name.clone(), render(&p.id, &p.kind));
                     }
                 }
             }
         }
         _ => {
             if wanted(filter, "title", "title") {
-                props.insert(
-                    "title".to_owned(),
-                    property_value(state, page, "title", "title"),
-                );
+                props.insert("title".to_owned(), render("title", "title"));
             }
         }
     }

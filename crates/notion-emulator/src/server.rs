@@ -364,6 +364,7 @@ fn dispatch(
         query,
         body: &body,
         now,
+        host: header(headers, http::header::HOST),
     };
     let result = api::handle(&mut state, route, &params, &req);
     // Serialize outside the lock so other requests proceed meanwhile.

@@ -291,6 +291,99 @@ async fn pages_round_trip_2022() {
     pages_round_trip(LEGACY).await;
 }
 
+/// A relation longer than a page response carries: 230 related pages, set by a person in the UI
+/// (the API takes at most 100 per request), read back whole and in order through the property item
+/// endpoint in three requests of 100, while the page response says it was cut at 25.
+async fn long_relation_reads_whole(version: NotionVersion) {
+    const ITEM_ROUTE: &str = "GET /v1/pages/{page_id}/properties/{property_id}";
+    let emu = emulator().await;
+    emu.update_data_source_as_user(
+        demo::ELECTIONS_DS,
+        json!({"properties": {"Related": {"relation": {
+            "data_source_id": demo::ELECTIONS_DS.to_string(), "type": "single_property", "single_property": {}
+        }}}}),
+    )
+    .unwrap();
+    let related: Vec<Uuid> = (0..230)
+        .map(|i| {
+            emu.create_page_as_user(
+                demo::ELECTIONS_DS,
+                json!({"Name": {"title": [{"text": {"content": format!("Candidate {i}")}}]}}),
+            )
+            .unwrap()
+        })
+        .collect();
+    let relation_json: Vec<Value> = related.iter().map(|id| json!({"id": id})).collect();
+    emu.update_page_as_user(
+        demo::BOARD_PRESIDENT,
+        json!({"Related": {"relation": relation_json}}),
+    )
+    .unwrap();
+    let want: Vec<NotionId> = related.iter().copied().map(nid).collect();
+    let client = client(&emu, version);
+
+    let page = client
+        .retrieve_page(nid(demo::BOARD_PRESIDENT), &[])
+        .await
+        .unwrap();
+    let prop = page.property("Related").expect("relation property");
+    assert!(prop.is_truncated(), "230 relations exceed a page response");
+    assert_eq!(prop.as_relation_ids().unwrap(), want[..25]);
+    let untouched = page.property("Voting Status").unwrap();
+    assert!(!untouched.is_truncated());
+
+    // The id comes back URL-encoded; passed back as-is.
+    let whole = client
+        .retrieve_page_property_item(nid(demo::BOARD_PRESIDENT), &prop.id)
+        .await
+        .unwrap();
+    assert_eq!(whole.as_relation_ids().unwrap(), want);
+    assert_eq!(emu.request_counts().get(ITEM_ROUTE, 200), 3);
+
+    // Query results carry the same cut value.
+    let rows: Vec<_> = client
+        .query_data_source_stream(elections(version), Query::new())
+        .try_collect()
+        .await
+        .unwrap();
+    let row = rows
+        .iter()
+        .find(|p| p.id == nid(demo::BOARD_PRESIDENT))
+        .unwrap();
+    assert!(row.property("Related").unwrap().is_truncated());
+
+    // Through the API, a write is held to 100 related pages; Notion's error comes through.
+    let err = client
+        .update_page_properties(
+            nid(demo::BUDGET_REFERENDUM),
+            [("Related", PropertyValue::relation(want[..101].to_vec()))],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(err.code(), Some("validation_error"));
+    let written = client
+        .update_page_properties(
+            nid(demo::BUDGET_REFERENDUM),
+            [("Related", PropertyValue::relation(want[..100].to_vec()))],
+        )
+        .await
+        .unwrap();
+    assert!(written.property("Related").unwrap().is_truncated());
+    assert_counts_match(&client, &emu);
+}
+
+#[tokio::test]
+async fn long_relation_reads_whole_2025() {
+    long_relation_reads_whole(V2025).await;
+}
+
+#[tokio::test]
+async fn long_relation_reads_whole_2022() {
+    long_relation_reads_whole(LEGACY).await;
+}
+
 // ----- databases and data sources -----
 
 async fn databases_and_schemas(version: NotionVersion) {

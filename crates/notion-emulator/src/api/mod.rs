@@ -136,6 +136,8 @@ pub(crate) struct Req<'a> {
     pub(crate) query: &'a [(String, String)],
     pub(crate) body: &'a Value,
     pub(crate) now: Timestamp,
+    /// The `Host` header, for absolute URLs in responses (`next_url`).
+    pub(crate) host: Option<&'a str>,
 }
 
 impl Req<'_> {

@@ -3,10 +3,14 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Req, body_id, need, not_found};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::{Req, bad_cursor, body_id, need, not_found, page_size};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Parent, State};
 use crate::ops;
+use crate::props::Writer;
 use crate::render;
 
 /// Resolves a create-page `parent` to a data source, page or workspace, checking visibility.
@@ -138,7 +142,7 @@ pub(super) fn patch(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Val
             ));
         }
         // Validate before touching anything: one bad property rejects the whole update.
-        ops::validate_props(state, parent, p, false)?;
+        ops::validate_props(state, parent, p, Writer::Api)?;
     }
     for key in ["is_locked", "is_archived"] {
         if let Some(v) = body.get(key)
@@ -177,7 +181,29 @@ pub(super) fn patch(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Val
     Ok(render::page(state, &state.pages[&id], req.version, None))
 }
 
-/// `GET /v1/pages/{page_id}/properties/{property_id}`.
+/// Property types whose item endpoint answers with a paginated list of property items.
+const PAGINATED_TYPES: &[&str] = &["title", "rich_text", "relation", "people"];
+
+/// The opaque cursor for the items of `prop_id` on `page` from `offset` on. Cursors are tied to
+/// the page and property they were issued for; any other string is rejected.
+fn item_cursor(page: Uuid, prop_id: &str, offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}{offset}", item_cursor_scope(page, prop_id)))
+}
+
+fn item_cursor_scope(page: Uuid, prop_id: &str) -> String {
+    format!("property_item|{}|{prop_id}|", page.simple())
+}
+
+/// The offset a cursor from [`item_cursor`] resumes at, if it was issued for this page and property.
+fn item_cursor_offset(raw: &str, page: Uuid, prop_id: &str) -> Option<usize> {
+    let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let offset = decoded.strip_prefix(&item_cursor_scope(page, prop_id))?;
+    offset.parse().ok().filter(|n| *n > 0)
+}
+
+/// `GET /v1/pages/{page_id}/properties/{property_id}`: title, rich_text, relation and people as a
+/// paginated list of property items (`page_size` 1–100, default 100; opaque `start_cursor`), any
+/// other type as one property item.
 pub(super) fn property(
     state: &mut State,
     req: &Req<'_>,
@@ -210,20 +236,46 @@ pub(super) fn property(
     };
     let value = render::property_value(state, page, &prop_id, &kind);
     let inner = value.get(&kind).cloned().unwrap_or(Value::Null);
-    if matches!(kind.as_str(), "title" | "rich_text" | "people" | "relation") {
-        let items: Vec<Value> = inner
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| json!({"object": "property_item", "type": kind, "id": prop_id, kind.clone(): v}))
-            .collect();
-        let mut list = render::list(items, None, "property_item");
-        list["property_item"] =
-            json!({"id": prop_id, "next_url": null, "type": kind, kind.clone(): {}});
-        return Ok(list);
+    if !PAGINATED_TYPES.contains(&kind.as_str()) {
+        let mut item = json!({"object": "property_item", "id": prop_id, "type": kind});
+        item[kind.as_str()] = inner;
+        return Ok(item);
     }
-    let mut item = json!({"object": "property_item", "id": prop_id, "type": kind});
-    item[kind.as_str()] = inner;
-    Ok(item)
+    let raw_size = req.query_param("page_size");
+    let size = page_size(
+        raw_size.map(|s| Value::String(s.to_owned())).as_ref(),
+        "query.page_size",
+    )?;
+    let all = match inner {
+        Value::Array(items) => items,
+        _ => Vec::new(),
+    };
+    let start = match req.query_param("start_cursor") {
+        None | Some("") => 0,
+        Some(raw) => item_cursor_offset(raw, id, &prop_id)
+            .ok_or_else(|| bad_cursor("query.start_cursor", raw))?
+            // The value may have shrunk since the cursor was issued: then nothing is left.
+            .min(all.len()),
+    };
+    let end = start.saturating_add(size).min(all.len());
+    let next_cursor = (end < all.len()).then(|| item_cursor(id, &prop_id, end));
+    let next_url = next_cursor.as_ref().map(|cursor| {
+        let origin = req.host.map_or_else(
+            || "https://api.notion.com".to_owned(),
+            |h| format!("http://{h}"),
+        );
+        let size = raw_size.map_or_else(String::new, |_| format!("&page_size={size}"));
+        format!(
+            "{origin}/v1/pages/{}/properties/{prop_key}?start_cursor={cursor}{size}",
+            crate::util::fmt_id(id)
+        )
+    });
+    let items: Vec<Value> = all[start..end]
+        .iter()
+        .map(|v| json!({"object": "property_item", "type": kind, "id": prop_id, kind.clone(): v}))
+        .collect();
+    let mut list = render::list(items, next_cursor, "property_item");
+    list["property_item"] =
+        json!({"id": prop_id, "next_url": next_url, "type": kind, kind.clone(): {}});
+    Ok(list)
 }

@@ -8,6 +8,7 @@ mod control;
 mod databases;
 mod faults_limits;
 mod pages;
+mod property_items;
 mod queries;
 mod sdk_js;
 mod search_blocks_users;
