@@ -80,6 +80,26 @@ pub struct ElectionJson {
     pub notion_done_set_at: Option<Timestamp>,
     /// The page was trashed, deleted or unshared: the link needs an admin.
     pub notion_link_broken: bool,
+    /// The status option on the Notion page when it was last read (with the sync's own writes
+    /// applied): what Notion shows, as of `notion_observed_at`. `null` when unlinked, not read yet
+    /// or the status is empty. It may differ from `notion_status_desired` while a phase change or
+    /// a failed write waits for the next sync, or after someone changed the page in Notion.
+    #[schema(example = "Not started")]
+    pub notion_status_current: Option<String>,
+    /// The results link on the Notion page when it was last read, as of `notion_observed_at`;
+    /// `null` when unlinked, not read yet or empty.
+    pub notion_results_link_current: Option<String>,
+    /// When the Notion page was last read (by a link, a sync or a cycle); `null` when unlinked or
+    /// not read yet.
+    pub notion_observed_at: Option<Timestamp>,
+    /// The status option the sync keeps the page at for the current phase: what the next sync
+    /// writes if the page shows something else. `null` when unlinked, or when the election is
+    /// upcoming and the status property has no not-started option (no status is written then).
+    #[schema(example = "In Voting")]
+    pub notion_status_desired: Option<String>,
+    /// When failing: the earliest instant the scheduled sync tries again (backoff; "Sync with
+    /// Notion" does not wait for it). `null` when the last sync succeeded or when unlinked.
+    pub notion_next_attempt_at: Option<Timestamp>,
 }
 
 impl ElectionJson {
@@ -89,6 +109,7 @@ impl ElectionJson {
         let link = record.link.as_ref();
         let linked = |f: fn(&sync_engine::NotionLink) -> &String| link.map(|l| f(l).clone());
         let sync = link.map(|_| &record.sync);
+        let observation = sync.and_then(|s| s.last_observation.as_ref());
         Self {
             id: e.id.to_string(),
             title: e.title.clone(),
@@ -113,6 +134,15 @@ impl ElectionJson {
             notion_last_sync_error: sync.and_then(|s| s.notion_last_sync_error.clone()),
             notion_done_set_at: sync.and_then(|s| s.notion_done_set_at),
             notion_link_broken: sync.is_some_and(|s| s.link_broken),
+            notion_status_current: observation.and_then(|o| o.status.clone()),
+            notion_results_link_current: observation.and_then(|o| o.results_url.clone()),
+            notion_observed_at: observation.map(|o| o.observed_at),
+            notion_status_desired: link
+                .and_then(|l| sync_engine::desired_status(e, l, observation, now))
+                .map(str::to_owned),
+            notion_next_attempt_at: sync
+                .filter(|s| s.consecutive_failures > 0)
+                .and_then(|s| s.next_attempt_at),
         }
     }
 }

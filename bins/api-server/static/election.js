@@ -1,5 +1,6 @@
 // The election management page: the election, and its Notion Integration section (link with
-// search and validation, sync, unlink behind a confirmation, last sync and last error).
+// search and validation, sync, unlink behind a confirmation; the status Notion shows next to the one
+// the sync keeps it at, last sync, last error and the next attempt).
 
 import { api, ApiError, requireToken } from './api.js';
 import { byId, debounce, el, fill, initChrome, phaseBadge, remember, show, timeElement } from './ui.js';
@@ -103,8 +104,34 @@ function titleFromUrl(url) {
   }
 }
 
-function statusForPhase(e) {
-  return { upcoming: e.notion_status_value_not_started, open: e.notion_status_value_in_voting, closed: e.notion_status_value_done }[e.phase];
+/** "Empty", or a link to a results URL as observed on the page (only http(s) URLs are links). */
+function observedUrl(url) {
+  if (!url) return 'Empty';
+  return /^https?:\/\//i.test(url)
+    ? el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', id: 'notion-results-link' }, url)
+    : url;
+}
+
+/** What Notion shows (as last read) and what the sync keeps it at for the current phase. */
+function renderObserved(e, linked) {
+  const current = byId('notion-status-current');
+  const desired = byId('notion-status-now');
+  const results = byId('notion-results-current');
+  if (!linked) {
+    current.textContent = '–';
+    desired.textContent = '–';
+    results.textContent = '–';
+    return;
+  }
+  const read = Boolean(e.notion_observed_at);
+  fill(current, read
+    ? [el('strong', {}, e.notion_status_current || 'Empty'), ' ', el('span', { class: 'muted' }, 'as of ', timeElement(e.notion_observed_at))]
+    : 'Not read yet');
+  const pending = read && e.notion_status_desired && e.notion_status_desired !== e.notion_status_current;
+  fill(desired, e.notion_status_desired
+    ? [e.notion_status_desired, pending ? [' ', el('span', { class: 'badge badge-warning' }, 'written at the next sync')] : null]
+    : `None: the status property has no "${e.notion_status_value_not_started}" option, so an upcoming election gets no status`);
+  fill(results, read ? observedUrl(e.notion_results_link_current) : 'Not read yet');
 }
 
 function render() {
@@ -132,13 +159,17 @@ function render() {
   }
   byId('notion-database').textContent = linked ? databaseName(e.notion_database_id) : '–';
   byId('notion-status-property').textContent = linked ? e.notion_status_property_name : '–';
-  const now = linked ? statusForPhase(e) : null;
-  byId('notion-status-now').textContent = linked ? (now || 'none (upcoming elections get no status)') : '–';
+  renderObserved(e, linked);
   byId('notion-results-property').textContent = linked ? (e.notion_results_property_name || 'none') : '–';
   byId('notion-last-sync').replaceChildren(timeElement(e.notion_last_sync_at, linked ? 'Never' : '–'));
 
   const lastError = e.notion_last_sync_error || (e.notion_link_broken ? 'The linked page was trashed, deleted or unshared.' : null);
   byId('notion-last-error').textContent = lastError || 'None';
+  const nextAttempt = byId('notion-next-attempt');
+  fill(nextAttempt, e.notion_next_attempt_at
+    ? ['Next attempt ', timeElement(e.notion_next_attempt_at), ' (by the scheduled sync; "Sync with Notion" tries now)']
+    : null);
+  nextAttempt.hidden = !e.notion_next_attempt_at;
   const help = byId('notion-error-help');
   help.hidden = !lastError;
   if (lastError) {

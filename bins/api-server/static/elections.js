@@ -1,7 +1,8 @@
-// The elections list: title, phase, times in the viewer's time zone, Notion status, last sync.
+// The elections list: title, phase, times in the viewer's time zone, the status Notion shows (and
+// the one the next sync writes, when they differ), last sync.
 
 import { api, requireToken } from './api.js';
-import { byId, el, initChrome, phaseBadge, show, takeRemembered, timeElement } from './ui.js';
+import { byId, el, formatTime, initChrome, phaseBadge, show, takeRemembered, timeElement } from './ui.js';
 
 initChrome();
 
@@ -12,16 +13,23 @@ const body = byId('elections-body');
 const more = byId('more-elections');
 let cursor = null;
 
-/** What the sync keeps the page's status at for this phase, or why there is none. */
+/**
+ * What Notion shows: the status last observed on the page, and, when the sync is about to change
+ * it (a phase change or a failed write waiting for the next sync), the status it will write.
+ */
 function notionCell(election) {
   if (!election.notion_page_id) return el('span', { class: 'muted' }, 'Not linked');
   if (election.notion_link_broken) return el('span', { class: 'badge badge-error' }, 'Link broken');
-  const value = {
-    upcoming: election.notion_status_value_not_started,
-    open: election.notion_status_value_in_voting,
-    closed: election.notion_status_value_done,
-  }[election.phase];
-  return el('span', {}, 'Linked', el('br'), el('span', { class: 'muted' }, value ? `Status: ${value}` : 'No status for this phase'));
+  const current = election.notion_status_current;
+  const desired = election.notion_status_desired;
+  const observed = election.notion_observed_at
+    ? `Last read from Notion ${formatTime(election.notion_observed_at)}`
+    : 'Not read from Notion yet';
+  const shown = election.notion_observed_at ? (current || 'Empty') : 'Not read yet';
+  const pending = desired && desired !== current;
+  return el('span', { class: 'notion-status', title: observed },
+    el('span', { class: 'status-current' }, shown),
+    pending ? [' → ', el('span', { class: 'status-desired' }, desired), ' ', el('span', { class: 'muted' }, '(next sync)')] : null);
 }
 
 function syncCell(election) {

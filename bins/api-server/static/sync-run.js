@@ -1,7 +1,7 @@
 // One sync run: when and why it ran, its counters and error, and its log, entry by entry.
 
 import { api, requireToken } from './api.js';
-import { byId, el, fill, formatTime, initChrome, show, timeElement, triggerLabel, runFinishedCell } from './ui.js';
+import { byId, el, fill, formatTime, initChrome, show, timeElement, triggerLabel, runDurationCell, runFinishedCell } from './ui.js';
 
 initChrome();
 
@@ -20,14 +20,6 @@ const ACTIONS = {
 function actionBadge(action) {
   const [label, kind] = ACTIONS[action] || [action, ''];
   return el('span', { class: `badge ${kind || 'badge-neutral'}` }, label);
-}
-
-function duration(run) {
-  if (!run.finished_at) return null;
-  const ms = new Date(run.finished_at) - new Date(run.started_at);
-  // Runs stamped with one instant at both ends show no duration rather than "0 ms".
-  if (!Number.isFinite(ms) || ms <= 0) return null;
-  return ms < 1000 ? `${ms} ms` : ms < 120000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60000)} min`;
 }
 
 const quote = (value) => (value === null || value === undefined || value === '' ? 'empty' : `"${value}"`);
@@ -73,8 +65,8 @@ function render(run, logs) {
   byId('run-title').textContent = title;
   byId('crumb-run').textContent = title;
   byId('run-started').replaceChildren(timeElement(run.started_at));
-  const took = duration(run);
-  fill(byId('run-finished'), runFinishedCell(run), took ? ` (took ${took})` : null);
+  fill(byId('run-finished'), runFinishedCell(run));
+  fill(byId('run-duration'), runDurationCell(run));
   byId('run-trigger').textContent = triggerLabel(run.trigger);
   byId('run-holder').textContent = run.holder;
   byId('run-read').textContent = run.counts.read;

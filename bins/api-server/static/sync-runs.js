@@ -1,7 +1,7 @@
 // The sync runs page: the history of sync cycles and manual syncs, newest first, 50 at a time.
 
 import { api, requireToken } from './api.js';
-import { byId, el, initChrome, show, timeElement, triggerLabel, runFinishedCell } from './ui.js';
+import { byId, el, initChrome, show, timeElement, triggerLabel, runDurationCell, runFinishedCell } from './ui.js';
 
 initChrome();
 
@@ -24,6 +24,7 @@ function row(run) {
       el('a', { href: `/ui/sync/runs/${encodeURIComponent(run.id)}` },
         timeElement(run.started_at))),
     el('td', { 'data-label': 'Finished', class: 'when' }, runFinishedCell(run)),
+    el('td', { 'data-label': 'Duration', class: 'when' }, runDurationCell(run)),
     el('td', { 'data-label': 'Trigger' }, triggerLabel(run.trigger)),
     countCell('Read', run.counts.read),
     countCell('Written', run.counts.written),

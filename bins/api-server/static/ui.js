@@ -111,6 +111,27 @@ export function runFinishedCell(run) {
   return el('span', { class: 'badge badge-warning', title: 'Still running, or its runner stopped mid-cycle (the next cycle redoes what was not recorded).' }, 'Not finished');
 }
 
+/**
+ * How long a run took (finished_at − started_at; runs are stamped when their work ends), for
+ * people: "< 1 ms", "840 ms", "2.4 s", "3 min". null while the run has not finished.
+ */
+export function runDuration(run) {
+  if (!run.finished_at) return null;
+  const ms = new Date(run.finished_at) - new Date(run.started_at);
+  // Clocks of two processes can disagree by a little: never show a negative duration.
+  if (!Number.isFinite(ms) || ms < 0) return null;
+  if (ms < 1) return '< 1 ms';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60000)} min`;
+}
+
+/** A run's duration, or a dash when it has none (not finished). */
+export function runDurationCell(run) {
+  const took = runDuration(run);
+  return took || el('span', { class: 'muted' }, '–');
+}
+
 const FLASH_KEY = 'election-admin-flash';
 
 /** Keeps a message for the next page of this tab (e.g. "Deleted …" on the list after a delete). */

@@ -20,5 +20,5 @@ pub use model::{
 pub use observation::{PageObservation, PropertyKind, SchemaObservation};
 pub use plan::{
     ElectionUpdate, OutcomeKind, PageWrite, PlanRow, StatusChange, SyncInput, SyncOutcome,
-    SyncPlan, TextChange, Trigger, UrlChange, plan, record_failure, results_url,
+    SyncPlan, TextChange, Trigger, UrlChange, desired_status, plan, record_failure, results_url,
 };

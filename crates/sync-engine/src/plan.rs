@@ -9,7 +9,7 @@ use crate::error::{
     ErrorClass, SyncError, SyncErrorKind, classify_error, next_attempt_after_failure,
 };
 use crate::model::{Election, ElectionId, NotionLink, Phase, SyncState};
-use crate::observation::{PageObservation, PropertyKind};
+use crate::observation::{PageObservation, PropertyKind, SchemaObservation};
 
 /// Why a sync runs. Recorded with runs; decides cadence in [`crate::is_due`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -342,14 +342,14 @@ fn plan_status(
             ));
         }
     }
-    let desired = link.status_value_for(phase);
+    let Some(desired) = status_for_phase(phase, link, Some(schema)) else {
+        let missing = link.status_value_for(phase);
+        notes.push(format!(
+            "'{property}' has no '{missing}' option: the upcoming election gets no status write"
+        ));
+        return Ok(None);
+    };
     if !schema.has_status_option(desired) {
-        if phase == Phase::Upcoming {
-            notes.push(format!(
-                "'{property}' has no '{desired}' option: the upcoming election gets no status write"
-            ));
-            return Ok(None);
-        }
         return Err(SyncError::new(
             SyncErrorKind::StatusOptionMissing,
             format!("The property '{property}' has no option '{desired}'"),
@@ -363,6 +363,33 @@ fn plan_status(
         from: observation.status.clone(),
         to: desired.to_owned(),
     }))
+}
+
+/// The status option the sync keeps the page at for the election's phase at `now` (SPEC §4): the
+/// link's option for that phase, or `None` when the election is upcoming and the status property,
+/// as last observed, has no such option (an upcoming election then gets no status write). Without
+/// an observation the schema is unknown and the link's option is returned: it is what the next
+/// sync tries to write.
+///
+/// The admin API shows it next to the status last observed on the page.
+pub fn desired_status<'a>(
+    election: &Election,
+    link: &'a NotionLink,
+    observation: Option<&PageObservation>,
+    now: Timestamp,
+) -> Option<&'a str> {
+    status_for_phase(election.phase(now), link, observation.map(|o| &o.schema))
+}
+
+/// The one rule behind [`desired_status`] and the planner's status write.
+fn status_for_phase<'a>(
+    phase: Phase,
+    link: &'a NotionLink,
+    schema: Option<&SchemaObservation>,
+) -> Option<&'a str> {
+    let value = link.status_value_for(phase);
+    let option_missing = schema.is_some_and(|s| !s.has_status_option(value));
+    (phase != Phase::Upcoming || !option_missing).then_some(value)
 }
 
 fn plan_results(
@@ -599,5 +626,89 @@ impl fmt::Display for SyncPlan {
             write!(f, "{row}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    fn election() -> Election {
+        Election {
+            id: ElectionId::parse("elec_desired").expect("id"),
+            title: "Board election".into(),
+            description: String::new(),
+            open_at: t("2026-03-01T09:00:00Z"),
+            close_at: t("2026-03-08T09:00:00Z"),
+            created_at: t("2026-02-01T00:00:00Z"),
+            updated_at: t("2026-02-01T00:00:00Z"),
+        }
+    }
+
+    fn observation(options: &[&str]) -> PageObservation {
+        PageObservation {
+            observed_at: t("2026-02-01T00:00:00Z"),
+            last_edited_time: None,
+            in_trash: false,
+            status: None,
+            results_url: None,
+            title: None,
+            description: None,
+            schema: SchemaObservation {
+                status_property_type: Some(PropertyKind::Status),
+                status_options: options.iter().map(|o| (*o).to_owned()).collect(),
+                ..SchemaObservation::default()
+            },
+        }
+    }
+
+    #[test]
+    fn desired_status_follows_the_phase_and_the_planner() {
+        let election = election();
+        let mut link = NotionLink::new("db", "page");
+        link.notion_status_value_in_voting = "Voting".into();
+        let all = observation(&["Not started", "Voting", "Done"]);
+        let no_not_started = observation(&["Voting", "Done"]);
+        let (before, during, after) = (
+            t("2026-02-15T00:00:00Z"),
+            t("2026-03-02T00:00:00Z"),
+            t("2026-03-09T00:00:00Z"),
+        );
+        let rows = [
+            (before, None, Some("Not started")),
+            (before, Some(&all), Some("Not started")),
+            (before, Some(&no_not_started), None),
+            (during, Some(&all), Some("Voting")),
+            (during, Some(&no_not_started), Some("Voting")),
+            (after, Some(&no_not_started), Some("Done")),
+            (after, None, Some("Done")),
+        ];
+        for (now, observation, expected) in rows {
+            assert_eq!(
+                desired_status(&election, &link, observation, now),
+                expected,
+                "{now} {observation:?}"
+            );
+            // Wherever the planner writes a status, it writes the desired one.
+            let state = SyncState::default();
+            let planned = plan(
+                now,
+                &SyncInput {
+                    election: &election,
+                    link: &link,
+                    state: &state,
+                    observation,
+                    base_url: "https://vote.example.org",
+                    trigger: Trigger::Manual,
+                },
+            );
+            if let Some(write) = planned.page_write.and_then(|w| w.status) {
+                assert_eq!(Some(write.to.as_str()), expected, "{now}");
+            }
+        }
     }
 }

@@ -447,3 +447,172 @@ async fn notion_failures_are_502_or_503_with_notions_code() {
         "{read}"
     );
 }
+
+fn instant(value: &Value) -> jiff::Timestamp {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not an instant: {value}"))
+        .parse()
+        .expect("RFC 3339")
+}
+
+#[tokio::test]
+async fn the_election_says_what_notion_shows_and_what_the_sync_will_write() {
+    let t = TestServer::start().await;
+    let id = open_election(&t).await;
+    let page = demo::BOARD_PRESIDENT;
+    let observed_fields = [
+        "notion_status_current",
+        "notion_results_link_current",
+        "notion_observed_at",
+        "notion_status_desired",
+        "notion_next_attempt_at",
+    ];
+    let (_, body) = t.get(&format!("/admin/elections/{id}")).await;
+    for field in observed_fields {
+        assert_eq!(body["election"][field], Value::Null, "unlinked: {field}");
+    }
+    let read = |path: String| {
+        let t = &t;
+        async move {
+            let (status, body) = t.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["election"].clone()
+        }
+    };
+    let path = format!("/admin/elections/{id}");
+
+    // Linking reads the page: it shows "Not started", the open election wants "In Voting".
+    let (status, body) = t
+        .post(
+            &format!("/admin/elections/{id}/notion/link"),
+            json!({"database_id": db(), "page_id": page.to_string()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let linked = &body["election"];
+    assert_eq!(linked["notion_status_current"], "Not started", "{linked}");
+    assert_eq!(linked["notion_status_desired"], "In Voting");
+    assert_eq!(linked["notion_results_link_current"], Value::Null);
+    assert_eq!(linked["notion_next_attempt_at"], Value::Null);
+    let linked_at = instant(&linked["notion_observed_at"]);
+    // The list carries the same fields.
+    let (_, list) = t.get("/admin/elections").await;
+    assert_eq!(list["elections"][0]["notion_status_current"], "Not started");
+    assert_eq!(list["elections"][0]["notion_status_desired"], "In Voting");
+
+    // After a sync, Notion shows what the sync wants.
+    let (status, body) = t.post(&format!("{path}/notion/sync"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let synced = &body["election"];
+    let results = format!("http://localhost:8080/e/{id}/results");
+    assert_eq!(synced["notion_status_current"], "In Voting", "{synced}");
+    assert_eq!(synced["notion_status_desired"], "In Voting");
+    assert_eq!(synced["notion_results_link_current"], results.as_str());
+    assert_eq!(synced["notion_next_attempt_at"], Value::Null);
+    let synced_at = instant(&synced["notion_observed_at"]);
+    assert!(synced_at >= linked_at, "{synced_at} < {linked_at}");
+
+    // Someone sets the page back in Notion. Reading the election does not read Notion: it still
+    // says what the page showed at the last read, and when that was.
+    t.emulator
+        .update_page_as_user(
+            page,
+            json!({"Voting Status": {"status": {"name": "Not started"}}}),
+        )
+        .unwrap();
+    let election = read(path.clone()).await;
+    assert_eq!(election["notion_status_current"], "In Voting");
+    assert_eq!(instant(&election["notion_observed_at"]), synced_at);
+
+    // The next sync reads the edit but Notion refuses the write: the election shows the edit,
+    // the status the sync wants, and when the scheduled sync tries again.
+    t.emulator.set_fault(FaultRule {
+        route: Some("PATCH /v1/pages/{page_id}".into()),
+        kind: Fault::Status(500),
+        ..FaultRule::default()
+    });
+    let (status, _) = t.post(&format!("{path}/notion/sync"), json!({})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    let failing = read(path.clone()).await;
+    assert_eq!(failing["notion_status_current"], "Not started", "{failing}");
+    assert_eq!(failing["notion_status_desired"], "In Voting");
+    assert_eq!(failing["notion_results_link_current"], results.as_str());
+    assert!(failing["notion_last_sync_error"].is_string(), "{failing}");
+    let observed_at = instant(&failing["notion_observed_at"]);
+    assert!(observed_at >= synced_at);
+    let next_attempt = instant(&failing["notion_next_attempt_at"]);
+    assert!(
+        next_attempt > observed_at,
+        "{next_attempt} <= {observed_at}"
+    );
+
+    // Notion recovers: the next sync writes the status back, and the retry time clears.
+    t.emulator.clear_faults();
+    let (status, body) = t.post(&format!("{path}/notion/sync"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["written"]["status"], "In Voting");
+    let recovered = &body["election"];
+    assert_eq!(recovered["notion_status_current"], "In Voting");
+    assert_eq!(recovered["notion_next_attempt_at"], Value::Null);
+    assert_eq!(recovered["notion_last_sync_error"], Value::Null);
+    assert_eq!(status_of(&t, page), "In Voting");
+
+    // Closing the election early: "Done" is wanted, Notion shows "In Voting" until the next sync.
+    let (status, body) = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"close_at": "2021-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let closed = &body["election"];
+    assert_eq!(closed["phase"], "closed");
+    assert_eq!(closed["notion_status_current"], "In Voting");
+    assert_eq!(closed["notion_status_desired"], "Done");
+    let (status, body) = t.post(&format!("{path}/notion/sync"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["election"]["notion_status_current"], "Done");
+    assert_eq!(status_of(&t, page), "Done");
+
+    // Unlinked again: nothing is observed or desired.
+    let (status, body) = t
+        .call(Method::DELETE, &format!("{path}/notion/link"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for field in observed_fields {
+        assert_eq!(body["election"][field], Value::Null, "unlinked: {field}");
+    }
+}
+
+#[tokio::test]
+async fn an_upcoming_election_without_a_not_started_option_wants_no_status() {
+    let t = TestServer::start().await;
+    let e = t
+        .create_election("Later vote", "2098-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
+        .await;
+    let id = e["id"].as_str().unwrap();
+    let (status, body) = t
+        .post(
+            &format!("/admin/elections/{id}/notion/link"),
+            json!({"database_id": db(), "page_id": demo::BUDGET_REFERENDUM.to_string(),
+                   "notion_status_value_not_started": "Upcoming"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let election = &body["election"];
+    assert_eq!(election["phase"], "upcoming");
+    assert_eq!(election["notion_status_desired"], Value::Null, "{election}");
+    assert!(election["notion_observed_at"].is_string(), "{election}");
+
+    // With the default option, the upcoming election wants "Not started".
+    let (status, body) = t
+        .post(
+            &format!("/admin/elections/{id}/notion/link"),
+            json!({"database_id": db(), "page_id": demo::BUDGET_REFERENDUM.to_string()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["election"]["notion_status_desired"], "Not started");
+}

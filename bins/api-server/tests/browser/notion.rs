@@ -142,11 +142,34 @@ async fn an_election_is_linked_through_dropdown_and_search_then_synced_and_unlin
             .contains("Board President 2026")
     );
     env.wait_text("#notion-database", "Elections").await;
-    env.wait_text("#notion-status-now", "In Voting").await;
+    // Linking read the page: Notion shows "Not started"; the open election wants "In Voting".
+    let current = env.wait_text("#notion-status-current", "Not started").await;
+    assert!(current.contains("as of"), "{current}");
+    let desired = env.wait_text("#notion-status-now", "In Voting").await;
+    assert!(desired.contains("written at the next sync"), "{desired}");
+    assert_eq!(env.text("#notion-results-current").await, "Empty");
     env.wait_text("#notion-last-sync", "Never").await;
+    assert_eq!(env.text("#notion-next-attempt").await, "");
     assert_eq!(voting_status(&env, demo::BOARD_PRESIDENT), "Not started");
     env.scroll_to("#notion").await;
     env.screenshot("manage-linked").await;
+
+    // The list says what Notion shows, and what the next sync changes it to.
+    env.open("/ui/").await;
+    let cell = format!("tr[data-election-id='{id}'] td[data-label='Notion status']");
+    let pending = env
+        .wait_text(&cell, "Not started → In Voting (next sync)")
+        .await;
+    assert!(!pending.contains("Status:"), "{pending}");
+    env.screenshot("list-pending").await;
+    env.assert_fits_width(390).await;
+    env.screenshot("list-pending-phone").await;
+    env.browser
+        .set_window_size(1280, 900)
+        .await
+        .expect("resize");
+    open_manage_page(&env, &id, "Board President").await;
+    env.wait_text("#notion-page", "Board President 2026").await;
 
     // Sync: the open election's status reaches Notion, and the page says what was written.
     env.click("#sync-button").await;
@@ -175,8 +198,22 @@ async fn an_election_is_linked_through_dropdown_and_search_then_synced_and_unlin
     )
     .await;
     assert_eq!(env.text("#notion-last-error").await, "None");
+    // Notion now shows what the sync wants, and the results link as written.
+    env.wait_text("#notion-status-current", "In Voting").await;
+    let desired = env.text("#notion-status-now").await;
+    assert_eq!(desired, "In Voting");
+    let observed_link = env.text("#notion-results-current").await;
+    assert!(
+        observed_link.ends_with(&format!("/e/{id}/results")),
+        "{observed_link}"
+    );
     env.scroll_to("#notion").await;
     env.screenshot("after-sync").await;
+    env.open("/ui/").await;
+    let matched = env.wait_text(&cell, "In Voting").await;
+    assert!(!matched.contains('→'), "{matched}");
+    open_manage_page(&env, &id, "Board President").await;
+    env.wait_text("#notion-page", "Board President 2026").await;
 
     // Unlink asks first; keeping the link changes nothing.
     env.click("#unlink-button").await;
@@ -299,6 +336,24 @@ async fn notion_failures_are_shown_with_what_to_do() {
     .await;
     let advice = env.wait_text("#notion-error-help", "What to do").await;
     assert!(advice.contains("Sync with Notion"), "{advice}");
+    // The sync read the edit made in Notion before its write failed: the page shows "Done", the
+    // open election wants "In Voting", and the scheduled sync's next attempt is named.
+    let current = env.wait_text("#notion-status-current", "Done").await;
+    assert!(current.contains("as of"), "{current}");
+    let desired = env.text("#notion-status-now").await;
+    assert!(
+        desired.contains("In Voting") && desired.contains("written at the next sync"),
+        "{desired}"
+    );
+    let next = env.wait_text("#notion-next-attempt", "Next attempt").await;
+    let election = env
+        .api(Method::GET, &format!("/admin/elections/{id}"), None)
+        .await;
+    assert!(
+        election["election"]["notion_next_attempt_at"].is_string(),
+        "{election}"
+    );
+    assert!(next.chars().any(|c| c.is_ascii_digit()), "a time: {next}");
     env.scroll_to("#notion").await;
     env.screenshot("sync-failed").await;
 
@@ -315,7 +370,9 @@ async fn notion_failures_are_shown_with_what_to_do() {
     // The list flags the election too.
     env.open("/ui/").await;
     let row = env.wait_text("#elections-table", "Sync error").await;
-    assert!(row.contains("Status: In Voting"), "{row}");
+    let cell = format!("tr[data-election-id='{id}'] td[data-label='Notion status']");
+    let status = env.text(&cell).await;
+    assert_eq!(status, "Done → In Voting (next sync)", "{row}");
     env.screenshot("list-with-error").await;
 
     // Notion recovers: the next sync clears the error.
@@ -324,6 +381,8 @@ async fn notion_failures_are_shown_with_what_to_do() {
     env.click("#sync-button").await;
     env.wait_text("#notion-status", "Synced with Notion").await;
     env.wait_text("#notion-last-error", "None").await;
+    env.wait_text("#notion-status-current", "In Voting").await;
+    assert_eq!(env.text("#notion-next-attempt").await, "");
     assert_eq!(voting_status(&env, demo::BUDGET_REFERENDUM), "In Voting");
     env.finish().await;
 }

@@ -209,12 +209,21 @@ async fn sync_runs_are_listed_page_by_page_and_each_shows_its_log() {
         )
         .await;
     let newest = rows[0].as_array().expect("a row");
-    assert_eq!(newest[2], "Manual", "{rows}");
-    assert_eq!(newest[6], "1", "one election failed: {rows}");
+    assert_eq!(newest[3], "Manual", "{rows}");
+    assert_eq!(newest[7], "1", "one election failed: {rows}");
     let cycle_row = rows[1].as_array().expect("a row");
-    assert_eq!(cycle_row[2], "Scheduled", "{rows}");
-    assert_eq!(cycle_row[4], "2", "two pages written: {rows}");
-    assert_eq!(cycle_row[8], "None", "{rows}");
+    assert_eq!(cycle_row[3], "Scheduled", "{rows}");
+    assert_eq!(cycle_row[5], "2", "two pages written: {rows}");
+    assert_eq!(cycle_row[9], "None", "{rows}");
+    // Each run's duration, finished_at − started_at: the old runs took a second each.
+    for row in [newest, cycle_row] {
+        let took = row[2].as_str().expect("text");
+        assert!(
+            took.ends_with(" ms") || took.ends_with(" s") || took.ends_with(" min"),
+            "a duration: {rows}"
+        );
+    }
+    assert_eq!(rows[2][2], "1.0 s", "{rows}");
     env.screenshot("runs-list").await;
 
     // "Show more runs" fetches the rest, then disappears.
@@ -243,6 +252,11 @@ async fn sync_runs_are_listed_page_by_page_and_each_shows_its_log() {
         .await;
     env.wait_text("#run-trigger", "Scheduled").await;
     assert_eq!(env.text("#run-holder").await, "sync-runner:test");
+    let took = env.text("#run-duration").await;
+    assert!(
+        took.ends_with(" ms") || took.ends_with(" s") || took.ends_with(" min"),
+        "{took}"
+    );
     assert_eq!(env.text("#run-written").await, "2");
     assert_eq!(env.text("#run-error").await, "None");
     let log = env.wait_text("#log-status", "oldest first").await;
