@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// An instant for people: UTC RFC 3339 to the second (`2026-03-01T09:00:00Z`), `-` when absent.
 pub(crate) fn time(at: Option<Timestamp>) -> String {
@@ -25,23 +26,46 @@ pub(crate) fn duration(d: SignedDuration) -> String {
     }
 }
 
-/// Shortens `text` to `max` characters, with `…` when cut; newlines become spaces.
+/// The number of terminal columns `text` takes: CJK characters and most emoji take two, combining
+/// marks and variation selectors none.
+pub(crate) fn width(text: &str) -> usize {
+    UnicodeWidthStr::width(text)
+}
+
+/// Shortens `text` to `max` terminal columns, with `…` when cut; newlines become spaces.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     let flat: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if flat.chars().count() <= max {
-        flat
+    if width(&flat) <= max {
+        return flat;
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in flat.chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > max.saturating_sub(1) {
+            break;
+        }
+        used += w;
+        cut.push(c);
+    }
+    cut.push('…');
+    cut
+}
+
+/// A cell for a text value: `(empty)` for an empty one, so a change from or to nothing is visible.
+pub(crate) fn or_empty(text: &str) -> String {
+    if text.is_empty() {
+        "(empty)".to_owned()
     } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
+        text.to_owned()
     }
 }
 
 /// An aligned table: a header row and rows, columns separated by two spaces; the last column is
-/// not padded.
+/// not padded. Columns are aligned by terminal width, so wide (CJK, emoji) titles line up.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
     header: Vec<&'static str>,
@@ -62,10 +86,10 @@ impl Table {
 
     pub(crate) fn render(&self) -> String {
         let columns = self.header.len();
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate().take(columns) {
-                widths[i] = widths[i].max(cell.chars().count());
+                widths[i] = widths[i].max(width(cell));
             }
         }
         let mut out = String::new();
@@ -77,7 +101,7 @@ impl Table {
                     line.push_str(cell);
                 } else {
                     line.push_str(cell);
-                    let pad = widths[i] - cell.chars().count() + 2;
+                    let pad = widths[i] - width(cell) + 2;
                     line.extend(std::iter::repeat_n(' ', pad));
                 }
             }
@@ -134,5 +158,25 @@ mod tests {
         assert_eq!(duration(SignedDuration::from_secs(245)), "4m05s");
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("a\nb", 10), "a b");
+        assert_eq!(or_empty(""), "(empty)");
+        assert_eq!(or_empty("x"), "x");
+    }
+
+    #[test]
+    fn wide_characters_count_by_terminal_columns() {
+        // Each of these takes two columns: a table counting characters misaligns them.
+        let mut table = Table::new(&["TITLE", "PHASE"]);
+        table.row(vec!["日本語の選挙".into(), "closed".into()]);
+        table.row(vec!["Budget".into(), "open".into()]);
+        table.row(vec!["Vote 🗳\u{fe0f} now".into(), "open".into()]);
+        let rendered = table.render();
+        let columns: Vec<usize> = rendered
+            .lines()
+            .map(|line| width(&line[..line.rfind(' ').unwrap() + 1]))
+            .collect();
+        assert_eq!(columns, vec![14; 4], "{rendered}");
+        // Truncation keeps within the columns asked for, not the characters.
+        assert_eq!(truncate("日本語の選挙", 7), "日本語…");
+        assert!(width(&truncate("日本語の選挙", 7)) <= 7);
     }
 }
