@@ -22,9 +22,9 @@ Command output goes to stdout (tables, or JSON with --json); logs go to stderr (
 
 const AFTER_HELP: &str = "\
 Examples:
-  sync-runner run                              # the daemon (NOTION_API_KEY etc. from the environment)
-  sync-runner once --preview                   # what the next cycle would write and pull; writes nothing
-  sync-runner status                           # every linked election: phase, Notion status, last error
+  sync-runner run                    # the daemon (NOTION_API_KEY etc. from the environment)
+  sync-runner once --preview         # what the next cycle would write and pull; writes nothing
+  sync-runner status                 # every linked election: phase, Notion status, last error
   sync-runner runs list --limit 5
   sync-runner pause --election elec_board_2026
 
@@ -359,5 +359,38 @@ mod tests {
     #[test]
     fn the_help_lists_the_exit_codes_of_the_exit_codes_module() {
         assert!(AFTER_HELP.ends_with(exit_codes::HELP));
+    }
+
+    /// clap wraps help text at 100 columns: an example line longer than that used to continue
+    /// its comment on an unindented line of its own, which reads like another command.
+    #[test]
+    fn example_lines_fit_the_help_width_unwrapped() {
+        use clap::CommandFactory;
+
+        fn check(command: &mut clap::Command, path: &str) {
+            let help = command.render_long_help().to_string();
+            let mut in_examples = false;
+            for line in help.lines() {
+                if line == "Examples:" {
+                    in_examples = true;
+                } else if line.is_empty() || line.ends_with(':') {
+                    in_examples = false;
+                } else if in_examples {
+                    assert!(
+                        line.starts_with("  sync-runner ")
+                            || line.starts_with("  NOTION_API_KEY=")
+                            || line.starts_with("       "),
+                        "{path}: an example line was wrapped: {line:?}\n{help}"
+                    );
+                }
+            }
+            for sub in command.get_subcommands_mut() {
+                let name = sub.get_name().to_owned();
+                check(sub, &format!("{path} {name}"));
+            }
+        }
+        let mut command = Cli::command().term_width(100);
+        command.build();
+        check(&mut command, "sync-runner");
     }
 }
