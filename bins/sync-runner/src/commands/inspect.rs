@@ -392,11 +392,7 @@ pub(crate) async fn state_reset(args: StateResetArgs) -> Result<u8> {
         None | Some("") => None,
         Some(text) => Some(
             NotionId::parse(text)
-                .map_err(|e| {
-                    RunnerError::Usage(format!(
-                        "DATABASE_ID: {e}; give a dashed UUID, 32 hex characters or the database's Notion URL"
-                    ))
-                })?
+                .map_err(|e| RunnerError::Usage(format!("DATABASE_ID: {e}")))?
                 .to_string(),
         ),
     };
