@@ -17,7 +17,20 @@ pub use error::RunnerError;
 /// The whole program: parse the command line, set up logging, run the command, and turn the
 /// outcome into an exit code ([`exit_codes`]). Errors are printed on stderr with their causes.
 pub fn main_impl() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // A malformed value from the environment is configuration (exit 3, naming the
+            // variable), not a usage error naming the flag.
+            let command = <Cli as clap::CommandFactory>::command();
+            if let Some(message) = bin_support::env_value_error(&command, &error, &args) {
+                eprintln!("error: {message}");
+                return ExitCode::from(exit_codes::CONFIG_INVALID);
+            }
+            error.exit();
+        }
+    };
     bin_support::init_tracing(cli.command.common().log.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 mod args;
+mod cli_error;
 mod duration;
 mod logging;
 mod settings;
 mod shutdown;
 
 pub use args::{DEFAULT_DATABASE_URL, LogArgs, LogFormat, NotionArgs, StoreArgs};
+pub use cli_error::env_value_error;
 pub use duration::{DurationError, parse_duration};
 pub use logging::init_tracing;
 pub use settings::{ConfigError, NotionSettings, StoreSettings};

@@ -56,6 +56,9 @@ fn every_command_has_help_with_examples_and_the_top_level_lists_exit_codes() {
     // Usage errors are clap's exit code 2.
     world.run(&["once", "--no-such-flag"]).assert_code(2);
     world.run(&["frobnicate"]).assert_code(2);
+    // A bad value given as a flag stays a usage error, even where a variable could give it.
+    world.run(&["once", "--max-rps", "abc"]).assert_code(2);
+    world.run(&["status", "--log-format=xml"]).assert_code(2);
 }
 
 #[test]
@@ -72,6 +75,9 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
         ),
         ("NOTION_API_BASE", "ftp://example.org", &["once"]),
         ("NOTION_MAX_RPS", "0", &["once"]),
+        // Values clap itself rejects (not a number, not a format) are configuration too.
+        ("NOTION_MAX_RPS", "abc", &["once"]),
+        ("RUST_LOG_FORMAT", "xml", &["status"]),
         ("SYNC_INTERVAL", "5 weeks", &["run"]),
         ("MIN_SYNC_INTERVAL", "0s", &["once"]),
         ("SYNC_RECONCILE_EVERY", "soon", &["once"]),
