@@ -103,10 +103,13 @@ pub(crate) fn schema_looks_stale(
 /// message. `status_write` says whether the failing request was a page update that set the status
 /// (a 400 then most likely means the status option does not exist).
 pub fn sync_error_from_notion(error: &NotionError, status_write: bool) -> SyncError {
-    let message = error
-        .message()
-        .map(str::to_owned)
-        .unwrap_or_else(|| error.to_string());
+    let message = match (error.message(), error.kind()) {
+        (Some(message), _) => message.to_owned(),
+        // The client's text starts with "could not reach Notion", which the description says
+        // already: keep the request and the causes (the URL that failed names the host used).
+        (None, ErrorKind::Transport) => transport_message(error),
+        (None, _) => error.to_string(),
+    };
     let kind = match error.kind() {
         ErrorKind::RateLimited { .. } => SyncErrorKind::RateLimited,
         ErrorKind::Server | ErrorKind::Conflict | ErrorKind::Decode { .. } => SyncErrorKind::Server,
@@ -130,6 +133,24 @@ pub fn sync_error_from_notion(error: &NotionError, status_write: bool) -> SyncEr
         },
         _ => SyncError::new(kind, message),
     }
+}
+
+/// `OPERATION: cause: cause …` of a request that got no answer, each cause once.
+fn transport_message(error: &NotionError) -> String {
+    let mut parts: Vec<String> = error.operation().map(str::to_owned).into_iter().collect();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Error types often repeat their cause in their own text.
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push("no answer".to_owned());
+    }
+    parts.join(": ")
 }
 
 /// Notion's `validation_error` covers many causes; the code cannot tell them apart, so the message
@@ -265,5 +286,35 @@ mod tests {
         assert_eq!(obs.status_property_type, None);
         assert!(obs.status_options.is_empty());
         assert_eq!(obs.results_property_type, Some(PropertyKind::Status));
+    }
+
+    #[test]
+    fn a_network_failure_is_described_once_with_the_request_and_its_causes() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("error sending request for url (http://127.0.0.1:9/v1/users/me)")]
+        struct Sending(#[source] std::io::Error);
+
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let error = NotionError::transport(Sending(refused)).with_operation("GET /v1/users/me");
+        let sync_error = sync_error_from_notion(&error, false);
+        assert_eq!(sync_error.kind, SyncErrorKind::Network);
+        assert_eq!(
+            sync_error.describe(),
+            "Could not reach Notion: GET /v1/users/me: error sending request for url \
+             (http://127.0.0.1:9/v1/users/me): connection refused. Check the network path to \
+             Notion's API (NOTION_API_BASE); the sync retries on the next cycle."
+        );
+
+        // Without an operation (a write cut short by the lease bound): the cause alone.
+        let timeout = std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the page update took too long",
+        );
+        let text = sync_error_from_notion(&NotionError::transport(timeout), true).describe();
+        assert!(
+            text.starts_with("Could not reach Notion: the page update took too long. "),
+            "{text}"
+        );
     }
 }

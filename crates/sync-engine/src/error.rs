@@ -69,8 +69,10 @@ impl SyncErrorKind {
             Self::RateLimited | Self::Server => {
                 "The sync retries on the next cycle; nothing to do unless this persists."
             }
+            // The engine does not know which API base the process uses (NOTION_API_BASE may
+            // point at a proxy or the emulator): the message carries the URL that failed.
             Self::Network => {
-                "Check the network to api.notion.com; the sync retries on the next cycle."
+                "Check the network path to Notion's API (NOTION_API_BASE); the sync retries on the next cycle."
             }
             Self::Unauthorized => {
                 "Check NOTION_API_KEY and that the integration is still connected to the database."
@@ -166,8 +168,22 @@ impl SyncError {
 
     /// Text for people, stored as `notion_last_sync_error`: what failed, Notion's status and code,
     /// and what to do.
+    ///
+    /// A message that already starts with the summary (a client error's own text, such as
+    /// "could not reach Notion (…)") is not prefixed with it again.
     pub fn describe(&self) -> String {
-        let mut text = format!("{}: {}", self.kind.summary(), self.message);
+        let summary = self.kind.summary();
+        let message = self.message.trim();
+        let repeated = message
+            .get(..summary.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(summary));
+        let mut text = if repeated {
+            format!("{summary}{}", &message[summary.len()..])
+        } else if message.is_empty() {
+            summary.to_owned()
+        } else {
+            format!("{summary}: {message}")
+        };
         match (self.status, &self.code) {
             (Some(status), Some(code)) => text.push_str(&format!(" (Notion {status} {code})")),
             (Some(status), None) => text.push_str(&format!(" (Notion {status})")),
@@ -222,4 +238,77 @@ pub fn next_attempt_after_failure(
         }
     };
     now.checked_add(delay).unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_says_each_failure_once_with_what_to_do() {
+        use SyncErrorKind::*;
+        let cases = [
+            (
+                SyncError::new(
+                    Network,
+                    "GET /v1/users/me: error sending request for url (http://127.0.0.1:9/v1/users/me)",
+                ),
+                "Could not reach Notion: GET /v1/users/me: error sending request for url (http://127.0.0.1:9/v1/users/me). Check the network path to Notion's API (NOTION_API_BASE); the sync retries on the next cycle.",
+            ),
+            // A client's own text that already says it: said once.
+            (
+                SyncError::new(
+                    Network,
+                    "could not reach Notion (GET /v1/pages/x): timed out",
+                ),
+                "Could not reach Notion (GET /v1/pages/x): timed out. Check the network path to Notion's API (NOTION_API_BASE); the sync retries on the next cycle.",
+            ),
+            (
+                SyncError::new(Network, ""),
+                "Could not reach Notion. Check the network path to Notion's API (NOTION_API_BASE); the sync retries on the next cycle.",
+            ),
+            (
+                SyncError::from_notion(NotFoundOrUnshared, 404, "object_not_found", "gone"),
+                "Notion page not found: gone (Notion 404 object_not_found). The page was deleted or is not shared with the integration: share it (… → Connections) or re-link the election.",
+            ),
+            (
+                SyncError {
+                    kind: Server,
+                    status: Some(502),
+                    code: None,
+                    message: "bad gateway".into(),
+                },
+                "Notion had a server error: bad gateway (Notion 502). The sync retries on the next cycle; nothing to do unless this persists.",
+            ),
+            (
+                SyncError::new(PropertyMissing, "no property \"Voting Status\""),
+                "A Notion property is missing: no property \"Voting Status\". Add the property to the database or change the property name in the link.",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.describe(), expected, "{error:?}");
+            assert_eq!(error.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn no_advice_names_a_fixed_host() {
+        use SyncErrorKind::*;
+        for kind in [
+            RateLimited,
+            Server,
+            Network,
+            Unauthorized,
+            NotFoundOrUnshared,
+            PageTrashed,
+            PropertyMissing,
+            PropertyWrongType,
+            StatusOptionMissing,
+            Validation,
+        ] {
+            let text = SyncError::new(kind, "x").describe();
+            assert!(!text.contains("api.notion.com"), "{kind}: {text}");
+            assert_eq!(text.matches(kind.summary()).count(), 1, "{text}");
+        }
+    }
 }

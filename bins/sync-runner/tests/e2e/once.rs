@@ -239,6 +239,40 @@ fn broken_links_record_clear_errors_in_status_and_back_off() {
     );
 }
 
+/// Notion unreachable at a non-default `NOTION_API_BASE`: the stored error says so once, shows
+/// the URL that failed and names the variable, never a host the runner did not use.
+#[test]
+fn an_unreachable_notion_is_recorded_once_naming_the_url_used() {
+    let world = World::new();
+    world.open_election("elec_offline", demo::BOARD_PRESIDENT);
+    world.emu.set_fault(FaultRule {
+        route: None,
+        kind: Fault::Drop,
+        count: None,
+        probability: None,
+        retry_after_secs: None,
+        retry_guidance: None,
+    });
+    world.run(&["once"]).assert_code(5);
+
+    let json = world.run(&["status", "--json"]).json();
+    let error = json["elections"][0]["last_error"]
+        .as_str()
+        .expect("an error is recorded")
+        .to_owned();
+    assert_eq!(
+        error.to_lowercase().matches("reach notion").count(),
+        1,
+        "{error}"
+    );
+    assert!(error.starts_with("Could not reach Notion: "), "{error}");
+    let host = world.emu.base_url();
+    let host = host.trim_start_matches("http://").trim_end_matches('/');
+    assert!(error.contains(host), "{error} does not name {host}");
+    assert!(error.contains("NOTION_API_BASE"), "{error}");
+    assert!(!error.contains("api.notion.com"), "{error}");
+}
+
 #[test]
 fn thirty_percent_faults_still_converge_with_every_change_written_once() {
     let world = World::with(EmulatorConfig::default().without_rate_limit().with_seed(7));
