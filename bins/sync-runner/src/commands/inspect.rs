@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use notion_client::NotionId;
 use serde::Serialize;
-use store::{LinkedElection, LinkedFilter, LogEntry, PageRequest, RunWithLogs, SyncRun};
-use sync_engine::{Phase, SyncPlan};
+use store::{LinkedElection, LinkedFilter, LogAction, LogEntry, PageRequest, RunWithLogs, SyncRun};
+use sync_engine::{ElectionUpdate, PageWrite, Phase, SyncError, SyncPlan};
 
 use crate::cli::{RunsListArgs, RunsLogsArgs, StateGetArgs, StateResetArgs, StatusArgs};
 use crate::commands::blocking;
@@ -228,7 +228,8 @@ pub(crate) async fn runs_list(args: RunsListArgs) -> Result<u8> {
     Ok(exit_codes::OK)
 }
 
-/// What a log entry did, in one line.
+/// What a log entry did, in one line for people (`--json` keeps the whole detail): its error,
+/// else a rendering of its detail by action, else the detail's JSON cut short.
 fn log_detail(entry: &LogEntry) -> String {
     if let Some(error) = &entry.entry.error {
         return truncate(error, 120);
@@ -236,18 +237,154 @@ fn log_detail(entry: &LogEntry) -> String {
     let Some(detail) = &entry.entry.detail else {
         return "-".to_owned();
     };
-    if let Ok(plan) = serde_json::from_value::<SyncPlan>(detail.clone()) {
-        let rows = plan.rows();
-        if rows.is_empty() {
-            return format!("phase {}, no change", plan.phase);
+    let plan = || serde_json::from_value::<SyncPlan>(detail.clone()).ok();
+    let rendered = match entry.entry.action {
+        LogAction::Read => serde_json::from_value::<ReadSummary>(detail.clone())
+            .ok()
+            .map(|summary| read_detail(&summary)),
+        LogAction::Wrote => plan().map(|plan| match &plan.page_write {
+            Some(write) => write_detail(write),
+            None => format!("phase {}, nothing written", plan.phase),
+        }),
+        // A pull after a write logs the update alone; a pull without a write logs the plan.
+        // (A plan is tried first: any object reads as an `ElectionUpdate` with nothing in it.)
+        LogAction::Pulled => match plan() {
+            Some(plan) => plan.election_update.map(|update| pull_detail(&update)),
+            None => serde_json::from_value::<ElectionUpdate>(detail.clone())
+                .ok()
+                .map(|update| pull_detail(&update)),
+        },
+        LogAction::NoChange | LogAction::Skipped => {
+            plan().map(|plan| format!("phase {}, no change", plan.phase))
         }
-        return rows
-            .iter()
-            .map(|r| format!("{}: {} → {}", r.property, r.current, r.desired))
-            .collect::<Vec<_>>()
-            .join("; ");
+        LogAction::Failed => serde_json::from_value::<SyncError>(detail.clone())
+            .ok()
+            .map(|error| error.describe()),
+    };
+    truncate(
+        &rendered.unwrap_or_else(|| detail.to_string()),
+        DETAIL_WIDTH,
+    )
+}
+
+/// The widest DETAIL cell of `runs logs`.
+const DETAIL_WIDTH: usize = 160;
+
+/// The widest value shown in a DETAIL change (`"old" → "new"`).
+const VALUE_WIDTH: usize = 40;
+
+/// The detail of a database's `read` entry, as the driver records it.
+#[derive(Debug, serde::Deserialize)]
+struct ReadSummary {
+    database_id: String,
+    #[serde(default)]
+    reconciled: bool,
+    #[serde(default)]
+    queried: bool,
+    pages_read: u64,
+    notion_requests: u64,
+    #[serde(default)]
+    written: u64,
+    #[serde(default)]
+    pulled: u64,
+    #[serde(default)]
+    failed: u64,
+    cursor_from: Option<Timestamp>,
+    cursor_to: Option<Timestamp>,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `database D: 42 pages read (changes since the cursor), 1 written, cursor T1 → T2, 3 requests`.
+fn read_detail(r: &ReadSummary) -> String {
+    let how = if r.reconciled {
+        "full read"
+    } else if r.queried {
+        "changes since the cursor"
+    } else {
+        "no query: planned from the stored pages"
+    };
+    let mut parts = vec![format!(
+        "{} read ({how})",
+        plural(r.pages_read, "page", "pages")
+    )];
+    for (n, what) in [
+        (r.written, "written"),
+        (r.pulled, "pulled"),
+        (r.failed, "failed"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
     }
-    truncate(&detail.to_string(), 120)
+    let (from, to) = (cursor(r.cursor_from), cursor(r.cursor_to));
+    parts.push(if r.cursor_from == r.cursor_to {
+        format!("cursor {to} (unchanged)")
+    } else {
+        // Even when both show the same second: it moved.
+        format!("cursor {from} → {to}")
+    });
+    parts.push(plural(r.notion_requests, "request", "requests"));
+    format!("database {}: {}", r.database_id, parts.join(", "))
+}
+
+fn cursor(at: Option<Timestamp>) -> String {
+    at.map_or_else(|| "none".to_owned(), |at| time(Some(at)))
+}
+
+/// A text value in a change: quoted and cut short; `(empty)` when there is none.
+fn value(text: Option<&str>) -> String {
+    match text {
+        None | Some("") => "(empty)".to_owned(),
+        Some(text) => format!("{:?}", truncate(text, VALUE_WIDTH)),
+    }
+}
+
+/// `Voting Status: "Not started" → "In Voting"; Results Link: set`.
+fn write_detail(write: &PageWrite) -> String {
+    let mut parts = Vec::new();
+    if let Some(status) = &write.status {
+        parts.push(format!(
+            "{}: {} → {}",
+            status.property,
+            value(status.from.as_deref()),
+            value(Some(&status.to))
+        ));
+    }
+    if let Some(url) = &write.results_url {
+        let how = match url.from.as_deref() {
+            None | Some("") => "set",
+            Some(_) => "replaced",
+        };
+        parts.push(format!("{}: {how}", url.property));
+    }
+    if parts.is_empty() {
+        return "nothing written".to_owned();
+    }
+    parts.join("; ")
+}
+
+/// `title: "Old" → "New"; description: "…" → "…"`.
+fn pull_detail(update: &ElectionUpdate) -> String {
+    let mut parts = Vec::new();
+    for (field, change) in [
+        ("title", &update.title),
+        ("description", &update.description),
+    ] {
+        if let Some(change) = change {
+            parts.push(format!(
+                "{field}: {} → {}",
+                value(Some(&change.from)),
+                value(Some(&change.to))
+            ));
+        }
+    }
+    if parts.is_empty() {
+        return "nothing pulled".to_owned();
+    }
+    parts.join("; ")
 }
 
 /// `runs logs RUN_ID`.

@@ -276,3 +276,59 @@ fn status_runs_state_and_pause_outputs() {
     assert_eq!(state["databases"][0]["linked_elections"], 2);
     world.run(&["state", "reset", "nonsense"]).assert_code(2);
 }
+
+/// `runs logs` of real cycles: each action's detail reads for people, `--json` keeps the data.
+#[test]
+fn runs_logs_render_each_action_for_people() {
+    let world = World::new();
+    world.emu.clock().freeze();
+    world.open_election("elec_logs", demo::BOARD_PRESIDENT);
+    // First cycle: the whole database is read, status and results link written, title pulled.
+    world.run(&["once"]).assert_code(0);
+    // A person renames the page: the next cycle only pulls.
+    world
+        .emu
+        .clock()
+        .advance(std::time::Duration::from_secs(60));
+    world
+        .emu
+        .update_page_as_user(
+            demo::BOARD_PRESIDENT,
+            serde_json::json!({"Name": {"title": [{"text": {"content": "Board President 2026 (final)"}}]}}),
+        )
+        .unwrap();
+    world.run(&["once"]).assert_code(0);
+
+    let runs = world.run(&["runs", "list", "--json"]).json();
+    let ids: Vec<String> = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "{runs}");
+    for (name, id) in [("runs_logs_write", &ids[0]), ("runs_logs_pull", &ids[1])] {
+        let logs = world.run(&["runs", "logs", id]);
+        logs.assert_code(0);
+        assert!(!logs.stdout.contains('{'), "raw JSON in:\n{}", logs.stdout);
+        insta::assert_snapshot!(name, redact(&logs.stdout));
+    }
+    // The JSON keeps the structured detail.
+    let json = world.run(&["runs", "logs", &ids[1], "--json"]).json();
+    let actions: Vec<&str> = json["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"read") && actions.contains(&"pulled"),
+        "{json}"
+    );
+    let read = &json["logs"][0]["detail"];
+    assert!(
+        read["pages_read"].is_u64() && read["cursor_to"].is_string(),
+        "{json}"
+    );
+}

@@ -80,7 +80,10 @@ fn an_election_goes_not_started_then_in_voting_then_done_on_time() {
     let newest = runs[0]["id"].as_str().unwrap();
     let logs = world.run(&["runs", "logs", newest]);
     assert!(
-        logs.stdout.contains("wrote") && logs.stdout.contains("In Voting → Done"),
+        logs.stdout.contains("wrote")
+            && logs
+                .stdout
+                .contains(r#"Voting Status: "In Voting" → "Done""#),
         "{}",
         logs.stdout
     );
