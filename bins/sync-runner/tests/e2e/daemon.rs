@@ -178,3 +178,88 @@ fn a_runner_killed_mid_cycle_converges_after_restart() {
     world.run(&["once", "--force"]).assert_code(0);
     assert_eq!(world.patches(), before);
 }
+
+/// The pid-suffixed holder of the global lease, if any.
+fn lease_holder(world: &World) -> Option<String> {
+    world
+        .store
+        .get_lease("sync:global")
+        .unwrap()
+        .map(|lease| lease.holder)
+}
+
+/// Collects a child's stderr as it is written, so a test can wait for a log line.
+fn stderr_lines(child: &mut std::process::Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = std::sync::Arc::clone(&text);
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let mut text = sink.lock().unwrap();
+            text.push_str(&line);
+            text.push('\n');
+        }
+    });
+    text
+}
+
+#[test]
+fn a_standby_runner_logs_once_at_info_and_again_when_it_takes_over() {
+    let world = World::new();
+    world.open_election("elec_standby", demo::BOARD_PRESIDENT);
+    let first = world.spawn(&["run", "--interval", "1s"]);
+    let first_holder = format!(":{}", first.id());
+    wait_until("the first runner to hold the lease", GENEROUS, || {
+        lease_holder(&world).is_some_and(|h| h.ends_with(&first_holder))
+    });
+    let mut second = world.spawn(&["run", "--interval", "1s"]);
+    let second_holder = format!(":{}", second.id());
+    let stderr = stderr_lines(&mut second);
+    let logged = |what: &str| stderr.lock().unwrap().contains(what);
+    wait_until("the standby line", GENEROUS, || logged("standing by"));
+    // Several more polls of the standby runner while the first one syncs: no more lines.
+    std::thread::sleep(Duration::from_secs(3));
+    signal(&first, "TERM");
+    let (status, _, first_stderr) = wait_with_timeout(first, GENEROUS);
+    assert_eq!(status.code(), Some(0), "{first_stderr}");
+    wait_until("the standby runner to take over", GENEROUS, || {
+        lease_holder(&world).is_some_and(|h| h.ends_with(&second_holder))
+    });
+    wait_until("the takeover line", GENEROUS, || {
+        logged("took over the sync lease")
+    });
+    signal(&second, "TERM");
+    let deadline = std::time::Instant::now() + GENEROUS;
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second runner did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = stderr.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let standing_by: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("is syncing; standing by until its lease expires at"))
+        .collect();
+    assert_eq!(standing_by.len(), 1, "once, not every poll:\n{stderr}");
+    assert!(
+        standing_by[0].contains("INFO") && standing_by[0].contains(&first_holder),
+        "{stderr}"
+    );
+    let took_over: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("took over the sync lease from"))
+        .collect();
+    assert_eq!(took_over.len(), 1, "{stderr}");
+    assert!(took_over[0].contains("INFO"), "{stderr}");
+    assert!(!first_stderr.contains("standing by"), "{first_stderr}");
+}
