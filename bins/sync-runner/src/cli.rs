@@ -299,7 +299,8 @@ pub struct StateResetArgs {
     /// Store and logging.
     #[command(flatten)]
     pub common: CommonArgs,
-    /// The Notion database (dashed UUID, 32 hex characters or its URL); all when absent.
+    /// The Notion database (dashed UUID, 32 hex characters or its URL) of a linked election; all
+    /// when absent.
     #[arg(value_name = "DATABASE_ID")]
     pub database: Option<String>,
 }

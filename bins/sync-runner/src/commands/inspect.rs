@@ -523,6 +523,25 @@ pub(crate) async fn state_get(args: StateGetArgs) -> Result<u8> {
     Ok(exit_codes::OK)
 }
 
+/// The databases of `linked`, each once, sorted.
+fn linked_databases(linked: &[LinkedElection]) -> Vec<String> {
+    let mut databases: Vec<String> = linked
+        .iter()
+        .map(|e| e.link.notion_database_id.clone())
+        .collect();
+    databases.sort();
+    databases.dedup();
+    databases
+}
+
+/// Whether two stored or typed ids name the same Notion database (dashes and case aside).
+fn same_database(a: &str, b: &str) -> bool {
+    match (NotionId::parse(a), NotionId::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
+}
+
 /// `state reset [DATABASE_ID]`.
 pub(crate) async fn state_reset(args: StateResetArgs) -> Result<u8> {
     let database = match args.database.as_deref().map(str::trim) {
@@ -535,8 +554,58 @@ pub(crate) async fn state_reset(args: StateResetArgs) -> Result<u8> {
     };
     let store = open_store(&args.common.store)?;
     let target = database.clone();
-    let removed = blocking(&store, move |s| s.reset_cursors(target.as_deref())).await?;
+    let (linked, removed) = blocking(&store, move |s| {
+        let filter = LinkedFilter {
+            include_paused: true,
+            ..LinkedFilter::default()
+        };
+        let linked = linked_databases(&s.list_linked(&filter)?);
+        let removed = match &target {
+            None => Some(s.reset_cursors(None)?),
+            Some(db) => {
+                // The stored cursors of this database, however its id was written.
+                let stored: Vec<String> = s
+                    .list_cursors()?
+                    .into_iter()
+                    .map(|c| c.database_id)
+                    .filter(|id| same_database(id, db))
+                    .collect();
+                if stored.is_empty() && !linked.iter().any(|l| same_database(l, db)) {
+                    // No election uses it and nothing is stored: the id names nothing here.
+                    None
+                } else {
+                    let mut removed = 0;
+                    for id in &stored {
+                        removed += s.reset_cursors(Some(id))?;
+                    }
+                    Some(removed)
+                }
+            }
+        };
+        Ok((linked, removed))
+    })
+    .await?;
+    let Some(removed) = removed else {
+        let db = database.unwrap_or_default();
+        return Err(RunnerError::Usage(if linked.is_empty() {
+            format!(
+                "no linked election uses the Notion database {db}: no election is linked to Notion yet"
+            )
+        } else {
+            format!(
+                "no linked election uses the Notion database {db}; the linked databases are {} (see `sync-runner state get`)",
+                linked.join(", ")
+            )
+        }));
+    };
+    let unlinked = database
+        .as_deref()
+        .filter(|db| !linked.iter().any(|l| same_database(l, db)));
     let text = match (&database, removed) {
+        // A cursor left from an earlier link.
+        (Some(db), _) if unlinked.is_some() => {
+            format!("Removed the change cursor of {db}, which no linked election uses any more.\n")
+        }
         (Some(db), 0) => {
             format!("No cursor was stored for {db}: its next cycle reads every page already.\n")
         }

@@ -332,3 +332,58 @@ fn runs_logs_render_each_action_for_people() {
         "{json}"
     );
 }
+
+#[test]
+fn state_reset_of_a_database_no_election_uses_is_a_usage_error_listing_the_linked_ones() {
+    let world = World::new();
+    let other = "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0";
+    let ran = world.run(&["state", "reset", other]);
+    ran.assert_code(2);
+    assert!(
+        ran.stderr
+            .contains("no linked election uses the Notion database")
+            && ran.stderr.contains("no election is linked to Notion yet"),
+        "{}",
+        ran.stderr
+    );
+
+    world.open_election("elec_reset", demo::BOARD_PRESIDENT);
+    let ran = world.run(&["state", "reset", "0f1e2d3c4b5a49788796a5b4c3d2e1f0"]);
+    ran.assert_code(2);
+    assert_eq!(ran.stdout, "");
+    assert!(
+        ran.stderr.contains(other) && ran.stderr.contains(&demo::ELECTIONS_DB.to_string()),
+        "names the id and the linked databases:\n{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains("next cycle"), "{}", ran.stderr);
+
+    // A cursor left from an earlier link is still removed.
+    let now = Timestamp::now();
+    world
+        .store
+        .set_cursor(&SyncCursor {
+            database_id: other.to_owned(),
+            last_edited_cursor: Some(now),
+            last_full_reconcile_at: Some(now),
+            updated_at: now,
+        })
+        .unwrap();
+    let ran = world.run(&["state", "reset", other]);
+    ran.assert_code(0);
+    assert!(
+        ran.stdout.contains("no linked election uses any more"),
+        "{}",
+        ran.stdout
+    );
+    assert!(world.store.list_cursors().unwrap().is_empty());
+
+    // A linked database keeps its behaviour.
+    let ran = world.run(&["state", "reset", &demo::ELECTIONS_DB.to_string()]);
+    ran.assert_code(0);
+    assert!(
+        ran.stdout.contains("next cycle reads every page"),
+        "{}",
+        ran.stdout
+    );
+}
