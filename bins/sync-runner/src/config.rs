@@ -50,15 +50,78 @@ pub(crate) fn open_store(args: &StoreArgs) -> Result<Arc<Store>> {
     Ok(Arc::new(store))
 }
 
-/// A duration setting, or an error naming its variable.
-pub(crate) fn duration(variable: &'static str, text: &str) -> Result<Duration> {
-    parse_duration(text).map_err(|e| RunnerError::config(variable, e.to_string()))
+/// A duration setting and the shortest value the sync works with (docs/CONFIGURATION.md).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DurationSetting {
+    /// The environment variable, named in errors.
+    pub(crate) variable: &'static str,
+    /// The shortest accepted value.
+    pub(crate) minimum: Duration,
+    /// Why shorter cannot work, for the error.
+    pub(crate) why: &'static str,
 }
 
-fn signed(variable: &'static str, text: &str) -> Result<SignedDuration> {
-    let d = duration(variable, text)?;
+/// `SYNC_INTERVAL` (`run --interval`).
+pub(crate) const SYNC_INTERVAL: DurationSetting = DurationSetting {
+    variable: "SYNC_INTERVAL",
+    minimum: Duration::from_secs(1),
+    why: "a shorter poll only spins: the daemon wakes at each open/close instant on its own",
+};
+
+/// `MIN_SYNC_INTERVAL`.
+pub(crate) const MIN_SYNC_INTERVAL: DurationSetting = DurationSetting {
+    variable: "MIN_SYNC_INTERVAL",
+    minimum: Duration::from_secs(1),
+    why: "shorter re-reads every election's page on every wake-up; a phase change is never held back by it",
+};
+
+/// `SYNC_RECONCILE_EVERY`.
+pub(crate) const SYNC_RECONCILE_EVERY: DurationSetting = DurationSetting {
+    variable: "SYNC_RECONCILE_EVERY",
+    minimum: Duration::from_secs(60),
+    why: "each reconcile reads every linked page of a database; the change query covers the time in between",
+};
+
+/// `SYNC_LEASE_TTL`. A cycle renews the lease once half of it has passed and bounds each page
+/// write to half of it (so the TTL is always twice the per-write timeout): 10 s leaves a write
+/// 5 s, well above a Notion page update, and renewals a margin over one paced request.
+pub(crate) const SYNC_LEASE_TTL: DurationSetting = DurationSetting {
+    variable: "SYNC_LEASE_TTL",
+    minimum: Duration::from_secs(10),
+    why: "a cycle renews the lease at half its life and gives each page write at most half of it; shorter cuts writes short and lets another runner take over mid-cycle",
+};
+
+/// A duration setting, or an error naming its variable: unreadable, or below its minimum.
+pub(crate) fn duration(setting: DurationSetting, text: &str) -> Result<Duration> {
+    let value =
+        parse_duration(text).map_err(|e| RunnerError::config(setting.variable, e.to_string()))?;
+    if value < setting.minimum {
+        return Err(RunnerError::config(
+            setting.variable,
+            format!(
+                "{text:?} is too short: it must be at least {} ({})",
+                humantime(setting.minimum),
+                setting.why
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+/// `10s`, `1m`: a minimum as people write it.
+fn humantime(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 && secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+fn signed(setting: DurationSetting, text: &str) -> Result<SignedDuration> {
+    let d = duration(setting, text)?;
     SignedDuration::try_from(d)
-        .map_err(|_| RunnerError::config(variable, format!("{text:?} is too large")))
+        .map_err(|_| RunnerError::config(setting.variable, format!("{text:?} is too large")))
 }
 
 /// Everything a syncing command needs.
@@ -73,9 +136,9 @@ pub(crate) fn sync_setup(store_args: &StoreArgs, args: &SyncArgs) -> Result<Sync
     let notion = settings.client(USER_AGENT)?;
     let store_settings = store_args.settings()?;
     let mut config = DriverConfig::new(store_settings.base_url, settings.allowlist);
-    config.min_interval = signed("MIN_SYNC_INTERVAL", &args.min_sync_interval)?;
-    config.reconcile_every = signed("SYNC_RECONCILE_EVERY", &args.reconcile_every)?;
-    config.lease_ttl = signed("SYNC_LEASE_TTL", &args.lease_ttl)?;
+    config.min_interval = signed(MIN_SYNC_INTERVAL, &args.min_sync_interval)?;
+    config.reconcile_every = signed(SYNC_RECONCILE_EVERY, &args.reconcile_every)?;
+    config.lease_ttl = signed(SYNC_LEASE_TTL, &args.lease_ttl)?;
     config.holder = holder();
     let store = open_store(store_args)?;
     let driver = SyncDriver::new(store, notion.clone(), config);
@@ -103,4 +166,40 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_below_their_minimum_are_configuration_errors_naming_the_variable() {
+        for (setting, shortest, too_short) in [
+            (SYNC_INTERVAL, "1s", "999ms"),
+            (MIN_SYNC_INTERVAL, "1s", "1ms"),
+            (SYNC_RECONCILE_EVERY, "1m", "59s"),
+            (SYNC_LEASE_TTL, "10s", "1ms"),
+        ] {
+            assert_eq!(duration(setting, shortest).unwrap(), setting.minimum);
+            let error = duration(setting, too_short).unwrap_err();
+            assert_eq!(error.exit_code(), crate::exit_codes::CONFIG_INVALID);
+            let text = error.to_string();
+            assert!(
+                text.starts_with(&format!(
+                    "{}: {too_short:?} is too short: it must be at least {shortest} (",
+                    setting.variable
+                )),
+                "{text}"
+            );
+        }
+        // The defaults are fine.
+        for (setting, default) in [
+            (SYNC_INTERVAL, "60s"),
+            (MIN_SYNC_INTERVAL, "60s"),
+            (SYNC_RECONCILE_EVERY, "1h"),
+            (SYNC_LEASE_TTL, "5m"),
+        ] {
+            assert!(duration(setting, default).is_ok(), "{}", setting.variable);
+        }
+    }
 }

@@ -10,14 +10,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::commands::once::driver_error;
-use crate::config::{duration, sync_setup};
+use crate::config::{SYNC_INTERVAL, SYNC_RECONCILE_EVERY, duration, sync_setup};
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
 
 /// Runs cycles until SIGINT or SIGTERM, then returns 0 once the cycle in flight is recorded.
 pub(crate) async fn run(args: RunArgs) -> Result<u8> {
-    let interval = duration("SYNC_INTERVAL", &args.interval)?;
-    let reconcile_every = duration("SYNC_RECONCILE_EVERY", &args.sync.reconcile_every)?;
+    let interval = duration(SYNC_INTERVAL, &args.interval)?;
+    let reconcile_every = duration(SYNC_RECONCILE_EVERY, &args.sync.reconcile_every)?;
     let setup = sync_setup(&args.common.store, &args.sync)?;
     // Fail fast on a bad token instead of logging one failure per cycle forever.
     if let Err(error) = setup.notion.me().await {

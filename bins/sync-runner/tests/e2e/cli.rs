@@ -82,6 +82,12 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
         ("MIN_SYNC_INTERVAL", "0s", &["once"]),
         ("SYNC_RECONCILE_EVERY", "soon", &["once"]),
         ("SYNC_LEASE_TTL", "-1s", &["once"]),
+        // Readable but too short for the sync to work.
+        ("SYNC_LEASE_TTL", "1ms", &["once"]),
+        ("SYNC_LEASE_TTL", "9s", &["backfill"]),
+        ("SYNC_INTERVAL", "500ms", &["run"]),
+        ("MIN_SYNC_INTERVAL", "1ms", &["once"]),
+        ("SYNC_RECONCILE_EVERY", "30s", &["run"]),
         ("BASE_URL", "vote.example.org", &["once"]),
     ];
     for (variable, value, args) in cases {
@@ -95,6 +101,19 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
             ran.stderr
         );
     }
+    // The minimum itself is fine, and a too-short value given as a flag names the variable too.
+    let mut cmd = world.command(&["once", "--preview"]);
+    cmd.env("SYNC_LEASE_TTL", "10s")
+        .env("SYNC_RECONCILE_EVERY", "1m");
+    crate::support::run_command(cmd).assert_code(0);
+    let ran = world.run(&["once", "--lease-ttl", "1ms"]);
+    ran.assert_code(3);
+    assert!(
+        ran.stderr
+            .contains("SYNC_LEASE_TTL: \"1ms\" is too short: it must be at least 10s"),
+        "{}",
+        ran.stderr
+    );
     // A store path that cannot be created.
     let blocker = world.dir.path().join("a-file");
     std::fs::write(&blocker, "x").unwrap();
@@ -297,7 +316,8 @@ fn runs_logs_render_each_action_for_people() {
             serde_json::json!({"Name": {"title": [{"text": {"content": "Board President 2026 (final)"}}]}}),
         )
         .unwrap();
-    world.run(&["once"]).assert_code(0);
+    // (`--force`: the runner's clock has not moved past MIN_SYNC_INTERVAL.)
+    world.run(&["once", "--force"]).assert_code(0);
 
     let runs = world.run(&["runs", "list", "--json"]).json();
     let ids: Vec<String> = runs["runs"]

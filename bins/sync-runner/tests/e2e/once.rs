@@ -100,7 +100,8 @@ fn notion_edits_status_overwritten_title_and_description_pulled_empty_title_igno
         Some("In Voting")
     );
 
-    // A person edits the page a minute later: status by hand, a new title and description.
+    // A person edits the page a minute later: status by hand, a new title and description. (The
+    // runner's clock has not moved: `--force` syncs within MIN_SYNC_INTERVAL.)
     world.emu.clock().advance(Duration::from_secs(60));
     world
         .emu
@@ -113,7 +114,7 @@ fn notion_edits_status_overwritten_title_and_description_pulled_empty_title_igno
             }),
         )
         .unwrap();
-    let ran = world.run(&["once"]);
+    let ran = world.run(&["once", "--force"]);
     ran.assert_code(0);
     assert_eq!(
         world.status_of(demo::BOARD_PRESIDENT).as_deref(),
@@ -132,7 +133,7 @@ fn notion_edits_status_overwritten_title_and_description_pulled_empty_title_igno
         .emu
         .update_page_as_user(demo::BOARD_PRESIDENT, json!({"Name": {"title": []}}))
         .unwrap();
-    world.run(&["once"]).assert_code(0);
+    world.run(&["once", "--force"]).assert_code(0);
     let election = world.store.get_election(&id).unwrap().election;
     assert_eq!(election.title, "Board President 2026 (final)");
 }

@@ -107,7 +107,7 @@ impl World {
                 format!("{}:Elections", demo::ELECTIONS_DB),
             )
             .env("NOTION_MAX_RPS", "200")
-            .env("MIN_SYNC_INTERVAL", "1ms")
+            .env("MIN_SYNC_INTERVAL", "1s")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .args(args)
