@@ -1,6 +1,6 @@
 //! The command line: every setting is a flag with an environment fallback (bin-support groups).
 
-use bin_support::{LogArgs, NotionArgs, StoreArgs};
+use bin_support::{DatabaseArgs, LogArgs, NotionArgs, PublicUrlArgs};
 use clap::{Args, Parser, Subcommand};
 
 #[cfg(test)]
@@ -57,7 +57,7 @@ pub struct Cli {
 pub struct CommonArgs {
     /// The store.
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub store: DatabaseArgs,
     /// Logging.
     #[command(flatten)]
     pub log: LogArgs,
@@ -69,6 +69,10 @@ pub struct SyncArgs {
     /// Notion access and pacing.
     #[command(flatten)]
     pub notion: NotionArgs,
+
+    /// The public URL the results links point at.
+    #[command(flatten)]
+    pub public: PublicUrlArgs,
 
     /// Minimum time between two scheduled syncs of one election; a phase change (open/close) is
     /// never held back by it. Durations: 30s, 5m, 1h.
@@ -360,6 +364,59 @@ mod tests {
     #[test]
     fn the_help_lists_the_exit_codes_of_the_exit_codes_module() {
         assert!(AFTER_HELP.ends_with(exit_codes::HELP));
+    }
+
+    /// Each command's help lists only the flags it uses: the store and logging everywhere, Notion
+    /// and the public base URL only where a cycle runs.
+    #[test]
+    fn each_command_shows_only_the_flags_it_uses() {
+        use clap::CommandFactory;
+
+        let mut cli = Cli::command();
+        cli.build();
+        let flags = |path: &[&str]| -> Vec<String> {
+            let mut command = &cli;
+            for name in path {
+                command = command.find_subcommand(name).expect("subcommand");
+            }
+            command
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_owned))
+                .collect()
+        };
+        let syncing = [
+            "--base-url",
+            "--notion-api-key",
+            "--notion-api-base",
+            "--max-rps",
+        ];
+        for path in [&["run"][..], &["once"], &["backfill"]] {
+            let flags = flags(path);
+            for flag in syncing.iter().chain(&["--database-url", "--log-format"]) {
+                assert!(
+                    flags.contains(&flag[2..].to_owned()),
+                    "{path:?} lacks {flag}"
+                );
+            }
+        }
+        for path in [
+            &["status"][..],
+            &["runs", "list"],
+            &["runs", "logs"],
+            &["state", "get"],
+            &["state", "reset"],
+            &["pause"],
+            &["resume"],
+        ] {
+            let flags = flags(path);
+            assert!(flags.contains(&"database-url".to_owned()), "{path:?}");
+            for flag in syncing {
+                assert!(
+                    !flags.contains(&flag[2..].to_owned()),
+                    "{path:?} lists {flag}"
+                );
+            }
+        }
     }
 
     /// clap wraps help text at 100 columns: an example line longer than that used to continue

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bin_support::{ConfigError, StoreArgs, parse_duration};
+use bin_support::{ConfigError, DatabaseArgs, parse_duration};
 use jiff::SignedDuration;
 use notion_client::NotionClient;
 use store::Store;
@@ -27,7 +27,7 @@ impl From<ConfigError> for RunnerError {
 }
 
 /// Opens (creating the file and its folder) the store named by `DATABASE_URL`.
-pub(crate) fn open_store(args: &StoreArgs) -> Result<Arc<Store>> {
+pub(crate) fn open_store(args: &DatabaseArgs) -> Result<Arc<Store>> {
     let path = args.database_path()?;
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder).map_err(|e| {
@@ -131,11 +131,12 @@ pub(crate) struct SyncSetup {
 }
 
 /// Validates every setting of a syncing command before touching the store or Notion.
-pub(crate) fn sync_setup(store_args: &StoreArgs, args: &SyncArgs) -> Result<SyncSetup> {
+pub(crate) fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Result<SyncSetup> {
     let settings = args.notion.settings()?;
     let notion = settings.client(USER_AGENT)?;
-    let store_settings = store_args.settings()?;
-    let mut config = DriverConfig::new(store_settings.base_url, settings.allowlist);
+    let base_url = args.public.base_url()?;
+    store_args.database_path()?;
+    let mut config = DriverConfig::new(base_url, settings.allowlist);
     config.min_interval = signed(MIN_SYNC_INTERVAL, &args.min_sync_interval)?;
     config.reconcile_every = signed(SYNC_RECONCILE_EVERY, &args.reconcile_every)?;
     config.lease_ttl = signed(SYNC_LEASE_TTL, &args.lease_ttl)?;

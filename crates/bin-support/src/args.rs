@@ -58,7 +58,38 @@ impl NotionArgs {
     }
 }
 
-/// Where the store lives and what the public URLs are.
+/// Where the store lives: the one setting of commands that only read or steer the store (the
+/// sync-runner's `status`, `runs`, `state`, `pause`, `resume`).
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// The SQLite store: `sqlite:PATH` or a plain path. Created (with its folder) if missing.
+    #[arg(long = "database-url", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+impl DatabaseArgs {
+    /// The filesystem path of the SQLite file named by `--database-url`, as written (unchecked:
+    /// [`DatabaseArgs::database_path`] checks it).
+    pub fn sqlite_path(&self) -> &str {
+        sqlite_path(&self.database_url)
+    }
+}
+
+/// The public URL of the voting app: a setting of the commands that build results links.
+#[derive(Debug, Clone, Args)]
+pub struct PublicUrlArgs {
+    /// Public base URL of the voting app; results links are `{BASE_URL}/e/{election_id}/results`.
+    #[arg(
+        long = "base-url",
+        env = "BASE_URL",
+        default_value = "http://localhost:8080"
+    )]
+    pub base_url: String,
+}
+
+/// Where the store lives and what the public URLs are: [`DatabaseArgs`] and [`PublicUrlArgs`] as
+/// one group, for a binary that always needs both (the api-server). Its flags are theirs (a test
+/// keeps them identical).
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// The SQLite store: `sqlite:PATH` or a plain path. Created (with its folder) if missing.
@@ -78,11 +109,30 @@ impl StoreArgs {
     /// The filesystem path of the SQLite file named by `--database-url`, as written (unchecked:
     /// [`StoreArgs::database_path`] checks it).
     pub fn sqlite_path(&self) -> &str {
-        let url = self.database_url.trim();
-        url.strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url)
+        sqlite_path(&self.database_url)
     }
+
+    /// The store part.
+    pub fn database(&self) -> DatabaseArgs {
+        DatabaseArgs {
+            database_url: self.database_url.clone(),
+        }
+    }
+
+    /// The public URL part.
+    pub fn public_url(&self) -> PublicUrlArgs {
+        PublicUrlArgs {
+            base_url: self.base_url.clone(),
+        }
+    }
+}
+
+/// The path of a `sqlite:PATH`, `sqlite://PATH` or plain-path database URL.
+fn sqlite_path(url: &str) -> &str {
+    let url = url.trim();
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
 }
 
 /// How logs are written (always to stderr).
@@ -162,6 +212,47 @@ mod tests {
         let key = cli.notion.api_key().unwrap();
         assert_eq!(key.expose_secret(), "ntn_abc");
         assert!(!format!("{key:?}").contains("ntn_abc"));
+    }
+
+    #[test]
+    fn the_combined_store_group_has_exactly_the_flags_of_its_parts() {
+        #[derive(Debug, Parser)]
+        struct Parts {
+            #[command(flatten)]
+            database: DatabaseArgs,
+            #[command(flatten)]
+            public: PublicUrlArgs,
+        }
+        #[derive(Debug, Parser)]
+        struct Combined {
+            #[command(flatten)]
+            store: StoreArgs,
+        }
+        let flags = |command: clap::Command| -> Vec<String> {
+            command
+                .get_arguments()
+                .filter(|a| a.get_long().is_some_and(|l| l != "help"))
+                .map(|a| {
+                    format!(
+                        "{:?} {:?} {:?} {:?}",
+                        a.get_long(),
+                        a.get_env(),
+                        a.get_default_values(),
+                        a.get_help().map(ToString::to_string)
+                    )
+                })
+                .collect()
+        };
+        let parts = flags(Parts::command());
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(flags(Combined::command()), parts);
+
+        let combined = Combined::try_parse_from(["x", "--database-url", "sqlite:a.db"]).unwrap();
+        assert_eq!(combined.store.database().sqlite_path(), "a.db");
+        assert_eq!(
+            combined.store.public_url().base_url,
+            "http://localhost:8080"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Validated settings shared by the binaries: what [`NotionArgs`] and [`StoreArgs`] become once
-//! every value has been checked, or a [`ConfigError`] naming the variable and flag to fix.
+//! Validated settings shared by the binaries: what [`NotionArgs`], [`StoreArgs`] (or its parts
+//! [`DatabaseArgs`] and [`PublicUrlArgs`]) become once every value has been checked, or a
+//! [`ConfigError`] naming the variable and flag to fix.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use notion_client::{NotionClient, NotionClientBuilder, NotionVersion};
 use secrecy::SecretString;
 use sync_driver::Allowlist;
 
-use crate::args::{NotionArgs, StoreArgs};
+use crate::args::{DatabaseArgs, NotionArgs, PublicUrlArgs, StoreArgs};
 
 /// A setting that is missing or cannot be used. It names the environment variable and its flag,
 /// and says what is wrong and how to fix it; it never holds a secret value.
@@ -134,12 +135,19 @@ impl StoreArgs {
     pub fn settings(&self) -> Result<StoreSettings, ConfigError> {
         Ok(StoreSettings {
             sqlite_path: self.database_path()?,
-            base_url: public_base_url(&self.base_url)?,
+            base_url: self.public_url().base_url()?,
         })
     }
 
     /// The SQLite file named by `--database-url`, checked alone (for commands that never build a
     /// link and so need no `BASE_URL`): not empty and not an in-memory database.
+    pub fn database_path(&self) -> Result<PathBuf, ConfigError> {
+        self.database().database_path()
+    }
+}
+
+impl DatabaseArgs {
+    /// The SQLite file named by `--database-url`: not empty and not an in-memory database.
     pub fn database_path(&self) -> Result<PathBuf, ConfigError> {
         let error = |message: &str| ConfigError::new("DATABASE_URL", "--database-url", message);
         match self.sqlite_path() {
@@ -151,6 +159,13 @@ impl StoreArgs {
             )),
             path => Ok(PathBuf::from(path)),
         }
+    }
+}
+
+impl PublicUrlArgs {
+    /// The public base URL, checked: `http(s)://…` without a trailing `/`.
+    pub fn base_url(&self) -> Result<String, ConfigError> {
+        public_base_url(&self.base_url)
     }
 }
 

@@ -53,6 +53,35 @@ fn every_command_has_help_with_examples_and_the_top_level_lists_exit_codes() {
             "{sub:?} help shows the token"
         );
     }
+    // Each command lists only the flags it uses: no Notion or public URL settings where no
+    // cycle runs.
+    for sub in [
+        &["status"][..],
+        &["pause"],
+        &["resume"],
+        &["runs", "list"],
+        &["state", "reset"],
+    ] {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        let help = world.run(&args).stdout;
+        assert!(help.contains("--database-url"), "{sub:?}:\n{help}");
+        for flag in [
+            "--base-url",
+            "--notion-api-key",
+            "--notion-api-base",
+            "--max-rps",
+        ] {
+            assert!(!help.contains(flag), "{sub:?} lists {flag}:\n{help}");
+        }
+    }
+    for sub in ["run", "once", "backfill"] {
+        let help = world.run(&[sub, "--help"]).stdout;
+        assert!(
+            help.contains("--base-url") && help.contains("--notion-api-key"),
+            "{sub}:\n{help}"
+        );
+    }
     // Usage errors are clap's exit code 2.
     world.run(&["once", "--no-such-flag"]).assert_code(2);
     world.run(&["frobnicate"]).assert_code(2);
