@@ -1,10 +1,12 @@
 //! The actix app: routes, middleware, OpenAPI document, and the HTTP server with graceful shutdown.
 
 use std::net::TcpListener;
+use std::sync::LazyLock;
 
-use actix_web::dev::Server;
+use actix_web::dev::{ResourceDef, Server};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -16,6 +18,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, ErrorDetail, ErrorResponse};
 use crate::extract::{json_config, path_config, payload_config, query_config};
+use crate::responses::{
+    NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+};
 use crate::routes::{elections, health, notion, runs};
 use crate::state::AppState;
 use crate::{auth, metrics};
@@ -33,7 +38,10 @@ pub const DOCS_PATH: &str = "/docs/";
 requires `Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{\"success\": false, \"error\": {\"code\", \"message\"}}`."
     ),
     modifiers(&BearerSecurity),
-    components(schemas(ErrorResponse, ErrorDetail)),
+    components(
+        schemas(ErrorResponse, ErrorDetail),
+        responses(Unauthorized, PayloadTooLarge, UnsupportedMediaType, NotionFailed, NotionUnavailable)
+    ),
     tags(
         (name = "elections", description = "Create, list, read, update and delete elections"),
         (name = "notion", description = "The allowlist, page search and validation, link, unlink and sync"),
@@ -97,12 +105,57 @@ pub fn openapi() -> OpenApiDoc {
         .1
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
+/// Every documented path with the methods it takes (`GET, POST`), from the OpenAPI document.
+static DOCUMENTED_METHODS: LazyLock<Vec<(ResourceDef, String)>> = LazyLock::new(|| {
+    openapi()
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("OPTIONS", &item.options),
+                ("HEAD", &item.head),
+                ("PATCH", &item.patch),
+                ("TRACE", &item.trace),
+            ];
+            let allowed: Vec<&str> = methods
+                .iter()
+                .filter(|(_, operation)| operation.is_some())
+                .map(|(method, _)| *method)
+                .collect();
+            (ResourceDef::new(path.as_str()), allowed.join(", "))
+        })
+        .collect()
+});
+
+/// The answer for a request no route took: 405 with `Allow` when the path is documented but not
+/// with this method, else 404.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    let documented = DOCUMENTED_METHODS
+        .iter()
+        .find(|(resource, _)| resource.is_match(req.path()));
+    if let Some((_, allowed)) = documented {
+        let mut response = ApiError::MethodNotAllowed(format!(
+            "{} {} is not supported: use {allowed}; see {OPENAPI_PATH} or {DOCS_PATH}",
+            req.method(),
+            req.path()
+        ))
+        .error_response();
+        if let Ok(value) = HeaderValue::from_str(allowed) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return response;
+    }
+    ApiError::NotFound(format!(
         "no route for {} {}: see {OPENAPI_PATH} or {DOCS_PATH}",
         req.method(),
         req.path()
-    )))
+    ))
+    .error_response()
 }
 
 async fn docs_redirect() -> HttpResponse {

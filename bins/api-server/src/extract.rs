@@ -9,7 +9,11 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use jiff::Timestamp;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::error::ApiError;
 
@@ -75,8 +79,19 @@ fn too_large() -> ApiError {
     ))
 }
 
-/// Decodes JSON, naming the offending field on failure.
+/// Decodes a JSON object, naming the offending field on failure.
+///
+/// Only an object is accepted: serde would otherwise read a struct from an array of its fields in
+/// order (`[null, null]` as an empty patch), which the OpenAPI document does not allow.
 pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(ApiError::BadRequest {
+            field: None,
+            message: "the request body must be a JSON object ({\"field\": value, …})".into(),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -175,9 +190,55 @@ pub(crate) fn payload_config() -> web::PayloadConfig {
 
 /// An instant in a request body: an RFC 3339 string with an offset (`2026-03-01T09:00:00Z`) or
 /// integer Unix seconds (`1772355600`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(value_type = String, format = DateTime, example = "2026-03-01T09:00:00Z")]
+/// Instants run from [`Instant::EARLIEST`] to [`Timestamp::MAX`] (9999-12-30T22:00:00Z).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Instant(pub Timestamp);
+
+impl Instant {
+    /// The earliest instant accepted, 0000-01-01T00:00:00Z: responses write instants in RFC 3339,
+    /// whose years run from 0000 to 9999, so an earlier one could be stored but not shown.
+    pub const EARLIEST: Timestamp = Timestamp::constant(-62_167_219_200, 0);
+
+    fn checked(timestamp: Timestamp, input: &dyn std::fmt::Display) -> Result<Self, String> {
+        if timestamp < Self::EARLIEST {
+            Err(format!(
+                "{input} is before 0000-01-01T00:00:00Z, the earliest instant accepted"
+            ))
+        } else {
+            Ok(Self(timestamp))
+        }
+    }
+}
+
+/// The schema says what the deserializer below accepts: a `date-time` string or whole seconds
+/// within the range of [`Timestamp`] (fractional numbers are refused).
+impl PartialSchema for Instant {
+    fn schema() -> RefOr<Schema> {
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(
+                "RFC 3339 with an offset, from 0000-01-01T00:00:00Z to 9999-12-30T22:00:00Z",
+            ));
+        let seconds = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(Self::EARLIEST.as_second()))
+            .maximum(Some(Timestamp::MAX.as_second()))
+            .description(Some(
+                "Unix seconds: a whole number (`1772355600` or `1772355600.0`, not `1.5`)",
+            ));
+        OneOfBuilder::new()
+            .item(text)
+            .item(seconds)
+            .description(Some(
+                "An instant: an RFC 3339 string with an offset, or integer Unix seconds.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for Instant {}
 
 impl<'de> de::Deserialize<'de> for Instant {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -192,18 +253,20 @@ impl<'de> de::Deserialize<'de> for Instant {
             }
 
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Instant, E> {
-                text.trim()
+                let timestamp = text
+                    .trim()
                     .parse::<Timestamp>()
-                    .map(Instant)
-                    .map_err(|error| E::custom(format!("{text:?} is not {EXPECTED}: {error}")))
+                    .map_err(|error| E::custom(format!("{text:?} is not {EXPECTED}: {error}")))?;
+                Instant::checked(timestamp, &format_args!("{text:?}")).map_err(E::custom)
             }
 
             fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Instant, E> {
-                Timestamp::from_second(seconds).map(Instant).map_err(|_| {
+                let timestamp = Timestamp::from_second(seconds).map_err(|_| {
                     E::custom(format!(
                         "{seconds} is outside the supported range of Unix seconds"
                     ))
-                })
+                })?;
+                Instant::checked(timestamp, &seconds).map_err(E::custom)
             }
 
             fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Instant, E> {
@@ -214,15 +277,27 @@ impl<'de> de::Deserialize<'de> for Instant {
                 })?;
                 self.visit_i64(seconds)
             }
+
+            // JSON has one number type: `1772355600.0` is the integer JSON Schema calls it.
+            fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<Instant, E> {
+                // Beyond ±2^63 the cast saturates; those are out of range for `Timestamp` anyway.
+                if seconds.fract() == 0.0 && seconds.abs() < 9.2e18 {
+                    return self.visit_i64(seconds as i64);
+                }
+                Err(E::custom(format!(
+                    "{seconds} is not {EXPECTED}: Unix seconds must be a whole number"
+                )))
+            }
         }
 
         deserializer.deserialize_any(InstantVisitor)
     }
 }
 
-/// Parses a `limit` query value (default `default`, 1 to `max`).
+/// Parses a `limit` query value: `default` when omitted, else an integer from 1 to `max` (an
+/// empty `limit=` is refused like any other non-integer, as the OpenAPI document says).
 pub(crate) fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, ApiError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+    let Some(raw) = raw.map(str::trim) else {
         return Ok(default);
     };
     match raw.parse::<u32>() {

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod metrics;
 mod models;
+mod responses;
 mod routes;
 mod run;
 mod state;

@@ -147,36 +147,49 @@ impl ElectionJson {
     }
 }
 
-/// `POST /admin/elections`.
+/// `POST /admin/elections`. Unknown fields are refused (400 naming the field).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Board election 2026",
+    "description": "Elect the board.",
+    "open_at": "2026-03-01T09:00:00Z",
+    "close_at": "2026-03-08T09:00:00Z"
+}))]
 pub struct CreateElectionRequest {
-    /// Title (must not be empty).
-    #[schema(example = "Board election 2026")]
+    /// Title: not empty, and not only whitespace (a whitespace-only title is refused with 400).
+    #[schema(min_length = 1, example = "Board election 2026")]
     pub title: String,
-    /// Description (default empty).
+    /// Description (`null` or omitted: empty).
     #[serde(default)]
     pub description: Option<String>,
     /// When voting opens: RFC 3339 with an offset, or integer Unix seconds.
     pub open_at: Instant,
-    /// When voting closes, after `open_at`: RFC 3339 with an offset, or integer Unix seconds.
+    /// When voting closes: RFC 3339 with an offset, or integer Unix seconds. Must be strictly
+    /// after `open_at` (else 400 naming `close_at`).
     pub close_at: Instant,
 }
 
-/// `PATCH /admin/elections/{id}`: only the fields present change.
+/// `PATCH /admin/elections/{id}`: only the fields present (and not `null`) change; the result
+/// must still have a title and `close_at` strictly after `open_at` (else 400 naming the field).
+/// Unknown fields are refused (400 naming the field).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Board election 2026 (rescheduled)", "close_at": 1_893_456_000}))]
 pub struct UpdateElectionRequest {
-    /// New title (must not be empty).
+    /// New title: not empty, and not only whitespace (a whitespace-only title is refused with 400).
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub title: Option<String>,
     /// New description (`""` empties it).
     #[serde(default)]
     pub description: Option<String>,
-    /// New opening instant. Moving it changes the phase; the sync follows.
+    /// New opening instant: RFC 3339 with an offset, or integer Unix seconds. Moving it changes
+    /// the phase; the sync follows.
     #[serde(default)]
     pub open_at: Option<Instant>,
-    /// New closing instant. Moving it earlier closes the election early.
+    /// New closing instant: RFC 3339 with an offset, or integer Unix seconds; must end up strictly
+    /// after `open_at`. Moving it earlier closes the election early.
     #[serde(default)]
     pub close_at: Option<Instant>,
 }
@@ -212,11 +225,58 @@ pub struct SuccessResponse {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    /// Page size, an integer from 1 to 200 (omitted: 50); anything else, `limit=` included, is a
+    /// 400.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200, example = 50)]
     pub limit: Option<String>,
-    /// `next_cursor` of the previous page; omit for the first page.
+    /// Opaque: the `next_cursor` of the previous page, unchanged (omitted or empty: the first
+    /// page). A cursor this API did not return is a 400.
     pub cursor: Option<String>,
+}
+
+/// The path of the routes about one election.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ElectionPath {
+    /// Election id: 1 to 100 characters among letters, digits, `_` and `-` (anything else is a
+    /// 400; an unknown id is a 404).
+    #[param(
+        pattern = "^[A-Za-z0-9_-]{1,100}$",
+        example = "elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e"
+    )]
+    pub id: String,
+}
+
+/// The path of `GET /admin/sync/runs/{id}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RunPath {
+    /// Run id, a UUID as listed by `GET /admin/sync/runs` (anything else is a 400; an unknown
+    /// run is a 404).
+    #[param(format = "uuid", example = "0196f6a9-c1c9-7d8a-9b3e-2f4a5b6c7d8e")]
+    pub id: String,
+}
+
+/// The path of `GET /admin/notion/databases/{databaseId}/pages`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DatabasePath {
+    /// Database id: a dashed UUID, 32 hex characters, or the database's Notion URL (whose path
+    /// ends with the 32 hex characters); anything else is a 400.
+    #[serde(rename = "databaseId")]
+    #[param(min_length = 1, example = "d0000000-0000-4000-8000-000000000001")]
+    pub database_id: String,
+}
+
+/// The path of `GET /admin/notion/pages/{pageId}/validate`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PagePath {
+    /// Page id: a dashed UUID, 32 hex characters, or the page's Notion URL (whose path ends with
+    /// the 32 hex characters, or whose `p` query parameter is the id); anything else is a 400.
+    #[serde(rename = "pageId")]
+    #[param(min_length = 1, example = "e0000000-0000-4000-8000-000000000001")]
+    pub page_id: String,
 }
 
 /// `GET /healthz`.
@@ -373,9 +433,11 @@ pub struct DatabasesResponse {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageSearchQuery {
-    /// Case-insensitive text the title must contain; empty lists every page.
+    /// Case-insensitive text the title must contain (trimmed); omitted or blank lists every page.
+    #[param(example = "Board")]
     pub query: Option<String>,
-    /// `next_cursor` of the previous answer; omit for the first 20.
+    /// Opaque: the `next_cursor` of the previous answer, unchanged (omitted or empty: the first
+    /// 20). A cursor Notion did not issue is a 400.
     pub cursor: Option<String>,
 }
 
@@ -403,7 +465,8 @@ pub struct PageSearchResponse {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ValidateQuery {
-    /// The Status-type property to check (default `Voting Status`).
+    /// The Status-type property to check (omitted or blank: `Voting Status`).
+    #[param(example = "Voting Status")]
     pub property_name: Option<String>,
 }
 
@@ -422,15 +485,18 @@ pub struct ValidationResponse {
 }
 
 /// `POST /admin/elections/{id}/notion/link`. Ids may be a dashed UUID, 32 hex characters or the
-/// Notion URL; omitted property names and status values take their defaults.
+/// Notion URL; property names and status values that are omitted, `null` or blank take their
+/// defaults. Unknown fields are refused (400 naming the field).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkRequestJson {
-    /// The allowlisted database.
-    #[schema(example = "d0000000-0000-4000-8000-000000000001")]
+    /// The allowlisted database: a dashed UUID, 32 hex characters, or its Notion URL (whose path
+    /// ends with the 32 hex characters); anything else is a 400, a database not in
+    /// `NOTION_DATABASE_ALLOWLIST` a 403.
+    #[schema(min_length = 1, example = "d0000000-0000-4000-8000-000000000001")]
     pub database_id: String,
-    /// The page in that database.
-    #[schema(example = "e0000000-0000-4000-8000-000000000001")]
+    /// The page in that database, in the same forms as `database_id`.
+    #[schema(min_length = 1, example = "e0000000-0000-4000-8000-000000000001")]
     pub page_id: String,
     /// Status-type property (default `Voting Status`).
     #[serde(default)]
@@ -445,13 +511,13 @@ pub struct LinkRequestJson {
     #[serde(default)]
     pub description_property_name: Option<String>,
     /// Option for upcoming elections (default `Not started`).
-    #[serde(default, alias = "status_value_not_started")]
+    #[serde(default)]
     pub notion_status_value_not_started: Option<String>,
     /// Option for open elections (default `In Voting`).
-    #[serde(default, alias = "status_value_in_voting")]
+    #[serde(default)]
     pub notion_status_value_in_voting: Option<String>,
     /// Option for closed elections (default `Done`).
-    #[serde(default, alias = "status_value_done")]
+    #[serde(default)]
     pub notion_status_value_done: Option<String>,
 }
 

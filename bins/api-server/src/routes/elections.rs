@@ -7,9 +7,10 @@ use store::{ElectionPatch, NewElection, PageRequest};
 use crate::error::{ApiError, ErrorResponse, blocking};
 use crate::extract::{ApiJson, parse_election_id, parse_limit};
 use crate::models::{
-    CreateElectionRequest, ElectionJson, ElectionListResponse, ElectionResponse, ListQuery,
-    SuccessResponse, UpdateElectionRequest,
+    CreateElectionRequest, ElectionJson, ElectionListResponse, ElectionPath, ElectionResponse,
+    ListQuery, SuccessResponse, UpdateElectionRequest,
 };
+use crate::responses::{PayloadTooLarge, Unauthorized, UnsupportedMediaType};
 use crate::state::AppState;
 
 /// Default and largest page sizes of the election list.
@@ -28,11 +29,18 @@ fn election_response(record: &store::ElectionRecord) -> ElectionResponse {
     tag = "elections",
     request_body = CreateElectionRequest,
     responses(
-        (status = 201, description = "Created", body = ElectionResponse),
-        (status = 400, description = "Bad input (names the field)", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB", body = ErrorResponse),
-        (status = 415, description = "Body is not JSON", body = ErrorResponse),
+        (status = 201, description = "Created. The links lead to the routes about the new election.", body = ElectionResponse, links(
+            ("GetElection" = (operation_id = "get_election", parameters(("id" = "$response.body#/election/id")))),
+            ("UpdateElection" = (operation_id = "update_election", parameters(("id" = "$response.body#/election/id")))),
+            ("DeleteElection" = (operation_id = "delete_election", parameters(("id" = "$response.body#/election/id")))),
+            ("LinkElection" = (operation_id = "link", parameters(("id" = "$response.body#/election/id")))),
+            ("UnlinkElection" = (operation_id = "unlink", parameters(("id" = "$response.body#/election/id")))),
+            ("SyncElection" = (operation_id = "sync", parameters(("id" = "$response.body#/election/id")))),
+        )),
+        (status = 400, description = "Malformed JSON, a missing, unknown or mistyped field, an empty title, or `close_at` not after `open_at`; `field` names it", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
@@ -61,8 +69,8 @@ pub(crate) async fn create_election(
     params(ListQuery),
     responses(
         (status = 200, description = "A page of elections", body = ElectionListResponse),
-        (status = 400, description = "Bad limit or cursor", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "`limit` not an integer from 1 to 200, or a cursor this API did not return", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
     ),
     security(("bearer" = []))
 )]
@@ -93,11 +101,11 @@ pub(crate) async fn list_elections(
 /// Read one election.
 #[utoipa::path(
     tag = "elections",
-    params(("id" = String, Path, description = "Election id")),
+    params(ElectionPath),
     responses(
         (status = 200, description = "The election", body = ElectionResponse),
-        (status = 400, description = "Malformed id", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No such election", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -105,9 +113,9 @@ pub(crate) async fn list_elections(
 #[get("/elections/{id}")]
 pub(crate) async fn get_election(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ElectionPath>,
 ) -> Result<web::Json<ElectionResponse>, ApiError> {
-    let id = parse_election_id(&id)?;
+    let id = parse_election_id(&path.id)?;
     let store = state.store.clone();
     let record = blocking(move || store.get_election(&id)).await?;
     Ok(web::Json(election_response(&record)))
@@ -116,25 +124,25 @@ pub(crate) async fn get_election(
 /// Update an election: only the fields present change; the result must still be valid.
 #[utoipa::path(
     tag = "elections",
-    params(("id" = String, Path, description = "Election id")),
+    params(ElectionPath),
     request_body = UpdateElectionRequest,
     responses(
         (status = 200, description = "The updated election", body = ElectionResponse),
-        (status = 400, description = "Bad input (names the field)", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed id or JSON, an unknown or mistyped field, an empty title, or `close_at` not after `open_at` once applied; `field` names it", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No such election", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB", body = ErrorResponse),
-        (status = 415, description = "Body is not JSON", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
     ),
     security(("bearer" = []))
 )]
 #[patch("/elections/{id}")]
 pub(crate) async fn update_election(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ElectionPath>,
     body: ApiJson<UpdateElectionRequest>,
 ) -> Result<web::Json<ElectionResponse>, ApiError> {
-    let id = parse_election_id(&id)?;
+    let id = parse_election_id(&path.id)?;
     let request = body.0;
     let patch = ElectionPatch {
         title: request.title,
@@ -150,11 +158,11 @@ pub(crate) async fn update_election(
 /// Delete an election. Never touches Notion.
 #[utoipa::path(
     tag = "elections",
-    params(("id" = String, Path, description = "Election id")),
+    params(ElectionPath),
     responses(
         (status = 200, description = "Deleted", body = SuccessResponse),
-        (status = 400, description = "Malformed id", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No such election", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -162,9 +170,9 @@ pub(crate) async fn update_election(
 #[delete("/elections/{id}")]
 pub(crate) async fn delete_election(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ElectionPath>,
 ) -> Result<web::Json<SuccessResponse>, ApiError> {
-    let id = parse_election_id(&id)?;
+    let id = parse_election_id(&path.id)?;
     let store = state.store.clone();
     let deleted = id.clone();
     blocking(move || store.delete_election(&id)).await?;

@@ -33,9 +33,14 @@ pub(crate) async fn healthz() -> web::Json<HealthResponse> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ReadyQuery {
-    /// How long after the last finished sync run `sync_stale` turns `true`: `30s`, `5m`, `1h`,
-    /// or plain seconds (default `10m`).
-    #[param(example = "15m")]
+    /// How long after the last finished sync run `sync_stale` turns `true`: a whole number above
+    /// zero with an optional unit, `ms`, `s` (the default unit; also `sec`, `secs`), `m` (`min`,
+    /// `mins`), `h` (`hr`, `hrs`) or `d` (`day`, `days`), e.g. `30s`, `5m`, `1h` or `600`
+    /// (omitted or empty: `10m`). Anything else is a 400.
+    #[param(
+        pattern = "^(|0*[1-9][0-9]{0,10}(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|day|days)?)$",
+        example = "15m"
+    )]
     stale_after: Option<String>,
 }
 
@@ -83,7 +88,7 @@ fn is_stale(health: &SyncHealth, now: Timestamp, window: Duration) -> bool {
     params(ReadyQuery),
     responses(
         (status = 200, description = "Ready; the body says whether the sync is stale", body = ReadinessResponse),
-        (status = 400, description = "Bad stale_after", body = ErrorResponse),
+        (status = 400, description = "`stale_after` is not a duration (`field`: `stale_after`)", body = ErrorResponse),
         (status = 503, description = "The store is unreachable or not migrated", body = ErrorResponse),
     )
 )]

@@ -8,9 +8,12 @@ use notion_client::NotionId;
 use crate::error::{ApiError, ErrorResponse};
 use crate::extract::{ApiJson, parse_election_id};
 use crate::models::{
-    DatabaseJson, DatabasesResponse, ElectionJson, LinkRequestJson, LinkResponse, PageJson,
-    PageSearchQuery, PageSearchResponse, SyncResponse, SyncedJson, ValidateQuery,
-    ValidationResponse, WrittenJson,
+    DatabaseJson, DatabasePath, DatabasesResponse, ElectionJson, ElectionPath, LinkRequestJson,
+    LinkResponse, PageJson, PagePath, PageSearchQuery, PageSearchResponse, SyncResponse,
+    SyncedJson, ValidateQuery, ValidationResponse, WrittenJson,
+};
+use crate::responses::{
+    NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
@@ -23,7 +26,7 @@ fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiError> {
     tag = "notion",
     responses(
         (status = 200, description = "The allowlist", body = DatabasesResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
     ),
     security(("bearer" = []))
 )]
@@ -49,27 +52,27 @@ pub(crate) async fn list_databases(
 #[utoipa::path(
     tag = "notion",
     params(
-        ("databaseId" = String, Path, description = "Database id: dashed UUID, 32 hex characters or Notion URL"),
+        DatabasePath,
         PageSearchQuery,
     ),
     responses(
         (status = 200, description = "Up to 20 pages", body = PageSearchResponse),
-        (status = 400, description = "Malformed id or cursor", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed database id, or a cursor Notion did not issue; `field` names it", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
         (status = 404, description = "Database not found or not shared with the integration", body = ErrorResponse),
-        (status = 502, description = "Notion failed", body = ErrorResponse),
-        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+        (status = 502, response = NotionFailed),
+        (status = 503, response = NotionUnavailable),
     ),
     security(("bearer" = []))
 )]
 #[get("/notion/databases/{databaseId}/pages")]
 pub(crate) async fn search_pages(
     state: web::Data<AppState>,
-    database_id: web::Path<String>,
+    path: web::Path<DatabasePath>,
     query: web::Query<PageSearchQuery>,
 ) -> Result<web::Json<PageSearchResponse>, ApiError> {
-    let database_id = parse_notion_id("databaseId", &database_id)?;
+    let database_id = parse_notion_id("databaseId", &path.database_id)?;
     let query = query.into_inner();
     let cursor = query.cursor.filter(|c| !c.trim().is_empty());
     let result = state
@@ -112,26 +115,27 @@ pub(crate) async fn search_pages(
 #[utoipa::path(
     tag = "notion",
     params(
-        ("pageId" = String, Path, description = "Page id: dashed UUID, 32 hex characters or Notion URL"),
+        PagePath,
         ValidateQuery,
     ),
     responses(
         (status = 200, description = "`{\"valid\": true}` or `{\"valid\": false, \"error\": \"…\"}`", body = ValidationResponse),
-        (status = 400, description = "Malformed id", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed page id (`field`: `pageId`)", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "The page's database is not allowlisted", body = ErrorResponse),
-        (status = 502, description = "Notion failed", body = ErrorResponse),
-        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+        (status = 404, description = "The page's database is not shared with the integration", body = ErrorResponse),
+        (status = 502, response = NotionFailed),
+        (status = 503, response = NotionUnavailable),
     ),
     security(("bearer" = []))
 )]
 #[get("/notion/pages/{pageId}/validate")]
 pub(crate) async fn validate_page(
     state: web::Data<AppState>,
-    page_id: web::Path<String>,
+    path: web::Path<PagePath>,
     query: web::Query<ValidateQuery>,
 ) -> Result<web::Json<ValidationResponse>, ApiError> {
-    let page_id = parse_notion_id("pageId", &page_id)?;
+    let page_id = parse_notion_id("pageId", &path.page_id)?;
     let property = query
         .into_inner()
         .property_name
@@ -150,29 +154,29 @@ pub(crate) async fn validate_page(
 /// Link (or re-link) an election to a page of an allowlisted database, after validating it.
 #[utoipa::path(
     tag = "notion",
-    params(("id" = String, Path, description = "Election id")),
+    params(ElectionPath),
     request_body = LinkRequestJson,
     responses(
         (status = 200, description = "Linked", body = LinkResponse),
-        (status = 400, description = "Bad input (names the field)", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed election id, JSON, `database_id` or `page_id`, or an unknown or mistyped field; `field` names it", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
-        (status = 404, description = "No such election", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB", body = ErrorResponse),
-        (status = 415, description = "Body is not JSON", body = ErrorResponse),
+        (status = 404, description = "No such election, or the page's database is not shared with the integration", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "The page fails validation; the message says what to fix", body = ErrorResponse),
-        (status = 502, description = "Notion failed", body = ErrorResponse),
-        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+        (status = 502, response = NotionFailed),
+        (status = 503, response = NotionUnavailable),
     ),
     security(("bearer" = []))
 )]
 #[post("/elections/{id}/notion/link")]
 pub(crate) async fn link(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ElectionPath>,
     body: ApiJson<LinkRequestJson>,
 ) -> Result<web::Json<LinkResponse>, ApiError> {
-    let id = parse_election_id(&id)?;
+    let id = parse_election_id(&path.id)?;
     let request = body.0;
     parse_notion_id("database_id", &request.database_id)?;
     parse_notion_id("page_id", &request.page_id)?;
@@ -190,11 +194,11 @@ pub(crate) async fn link(
 /// Unlink an election from its Notion page. Never touches the page.
 #[utoipa::path(
     tag = "notion",
-    params(("id" = String, Path, description = "Election id")),
+    params(ElectionPath),
     responses(
         (status = 200, description = "Unlinked (every Notion field is now null)", body = LinkResponse),
-        (status = 400, description = "Malformed id", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No such election", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -202,9 +206,9 @@ pub(crate) async fn link(
 #[delete("/elections/{id}/notion/link")]
 pub(crate) async fn unlink(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ElectionPath>,
 ) -> Result<web::Json<LinkResponse>, ApiError> {
-    let id = parse_election_id(&id)?;
+    let id = parse_election_id(&path.id)?;
     let record = state.driver.unlink(&id, Timestamp::now()).await?;
     tracing::info!(election = %id, "unlinked from Notion");
     Ok(web::Json(LinkResponse {
@@ -218,25 +222,25 @@ pub(crate) async fn unlink(
 /// description in), through the same code as the sync runner; ignores the sync interval.
 #[utoipa::path(
     tag = "notion",
-    params(("id" = String, Path, description = "Election id")),
+    params(ElectionPath),
     responses(
         (status = 200, description = "Synced", body = SyncResponse),
-        (status = 400, description = "Malformed id", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No such election", body = ErrorResponse),
         (status = 409, description = "The election is not linked, or a sync of it is running", body = ErrorResponse),
         (status = 422, description = "The page's content prevents the sync (e.g. a missing status option)", body = ErrorResponse),
-        (status = 502, description = "Notion failed", body = ErrorResponse),
-        (status = 503, description = "Notion rate limited or unavailable (see retry_after)", body = ErrorResponse),
+        (status = 502, response = NotionFailed),
+        (status = 503, response = NotionUnavailable),
     ),
     security(("bearer" = []))
 )]
 #[post("/elections/{id}/notion/sync")]
 pub(crate) async fn sync(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ElectionPath>,
 ) -> Result<web::Json<SyncResponse>, ApiError> {
-    let id = parse_election_id(&id)?;
+    let id = parse_election_id(&path.id)?;
     let result = state.driver.sync_now(&id, Timestamp::now()).await;
     let outcome = match result {
         Ok(outcome) => {

@@ -5,7 +5,8 @@ use store::PageRequest;
 
 use crate::error::{ApiError, ErrorResponse, blocking};
 use crate::extract::parse_limit;
-use crate::models::{ListQuery, LogEntryJson, RunJson, RunListResponse, RunResponse};
+use crate::models::{ListQuery, LogEntryJson, RunJson, RunListResponse, RunPath, RunResponse};
+use crate::responses::Unauthorized;
 use crate::state::AppState;
 
 /// List sync runs, newest first.
@@ -14,8 +15,8 @@ use crate::state::AppState;
     params(ListQuery),
     responses(
         (status = 200, description = "A page of runs", body = RunListResponse),
-        (status = 400, description = "Bad limit or cursor", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "`limit` not an integer from 1 to 200, or a cursor this API did not return", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
     ),
     security(("bearer" = []))
 )]
@@ -41,11 +42,11 @@ pub(crate) async fn list_runs(
 /// Read one sync run with its log.
 #[utoipa::path(
     tag = "sync",
-    params(("id" = String, Path, description = "Run id (UUID)")),
+    params(RunPath),
     responses(
         (status = 200, description = "The run and its log", body = RunResponse),
-        (status = 400, description = "Malformed id", body = ErrorResponse),
-        (status = 401, description = "Missing or wrong admin token", body = ErrorResponse),
+        (status = 400, description = "The id is not a UUID (`field`: `id`)", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
         (status = 404, description = "No such run", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -53,9 +54,9 @@ pub(crate) async fn list_runs(
 #[get("/sync/runs/{id}")]
 pub(crate) async fn get_run(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<RunPath>,
 ) -> Result<web::Json<RunResponse>, ApiError> {
-    let id = store::parse_run_id(&id).map_err(|error| match error {
+    let id = store::parse_run_id(&path.id).map_err(|error| match error {
         store::StoreError::Invalid { message, .. } => ApiError::invalid("id", message),
         other => ApiError::from(other),
     })?;
