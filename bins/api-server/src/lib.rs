@@ -12,6 +12,7 @@ mod responses;
 mod routes;
 mod run;
 mod state;
+mod time;
 mod web;
 
 pub use app::{DOCS_PATH, OPENAPI_PATH, openapi, serve};

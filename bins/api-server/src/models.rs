@@ -41,14 +41,18 @@ pub struct ElectionJson {
     /// Description (may be empty).
     pub description: String,
     /// When voting opens (RFC 3339, UTC).
+    #[serde(serialize_with = "crate::time::serialize")]
     pub open_at: Timestamp,
     /// When voting closes (RFC 3339, UTC).
+    #[serde(serialize_with = "crate::time::serialize")]
     pub close_at: Timestamp,
     /// The phase now.
     pub phase: PhaseJson,
     /// When the election was created.
+    #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: Timestamp,
     /// When the election was last changed.
+    #[serde(serialize_with = "crate::time::serialize")]
     pub updated_at: Timestamp,
     /// Whether syncing this election is paused.
     pub paused: bool,
@@ -73,10 +77,12 @@ pub struct ElectionJson {
     /// Property the description is pulled from.
     pub notion_description_property_name: Option<String>,
     /// Last successful sync.
+    #[serde(serialize_with = "crate::time::serialize_option")]
     pub notion_last_sync_at: Option<Timestamp>,
     /// Last sync error, cleared by the next success.
     pub notion_last_sync_error: Option<String>,
     /// When "Done" was first written for the current closed phase.
+    #[serde(serialize_with = "crate::time::serialize_option")]
     pub notion_done_set_at: Option<Timestamp>,
     /// The page was trashed, deleted or unshared: the link needs an admin.
     pub notion_link_broken: bool,
@@ -91,6 +97,7 @@ pub struct ElectionJson {
     pub notion_results_link_current: Option<String>,
     /// When the Notion page was last read (by a link, a sync or a cycle); `null` when unlinked or
     /// not read yet.
+    #[serde(serialize_with = "crate::time::serialize_option")]
     pub notion_observed_at: Option<Timestamp>,
     /// The status option the sync keeps the page at for the current phase: what the next sync
     /// writes if the page shows something else. `null` when unlinked, or when the election is
@@ -99,6 +106,7 @@ pub struct ElectionJson {
     pub notion_status_desired: Option<String>,
     /// When failing: the earliest instant the scheduled sync tries again (backoff; "Sync with
     /// Notion" does not wait for it). `null` when the last sync succeeded or when unlinked.
+    #[serde(serialize_with = "crate::time::serialize_option")]
     pub notion_next_attempt_at: Option<Timestamp>,
 }
 
@@ -320,8 +328,10 @@ pub struct RunJson {
     /// Run id (UUID v7).
     pub id: String,
     /// Start.
+    #[serde(serialize_with = "crate::time::serialize")]
     pub started_at: Timestamp,
     /// End; `null` while running (or if the runner died).
+    #[serde(serialize_with = "crate::time::serialize_option")]
     pub finished_at: Option<Timestamp>,
     /// `scheduled`, `manual` or `reconcile`.
     #[schema(example = "scheduled")]
@@ -361,6 +371,7 @@ pub struct LogEntryJson {
     /// Order within the store.
     pub seq: i64,
     /// When it happened.
+    #[serde(serialize_with = "crate::time::serialize")]
     pub at: Timestamp,
     /// The election concerned.
     pub election_id: Option<String>,

@@ -55,8 +55,10 @@ pub(crate) struct ReadinessResponse {
     linked_elections: u64,
     /// When the newest finished sync run (any trigger, a manual sync included) finished; `null`
     /// when none has.
+    #[serde(serialize_with = "crate::time::serialize_option")]
     last_run_finished_at: Option<Timestamp>,
     /// When an election last synced successfully; `null` when none has.
+    #[serde(serialize_with = "crate::time::serialize_option")]
     last_successful_sync_at: Option<Timestamp>,
     /// `true` when elections are linked and no sync run finished within `sync_stale_after_seconds`
     /// (is the sync-runner running?). Information only: the status stays 200.

@@ -37,8 +37,8 @@ async fn create_read_update_delete() {
     assert!(id.starts_with("elec_"), "{id}");
     assert_eq!(election["title"], "Board election");
     assert_eq!(election["description"], "Choose the board");
-    assert_eq!(election["open_at"], "2020-03-01T09:00:00Z");
-    assert_eq!(election["close_at"], "2099-03-08T08:00:00Z");
+    assert_eq!(election["open_at"], "2020-03-01T09:00:00.000Z");
+    assert_eq!(election["close_at"], "2099-03-08T08:00:00.000Z");
     assert_eq!(election["phase"], "open");
     assert_eq!(election["paused"], false);
     assert_eq!(election["notion_link_broken"], false);
@@ -97,7 +97,7 @@ async fn phases_follow_the_server_clock_and_unix_seconds_are_accepted() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["election"]["phase"], "closed");
-    assert_eq!(body["election"]["open_at"], "2017-07-14T02:40:00Z");
+    assert_eq!(body["election"]["open_at"], "2017-07-14T02:40:00.000Z");
     assert_eq!(body["election"]["description"], "");
 }
 
@@ -208,5 +208,5 @@ async fn bad_input_is_a_400_naming_the_field_and_nothing_is_written() {
     }
     let (_, read) = t.get(&format!("/admin/elections/{id}")).await;
     assert_eq!(read["election"]["title"], "Keep");
-    assert_eq!(read["election"]["close_at"], "2099-01-01T00:00:00Z");
+    assert_eq!(read["election"]["close_at"], "2099-01-01T00:00:00.000Z");
 }

@@ -135,7 +135,7 @@ async fn instants_are_rfc_3339_or_whole_unix_seconds_from_year_0000() {
         assert_eq!(status, StatusCode::CREATED, "{accepted}: {body}");
     }
     let (_, body) = create(json!(1_772_355_600.0)).await;
-    assert_eq!(body["election"]["open_at"], "2026-03-01T09:00:00Z");
+    assert_eq!(body["election"]["open_at"], "2026-03-01T09:00:00.000Z");
     for refused in [
         json!(1.5),
         json!(-62_167_219_201_i64),

@@ -9,3 +9,4 @@ mod notion;
 mod openapi;
 mod operations;
 mod support;
+mod timestamps;

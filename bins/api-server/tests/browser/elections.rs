@@ -153,11 +153,11 @@ async fn elections_are_created_and_edited_with_field_errors_and_listed_in_local_
         .api(Method::GET, &format!("/admin/elections/{id}"), None)
         .await;
     assert_eq!(
-        stored["election"]["open_at"], "2030-01-01T15:00:00Z",
+        stored["election"]["open_at"], "2030-01-01T15:00:00.000Z",
         "{stored}"
     );
     assert_eq!(
-        stored["election"]["close_at"], "2030-01-08T23:30:00Z",
+        stored["election"]["close_at"], "2030-01-08T23:30:00.000Z",
         "{stored}"
     );
     env.wait_text("#election-open", "10:00").await;
