@@ -3,14 +3,26 @@
 use std::process::ExitCode;
 
 use api_server::{Cli, start};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Exit code for a missing or malformed setting.
 const EXIT_CONFIG: u8 = 78;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // A malformed value from the environment (`API_WORKERS=abc`) is configuration: exit 78
+            // naming the variable, not clap's usage error (exit 2) naming the flag.
+            if let Some(message) = bin_support::env_value_error(&Cli::command(), &error, &args) {
+                eprintln!("api-server: configuration error: {message}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            error.exit();
+        }
+    };
     bin_support::init_tracing(cli.log.log_format);
     let settings = match cli.settings() {
         Ok(settings) => settings,

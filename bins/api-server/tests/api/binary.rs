@@ -11,6 +11,12 @@ fn api_server() -> Command {
         "API_SERVER_DEMO",
         "LISTEN_ADDR",
         "DATABASE_URL",
+        "API_WORKERS",
+        "SYNC_INTERVAL",
+        "MIN_SYNC_INTERVAL",
+        "NOTION_MAX_RPS",
+        "RUST_LOG_FORMAT",
+        "EMBEDDED_SYNC",
     ] {
         command.env_remove(var);
     }
@@ -104,4 +110,50 @@ fn logs_the_bound_address_once_and_stops_gracefully_on_sigterm() {
         !all.contains("binary-test-admin-token"),
         "the token must not be logged"
     );
+}
+
+#[test]
+fn a_malformed_value_from_the_environment_exits_78_naming_the_variable() {
+    for (variable, value, why) in [
+        ("API_WORKERS", "abc", "invalid digit"),
+        ("SYNC_INTERVAL", "xyz", "invalid duration"),
+        ("MIN_SYNC_INTERVAL", "5x", "the unit must be"),
+        ("NOTION_MAX_RPS", "abc", "invalid float"),
+        ("RUST_LOG_FORMAT", "xml", "possible values: human, json"),
+        ("API_SERVER_DEMO", "maybe", "possible values: true, false"),
+        ("EMBEDDED_SYNC", "perhaps", "possible values: true, false"),
+    ] {
+        // Were the value accepted, the missing ADMIN_TOKEN would stop it (also 78, naming
+        // ADMIN_TOKEN): it never starts serving.
+        let output = api_server()
+            .env("NOTION_API_KEY", "ntn_test")
+            .env(variable, value)
+            .output()
+            .expect("binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(78), "{variable}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "configuration error: {variable}: invalid value \"{value}\""
+            )),
+            "{variable}: {stderr}"
+        );
+        assert!(stderr.contains(why), "{variable}: {stderr}");
+        assert!(
+            !stderr.contains("--"),
+            "names the variable, not the flag: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_flag_stays_a_usage_error_naming_the_flag() {
+    let output = api_server()
+        .args(["--workers", "abc"])
+        .env("NOTION_API_KEY", "ntn_test")
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--workers"), "{stderr}");
 }
