@@ -6,7 +6,8 @@ use std::time::Duration;
 
 pub use bin_support::ConfigError;
 use bin_support::{
-    DEFAULT_DATABASE_URL, LogArgs, LogFormat, NotionArgs, NotionSettings, StoreArgs, parse_duration,
+    DEFAULT_DATABASE_URL, DatabaseArgs, LogArgs, LogFormat, NotionArgs, NotionSettings,
+    PublicUrlArgs, parse_duration,
 };
 use clap::Parser;
 use secrecy::SecretString;
@@ -50,9 +51,13 @@ pub struct Cli {
     #[command(flatten)]
     pub notion: NotionArgs,
 
-    /// Where the store lives and the public base URL.
+    /// Where the store lives.
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub database: DatabaseArgs,
+
+    /// The public base URL the results links point at.
+    #[command(flatten)]
+    pub public: PublicUrlArgs,
 
     /// Logging.
     #[command(flatten)]
@@ -145,7 +150,8 @@ impl Cli {
             )
         })?;
         let mut notion = self.notion.settings()?;
-        let store = self.store.settings()?;
+        let sqlite_path = self.database.database_path()?;
+        let base_url = self.public.base_url()?;
         let demo = self.demo || notion.api_key.is_none();
         let admin_token = match self.admin_token.as_deref().map(str::trim) {
             Some(token) if !token.is_empty() => {
@@ -170,10 +176,10 @@ impl Cli {
         if demo && notion.allowlist.is_empty() {
             notion.allowlist = demo_allowlist();
         }
-        let database_path = if demo && self.store.database_url.trim() == DEFAULT_DATABASE_URL {
+        let database_path = if demo && self.database.database_url.trim() == DEFAULT_DATABASE_URL {
             PathBuf::from(DEMO_DATABASE_PATH)
         } else {
-            store.sqlite_path
+            sqlite_path
         };
         if self.workers == Some(0) {
             return Err(ConfigError::new(
@@ -188,7 +194,7 @@ impl Cli {
             demo,
             notion,
             database_path,
-            base_url: store.base_url,
+            base_url,
             embedded_sync: self.embedded_sync || demo,
             sync_interval: self.sync_interval,
             min_sync_interval: self.min_sync_interval,
@@ -280,6 +286,32 @@ mod tests {
             settings.notion.version,
             notion_client::NotionVersion::V2022_06_28
         );
+    }
+
+    #[test]
+    fn store_and_public_url_flags_keep_their_variables_and_defaults() {
+        let command = Cli::command();
+        for (long, variable, default) in [
+            ("database-url", "DATABASE_URL", DEFAULT_DATABASE_URL),
+            ("base-url", "BASE_URL", "http://localhost:8080"),
+        ] {
+            let arg = command
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .unwrap_or_else(|| panic!("--{long} is missing"));
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(variable));
+            assert_eq!(arg.get_default_values(), [default]);
+        }
+        let settings = parse(&[
+            "--database-url",
+            "sqlite:x/a.db",
+            "--base-url",
+            "https://v.example/",
+        ])
+        .settings()
+        .unwrap();
+        assert_eq!(settings.database_path, PathBuf::from("x/a.db"));
+        assert_eq!(settings.base_url, "https://v.example");
     }
 
     #[test]

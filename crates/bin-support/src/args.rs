@@ -58,8 +58,8 @@ impl NotionArgs {
     }
 }
 
-/// Where the store lives: the one setting of commands that only read or steer the store (the
-/// sync-runner's `status`, `runs`, `state`, `pause`, `resume`).
+/// Where the store lives: a setting of every command that opens the store (with [`PublicUrlArgs`]
+/// where it also builds results links).
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// The SQLite store: `sqlite:PATH` or a plain path. Created (with its folder) if missing.
@@ -85,46 +85,6 @@ pub struct PublicUrlArgs {
         default_value = "http://localhost:8080"
     )]
     pub base_url: String,
-}
-
-/// Where the store lives and what the public URLs are: [`DatabaseArgs`] and [`PublicUrlArgs`] as
-/// one group, for a binary that always needs both (the api-server). Its flags are theirs (a test
-/// keeps them identical).
-#[derive(Debug, Clone, Args)]
-pub struct StoreArgs {
-    /// The SQLite store: `sqlite:PATH` or a plain path. Created (with its folder) if missing.
-    #[arg(long = "database-url", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database_url: String,
-
-    /// Public base URL of the voting app; results links are `{BASE_URL}/e/{election_id}/results`.
-    #[arg(
-        long = "base-url",
-        env = "BASE_URL",
-        default_value = "http://localhost:8080"
-    )]
-    pub base_url: String,
-}
-
-impl StoreArgs {
-    /// The filesystem path of the SQLite file named by `--database-url`, as written (unchecked:
-    /// [`StoreArgs::database_path`] checks it).
-    pub fn sqlite_path(&self) -> &str {
-        sqlite_path(&self.database_url)
-    }
-
-    /// The store part.
-    pub fn database(&self) -> DatabaseArgs {
-        DatabaseArgs {
-            database_url: self.database_url.clone(),
-        }
-    }
-
-    /// The public URL part.
-    pub fn public_url(&self) -> PublicUrlArgs {
-        PublicUrlArgs {
-            base_url: self.base_url.clone(),
-        }
-    }
 }
 
 /// The path of a `sqlite:PATH`, `sqlite://PATH` or plain-path database URL.
@@ -169,7 +129,9 @@ mod tests {
         #[command(flatten)]
         notion: NotionArgs,
         #[command(flatten)]
-        store: StoreArgs,
+        database: DatabaseArgs,
+        #[command(flatten)]
+        public: PublicUrlArgs,
         #[command(flatten)]
         log: LogArgs,
     }
@@ -185,7 +147,8 @@ mod tests {
         assert_eq!(cli.notion.api_base, "https://api.notion.com");
         assert_eq!(cli.notion.notion_version, "2025-09-03");
         assert!((cli.notion.max_requests_per_second - 2.5).abs() < f64::EPSILON);
-        assert_eq!(cli.store.sqlite_path(), "data/elections.db");
+        assert_eq!(cli.database.sqlite_path(), "data/elections.db");
+        assert_eq!(cli.public.base_url, "http://localhost:8080");
         assert_eq!(cli.log.log_format, LogFormat::Human);
     }
 
@@ -196,9 +159,8 @@ mod tests {
             ("sqlite:///tmp/a.db", "/tmp/a.db"),
             ("data/b.db", "data/b.db"),
         ] {
-            let args = StoreArgs {
+            let args = DatabaseArgs {
                 database_url: url.into(),
-                base_url: String::new(),
             };
             assert_eq!(args.sqlite_path(), path);
         }
@@ -212,47 +174,6 @@ mod tests {
         let key = cli.notion.api_key().unwrap();
         assert_eq!(key.expose_secret(), "ntn_abc");
         assert!(!format!("{key:?}").contains("ntn_abc"));
-    }
-
-    #[test]
-    fn the_combined_store_group_has_exactly_the_flags_of_its_parts() {
-        #[derive(Debug, Parser)]
-        struct Parts {
-            #[command(flatten)]
-            database: DatabaseArgs,
-            #[command(flatten)]
-            public: PublicUrlArgs,
-        }
-        #[derive(Debug, Parser)]
-        struct Combined {
-            #[command(flatten)]
-            store: StoreArgs,
-        }
-        let flags = |command: clap::Command| -> Vec<String> {
-            command
-                .get_arguments()
-                .filter(|a| a.get_long().is_some_and(|l| l != "help"))
-                .map(|a| {
-                    format!(
-                        "{:?} {:?} {:?} {:?}",
-                        a.get_long(),
-                        a.get_env(),
-                        a.get_default_values(),
-                        a.get_help().map(ToString::to_string)
-                    )
-                })
-                .collect()
-        };
-        let parts = flags(Parts::command());
-        assert_eq!(parts.len(), 2, "{parts:?}");
-        assert_eq!(flags(Combined::command()), parts);
-
-        let combined = Combined::try_parse_from(["x", "--database-url", "sqlite:a.db"]).unwrap();
-        assert_eq!(combined.store.database().sqlite_path(), "a.db");
-        assert_eq!(
-            combined.store.public_url().base_url,
-            "http://localhost:8080"
-        );
     }
 
     #[test]

@@ -7,11 +7,9 @@ mod logging;
 mod settings;
 mod shutdown;
 
-pub use args::{
-    DEFAULT_DATABASE_URL, DatabaseArgs, LogArgs, LogFormat, NotionArgs, PublicUrlArgs, StoreArgs,
-};
+pub use args::{DEFAULT_DATABASE_URL, DatabaseArgs, LogArgs, LogFormat, NotionArgs, PublicUrlArgs};
 pub use cli_error::env_value_error;
 pub use duration::{DurationError, parse_duration};
 pub use logging::init_tracing;
-pub use settings::{ConfigError, NotionSettings, StoreSettings};
+pub use settings::{ConfigError, NotionSettings};
 pub use shutdown::shutdown_token;

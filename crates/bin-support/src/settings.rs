@@ -1,6 +1,6 @@
-//! Validated settings shared by the binaries: what [`NotionArgs`], [`StoreArgs`] (or its parts
-//! [`DatabaseArgs`] and [`PublicUrlArgs`]) become once every value has been checked, or a
-//! [`ConfigError`] naming the variable and flag to fix.
+//! Validated settings shared by the binaries: what [`NotionArgs`], [`DatabaseArgs`] and
+//! [`PublicUrlArgs`] become once every value has been checked, or a [`ConfigError`] naming the
+//! variable and flag to fix.
 
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use notion_client::{NotionClient, NotionClientBuilder, NotionVersion};
 use secrecy::SecretString;
 use sync_driver::Allowlist;
 
-use crate::args::{DatabaseArgs, NotionArgs, PublicUrlArgs, StoreArgs};
+use crate::args::{DatabaseArgs, NotionArgs, PublicUrlArgs};
 
 /// A setting that is missing or cannot be used. It names the environment variable and its flag,
 /// and says what is wrong and how to fix it; it never holds a secret value.
@@ -82,15 +82,6 @@ impl NotionSettings {
     }
 }
 
-/// Where the store lives and the public URLs, validated: what [`StoreArgs::settings`] returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreSettings {
-    /// The SQLite file (never empty, never in-memory).
-    pub sqlite_path: PathBuf,
-    /// Public base URL of the voting app: `http(s)://…` without a trailing `/`.
-    pub base_url: String,
-}
-
 impl NotionArgs {
     /// Checks every Notion setting: the version is supported, the base URL is http(s), the
     /// allowlist parses and the rate is a positive number. The API key may be absent.
@@ -127,22 +118,6 @@ impl NotionArgs {
             allowlist,
             max_requests_per_second: rate,
         })
-    }
-}
-
-impl StoreArgs {
-    /// Checks the store path and the public base URL.
-    pub fn settings(&self) -> Result<StoreSettings, ConfigError> {
-        Ok(StoreSettings {
-            sqlite_path: self.database_path()?,
-            base_url: self.public_url().base_url()?,
-        })
-    }
-
-    /// The SQLite file named by `--database-url`, checked alone (for commands that never build a
-    /// link and so need no `BASE_URL`): not empty and not an in-memory database.
-    pub fn database_path(&self) -> Result<PathBuf, ConfigError> {
-        self.database().database_path()
     }
 }
 
@@ -224,9 +199,14 @@ mod tests {
         }
     }
 
-    fn store(database_url: &str, base_url: &str) -> StoreArgs {
-        StoreArgs {
+    fn database(database_url: &str) -> DatabaseArgs {
+        DatabaseArgs {
             database_url: database_url.into(),
+        }
+    }
+
+    fn public(base_url: &str) -> PublicUrlArgs {
+        PublicUrlArgs {
             base_url: base_url.into(),
         }
     }
@@ -252,11 +232,14 @@ mod tests {
         assert_eq!(settings.version, NotionVersion::V2025_09_03);
         assert!(settings.allowlist.is_empty());
         assert!((settings.max_requests_per_second - 2.5).abs() < f64::EPSILON);
-        let store = store(crate::DEFAULT_DATABASE_URL, "http://localhost:8080")
-            .settings()
-            .unwrap();
-        assert_eq!(store.sqlite_path, PathBuf::from("data/elections.db"));
-        assert_eq!(store.base_url, "http://localhost:8080");
+        assert_eq!(
+            database(crate::DEFAULT_DATABASE_URL).database_path(),
+            Ok(PathBuf::from("data/elections.db"))
+        );
+        assert_eq!(
+            public("http://localhost:8080").base_url().as_deref(),
+            Ok("http://localhost:8080")
+        );
     }
 
     #[test]
@@ -454,8 +437,8 @@ mod tests {
             (" data/b.db ", "data/b.db"),
             ("elections.db", "elections.db"),
         ] {
-            let settings = store(text, "http://localhost:8080").settings().unwrap();
-            assert_eq!(settings.sqlite_path, PathBuf::from(expected), "{text:?}");
+            let path = database(text).database_path().unwrap();
+            assert_eq!(path, PathBuf::from(expected), "{text:?}");
         }
         for (text, words) in [
             ("", &["names no file", "sqlite:PATH"][..]),
@@ -465,10 +448,8 @@ mod tests {
             (":memory:", &["in-memory"]),
             ("sqlite::memory:", &["in-memory"]),
         ] {
-            let error = store(text, "http://localhost:8080").settings().unwrap_err();
+            let error = database(text).database_path().unwrap_err();
             assert_names(&error, "DATABASE_URL", "--database-url", words);
-            // The path alone is checked the same way.
-            assert_eq!(store(text, "").database_path().unwrap_err(), error);
         }
     }
 
@@ -480,8 +461,8 @@ mod tests {
             ("https://example.org/vote//", "https://example.org/vote"),
             (" https://vote.example.org ", "https://vote.example.org"),
         ] {
-            let settings = store("a.db", text).settings().unwrap();
-            assert_eq!(settings.base_url, expected, "{text:?}");
+            let base_url = public(text).base_url().unwrap();
+            assert_eq!(base_url, expected, "{text:?}");
         }
         for text in [
             "",
@@ -491,7 +472,7 @@ mod tests {
             "https://",
             "https://vote example.org",
         ] {
-            let error = store("a.db", text).settings().unwrap_err();
+            let error = public(text).base_url().unwrap_err();
             assert_names(
                 &error,
                 "BASE_URL",
