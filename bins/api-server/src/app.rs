@@ -173,6 +173,7 @@ pub fn serve(
     workers: Option<usize>,
     shutdown: CancellationToken,
 ) -> std::io::Result<Server> {
+    let demo = state.demo;
     let state = web::Data::new(state);
     let spec = openapi();
     let mut server = HttpServer::new(move || {
@@ -187,6 +188,11 @@ pub fn serve(
             // The admin web page (src/web), before the API scope so that `GET /admin` is matched
             // first.
             .configure(crate::web::configure)
+            .configure(|config| {
+                if demo {
+                    crate::web::configure_demo(config);
+                }
+            })
             .into_utoipa_app()
             .configure(api_routes)
             .into_app()

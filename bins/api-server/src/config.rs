@@ -9,7 +9,8 @@ use bin_support::{
     DEFAULT_DATABASE_URL, DatabaseArgs, LogArgs, LogFormat, NotionArgs, NotionSettings,
     PublicUrlArgs, parse_duration,
 };
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, FromArgMatches, Parser};
 use secrecy::SecretString;
 
 use sync_driver::Allowlist;
@@ -57,7 +58,7 @@ pub struct Cli {
 
     /// The public base URL the results links point at.
     #[command(flatten)]
-    pub public: PublicUrlArgs,
+    pub public: PublicUrl,
 
     /// Logging.
     #[command(flatten)]
@@ -96,6 +97,52 @@ pub struct Cli {
     pub workers: Option<usize>,
 }
 
+/// [`PublicUrlArgs`] (the same flag, variable, default and help), and whether `--base-url` or
+/// `BASE_URL` was given: in demo mode, results links otherwise point at the demo itself.
+#[derive(Debug, Clone)]
+pub struct PublicUrl {
+    /// `--base-url`.
+    pub args: PublicUrlArgs,
+    /// Whether the value came from the command line or the environment (not the default).
+    pub given: bool,
+}
+
+impl PublicUrl {
+    fn given(matches: &ArgMatches) -> bool {
+        matches
+            .value_source("base_url")
+            .is_some_and(|source| source != ValueSource::DefaultValue)
+    }
+}
+
+impl FromArgMatches for PublicUrl {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self {
+            given: Self::given(matches),
+            args: PublicUrlArgs::from_arg_matches(matches)?,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.given = self.given || Self::given(matches);
+        self.args.update_from_arg_matches(matches)
+    }
+}
+
+impl Args for PublicUrl {
+    fn group_id() -> Option<clap::Id> {
+        PublicUrlArgs::group_id()
+    }
+
+    fn augment_args(command: clap::Command) -> clap::Command {
+        PublicUrlArgs::augment_args(command)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        PublicUrlArgs::augment_args_for_update(command)
+    }
+}
+
 /// Validated settings of one server.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -113,6 +160,9 @@ pub struct Settings {
     pub database_path: PathBuf,
     /// Public base URL of the voting app (results links).
     pub base_url: String,
+    /// Whether `base_url` was configured (`--base-url`, `BASE_URL`). When not, demo mode points the
+    /// results links at its own address, where it serves a placeholder results page.
+    pub base_url_given: bool,
     /// Run the sync loop in this process.
     pub embedded_sync: bool,
     /// Poll interval of the embedded sync loop.
@@ -151,7 +201,7 @@ impl Cli {
         })?;
         let mut notion = self.notion.settings()?;
         let sqlite_path = self.database.database_path()?;
-        let base_url = self.public.base_url()?;
+        let base_url = self.public.args.base_url()?;
         let demo = self.demo || notion.api_key.is_none();
         let admin_token = match self.admin_token.as_deref().map(str::trim) {
             Some(token) if !token.is_empty() => {
@@ -195,6 +245,7 @@ impl Cli {
             notion,
             database_path,
             base_url,
+            base_url_given: self.public.given,
             embedded_sync: self.embedded_sync || demo,
             sync_interval: self.sync_interval,
             min_sync_interval: self.min_sync_interval,
@@ -312,6 +363,15 @@ mod tests {
         .unwrap();
         assert_eq!(settings.database_path, PathBuf::from("x/a.db"));
         assert_eq!(settings.base_url, "https://v.example");
+        assert!(settings.base_url_given);
+        let settings = parse(&["--base-url", "http://localhost:8080"])
+            .settings()
+            .unwrap();
+        assert!(
+            settings.base_url_given,
+            "given, even when equal to the default"
+        );
+        assert!(!parse(&[]).settings().unwrap().base_url_given);
     }
 
     #[test]

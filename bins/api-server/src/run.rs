@@ -1,7 +1,7 @@
 //! Starting a whole server from [`Settings`]: store, Notion (or the built-in emulator), the app,
 //! and (in demo mode) the sample data.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +25,7 @@ use crate::state::AppState;
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    links_base: String,
     admin_token: SecretString,
     token_generated: bool,
     emulator: Option<Emulator>,
@@ -42,6 +43,12 @@ impl RunningServer {
     /// `http://ADDR`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The base of the results links the sync writes: `BASE_URL`, or in demo mode without one,
+    /// [`RunningServer::base_url`] (where the demo serves a placeholder results page).
+    pub fn results_base_url(&self) -> &str {
+        &self.links_base
     }
 
     /// The admin token (generated in demo mode when none was configured).
@@ -82,6 +89,17 @@ impl RunningServer {
         }
         result.context("the HTTP server failed")
     }
+}
+
+/// The demo's own address as a results-link base: a wildcard listen address (`0.0.0.0`, `::`) is
+/// reached on loopback.
+fn demo_base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 fn generate_token() -> SecretString {
@@ -147,8 +165,19 @@ pub async fn start(
         None => (generate_token(), true),
     };
 
+    // Bound before the driver exists: in demo mode the results links point at the real address.
+    let listener = TcpListener::bind(settings.listen)
+        .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", settings.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let links_base = if settings.demo && !settings.base_url_given {
+        demo_base_url(addr)
+    } else {
+        settings.base_url.clone()
+    };
+
     let mut driver_config =
-        DriverConfig::new(settings.base_url.clone(), settings.notion.allowlist.clone());
+        DriverConfig::new(links_base.clone(), settings.notion.allowlist.clone());
     driver_config.min_interval = SignedDuration::try_from(settings.min_sync_interval)
         .context("MIN_SYNC_INTERVAL is too large")?;
     let driver = SyncDriver::new(Arc::clone(&store), notion, driver_config);
@@ -178,18 +207,16 @@ pub async fn start(
         admin_token: admin_token.clone(),
         driver,
         metrics: Metrics::new(),
+        demo: settings.demo,
     };
 
-    let listener = TcpListener::bind(settings.listen)
-        .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", settings.listen))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
     tracing::info!("Listening at http://{addr}");
 
     let http = tokio::spawn(serve(state, listener, settings.workers, shutdown.clone())?);
 
     let server = RunningServer {
         addr,
+        links_base,
         admin_token,
         token_generated,
         emulator,
@@ -219,14 +246,38 @@ fn print_demo_banner(server: &RunningServer) {
         .as_ref()
         .map(|e| format!("{}/__emulator", e.base_url()))
         .unwrap_or_else(|| "-".into());
+    let results = &server.links_base;
+    let placeholder = if *results == base {
+        " (a demo placeholder; set BASE_URL for the voting app)"
+    } else {
+        ""
+    };
     println!(
         "\nelection-notion-sync demo is running\n\
          \n  Admin page              {base}/admin\
          \n  API docs (try it out)   {base}{DOCS_PATH}\
          \n  OpenAPI document        {base}/openapi.json\
          \n  Emulated Notion         {emulator}\
+         \n  Results links           {results}/e/{{election_id}}/results{placeholder}\
          \n  Admin token             {token}\
          \n\n  curl -H 'Authorization: Bearer <token>' {base}/admin/elections\n\
          \nPress Ctrl-C to stop.\n"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_links_reach_a_wildcard_listener_on_loopback() {
+        for (addr, expected) in [
+            ("127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("0.0.0.0:3000", "http://127.0.0.1:3000"),
+            ("[::]:3000", "http://[::1]:3000"),
+            ("192.168.1.5:80", "http://192.168.1.5:80"),
+        ] {
+            assert_eq!(demo_base_url(addr.parse().unwrap()), expected, "{addr}");
+        }
+    }
 }

@@ -20,6 +20,9 @@ pub struct AppState {
     pub driver: SyncDriver,
     /// The metrics registry.
     pub metrics: Metrics,
+    /// Demo mode: the server also answers the results links (`/e/{election_id}/results`) with a
+    /// placeholder page.
+    pub demo: bool,
 }
 
 impl AppState {

@@ -44,6 +44,14 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         );
 }
 
+/// Mounts, in demo mode only, the placeholder the demo's results links lead to (in a real
+/// deployment they open the voting app at `BASE_URL`, and this server does not answer them).
+pub(crate) fn configure_demo(config: &mut web::ServiceConfig) {
+    config.service(
+        web::resource("/e/{election_id}/results").route(web::get().to(pages::demo_results)),
+    );
+}
+
 async fn redirect_to_ui() -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("{UI_PREFIX}/")))

@@ -5,8 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use jiff::Timestamp;
+use store::StoreError;
+use sync_engine::{ElectionId, Phase};
 
 use super::assets;
+use crate::state::AppState;
 
 /// What the browser may load: only our own files, no inline script or style, no framing.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -66,6 +70,18 @@ struct SyncRunPage {
 struct NotFoundPage {
     assets: String,
     path: String,
+}
+
+/// Demo mode's stand-in for the voting app's results page, where the results links lead.
+#[derive(Template)]
+#[template(path = "demo_results.html")]
+struct DemoResultsPage {
+    assets: String,
+    id: String,
+    found: bool,
+    title: String,
+    phase: &'static str,
+    phase_class: &'static str,
 }
 
 /// Renders a page with the headers every page gets.
@@ -198,6 +214,50 @@ pub(crate) async fn sync_run(req: HttpRequest, id: web::Path<String>) -> HttpRes
             run_id: id.hyphenated().to_string(),
         },
     )
+}
+
+/// `GET /e/{election_id}/results`, in demo mode only: the election's title and phase, labelled as a
+/// placeholder for the voting app's page; 404 for an id that is malformed or unknown.
+pub(crate) async fn demo_results(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let mut page = DemoResultsPage {
+        assets: assets::base_path(),
+        id: id.clone(),
+        found: false,
+        title: String::new(),
+        phase: "",
+        phase_class: "",
+    };
+    let election_id = match ElectionId::parse(id) {
+        Ok(election_id) if valid_election_id(election_id.as_str()) => election_id,
+        _ => return html(StatusCode::NOT_FOUND, &page),
+    };
+    let store = state.store.clone();
+    let record = match web::block(move || store.get_election(&election_id)).await {
+        Ok(Ok(record)) => record,
+        Ok(Err(StoreError::NotFound { .. })) => return html(StatusCode::NOT_FOUND, &page),
+        Ok(Err(error)) => return store_unavailable(&error),
+        Err(error) => return store_unavailable(&error),
+    };
+    (page.phase, page.phase_class) = match record.election.phase(Timestamp::now()) {
+        Phase::Upcoming => ("Upcoming", "upcoming"),
+        Phase::Open => ("Open", "open"),
+        Phase::Closed => ("Closed", "closed"),
+    };
+    page.found = true;
+    page.title = record.election.title;
+    html(StatusCode::OK, &page)
+}
+
+/// 503 for a page whose store read failed (logged).
+fn store_unavailable(error: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(%error, "a page could not read the store");
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+        .body("the store could not be read; the error has been logged")
 }
 
 /// Any other path under `/ui`.
