@@ -20,22 +20,18 @@ logs, read or reset the change cursors, pause and resume, backfill.
 Command output goes to stdout (tables, or JSON with --json); logs go to stderr (RUST_LOG, \
 --log-format json). Times are UTC, RFC 3339.";
 
-const AFTER_HELP: &str = "\
+const EXAMPLES: &str = "\
 Examples:
   sync-runner run                    # the daemon (NOTION_API_KEY etc. from the environment)
   sync-runner once --preview         # what the next cycle would write and pull; writes nothing
   sync-runner status                 # every linked election: phase, Notion status, last error
   sync-runner runs list --limit 5
-  sync-runner pause --election elec_board_2026
+  sync-runner pause --election elec_board_2026";
 
-Exit codes:
-  0  ok
-  1  unexpected error
-  2  usage error (bad flag, unknown run id or election)
-  3  configuration missing or invalid (the message names the variable)
-  4  Notion refused the token (401/403)
-  5  partial sync: some elections failed (see `sync-runner status`)
-  6  another runner holds the sync lease";
+/// The text after `--help`: examples, then the exit codes from their one definition.
+fn after_help() -> String {
+    format!("{EXAMPLES}\n\n{}", crate::exit_codes::HELP)
+}
 
 /// `sync-runner`: parse with [`clap::Parser::parse`].
 #[derive(Debug, Parser)]
@@ -44,7 +40,7 @@ Exit codes:
     version,
     about = ABOUT,
     long_about = LONG_ABOUT,
-    after_help = AFTER_HELP
+    after_help = after_help()
 )]
 pub struct Cli {
     /// What to do.
@@ -363,7 +359,7 @@ mod tests {
 
     #[test]
     fn the_help_lists_the_exit_codes_of_the_exit_codes_module() {
-        assert!(AFTER_HELP.ends_with(exit_codes::HELP));
+        assert!(after_help().ends_with(exit_codes::HELP));
     }
 
     /// Each command's help lists only the flags it uses: the store and logging everywhere, Notion
