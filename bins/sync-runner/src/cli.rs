@@ -230,9 +230,11 @@ pub struct StatusArgs {
 /// `runs …`.
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
-    /// The most recent cycles, newest first.
+    /// The most recent cycles with changes, newest first (`--all`: idle cycles too).
     #[command(
-        after_help = "Examples:\n  sync-runner runs list\n  sync-runner runs list --limit 100 --json"
+        after_help = "A cycle with changes read pages, wrote, pulled or failed something, failed as a whole, or is \
+unfinished; the others are idle cycles (one empty change query), listed only with --all.\n\n\
+Examples:\n  sync-runner runs list\n  sync-runner runs list --all --limit 100 --json"
     )]
     List(RunsListArgs),
     /// What one cycle did, election by election.
@@ -251,6 +253,9 @@ pub struct RunsListArgs {
     /// How many runs (1 to 1000).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
+    /// List every run, idle cycles included (default: only the runs with changes).
+    #[arg(long)]
+    pub all: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

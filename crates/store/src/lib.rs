@@ -24,7 +24,10 @@ pub use types::*;
 /// How long a statement waits for another connection's write lock before failing with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-static MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../migrations/0001_init.sql"))];
+static MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/0001_init.sql")),
+    M::up(include_str!("../migrations/0002_runs_with_changes.sql")),
+];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.
 pub fn migrations() -> Migrations<'static> {

@@ -8,12 +8,29 @@ use uuid::Uuid;
 
 use crate::time::{col, opt_col, to_ms};
 use crate::{
-    LogAction, LogEntry, NewLogEntry, Page, PageRequest, PrunedRuns, Result, RunCounts,
-    RunWithLogs, Store, StoreError, SyncCursor, SyncRun, check_limit, decode_cursor, encode_cursor,
+    LogAction, LogEntry, NewLogEntry, Page, PageRequest, PrunedRuns, Result, RunActivity,
+    RunCounts, RunFilter, RunWithLogs, Store, StoreError, SyncCursor, SyncRun, check_limit,
+    decode_cursor, encode_cursor,
 };
 
 pub(crate) const RUN_COLUMNS: &str = "id, started_at, finished_at, trigger_kind, holder, read_count, \
     planned_count, written_count, pulled_count, failed_count, notion_requests, error";
+
+/// The SQL of [`SyncRun::has_changes`]: a run with changes, as opposed to an idle cycle. The
+/// partial index `sync_runs_with_changes` (migration 0002) has this same WHERE clause, so listing
+/// only the runs with changes walks that index and never the idle cycles in between.
+pub(crate) const CHANGES_PREDICATE: &str = "(finished_at IS NULL OR error IS NOT NULL \
+    OR read_count > 0 OR written_count > 0 OR pulled_count > 0 OR failed_count > 0)";
+
+/// The page query of [`Store::list_runs_filtered`]: the runs `only` keeps, after the cursor
+/// (`?1` started_at in ms, `?2` id), newest first, `?3` at most.
+fn list_runs_sql(only: &str) -> String {
+    format!(
+        "SELECT {RUN_COLUMNS} FROM sync_runs \
+         WHERE {only} AND (?1 IS NULL OR started_at < ?1 OR (started_at = ?1 AND id < ?2)) \
+         ORDER BY started_at DESC, id DESC LIMIT ?3"
+    )
+}
 
 fn conversion(idx: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, message.into())
@@ -269,8 +286,19 @@ impl Store {
         self.write(|tx| insert_logs(tx, run_id, entries))
     }
 
-    /// Runs, newest first, `page.limit` at a time.
+    /// Runs, newest first, `page.limit` at a time: [`Self::list_runs_filtered`] with every run.
     pub fn list_runs(&self, page: &PageRequest) -> Result<Page<SyncRun>> {
+        self.list_runs_filtered(&RunFilter::default(), page)
+    }
+
+    /// The runs `filter` keeps, newest first, `page.limit` at a time. A `next_cursor` continues
+    /// the same filter (it names the last run shown, so it also works with another filter).
+    /// Errors: `Invalid` (limit, cursor).
+    pub fn list_runs_filtered(
+        &self,
+        filter: &RunFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SyncRun>> {
         let limit = check_limit(page.limit)?;
         let after = match page.cursor.as_deref() {
             None => None,
@@ -285,11 +313,11 @@ impl Store {
             }
         };
         self.read(|tx| {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {RUN_COLUMNS} FROM sync_runs \
-                 WHERE ?1 IS NULL OR started_at < ?1 OR (started_at = ?1 AND id < ?2) \
-                 ORDER BY started_at DESC, id DESC LIMIT ?3"
-            ))?;
+            let only = match filter.activity {
+                RunActivity::All => "1",
+                RunActivity::Changes => CHANGES_PREDICATE,
+            };
+            let mut stmt = tx.prepare_cached(&list_runs_sql(only))?;
             let (after_ms, after_id) = after.unzip();
             let mut items = stmt
                 .query_map(params![after_ms, after_id, limit + 1], row_to_run)?
@@ -304,6 +332,31 @@ impl Store {
                 None
             };
             Ok(Page { items, next_cursor })
+        })
+    }
+
+    /// How many idle cycles (runs without changes, see [`SyncRun::has_changes`]) started after
+    /// `newest_shown`, or in all when `None`: what a list of only the runs with changes hides
+    /// above its first row.
+    pub fn count_idle_runs_after(&self, newest_shown: Option<&SyncRun>) -> Result<u64> {
+        let after = newest_shown.map(|run| (to_ms(run.started_at), run.id.to_string()));
+        self.read(|tx| {
+            let count: i64 = match after {
+                None => tx.query_row(
+                    &format!("SELECT COUNT(*) FROM sync_runs WHERE NOT {CHANGES_PREDICATE}"),
+                    [],
+                    |r| r.get(0),
+                )?,
+                Some((ms, id)) => tx.query_row(
+                    &format!(
+                        "SELECT COUNT(*) FROM sync_runs WHERE started_at >= ?1 \
+                         AND (started_at > ?1 OR id > ?2) AND NOT {CHANGES_PREDICATE}"
+                    ),
+                    params![ms, id],
+                    |r| r.get(0),
+                )?,
+            };
+            Ok(u64::try_from(count).unwrap_or(0))
         })
     }
 
@@ -359,4 +412,39 @@ fn get_run(tx: &Transaction<'_>, id: Uuid) -> Result<SyncRun> {
     .optional()
     .map_err(corrupt)?
     .ok_or_else(|| run_not_found(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(store: &Store, sql: &str) -> String {
+        store
+            .read(|tx| {
+                let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let details = stmt
+                    .query_map(params![None::<i64>, None::<String>, 51], |r| {
+                        r.get::<_, String>(3)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(details.join("\n"))
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn listing_runs_walks_an_index_in_order_with_or_without_idle_cycles() {
+        let store = Store::open_in_memory().unwrap();
+        let changes = plan(&store, &list_runs_sql(CHANGES_PREDICATE));
+        assert!(
+            changes.contains("USING INDEX sync_runs_with_changes")
+                && !changes.contains("TEMP B-TREE"),
+            "{changes}"
+        );
+        let all = plan(&store, &list_runs_sql("1"));
+        assert!(
+            all.contains("USING INDEX sync_runs_newest") && !all.contains("TEMP B-TREE"),
+            "{all}"
+        );
+    }
 }

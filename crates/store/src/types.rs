@@ -222,6 +222,59 @@ pub struct SyncRun {
     pub error: Option<String>,
 }
 
+impl SyncRun {
+    /// Whether the run did something worth a look, as opposed to an idle cycle (one empty change
+    /// query): it read pages, wrote, pulled or failed something, or failed as a whole (`error`),
+    /// or it is unfinished (running now, or its runner died). The one definition of "changes";
+    /// the store's SQL filter (`RunActivity::Changes`) is the same rule.
+    pub fn has_changes(&self) -> bool {
+        let c = self.counts;
+        self.finished_at.is_none()
+            || self.error.is_some()
+            || c.read > 0
+            || c.written > 0
+            || c.pulled > 0
+            || c.failed > 0
+    }
+}
+
+/// Which runs [`crate::Store::list_runs_filtered`] lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunActivity {
+    /// Every run, idle cycles included.
+    #[default]
+    All,
+    /// Only the runs with changes (see [`SyncRun::has_changes`]): not the idle cycles.
+    Changes,
+}
+
+impl RunActivity {
+    /// Stable name (`all`, `changes`), as the CLI and the API spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Changes => "changes",
+        }
+    }
+
+    /// Parses [`Self::as_str`]'s names; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "all" => Some(Self::All),
+            "changes" => Some(Self::Changes),
+            _ => None,
+        }
+    }
+}
+
+/// A filter on the run history, for [`crate::Store::list_runs_filtered`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RunFilter {
+    /// Every run, or only those with changes.
+    pub activity: RunActivity,
+}
+
 /// What [`crate::Store::prune_runs`] deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrunedRuns {

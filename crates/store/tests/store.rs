@@ -791,6 +791,102 @@ fn runs_start_finish_list_and_logs() {
     assert_eq!(seen, ids, "newest first");
 }
 
+/// A history of idle cycles with a few runs that did something: `RunActivity::Changes` keeps
+/// exactly the runs `SyncRun::has_changes` names, pages across the idle ones with the usual cursor,
+/// and the idle ones above the newest shown are counted.
+#[test]
+fn runs_filtered_to_those_with_changes_page_across_idle_cycles() {
+    let (_dir, store) = temp_store();
+    let idle = RunCounts {
+        notion_requests: 1,
+        ..RunCounts::default()
+    };
+    let only = |f: fn(&mut RunCounts)| {
+        let mut counts = RunCounts::default();
+        f(&mut counts);
+        counts
+    };
+    // 30 runs a minute apart, oldest first; `None` leaves the run unfinished.
+    let mut expected = Vec::new();
+    let mut all = Vec::new();
+    for i in 0..30 {
+        let at = now() + secs(60 * i);
+        let run = store.start_run(Trigger::Scheduled, "runner-1", at).unwrap();
+        let (counts, error, finish) = match i {
+            2 => (only(|c| c.read = 1), None, true),
+            7 => (only(|c| c.written = 1), None, true),
+            11 => (only(|c| c.pulled = 1), None, true),
+            15 => (only(|c| c.failed = 1), None, true),
+            19 => (idle, Some("Notion refused the token"), true),
+            23 => (idle, None, false),
+            // Planned but not read, written, pulled or failed: still idle.
+            25 => (only(|c| c.planned = 1), None, true),
+            _ => (idle, None, true),
+        };
+        let run = if finish {
+            store
+                .finish_run(run.id, &counts, error, at + secs(1))
+                .unwrap()
+        } else {
+            run
+        };
+        if run.has_changes() {
+            expected.push(run.id);
+        }
+        all.push(run.id);
+    }
+    expected.reverse();
+    all.reverse();
+    assert_eq!(expected.len(), 6);
+
+    let list = |activity: RunActivity, limit: u32| {
+        let filter = RunFilter { activity };
+        let mut seen = Vec::new();
+        let mut request = PageRequest::first(limit);
+        loop {
+            let page = store.list_runs_filtered(&filter, &request).unwrap();
+            assert!(page.items.len() <= limit as usize);
+            seen.extend(page.items.iter().map(|r| r.id));
+            match page.next_cursor {
+                Some(cursor) => request.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        seen
+    };
+    for limit in [1, 2, 4, 100] {
+        assert_eq!(list(RunActivity::Changes, limit), expected, "limit {limit}");
+        assert_eq!(list(RunActivity::All, limit), all, "limit {limit}");
+    }
+    let default = store.list_runs(&PageRequest::first(100)).unwrap().items;
+    assert_eq!(default.len(), 30, "list_runs keeps every run");
+
+    // The newest run with changes is #23 (unfinished): six idle cycles started after it.
+    let first = store
+        .list_runs_filtered(
+            &RunFilter {
+                activity: RunActivity::Changes,
+            },
+            &PageRequest::first(1),
+        )
+        .unwrap();
+    assert_eq!(first.items[0].id, expected[0]);
+    assert_eq!(
+        store.count_idle_runs_after(Some(&first.items[0])).unwrap(),
+        6
+    );
+    assert_eq!(store.count_idle_runs_after(None).unwrap(), 24);
+    let newest = store.get_run(all[0]).unwrap().run;
+    assert_eq!(store.count_idle_runs_after(Some(&newest)).unwrap(), 0);
+
+    assert_eq!(RunActivity::parse("changes"), Some(RunActivity::Changes));
+    assert_eq!(
+        RunActivity::parse(RunActivity::All.as_str()),
+        Some(RunActivity::All)
+    );
+    assert_eq!(RunActivity::parse("idle"), None);
+}
+
 #[test]
 fn pause_and_resume() {
     let (_dir, store) = temp_store();

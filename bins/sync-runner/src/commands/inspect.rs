@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use notion_client::NotionId;
 use serde::Serialize;
-use store::{LinkedElection, LinkedFilter, LogAction, LogEntry, PageRequest, RunWithLogs, SyncRun};
+use store::{
+    LinkedElection, LinkedFilter, LogAction, LogEntry, PageRequest, RunActivity, RunFilter,
+    RunWithLogs, SyncRun,
+};
 use sync_engine::{ElectionUpdate, PageWrite, Phase, SyncError, SyncPlan};
 
 use crate::cli::{RunsListArgs, RunsLogsArgs, StateGetArgs, StateResetArgs, StatusArgs};
@@ -193,13 +196,44 @@ fn run_duration(run: &SyncRun) -> String {
 pub(crate) async fn runs_list(args: RunsListArgs) -> Result<u8> {
     let store = open_store(&args.common.store)?;
     let limit = args.limit;
-    let page = blocking(&store, move |s| s.list_runs(&PageRequest::first(limit))).await?;
+    let activity = if args.all {
+        RunActivity::All
+    } else {
+        RunActivity::Changes
+    };
+    let (page, hidden) = blocking(&store, move |s| {
+        let page = s.list_runs_filtered(&RunFilter { activity }, &PageRequest::first(limit))?;
+        let hidden = match activity {
+            RunActivity::All => 0,
+            RunActivity::Changes => s.count_idle_runs_after(page.items.first())?,
+        };
+        Ok((page, hidden))
+    })
+    .await?;
     if args.json {
-        print_json(&serde_json::json!({ "runs": page.items }))?;
+        print_json(&serde_json::json!({
+            "activity": activity.as_str(),
+            "runs": page.items,
+            "idle_cycles_hidden": hidden,
+        }))?;
         return Ok(exit_codes::OK);
     }
+    // The idle cycles hidden are those newer than the newest run listed (all, if none is).
+    let hidden_line = match hidden {
+        0 => String::new(),
+        1 => "+ 1 idle cycle hidden since the newest run listed; --all shows it\n".to_owned(),
+        n => format!("+ {n} idle cycles hidden since the newest run listed; --all shows them\n"),
+    };
     if page.items.is_empty() {
-        print("No sync run recorded yet.\n").map_err(anyhow::Error::from)?;
+        let text = if hidden == 0 {
+            "No sync run recorded yet.\n".to_owned()
+        } else {
+            let s = if hidden == 1 { "" } else { "s" };
+            format!(
+                "No sync run with changes yet, only {hidden} idle cycle{s}; --all shows them.\n"
+            )
+        };
+        print(&text).map_err(anyhow::Error::from)?;
         return Ok(exit_codes::OK);
     }
     let mut table = Table::new(&[
@@ -224,7 +258,7 @@ pub(crate) async fn runs_list(args: RunsListArgs) -> Result<u8> {
                 .unwrap_or_else(|| "-".into()),
         ]);
     }
-    print(&table.render()).map_err(anyhow::Error::from)?;
+    print(&format!("{}{hidden_line}", table.render())).map_err(anyhow::Error::from)?;
     Ok(exit_codes::OK)
 }
 

@@ -247,6 +247,21 @@ fn status_runs_state_and_pause_outputs() {
         notion_requests: 3,
     };
     world.store.finish_run(run.id, &counts, None, now).unwrap();
+    // Then three idle cycles (one empty change query each): hidden unless --all.
+    let idle = RunCounts {
+        notion_requests: 1,
+        ..RunCounts::default()
+    };
+    let mut idle_ids = Vec::new();
+    for i in 1..=3 {
+        let at = now + SignedDuration::from_secs(60 * i);
+        let cycle = world
+            .store
+            .start_run(Trigger::Scheduled, "sync-runner:test:1", at)
+            .unwrap();
+        world.store.finish_run(cycle.id, &idle, None, at).unwrap();
+        idle_ids.push(cycle.id.to_string());
+    }
     world
         .store
         .set_cursor(&SyncCursor {
@@ -304,6 +319,30 @@ fn status_runs_state_and_pause_outputs() {
         .json();
     assert_eq!(runs_json["runs"][0]["id"], run.id.to_string());
     assert_eq!(runs_json["runs"][0]["counts"]["written"], 1);
+    assert_eq!(runs_json["activity"], "changes");
+    assert_eq!(runs_json["idle_cycles_hidden"], 3);
+    let all = world.run(&["runs", "list", "--all"]);
+    all.assert_code(0);
+    assert_eq!(
+        all.stdout.lines().count(),
+        5,
+        "a header and 4 runs:\n{}",
+        all.stdout
+    );
+    assert!(!all.stdout.contains("hidden"), "{}", all.stdout);
+    let all_json = world.run(&["runs", "list", "--all", "--json"]).json();
+    let ids: Vec<&str> = all_json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = idle_ids.iter().rev().map(String::as_str).collect();
+    let seeded = run.id.to_string();
+    expected.push(&seeded);
+    assert_eq!(ids, expected, "newest first, idle cycles included");
+    assert_eq!(all_json["activity"], "all");
+    assert_eq!(all_json["idle_cycles_hidden"], 0);
     let logs = world.run(&["runs", "logs", &run.id.to_string()]);
     insta::assert_snapshot!("runs_logs", redact(&logs.stdout));
     let logs_json = world
