@@ -399,14 +399,15 @@ pub(crate) fn parse_filter(
 }
 
 fn text_matches(op: &TextOp, value: &str) -> bool {
-    let lower = value.to_lowercase();
+    // Case-insensitive checks lower-case both sides; the exact ones need no copy at all.
+    let lower = || value.to_lowercase();
     match op {
         TextOp::Equals(s) => value == s,
         TextOp::DoesNotEqual(s) => value != s,
-        TextOp::Contains(s) => lower.contains(&s.to_lowercase()),
-        TextOp::DoesNotContain(s) => !lower.contains(&s.to_lowercase()),
-        TextOp::StartsWith(s) => lower.starts_with(&s.to_lowercase()),
-        TextOp::EndsWith(s) => lower.ends_with(&s.to_lowercase()),
+        TextOp::Contains(s) => lower().contains(&s.to_lowercase()),
+        TextOp::DoesNotContain(s) => !lower().contains(&s.to_lowercase()),
+        TextOp::StartsWith(s) => lower().starts_with(&s.to_lowercase()),
+        TextOp::EndsWith(s) => lower().ends_with(&s.to_lowercase()),
         TextOp::IsEmpty(empty) => value.is_empty() == *empty,
     }
 }
@@ -642,16 +643,33 @@ fn sort_value(key: &SortKey, page: &Page) -> Option<SortVal> {
     }
 }
 
-/// Compares two pages by the sort keys; empty values go last; creation order breaks ties.
-pub(crate) fn compare(keys: &[(SortKey, bool)], a: &Page, b: &Page) -> Ordering {
-    for (key, descending) in keys {
-        let (va, vb) = (sort_value(key, a), sort_value(key, b));
+/// A page's sort values, extracted once per query so sorting compares plain values instead of
+/// re-reading (and re-lower-casing) page JSON on every comparison.
+pub(crate) struct SortRow {
+    values: Vec<Option<SortVal>>,
+    seq: u64,
+    /// The page.
+    pub(crate) id: uuid::Uuid,
+}
+
+/// Extracts the values `keys` sort `page` by.
+pub(crate) fn sort_row(keys: &[(SortKey, bool)], page: &Page) -> SortRow {
+    SortRow {
+        values: keys.iter().map(|(key, _)| sort_value(key, page)).collect(),
+        seq: page.seq,
+        id: page.id,
+    }
+}
+
+/// Compares two rows by the sort keys; empty values go last; creation order breaks ties.
+pub(crate) fn compare(keys: &[(SortKey, bool)], a: &SortRow, b: &SortRow) -> Ordering {
+    for ((_, descending), (va, vb)) in keys.iter().zip(a.values.iter().zip(&b.values)) {
         let ord = match (va, vb) {
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
             (Some(x), Some(y)) => {
-                let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+                let o = x.partial_cmp(y).unwrap_or(Ordering::Equal);
                 if *descending { o.reverse() } else { o }
             }
         };
@@ -660,4 +678,17 @@ pub(crate) fn compare(keys: &[(SortKey, bool)], a: &Page, b: &Page) -> Ordering 
         }
     }
     a.seq.cmp(&b.seq)
+}
+
+/// Orders `rows` by `keys` and returns the first `cap` ids. Creation order breaks every tie, so the
+/// order is total and an unstable sort gives the same result as a stable one. When the cap cuts the
+/// list, only the kept rows are sorted (a selection first, then a sort of the kept part).
+pub(crate) fn sorted_ids(keys: &[(SortKey, bool)], pages: &[&Page], cap: usize) -> Vec<uuid::Uuid> {
+    let mut rows: Vec<SortRow> = pages.iter().map(|p| sort_row(keys, p)).collect();
+    if rows.len() > cap && cap > 0 {
+        rows.select_nth_unstable_by(cap - 1, |a, b| compare(keys, a, b));
+    }
+    rows.truncate(cap);
+    rows.sort_unstable_by(|a, b| compare(keys, a, b));
+    rows.into_iter().map(|r| r.id).collect()
 }

@@ -176,8 +176,9 @@ pub(crate) type PropFilter<'a> = Option<&'a [String]>;
 
 fn wanted(filter: PropFilter<'_>, name: &str, id: &str) -> bool {
     filter.is_none_or(|keys| {
-        keys.iter()
-            .any(|k| k == name || k == id || *k == crate::util::percent_decode(id))
+        // Decoded once per property, borrowed when there is nothing to decode.
+        let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+        keys.iter().any(|k| k == name || k == id || *k == *decoded)
     })
 }
 

@@ -263,22 +263,23 @@ fn run_query(state: &mut State, req: &Req<'_>, ds_id: Uuid, list_type: &str) -> 
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
             let ds_trashed = ds.in_trash;
-            let mut rows: Vec<&crate::model::Page> = ds
+            let rows: Vec<&crate::model::Page> = ds
                 .pages
                 .iter()
                 .filter_map(|id| state.pages.get(id))
                 .filter(|p| (p.in_trash || ds_trashed) == want_trash)
                 .filter(|p| filter.as_ref().is_none_or(|f| query::matches(f, p)))
                 .collect();
-            if !sorts.is_empty() {
-                rows.sort_by(|a, b| query::compare(&sorts, a, b));
-            }
             let cap = state.query_result_cap;
             let capped = rows.len() > cap;
-            rows.truncate(cap);
+            let ids = if sorts.is_empty() {
+                rows.iter().take(cap).map(|p| p.id).collect()
+            } else {
+                query::sorted_ids(&sorts, &rows, cap)
+            };
             CursorEntry {
                 scope,
-                ids: Arc::new(rows.iter().map(|p| p.id).collect()),
+                ids: Arc::new(ids),
                 offset: 0,
                 capped,
             }
