@@ -242,6 +242,25 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
+/// Parameters of `GET /admin/sync/runs`: paging, and which runs.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunListQuery {
+    /// Page size, an integer from 1 to 200 (omitted: 50); anything else, `limit=` included, is a
+    /// 400.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200, example = 50)]
+    pub limit: Option<String>,
+    /// Opaque: the `next_cursor` of the previous page, unchanged (omitted or empty: the first
+    /// page). A cursor this API did not return is a 400. Keep the same `activity` while paging.
+    pub cursor: Option<String>,
+    /// Which runs: `all` (omitted or empty: every run, idle cycles included) or `changes` (only
+    /// the runs that read pages, wrote, pulled or failed something, failed as a whole, or are
+    /// unfinished; not the idle cycles whose one change query found nothing). Anything else is a
+    /// 400.
+    #[param(value_type = Option<String>, pattern = "^(all|changes)$", example = "changes")]
+    pub activity: Option<String>,
+}
+
 /// The path of the routes about one election.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]

@@ -1,4 +1,5 @@
-// The sync runs page: the history of sync cycles and manual syncs, newest first, 50 at a time.
+// The sync runs page: the history of sync cycles and manual syncs, newest first, 50 at a time;
+// only the runs with changes unless "Show idle cycles" is checked.
 
 import { api, requireToken } from './api.js';
 import { byId, el, initChrome, show, timeElement, triggerLabel, runDurationCell, runFinishedCell } from './ui.js';
@@ -10,7 +11,10 @@ const alert = byId('runs-error');
 const table = byId('runs-table');
 const body = byId('runs-body');
 const more = byId('more-runs');
+const showIdle = byId('show-idle');
 let cursor = null;
+// Bumped by every load: an answer to an older load (the checkbox changed meanwhile) is dropped.
+let generation = 0;
 
 function countCell(label, value, bad = false) {
   return el('td', { 'data-label': label, class: 'num' },
@@ -36,11 +40,13 @@ function row(run) {
 }
 
 async function load() {
-  const query = new URLSearchParams({ limit: '50' });
+  const query = new URLSearchParams({ limit: '50', activity: showIdle.checked ? 'all' : 'changes' });
   if (cursor) query.set('cursor', cursor);
   more.disabled = true;
+  const mine = ++generation;
   try {
     const page = await api('GET', `/admin/sync/runs?${query}`);
+    if (mine !== generation) return;
     show(alert, '');
     for (const run of page.runs) body.append(row(run));
     cursor = page.next_cursor;
@@ -48,7 +54,9 @@ async function load() {
     const count = body.children.length;
     table.hidden = count === 0;
     show(status, count === 0
-      ? 'No sync runs yet. They appear once the sync-runner runs a cycle, or after a "Sync with Notion" on an election.'
+      ? (showIdle.checked
+        ? 'No sync runs yet. They appear once the sync-runner runs a cycle, or after a "Sync with Notion" on an election.'
+        : 'No sync runs with changes yet. "Show idle cycles" lists the cycles that found nothing to do.')
       : `${count} run${count === 1 ? '' : 's'}${cursor ? ' so far: "Show more runs" lists older ones' : ''}.`);
   } catch (error) {
     show(status, '');
@@ -59,4 +67,9 @@ async function load() {
 }
 
 more.addEventListener('click', load);
+showIdle.addEventListener('change', () => {
+  body.replaceChildren();
+  cursor = null;
+  load();
+});
 if (requireToken()) load();

@@ -1,21 +1,24 @@
 //! `/admin/sync/runs`: the history of sync cycles and their logs.
 
 use actix_web::{get, web};
-use store::PageRequest;
+use store::{PageRequest, RunActivity, RunFilter};
 
 use crate::error::{ApiError, ErrorResponse, blocking};
 use crate::extract::parse_limit;
-use crate::models::{ListQuery, LogEntryJson, RunJson, RunListResponse, RunPath, RunResponse};
+use crate::models::{LogEntryJson, RunJson, RunListQuery, RunListResponse, RunPath, RunResponse};
 use crate::responses::Unauthorized;
 use crate::state::AppState;
 
-/// List sync runs, newest first.
+/// List sync runs, newest first: every run, or with `activity=changes` only those with changes.
+///
+/// The sync-runner records every cycle, most of them idle (one empty change query);
+/// `activity=changes` leaves those out. Omitted, `activity` is `all`, as before it existed.
 #[utoipa::path(
     tag = "sync",
-    params(ListQuery),
+    params(RunListQuery),
     responses(
         (status = 200, description = "A page of runs", body = RunListResponse),
-        (status = 400, description = "`limit` not an integer from 1 to 200, or a cursor this API did not return", body = ErrorResponse),
+        (status = 400, description = "`limit` not an integer from 1 to 200, `activity` not `all` or `changes`, or a cursor this API did not return", body = ErrorResponse),
         (status = 401, response = Unauthorized),
     ),
     security(("bearer" = []))
@@ -23,15 +26,25 @@ use crate::state::AppState;
 #[get("/sync/runs")]
 pub(crate) async fn list_runs(
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: web::Query<RunListQuery>,
 ) -> Result<web::Json<RunListResponse>, ApiError> {
     let query = query.into_inner();
     let page = PageRequest {
         limit: parse_limit(query.limit.as_deref(), 50, 200)?,
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
     };
+    let activity = match query.activity.as_deref().map(str::trim) {
+        None | Some("") => RunActivity::All,
+        Some(text) => RunActivity::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                "activity",
+                format!("activity must be `all` or `changes`, got {text:?}"),
+            )
+        })?,
+    };
+    let filter = RunFilter { activity };
     let store = state.store.clone();
-    let page = blocking(move || store.list_runs(&page)).await?;
+    let page = blocking(move || store.list_runs_filtered(&filter, &page)).await?;
     Ok(web::Json(RunListResponse {
         success: true,
         runs: page.items.iter().map(RunJson::from).collect(),

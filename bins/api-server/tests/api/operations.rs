@@ -324,3 +324,65 @@ async fn metrics_show_the_sync_runners_health_from_the_store() {
         );
     }
 }
+
+/// `activity=changes` leaves out the idle cycles, page after page; `all` (the default) keeps them;
+/// anything else is a 400 naming the field.
+#[tokio::test]
+async fn sync_runs_can_leave_out_idle_cycles() {
+    let t = TestServer::start().await;
+    let store = store::Store::open(t.db_path()).expect("store opens");
+    let start = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
+    let mut with_changes = Vec::new();
+    for i in 0..12 {
+        let at = start + jiff::SignedDuration::from_mins(i);
+        let run = store
+            .start_run(sync_engine::Trigger::Scheduled, "sync-runner:test", at)
+            .unwrap();
+        let counts = store::RunCounts {
+            written: u64::from(i % 5 == 0),
+            notion_requests: 1,
+            ..store::RunCounts::default()
+        };
+        let run = store.finish_run(run.id, &counts, None, at).unwrap();
+        if run.has_changes() {
+            with_changes.push(run.id.to_string());
+        }
+    }
+    with_changes.reverse();
+    assert_eq!(with_changes.len(), 3);
+
+    let ids = |body: &Value| -> Vec<String> {
+        body["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, first) = t.get("/admin/sync/runs?activity=changes&limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let (_, second) = t
+        .get(&format!(
+            "/admin/sync/runs?activity=changes&limit=2&cursor={cursor}"
+        ))
+        .await;
+    assert!(second["next_cursor"].is_null(), "{second}");
+    let mut seen = ids(&first);
+    seen.extend(ids(&second));
+    assert_eq!(seen, with_changes);
+
+    for path in [
+        "/admin/sync/runs",
+        "/admin/sync/runs?activity=all",
+        "/admin/sync/runs?activity=",
+    ] {
+        let (status, body) = t.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(ids(&body).len(), 12, "{path}: every run");
+    }
+    let (status, body) = t.get("/admin/sync/runs?activity=idle").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_input", "{body}");
+    assert_eq!(body["error"]["field"], "activity", "{body}");
+}

@@ -200,6 +200,26 @@ async fn sync_runs_are_listed_page_by_page_and_each_shows_its_log() {
     // The header links to the runs.
     env.click("a[href='/ui/sync/runs']").await;
     env.wait_for_path("/ui/sync/runs").await;
+    // By default only the runs with changes: the 55 idle cycles are left out.
+    env.wait_text("#runs-status", "2 runs.").await;
+    assert_eq!(
+        env.js(
+            "return document.getElementById('show-idle').checked;",
+            vec![]
+        )
+        .await,
+        false
+    );
+    // "Show idle cycles", from the keyboard: every run, a page at a time.
+    env.js("document.getElementById('show-idle').focus();", vec![])
+        .await;
+    env.browser
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(" ")
+        .await
+        .unwrap();
     env.wait_text("#runs-status", "50 runs so far").await;
     let rows = env
         .js(
