@@ -33,8 +33,10 @@ pub(crate) async fn list_runs(
         limit: parse_limit(query.limit.as_deref(), 50, 200)?,
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
     };
-    let activity = match query.activity.as_deref().map(str::trim) {
-        None | Some("") => RunActivity::All,
+    // Exactly `all` or `changes`, as the OpenAPI document's pattern says: an empty `activity=` or
+    // padded value is refused like any other, not read as the default.
+    let activity = match query.activity.as_deref() {
+        None => RunActivity::All,
         Some(text) => RunActivity::parse(text).ok_or_else(|| {
             ApiError::invalid(
                 "activity",

@@ -372,17 +372,21 @@ async fn sync_runs_can_leave_out_idle_cycles() {
     seen.extend(ids(&second));
     assert_eq!(seen, with_changes);
 
-    for path in [
-        "/admin/sync/runs",
-        "/admin/sync/runs?activity=all",
-        "/admin/sync/runs?activity=",
-    ] {
+    for path in ["/admin/sync/runs", "/admin/sync/runs?activity=all"] {
         let (status, body) = t.get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert_eq!(ids(&body).len(), 12, "{path}: every run");
     }
-    let (status, body) = t.get("/admin/sync/runs?activity=idle").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["error"]["code"], "invalid_input", "{body}");
-    assert_eq!(body["error"]["field"], "activity", "{body}");
+    // Anything but exactly `all` or `changes` is refused (found by the schemathesis run: an empty
+    // `activity=` used to be read as the default although the schema's pattern forbids it).
+    for path in [
+        "/admin/sync/runs?activity=idle",
+        "/admin/sync/runs?activity=",
+        "/admin/sync/runs?activity=%20all",
+    ] {
+        let (status, body) = t.get(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_input", "{path}: {body}");
+        assert_eq!(body["error"]["field"], "activity", "{path}: {body}");
+    }
 }
