@@ -544,13 +544,7 @@ impl NotionClient {
         data_source_id: NotionId,
         query: Query,
     ) -> BoxStream<'static, Result<Page>> {
-        let client = self.clone();
-        paginate(move |cursor| {
-            let client = client.clone();
-            let mut q = query.clone();
-            q.start_cursor = cursor;
-            async move { client.query_data_source(data_source_id, &q).await }
-        })
+        self.query_stream(data_source_id, query, false)
     }
 
     /// Like [`NotionClient::query_data_source_stream`], by database id on either version.
@@ -559,12 +553,28 @@ impl NotionClient {
         database_id: NotionId,
         query: Query,
     ) -> BoxStream<'static, Result<Page>> {
+        self.query_stream(database_id, query, true)
+    }
+
+    /// Pages through a query by data source id, or by database id when `by_database`.
+    fn query_stream(
+        &self,
+        id: NotionId,
+        query: Query,
+        by_database: bool,
+    ) -> BoxStream<'static, Result<Page>> {
         let client = self.clone();
         paginate(move |cursor| {
             let client = client.clone();
             let mut q = query.clone();
             q.start_cursor = cursor;
-            async move { client.query_database(database_id, &q).await }
+            async move {
+                if by_database {
+                    client.query_database(id, &q).await
+                } else {
+                    client.query_data_source(id, &q).await
+                }
+            }
         })
     }
 
