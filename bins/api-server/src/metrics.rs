@@ -178,19 +178,14 @@ pub(crate) fn sync_health_exposition(health: Option<&SyncHealth>, now: Timestamp
             let _ = writeln!(out, "{name}{labels} {value}");
         }
     };
-    let Some(health) = health else {
-        gauge(
-            "election_sync_health_up",
-            "1 when the sync health below could be read from the store, 0 when it could not",
-            &[("", 0.0)],
-        );
-        return out;
-    };
     gauge(
         "election_sync_health_up",
         "1 when the sync health below could be read from the store, 0 when it could not",
-        &[("", 1.0)],
+        &[("", if health.is_some() { 1.0 } else { 0.0 })],
     );
+    let Some(health) = health else {
+        return out;
+    };
     let count = |n: u64| n as f64;
     gauge(
         "election_sync_elections",
