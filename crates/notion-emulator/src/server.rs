@@ -21,7 +21,7 @@ use crate::api::{self, OAuthOutcome, Req};
 use crate::clock::Clock;
 use crate::counters::Counters;
 use crate::error::ApiError;
-use crate::faults::{Fault, FaultSet};
+use crate::faults::{Fault, FaultRule, FaultSet};
 use crate::model::State;
 use crate::ratelimit::{Limiter, RateLimit};
 use crate::render::{ACCEPTED_VERSIONS, ApiVersion};
@@ -199,31 +199,28 @@ async fn handle(
     }
     let request_id = uuid::Uuid::new_v4().to_string();
     let outcome = match triggered.terminal {
-        Some(rule) => match rule.kind {
-            Fault::Drop => {
-                shared.knobs().counters.record(&method, template, 0);
-                drop_signal.notify_one();
-                return std::future::pending().await;
-            }
-            Fault::Status(status) => Outcome::error(
-                &ApiError::for_status(
-                    status,
-                    rule.retry_after_secs,
-                    rule.retry_guidance.as_deref(),
-                ),
-                request_id,
-            ),
-            Fault::LatencyMs(_) => dispatch(
-                &shared,
-                &method,
-                matched,
-                &query,
-                &headers,
-                body.as_deref(),
-                request_id,
-            ),
-        },
-        None => dispatch(
+        Some(FaultRule {
+            kind: Fault::Drop, ..
+        }) => {
+            shared.knobs().counters.record(&method, template, 0);
+            drop_signal.notify_one();
+            return std::future::pending().await;
+        }
+        Some(FaultRule {
+            kind: Fault::Status(status),
+            retry_after_secs,
+            retry_guidance,
+            ..
+        }) => Outcome::error(
+            &ApiError::for_status(status, retry_after_secs, retry_guidance.as_deref()),
+            request_id,
+        ),
+        // Latency faults were served by the sleep above; the request then runs normally.
+        Some(FaultRule {
+            kind: Fault::LatencyMs(_),
+            ..
+        })
+        | None => dispatch(
             &shared,
             &method,
             matched,
