@@ -4,6 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use sync_engine::ElectionId;
 
+use crate::error::election_not_found;
 use crate::time::{col, opt_col, to_ms};
 use crate::{Lease, LeaseTakeover, PauseScope, PauseStatus, Result, Store, StoreError};
 
@@ -100,10 +101,7 @@ impl Store {
                         params![id.as_str(), to_ms(now)],
                     )?;
                     if changed == 0 {
-                        return Err(StoreError::NotFound {
-                            what: "election",
-                            id: id.to_string(),
-                        });
+                        return Err(election_not_found(id));
                     }
                 }
             }
@@ -129,10 +127,7 @@ impl Store {
                         [id.as_str()],
                     )?;
                     if changed == 0 {
-                        return Err(StoreError::NotFound {
-                            what: "election",
-                            id: id.to_string(),
-                        });
+                        return Err(election_not_found(id));
                     }
                 }
             }
@@ -161,10 +156,7 @@ impl Store {
                 )
                 .optional()?;
             match paused {
-                None => Err(StoreError::NotFound {
-                    what: "election",
-                    id: id.to_string(),
-                }),
+                None => Err(election_not_found(id)),
                 Some(at) => Ok(at.is_some()),
             }
         })

@@ -1,13 +1,13 @@
 //! Elections, their Notion link and their sync state.
 
 use jiff::Timestamp;
-use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use sync_engine::{
     Election, ElectionId, ErrorClass, NotionLink, PageObservation, Phase, SyncState,
     validate_title, validate_window,
 };
 
+use crate::error::{conversion, corrupt, election_not_found as not_found};
 use crate::time::{col, opt_col, to_ms};
 use crate::{
     BatchReport, DueFilter, ElectionPatch, ElectionRecord, LinkedElection, LinkedFilter,
@@ -22,10 +22,6 @@ const COLUMNS: &str = "id, title, description, open_at, close_at, created_at, up
     notion_last_sync_at, notion_last_sync_error, notion_done_set_at, sync_last_attempt_at, \
     sync_consecutive_failures, sync_error_class, sync_next_attempt_at, sync_link_broken, \
     sync_last_observation, sync_paused_at";
-
-fn conversion(idx: usize, message: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, message.into())
-}
 
 fn row_to_record(row: &Row<'_>) -> rusqlite::Result<ElectionRecord> {
     let id: String = row.get(0)?;
@@ -109,15 +105,6 @@ fn row_to_record(row: &Row<'_>) -> rusqlite::Result<ElectionRecord> {
     })
 }
 
-fn corrupt(error: rusqlite::Error) -> StoreError {
-    match error {
-        rusqlite::Error::FromSqlConversionFailure(_, _, source) => StoreError::Corrupt {
-            message: source.to_string(),
-        },
-        other => StoreError::Sqlite(other),
-    }
-}
-
 fn get_record(tx: &Transaction<'_>, id: &ElectionId) -> Result<ElectionRecord> {
     tx.query_row(
         &format!("SELECT {COLUMNS} FROM elections WHERE id = ?1"),
@@ -127,13 +114,6 @@ fn get_record(tx: &Transaction<'_>, id: &ElectionId) -> Result<ElectionRecord> {
     .optional()
     .map_err(corrupt)?
     .ok_or_else(|| not_found(id))
-}
-
-fn not_found(id: &ElectionId) -> StoreError {
-    StoreError::NotFound {
-        what: "election",
-        id: id.to_string(),
-    }
 }
 
 fn global_pause(tx: &Transaction<'_>) -> Result<Option<Timestamp>> {

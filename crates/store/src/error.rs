@@ -1,6 +1,6 @@
 //! The store's error type.
 
-use sync_engine::ValidationError;
+use sync_engine::{ElectionId, ValidationError};
 
 /// Why a store operation failed. Bad input is a typed error, never a panic.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,29 @@ impl From<ValidationError> for StoreError {
             field: error.field(),
             message: error.to_string(),
         }
+    }
+}
+
+/// A stored value that could not be converted back, as a `rusqlite` error for row mappers.
+pub(crate) fn conversion(idx: usize, message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, message.into())
+}
+
+/// Maps a row mapper's conversion failure to `Corrupt`, any other failure to `Sqlite`.
+pub(crate) fn corrupt(error: rusqlite::Error) -> StoreError {
+    match error {
+        rusqlite::Error::FromSqlConversionFailure(_, _, source) => StoreError::Corrupt {
+            message: source.to_string(),
+        },
+        other => StoreError::Sqlite(other),
+    }
+}
+
+/// `NotFound` for an election id.
+pub(crate) fn election_not_found(id: &ElectionId) -> StoreError {
+    StoreError::NotFound {
+        what: "election",
+        id: id.to_string(),
     }
 }
 

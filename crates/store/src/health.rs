@@ -6,7 +6,8 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use crate::runs::{RUN_COLUMNS, corrupt, row_to_run};
+use crate::error::corrupt;
+use crate::runs::{RUN_COLUMNS, row_to_run};
 use crate::time::opt_col;
 use crate::{Result, Store, SyncRun};
 

@@ -1,11 +1,11 @@
 //! Per-database cursors, sync runs and their logs.
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use sync_engine::{ElectionId, Trigger};
 use uuid::Uuid;
 
+use crate::error::{conversion, corrupt};
 use crate::time::{col, opt_col, to_ms};
 use crate::{
     LogAction, LogEntry, NewLogEntry, Page, PageRequest, PrunedRuns, Result, RunActivity,
@@ -30,10 +30,6 @@ fn list_runs_sql(only: &str) -> String {
          WHERE {only} AND (?1 IS NULL OR started_at < ?1 OR (started_at = ?1 AND id < ?2)) \
          ORDER BY started_at DESC, id DESC LIMIT ?3"
     )
-}
-
-fn conversion(idx: usize, message: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, message.into())
 }
 
 fn uuid_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
@@ -103,15 +99,6 @@ fn row_to_cursor(row: &Row<'_>) -> rusqlite::Result<SyncCursor> {
         last_full_reconcile_at: opt_col(row, 2)?,
         updated_at: col(row, 3)?,
     })
-}
-
-pub(crate) fn corrupt(error: rusqlite::Error) -> StoreError {
-    match error {
-        rusqlite::Error::FromSqlConversionFailure(_, _, source) => StoreError::Corrupt {
-            message: source.to_string(),
-        },
-        other => StoreError::Sqlite(other),
-    }
 }
 
 fn run_not_found(id: Uuid) -> StoreError {
