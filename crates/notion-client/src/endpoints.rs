@@ -419,12 +419,25 @@ impl NotionClient {
             .copied()
     }
 
-    fn forget_data_source(&self, database_id: NotionId) {
-        self.inner
-            .data_source_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&database_id);
+    /// Passes `result` through, first dropping the cached resolution `database_id` → `ds` when
+    /// Notion answered 404 for a resolved (not legacy) data source: it may have been replaced.
+    fn forget_stale_data_source<T>(
+        &self,
+        database_id: NotionId,
+        ds: NotionId,
+        result: Result<T>,
+    ) -> Result<T> {
+        if let Err(e) = &result
+            && matches!(e.kind(), ErrorKind::NotFound)
+            && ds != database_id
+        {
+            self.inner
+                .data_source_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&database_id);
+        }
+        result
     }
 
     /// `GET /v1/data_sources/{data_source_id}` (2025-09-03). On 2022-06-28 the id is taken as a
@@ -448,13 +461,8 @@ impl NotionClient {
     /// The schema of a database on either version (resolving its data source on 2025-09-03).
     pub async fn retrieve_database_schema(&self, database_id: NotionId) -> Result<DataSource> {
         let ds = self.resolve_data_source(database_id).await?;
-        match self.retrieve_data_source(ds).await {
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound) && ds != database_id => {
-                self.forget_data_source(database_id);
-                Err(e)
-            }
-            other => other,
-        }
+        let result = self.retrieve_data_source(ds).await;
+        self.forget_stale_data_source(database_id, ds, result)
     }
 
     /// Updates a schema: `PATCH /v1/data_sources/{id}` (2025-09-03) or
@@ -528,13 +536,8 @@ impl NotionClient {
         query: &Query,
     ) -> Result<ListResponse<Page>> {
         let ds = self.resolve_data_source(database_id).await?;
-        match self.query_data_source(ds, query).await {
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound) && ds != database_id => {
-                self.forget_data_source(database_id);
-                Err(e)
-            }
-            other => other,
-        }
+        let result = self.query_data_source(ds, query).await;
+        self.forget_stale_data_source(database_id, ds, result)
     }
 
     /// Every page of a query, following cursors (stops on `has_more` without a cursor). Stops
