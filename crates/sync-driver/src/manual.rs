@@ -69,7 +69,7 @@ impl SyncDriver {
         let run = self
             .blocking(move |s| s.start_run(Trigger::Manual, &holder, now))
             .await?;
-        let (result, read_error) = match self.read_one(linked, now).await {
+        let (result, read_error) = match self.read_one(linked, now, None).await {
             Ok(observation) => (
                 self.execute(
                     now,

@@ -232,7 +232,8 @@ impl SyncDriver {
             };
             let mut fresh = read.observe(election, now);
             if fresh.is_none() && self.must_read_alone(now, election, &read, trigger, reconcile) {
-                match self.read_one(election, now).await {
+                // The database's schema, when read this cycle, serves every page read alone.
+                match self.read_one(election, now, read.schema.as_ref()).await {
                     Ok(observation) => {
                         work.counts.read += 1;
                         fresh = Some(observation);

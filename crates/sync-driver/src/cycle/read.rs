@@ -212,31 +212,39 @@ impl SyncDriver {
         Ok(pages)
     }
 
-    /// Reads one linked page and its schema fresh (2 requests once the data source is resolved).
+    /// Reads one linked page fresh, with `schema` when its database's schema was just read (a
+    /// cycle's), else with its schema read too (2 requests once the data source is resolved).
     pub(crate) async fn read_one(
         &self,
         linked: &LinkedElection,
         now: Timestamp,
+        schema: Option<&DataSource>,
     ) -> Result<PageObservation, (NotionError, SyncError)> {
         let fail = |e: NotionError| {
             let sync_error = sync_error_from_notion(&e, false);
             (e, sync_error)
         };
         let page_id = stored_id("page", &linked.link.notion_page_id).map_err(fail)?;
-        let database_id = stored_id("database", &linked.link.notion_database_id).map_err(fail)?;
         let page = self
             .inner
             .notion
             .retrieve_page(page_id, &[])
             .await
             .map_err(fail)?;
-        let schema = self
-            .inner
-            .notion
-            .retrieve_database_schema(database_id)
-            .await
-            .map_err(fail)?;
-        let schema = schema_observation(&schema, &linked.link);
+        let schema = match schema {
+            Some(schema) => schema_observation(schema, &linked.link),
+            None => {
+                let database_id =
+                    stored_id("database", &linked.link.notion_database_id).map_err(fail)?;
+                let schema = self
+                    .inner
+                    .notion
+                    .retrieve_database_schema(database_id)
+                    .await
+                    .map_err(fail)?;
+                schema_observation(&schema, &linked.link)
+            }
+        };
         Ok(page_observation(&page, &linked.link, schema, now))
     }
 }
