@@ -319,6 +319,33 @@ pub(crate) fn resume_cursor(
         .ok_or_else(|| bad_cursor(path, raw))
 }
 
+/// The snapshot a body's `start_cursor` resumes, or without one a fresh snapshot of the ids (and
+/// whether the result cap cut them) that `fresh` computes.
+pub(crate) fn body_snapshot(
+    state: &State,
+    body: &serde_json::Map<String, Value>,
+    scope: String,
+    fresh: impl FnOnce() -> ApiResult<(Vec<Uuid>, bool)>,
+) -> ApiResult<CursorEntry> {
+    match body.get("start_cursor") {
+        Some(Value::String(c)) => resume_cursor(state, &scope, c, "body.start_cursor"),
+        Some(Value::Null) | None => {
+            let (ids, capped) = fresh()?;
+            Ok(CursorEntry {
+                scope,
+                ids: Arc::new(ids),
+                offset: 0,
+                capped,
+            })
+        }
+        Some(other) => Err(ApiError::body_validation(
+            "body.start_cursor",
+            "a string",
+            other,
+        )),
+    }
+}
+
 /// Runs a handler for a route.
 pub(crate) fn handle(
     state: &mut State,
