@@ -235,12 +235,10 @@ impl Store {
                         row.get::<_, String>(0)
                     })?
                     .collect::<rusqlite::Result<_>>()?;
-                for released in &takeover.released {
-                    tx.execute(
-                        "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
-                        params![released, dependent],
-                    )?;
-                }
+                tx.execute(
+                    "DELETE FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3",
+                    params![dependent, prefix_len, dependents_prefix],
+                )?;
                 takeover.taken_from = Some(previous.holder);
             }
             Ok(Some(takeover))
