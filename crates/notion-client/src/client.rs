@@ -494,8 +494,7 @@ impl NotionClient {
                         &bytes,
                         request_id.as_deref(),
                         retry_after,
-                    )
-                    .with_retry_after(retry_after))
+                    ))
                 }
             }
         })

@@ -240,16 +240,6 @@ impl NotionError {
         self.0.operation = Some(operation.into());
         self
     }
-
-    /// Replaces the rate-limit wait (used when the wait comes from elsewhere than the body).
-    pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
-        if let ErrorKind::RateLimited { retry_after: ra } = &mut self.0.kind
-            && retry_after.is_some()
-        {
-            *ra = retry_after;
-        }
-        self
-    }
 }
 
 fn kind_for(status: u16, api: &ApiErrorBody, header_retry_after: Option<Duration>) -> ErrorKind {
