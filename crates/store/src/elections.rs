@@ -245,38 +245,36 @@ fn apply_record(
     }
     write_state(tx, &record.election_id, &record.state)?;
     if let Some(update) = &record.election_update {
-        let mut changed = false;
-        if let Some(change) = &update.title {
+        let mut superseded = |field: &str| {
+            report
+                .pulls_superseded
+                .push((record.election_id.clone(), field.into()));
+        };
+        let new_title = update.title.as_ref().and_then(|change| {
             let to = change.to.trim();
-            if title == change.from && validate_title(to).is_ok() {
-                tx.execute(
-                    "UPDATE elections SET title = ?2 WHERE id = ?1",
-                    params![record.election_id.as_str(), to],
-                )?;
-                changed = true;
-            } else {
-                report
-                    .pulls_superseded
-                    .push((record.election_id.clone(), "title".into()));
+            let applies = title == change.from && validate_title(to).is_ok();
+            if !applies {
+                superseded("title");
             }
-        }
-        if let Some(change) = &update.description {
-            if description == change.from && !change.to.trim().is_empty() {
-                tx.execute(
-                    "UPDATE elections SET description = ?2 WHERE id = ?1",
-                    params![record.election_id.as_str(), change.to],
-                )?;
-                changed = true;
-            } else {
-                report
-                    .pulls_superseded
-                    .push((record.election_id.clone(), "description".into()));
+            applies.then_some(to)
+        });
+        let new_description = update.description.as_ref().and_then(|change| {
+            let applies = description == change.from && !change.to.trim().is_empty();
+            if !applies {
+                superseded("description");
             }
-        }
-        if changed {
+            applies.then_some(change.to.as_str())
+        });
+        if new_title.is_some() || new_description.is_some() {
             tx.execute(
-                "UPDATE elections SET updated_at = ?2 WHERE id = ?1",
-                params![record.election_id.as_str(), to_ms(now)],
+                "UPDATE elections SET title = COALESCE(?2, title), \
+                 description = COALESCE(?3, description), updated_at = ?4 WHERE id = ?1",
+                params![
+                    record.election_id.as_str(),
+                    new_title,
+                    new_description,
+                    to_ms(now)
+                ],
             )?;
         }
     }
