@@ -180,13 +180,11 @@ pub(crate) async fn link(
     let request = body.0;
     parse_notion_id("database_id", &request.database_id)?;
     parse_notion_id("page_id", &request.page_id)?;
-    let outcome = state
-        .driver
-        .link(&id, request.into(), Timestamp::now())
-        .await?;
+    let now = Timestamp::now();
+    let outcome = state.driver.link(&id, request.into(), now).await?;
     Ok(web::Json(LinkResponse {
         success: true,
-        election: ElectionJson::from_record(&outcome.record, Timestamp::now()),
+        election: ElectionJson::from_record(&outcome.record, now),
         warnings: outcome.warnings,
     }))
 }
@@ -209,11 +207,12 @@ pub(crate) async fn unlink(
     path: web::Path<ElectionPath>,
 ) -> Result<web::Json<LinkResponse>, ApiError> {
     let id = parse_election_id(&path.id)?;
-    let record = state.driver.unlink(&id, Timestamp::now()).await?;
+    let now = Timestamp::now();
+    let record = state.driver.unlink(&id, now).await?;
     tracing::info!(election = %id, "unlinked from Notion");
     Ok(web::Json(LinkResponse {
         success: true,
-        election: ElectionJson::from_record(&record, Timestamp::now()),
+        election: ElectionJson::from_record(&record, now),
         warnings: Vec::new(),
     }))
 }
@@ -241,7 +240,8 @@ pub(crate) async fn sync(
     path: web::Path<ElectionPath>,
 ) -> Result<web::Json<SyncResponse>, ApiError> {
     let id = parse_election_id(&path.id)?;
-    let result = state.driver.sync_now(&id, Timestamp::now()).await;
+    let now = Timestamp::now();
+    let result = state.driver.sync_now(&id, now).await;
     let outcome = match result {
         Ok(outcome) => {
             state.metrics.record_sync(true);
@@ -270,6 +270,6 @@ pub(crate) async fn sync(
             status: outcome.written.status,
             results_link: outcome.written.results_link,
         },
-        election: ElectionJson::from_record(&outcome.election, Timestamp::now()),
+        election: ElectionJson::from_record(&outcome.election, now),
     }))
 }
