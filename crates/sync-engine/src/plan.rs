@@ -182,7 +182,6 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
     let election = input.election;
     let link = input.link;
     let phase = election.phase(now);
-    let next_phase_change = election.next_phase_change(now);
     let mut plan = SyncPlan {
         election_id: election.id.clone(),
         page_id: link.notion_page_id.clone(),
@@ -194,7 +193,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
             result: OutcomeKind::NeedsObservation,
             state: input.state.clone(),
         },
-        next_attention_at: next_phase_change,
+        next_attention_at: election.next_phase_change(now),
         notes: Vec::new(),
     };
 
@@ -209,14 +208,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
             SyncErrorKind::PageTrashed,
             format!("page {} is in trash", link.notion_page_id),
         );
-        return fail(
-            plan,
-            now,
-            input.state,
-            observation,
-            error,
-            next_phase_change,
-        );
+        return fail(plan, now, input.state, observation, error);
     }
 
     plan.election_update = plan_pull(election, link, observation, &mut plan.notes);
@@ -224,14 +216,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
     let status = match plan_status(phase, link, observation, &mut plan.notes) {
         Ok(status) => status,
         Err(error) => {
-            return fail(
-                plan,
-                now,
-                input.state,
-                observation,
-                error,
-                next_phase_change,
-            );
+            return fail(plan, now, input.state, observation, error);
         }
     };
     let results = plan_results(phase, input, observation, &mut plan.notes);
@@ -307,11 +292,11 @@ fn fail(
     state: &SyncState,
     observation: &PageObservation,
     error: SyncError,
-    next_phase_change: Option<Timestamp>,
 ) -> SyncPlan {
     let mut outcome = record_failure(now, state, error);
     outcome.state.last_observation = Some(observation.clone());
-    plan.next_attention_at = match (next_phase_change, outcome.state.next_attempt_at) {
+    // `next_attention_at` still holds the next phase change: the sooner of it and the retry.
+    plan.next_attention_at = match (plan.next_attention_at, outcome.state.next_attempt_at) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
@@ -441,28 +426,20 @@ fn plan_pull(
     notes: &mut Vec<String>,
 ) -> Option<ElectionUpdate> {
     let schema = &observation.schema;
-    let title_readable = matches!(
-        schema.title_property_type,
-        Some(PropertyKind::Title | PropertyKind::RichText)
-    );
     let title = pull_text(
         "title",
         &link.notion_title_property_name,
-        title_readable,
         schema.title_property_type.as_ref(),
+        &[PropertyKind::Title, PropertyKind::RichText],
         observation.title.as_deref(),
         &election.title,
         notes,
     );
-    let description_readable = matches!(
-        schema.description_property_type,
-        Some(PropertyKind::RichText)
-    );
     let description = pull_text(
         "description",
         &link.notion_description_property_name,
-        description_readable,
         schema.description_property_type.as_ref(),
+        &[PropertyKind::RichText],
         observation.description.as_deref(),
         &election.description,
         notes,
@@ -473,22 +450,26 @@ fn plan_pull(
 fn pull_text(
     field: &str,
     property: &str,
-    readable: bool,
     kind: Option<&PropertyKind>,
+    readable: &[PropertyKind],
     notion: Option<&str>,
     ours: &str,
     notes: &mut Vec<String>,
 ) -> Option<TextChange> {
-    if !readable {
-        match kind {
-            None => notes.push(format!(
+    match kind {
+        Some(kind) if readable.contains(kind) => {}
+        None => {
+            notes.push(format!(
                 "no property '{property}': the {field} is not pulled from Notion"
-            )),
-            Some(kind) => notes.push(format!(
-                "the property '{property}' is {kind}: the {field} is not pulled from Notion"
-            )),
+            ));
+            return None;
         }
-        return None;
+        Some(kind) => {
+            notes.push(format!(
+                "the property '{property}' is {kind}: the {field} is not pulled from Notion"
+            ));
+            return None;
+        }
     }
     let notion = notion.map(str::trim).unwrap_or_default();
     if notion.is_empty() {
