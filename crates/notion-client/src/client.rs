@@ -265,15 +265,11 @@ impl NotionClientBuilder {
         let pacer = match self.pacer {
             Some(p) => p,
             None => {
-                let key = self
-                    .token
-                    .as_ref()
-                    .map(|t| t.expose_secret().to_owned())
-                    .unwrap_or_default();
+                let key = self.token.as_ref().map_or("", |t| t.expose_secret());
                 if key.is_empty() {
                     Pacer::new(self.rate, self.burst)
                 } else {
-                    Pacer::shared_for_token(&key, self.rate, self.burst)
+                    Pacer::shared_for_token(key, self.rate, self.burst)
                 }
                 .map_err(|e| NotionError::invalid_request(e.to_string()))?
             }
