@@ -109,14 +109,6 @@ fn generate_token() -> SecretString {
 
 fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let path = &settings.database_path;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| {
-            format!(
-                "cannot create the folder {} for the store (DATABASE_URL)",
-                parent.display()
-            )
-        })?;
-    }
     Store::open(path).with_context(|| {
         format!(
             "cannot open the SQLite store {} (DATABASE_URL)",

@@ -29,14 +29,6 @@ impl From<ConfigError> for RunnerError {
 /// Opens (creating the file and its folder) the store named by `DATABASE_URL`.
 pub(crate) fn open_store(args: &DatabaseArgs) -> Result<Arc<Store>> {
     let path = args.database_path()?;
-    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|e| {
-            RunnerError::config(
-                "DATABASE_URL",
-                format!("cannot create the folder {}: {e}", folder.display()),
-            )
-        })?;
-    }
     let store = Store::open(&path).map_err(|e| {
         RunnerError::config(
             "DATABASE_URL",

@@ -34,6 +34,15 @@ pub enum StoreError {
         /// What could not be read.
         message: String,
     },
+    /// The folder that should hold the database file could not be created.
+    #[error("cannot create the folder {path} for the database file")]
+    Folder {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// SQLite failed (IO, lock timeout, constraint).
     #[error("SQLite error")]
     Sqlite(#[from] rusqlite::Error),

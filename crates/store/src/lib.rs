@@ -51,9 +51,16 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file at `path` and migrates it to the latest schema.
+    /// Opens (creating if needed, with its folder) the database file at `path` and migrates it to
+    /// the latest schema.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
+        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                path: folder.to_path_buf(),
+                source,
+            })?;
+        }
         let conn = Connection::open(path)?;
         Self::init(conn, Some(path.to_path_buf()))
     }

@@ -75,6 +75,22 @@ fn store_is_send_and_sync() {
 }
 
 #[test]
+fn opening_a_file_in_a_missing_folder_creates_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("nested").join("elections.db");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), LATEST_SCHEMA_VERSION);
+    assert!(path.is_file());
+
+    // A folder that cannot be created is a typed error naming it, not a panic.
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"").unwrap();
+    let error = Store::open(blocker.join("elections.db")).err().unwrap();
+    assert!(matches!(error, StoreError::Folder { .. }), "{error:?}");
+    assert!(error.to_string().contains("a-file"), "{error}");
+}
+
+#[test]
 fn migrates_from_empty_and_from_every_earlier_version() {
     for version in 0..LATEST_SCHEMA_VERSION {
         let dir = tempfile::tempdir().unwrap();
