@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod control;
+mod demo;
 mod elections;
 mod error;
 mod health;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
+pub use demo::DemoClaim;
 pub use error::{Result, StoreError};
 pub use health::SyncHealth;
 pub use runs::parse_run_id;
@@ -27,6 +29,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0001_init.sql")),
     M::up(include_str!("../migrations/0002_runs_with_changes.sql")),
+    M::up(include_str!("../migrations/0003_demo_marker.sql")),
 ];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.
