@@ -36,9 +36,10 @@ Examples:
 /// The admin JSON API of election-notion-sync.
 ///
 /// Serves the admin API (elections, Notion links, manual sync, sync history), health, readiness,
-/// Prometheus metrics, the OpenAPI document (/openapi.json) and API docs (/docs/). With --demo, or
-/// without NOTION_API_KEY, runs everything in one process on embedded defaults: the built-in Notion
-/// emulator with a demo workspace, SQLite under ./data/ and the sync loop.
+/// Prometheus metrics, the OpenAPI document (/openapi.json) and API docs (/docs/). Needs
+/// NOTION_API_KEY and ADMIN_TOKEN. With --demo it instead runs everything in one process on
+/// embedded defaults: the built-in Notion emulator with a demo workspace, its own SQLite store
+/// (data/demo.db, emptied and re-seeded at every start) and the sync loop.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "api-server",
@@ -75,9 +76,15 @@ pub struct Cli {
     pub admin_token: Option<String>,
 
     /// Run on embedded defaults: the built-in Notion emulator with its demo workspace, the store in
-    /// data/demo.db, the sync loop and sample elections. Also implied when NOTION_API_KEY is unset.
+    /// data/demo.db, the sync loop and sample elections. The demo only runs on a store of its own,
+    /// which it empties and re-seeds at every start; it refuses a store holding other data.
     #[arg(long, env = "API_SERVER_DEMO")]
     pub demo: bool,
+
+    /// The demo's time unit: the sample election that opens one step after start closes four steps
+    /// after start. Hidden: for tests, which cannot wait minutes.
+    #[arg(long = "demo-step", default_value = "1m", value_parser = parse_demo_step, hide = true)]
+    pub demo_step: Duration,
 
     /// Run the sync loop inside the api-server too (always on in demo mode). Normally the separate
     /// sync-runner process runs it.
@@ -95,6 +102,15 @@ pub struct Cli {
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "API_WORKERS")]
     pub workers: Option<usize>,
+}
+
+/// A [`parse_duration`] of at least a second: the demo's elections need an open and a close.
+fn parse_demo_step(input: &str) -> Result<Duration, String> {
+    let step = parse_duration(input).map_err(|error| error.to_string())?;
+    if step < Duration::from_secs(1) {
+        return Err(format!("{input:?} is too short: use at least 1s"));
+    }
+    Ok(step)
 }
 
 /// [`PublicUrlArgs`] (the same flag, variable, default and help), and whether `--base-url` or
@@ -153,6 +169,8 @@ pub struct Settings {
     /// Demo mode: the built-in emulator (instead of `notion.api_base`), sample elections,
     /// embedded sync.
     pub demo: bool,
+    /// The demo's time unit (see [`crate::demo::seed`]).
+    pub demo_step: Duration,
     /// Notion: token, base URL, version, rate, and the databases that may be searched and linked
     /// (the demo databases in demo mode when none are configured).
     pub notion: NotionSettings,
@@ -202,7 +220,14 @@ impl Cli {
         let mut notion = self.notion.settings()?;
         let sqlite_path = self.database.database_path()?;
         let base_url = self.public.args.base_url()?;
-        let demo = self.demo || notion.api_key.is_none();
+        let demo = self.demo;
+        if !demo && notion.api_key.is_none() {
+            return Err(ConfigError::new(
+                "NOTION_API_KEY",
+                "--notion-api-key",
+                "is not set: the api-server needs the Notion integration's token (see docs/NOTION-SETUP.md). Set NOTION_API_KEY, or pass --demo (API_SERVER_DEMO=true) to run the offline demo on its own store",
+            ));
+        }
         let admin_token = match self.admin_token.as_deref().map(str::trim) {
             Some(token) if !token.is_empty() => {
                 if token.len() < 16 {
@@ -242,6 +267,7 @@ impl Cli {
             listen,
             admin_token,
             demo,
+            demo_step: self.demo_step,
             notion,
             database_path,
             base_url,
@@ -270,12 +296,49 @@ mod tests {
     }
 
     #[test]
-    fn without_a_notion_key_it_runs_the_demo_on_embedded_defaults() {
-        let settings = parse(&["--notion-api-key", " "]).settings().unwrap();
+    fn the_demo_runs_on_embedded_defaults() {
+        let settings = parse(&["--demo"]).settings().unwrap();
         assert!(settings.demo && settings.embedded_sync);
         assert!(settings.admin_token.is_none());
         assert_eq!(settings.database_path, PathBuf::from(DEMO_DATABASE_PATH));
         assert_eq!(settings.notion.allowlist.entries().len(), 2);
+        assert_eq!(settings.demo_step, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn without_a_notion_key_and_without_demo_it_names_the_key_and_the_two_fixes() {
+        for args in [
+            &[][..],
+            &["--notion-api-key", " "],
+            &["--admin-token", "0123456789abcdef"],
+        ] {
+            let error = parse(args).settings().unwrap_err().to_string();
+            assert!(
+                error.starts_with("NOTION_API_KEY (--notion-api-key): is not set"),
+                "{error}"
+            );
+            assert!(
+                error.contains("Set NOTION_API_KEY") && error.contains("--demo"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_demo_step_is_at_least_a_second() {
+        assert_eq!(
+            parse(&["--demo", "--demo-step", "2s"])
+                .settings()
+                .unwrap()
+                .demo_step,
+            Duration::from_secs(2)
+        );
+        for step in ["0s", "500ms", "x"] {
+            assert!(
+                Cli::try_parse_from(["api-server", "--demo", "--demo-step", step]).is_err(),
+                "{step}"
+            );
+        }
     }
 
     #[test]
@@ -330,7 +393,7 @@ mod tests {
                 "{flag}"
             );
         }
-        let settings = parse(&["--notion-version", "2022-06-28"])
+        let settings = parse(&["--demo", "--notion-version", "2022-06-28"])
             .settings()
             .unwrap();
         assert_eq!(
@@ -354,6 +417,7 @@ mod tests {
             assert_eq!(arg.get_default_values(), [default]);
         }
         let settings = parse(&[
+            "--demo",
             "--database-url",
             "sqlite:x/a.db",
             "--base-url",
@@ -364,14 +428,14 @@ mod tests {
         assert_eq!(settings.database_path, PathBuf::from("x/a.db"));
         assert_eq!(settings.base_url, "https://v.example");
         assert!(settings.base_url_given);
-        let settings = parse(&["--base-url", "http://localhost:8080"])
+        let settings = parse(&["--demo", "--base-url", "http://localhost:8080"])
             .settings()
             .unwrap();
         assert!(
             settings.base_url_given,
             "given, even when equal to the default"
         );
-        assert!(!parse(&[]).settings().unwrap().base_url_given);
+        assert!(!parse(&["--demo"]).settings().unwrap().base_url_given);
     }
 
     #[test]

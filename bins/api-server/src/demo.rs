@@ -1,13 +1,23 @@
 //! Demo mode: the emulator's demo workspace plus one extra page, and sample elections linked to it.
+//!
+//! Every demo run starts over: the built-in emulator starts fresh, so the demo empties its own
+//! store and seeds the elections again relative to the new start, and the story ("Not started",
+//! then "In Voting", then "Done") plays again. It never touches a store it did not create.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use notion_client::NotionId;
 use notion_emulator::{RowSpec, Workspace, demo};
 use serde_json::json;
-use store::{NewElection, StoreError};
+use store::{DemoClaim, NewElection, Store, StoreError};
 use sync_driver::{LinkRequest, SyncDriver};
 use sync_engine::ElectionId;
 use uuid::{Uuid, uuid};
+
+use crate::config::{ConfigError, DEMO_DATABASE_PATH};
 
 /// The demo page added to the workspace for the election that opens a minute after start.
 pub const TREASURER_PAGE: Uuid = uuid!("e0000000-0000-4000-8000-0000000000d1");
@@ -43,7 +53,8 @@ struct Sample {
     close_in: SignedDuration,
 }
 
-fn samples() -> [Sample; 4] {
+/// The samples; the one that opens soon opens one `step` after start and closes four after.
+fn samples(step: SignedDuration) -> [Sample; 4] {
     let minutes = |m: i64| SignedDuration::from_mins(m);
     [
         Sample {
@@ -75,17 +86,48 @@ fn samples() -> [Sample; 4] {
             title: "Treasurer By-election",
             description: "Opens a minute after the demo starts and closes three minutes later.",
             page: TREASURER_PAGE,
-            open_in: minutes(1),
-            close_in: minutes(4),
+            open_in: step,
+            close_in: step * 4,
         },
     ]
 }
 
-/// Creates the sample elections (upcoming, open, closed, and one opening a minute from `now`) and
-/// links them to the demo pages. Elections that already exist are left as they are, so restarting
-/// the demo keeps its store.
-pub async fn seed(driver: &SyncDriver, now: Timestamp) -> anyhow::Result<()> {
-    for sample in samples() {
+/// Makes the store at `path` ready for a fresh demo run: empties it if an earlier demo run created
+/// it, marks it as the demo's if it is empty, and refuses (a [`ConfigError`] naming
+/// `DATABASE_URL`) a store that holds anything else, changing nothing in it.
+pub async fn claim_store(store: &Arc<Store>, path: &Path, now: Timestamp) -> anyhow::Result<()> {
+    let claim = {
+        let store = Arc::clone(store);
+        tokio::task::spawn_blocking(move || store.claim_for_demo(now)).await??
+    };
+    match claim {
+        DemoClaim::Marked => tracing::info!(store = %path.display(), "new demo store"),
+        DemoClaim::Reset { elections } => tracing::info!(
+            store = %path.display(),
+            elections,
+            "demo store emptied: the demo starts over"
+        ),
+        DemoClaim::Refused { elections, runs } => {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "--database-url",
+                format!(
+                    "{} holds data the demo did not create (elections: {elections}, sync runs: {runs}): the demo empties its store at every start, so it only runs on a store of its own. Leave DATABASE_URL unset (the demo then uses {DEMO_DATABASE_PATH}) or point it at a new file; to serve this store, run without --demo and set NOTION_API_KEY",
+                    path.display()
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Creates the sample elections (upcoming, open, closed, and one opening one `step` after `now`,
+/// closing four steps after it) and links them to the demo pages. Run on a store
+/// [`claim_store`] emptied: an election that exists already is left as it is.
+pub async fn seed(driver: &SyncDriver, now: Timestamp, step: Duration) -> anyhow::Result<()> {
+    let step = SignedDuration::try_from(step)?;
+    for sample in samples(step) {
         let id = ElectionId::parse(sample.id)?;
         let store = driver.store().clone();
         let new = NewElection {

@@ -41,6 +41,11 @@ async fn main() -> ExitCode {
             tracing::info!("gracefully shut down");
             ExitCode::SUCCESS
         }
+        // A setting that only start-up can check (the demo refusing a store that is not its own).
+        Err(error) if error.downcast_ref::<api_server::ConfigError>().is_some() => {
+            eprintln!("api-server: configuration error: {error}");
+            ExitCode::from(EXIT_CONFIG)
+        }
         Err(error) => {
             eprintln!("api-server: {error:#}");
             ExitCode::FAILURE

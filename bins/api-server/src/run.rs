@@ -175,7 +175,11 @@ pub async fn start(
     let driver = SyncDriver::new(Arc::clone(&store), notion, driver_config);
 
     if settings.demo {
-        crate::demo::seed(&driver, Timestamp::now())
+        // After the listener is bound: a second demo on the same address stops before it empties
+        // the store of the first.
+        let now = Timestamp::now();
+        crate::demo::claim_store(&store, &settings.database_path, now).await?;
+        crate::demo::seed(&driver, now, settings.demo_step)
             .await
             .context("cannot create the demo elections")?;
     }

@@ -1,8 +1,13 @@
 //! The compiled binary: refuses to start on bad configuration, naming the variable.
 
+use std::path::Path;
 use std::process::Command;
 
-fn api_server() -> Command {
+use jiff::Timestamp;
+use store::{NewElection, Store};
+
+/// The api-server binary, with none of its settings inherited from the test's environment.
+pub(crate) fn api_server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_api-server"));
     for var in [
         "ADMIN_TOKEN",
@@ -156,4 +161,120 @@ fn a_malformed_flag_stays_a_usage_error_naming_the_flag() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--workers"), "{stderr}");
+}
+
+/// A store holding one real election, as a production store would.
+fn production_store(path: &Path) {
+    let now: Timestamp = "2026-02-01T10:00:00Z".parse().unwrap();
+    let store = Store::open(path).unwrap();
+    store
+        .create_election(
+            NewElection {
+                id: None,
+                title: "Board election".into(),
+                description: String::new(),
+                open_at: "2026-03-01T09:00:00Z".parse().unwrap(),
+                close_at: "2026-03-08T09:00:00Z".parse().unwrap(),
+            },
+            now,
+        )
+        .unwrap();
+}
+
+/// The elections of the store at `path`, and whether the demo marked it as its own.
+fn store_contents(path: &Path) -> (Vec<String>, bool) {
+    let store = Store::open(path).unwrap();
+    let titles = store
+        .list_elections(&store::PageRequest::first(100))
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|record| record.election.title)
+        .collect();
+    (titles, store.is_demo_store().unwrap())
+}
+
+#[test]
+fn without_a_notion_key_it_exits_78_naming_the_key_and_leaves_the_store_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("elections.db");
+    production_store(&db);
+    let output = api_server()
+        .env("DATABASE_URL", format!("sqlite:{}", db.display()))
+        .env("ADMIN_TOKEN", "0123456789abcdef0123")
+        .env(
+            "NOTION_DATABASE_ALLOWLIST",
+            "d0000000-0000-4000-8000-000000000001:Elections",
+        )
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(78), "{stderr}");
+    assert!(
+        stderr.contains("configuration error: NOTION_API_KEY (--notion-api-key): is not set"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Set NOTION_API_KEY") && stderr.contains("--demo"),
+        "{stderr}"
+    );
+    assert_eq!(
+        store_contents(&db),
+        (vec!["Board election".to_owned()], false)
+    );
+}
+
+#[test]
+fn the_demo_refuses_a_store_it_did_not_create_and_changes_nothing_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("elections.db");
+    production_store(&db);
+    for demo in [&["--demo"][..], &[]] {
+        let mut command = api_server();
+        command
+            .args(demo)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("DATABASE_URL", format!("sqlite:{}", db.display()));
+        if demo.is_empty() {
+            command.env("API_SERVER_DEMO", "true");
+        }
+        let output = command.output().expect("binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(78), "{stderr}");
+        assert!(
+            stderr.contains("configuration error: DATABASE_URL (--database-url):"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("holds data the demo did not create (elections: 1, sync runs: 0)"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("run without --demo"), "{stderr}");
+        assert_eq!(
+            store_contents(&db),
+            (vec!["Board election".to_owned()], false)
+        );
+    }
+}
+
+#[test]
+fn help_never_shows_the_values_of_secrets_set_in_the_environment() {
+    let output = api_server()
+        .arg("--help")
+        .env("ADMIN_TOKEN", "admin-secret-in-the-environment")
+        .env("NOTION_API_KEY", "ntn_secret_in_the_environment")
+        .output()
+        .expect("binary runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{help}");
+    for name in ["ADMIN_TOKEN", "NOTION_API_KEY"] {
+        assert!(help.contains(&format!("[env: {name}]")), "{help}");
+    }
+    assert!(!help.contains("secret-in-the-environment"), "{help}");
+    assert!(!help.contains("secret_in_the_environment"), "{help}");
+    assert!(
+        !help.contains("implied"),
+        "demo mode is never implied: {help}"
+    );
 }

@@ -1,15 +1,20 @@
 //! Demo mode: the built-in emulator, sample elections, the embedded sync loop, a generated token.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use api_server::demo::TREASURER_PAGE;
 use api_server::{Cli, start};
 use clap::Parser;
+use jiff::Timestamp;
 use notion_emulator::demo;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::binary::api_server;
 use crate::support::TestServer;
 
 #[tokio::test]
@@ -122,7 +127,7 @@ async fn demo_mode_runs_everything_in_one_process() {
         .unwrap();
     assert_eq!(workspace_view.status(), StatusCode::OK);
 
-    // A second start on the same store keeps the existing elections.
+    // A second start on the same store starts over with the four sample elections.
     shutdown.cancel();
     server.wait().await.unwrap();
     let cli = Cli::try_parse_from([
@@ -168,4 +173,141 @@ async fn outside_demo_mode_results_links_are_not_served() {
     let response = t.http.get(t.url(&path)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(!response.text().await.unwrap().contains("placeholder"));
+}
+
+/// One `api-server --demo` process started in `folder`, and what its banner printed.
+struct DemoProcess {
+    child: Child,
+    base: String,
+    emulator: String,
+    token: String,
+}
+
+impl DemoProcess {
+    /// Starts the demo with default settings (so the store is `data/demo.db` in `folder`) and a
+    /// short timeline, and reads the addresses and the generated token from its banner.
+    fn start(folder: &std::path::Path) -> Self {
+        let mut child = api_server()
+            .current_dir(folder)
+            .args(["--demo", "--listen", "127.0.0.1:0", "--demo-step", "3s"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (mut base, mut emulator, mut token) = (None, None, None);
+        let mut seen = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let value = |label: &str| {
+                line.trim()
+                    .strip_prefix(label)
+                    .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
+            };
+            if let Some(url) = value("Admin page") {
+                base = url.strip_suffix("/admin").map(str::to_owned);
+            }
+            emulator = emulator.or_else(|| value("Emulated Notion"));
+            if let Some(found) = value("Admin token") {
+                token = Some(found);
+                break;
+            }
+            seen.push(line);
+        }
+        let missing = || format!("the banner lacks a line: {seen:#?}");
+        Self {
+            child,
+            base: base.unwrap_or_else(|| panic!("{}", missing())),
+            emulator: emulator.unwrap_or_else(|| panic!("{}", missing())),
+            token: token.unwrap_or_else(|| panic!("{}", missing())),
+        }
+    }
+
+    /// The Treasurer By-election as the admin API shows it.
+    async fn treasurer(&self, http: &reqwest::Client) -> Value {
+        let body: Value = http
+            .get(format!("{}/admin/elections/elec_demo_treasurer", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["election"].clone()
+    }
+
+    /// The Voting Status of the Treasurer By-election's page in the emulated workspace.
+    async fn treasurer_status(&self, http: &reqwest::Client) -> String {
+        let page: Value = http
+            .get(format!("{}/pages/{TREASURER_PAGE}", self.emulator))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["properties"]["Voting Status"]["status"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Stops the process as Ctrl-C would and waits for it.
+    fn stop(mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "{exit:?}");
+    }
+}
+
+/// Each run of the demo in the same folder tells the whole story again: the Treasurer
+/// By-election is re-seeded relative to the new start and its fresh emulated page goes from
+/// Not started to In Voting to Done. (Before, the second run reused the first run's elections: the
+/// fresh page went straight to Done, and the app showed Notion values the emulator did not have.)
+#[tokio::test]
+async fn every_demo_run_in_the_same_folder_plays_the_whole_story_again() {
+    let folder = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let mut previous_close: Option<Timestamp> = None;
+    for run in 1..=2 {
+        let demo = DemoProcess::start(folder.path());
+        let election = demo.treasurer(&http).await;
+        let open_at: Timestamp = election["open_at"].as_str().unwrap().parse().unwrap();
+        let close_at: Timestamp = election["close_at"].as_str().unwrap().parse().unwrap();
+        if let Some(previous_close) = previous_close {
+            assert!(
+                open_at > previous_close,
+                "run {run}: seeded again relative to its start: {election}"
+            );
+        }
+        previous_close = Some(close_at);
+
+        // Every distinct status the page shows, in order, until Done (generous overall bound).
+        let mut statuses: Vec<String> = Vec::new();
+        for _ in 0..2400 {
+            let status = demo.treasurer_status(&http).await;
+            if statuses.last() != Some(&status) {
+                statuses.push(status.clone());
+            }
+            if status == "Done" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // "Not started" is the fresh page's own value, seen unless this poll came late.
+        let story = ["Not started", "In Voting", "Done"];
+        assert!(
+            statuses == story || statuses == story[1..],
+            "run {run}: the page's statuses in order: {statuses:?}"
+        );
+        let election = demo.treasurer(&http).await;
+        assert_eq!(election["phase"], "closed", "run {run}: {election}");
+        demo.stop();
+    }
+    assert!(folder.path().join("data/demo.db").is_file());
 }
