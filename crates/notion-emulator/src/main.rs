@@ -21,8 +21,9 @@ struct Args {
     /// Workspace JSON file to serve instead of the built-in demo workspace.
     #[arg(long, env = "NOTION_EMULATOR_WORKSPACE")]
     workspace: Option<std::path::PathBuf>,
-    /// Token for the workspace's first integration (the demo integration).
-    #[arg(long, env = "NOTION_EMULATOR_TOKEN")]
+    /// Token for the workspace's first integration (the demo integration). Its value is never
+    /// shown in this help.
+    #[arg(long, env = "NOTION_EMULATOR_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Per-token rate limit: N/60s, N (per 60 s) or off.
     #[arg(long, env = "NOTION_EMULATOR_RATE_LIMIT", default_value = "180/60s")]

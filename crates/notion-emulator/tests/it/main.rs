@@ -3,6 +3,7 @@
 mod common;
 
 mod auth_errors;
+mod binary;
 mod contract;
 mod control;
 mod databases;
