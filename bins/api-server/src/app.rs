@@ -158,6 +158,13 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     .error_response()
 }
 
+/// `GET /`: a person opening the server's bare address lands on the admin page.
+async fn root_redirect() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", format!("{}/", crate::web::UI_PREFIX)))
+        .finish()
+}
+
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header(("Location", DOCS_PATH))
@@ -198,6 +205,7 @@ pub fn serve(
             .into_app()
             .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, spec.clone()))
             .route("/docs", web::get().to(docs_redirect))
+            .route("/", web::get().to(root_redirect))
             .default_service(web::to(not_found))
     })
     .disable_signals()

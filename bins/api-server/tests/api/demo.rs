@@ -311,3 +311,28 @@ async fn every_demo_run_in_the_same_folder_plays_the_whole_story_again() {
     }
     assert!(folder.path().join("data/demo.db").is_file());
 }
+
+/// Opening the bare address (what the banner and the log print) leads to the admin page, not to
+/// a JSON 404.
+#[tokio::test]
+async fn the_bare_address_leads_to_the_admin_page() {
+    let t = TestServer::start().await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = no_redirects.get(t.url("/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/ui/");
+    let page = t.http.get(t.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.url().path().starts_with("/ui/"), "{}", page.url());
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        page.headers()
+    );
+}
