@@ -485,6 +485,8 @@ pub struct PageJson {
 /// One page of search results (at most 20).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PageSearchResponse {
+    /// Always `true`.
+    pub success: bool,
     /// The pages, most recently edited first.
     pub pages: Vec<PageJson>,
     /// Pass as `cursor` for the next 20; `null` on the last page.
@@ -503,6 +505,8 @@ pub struct ValidateQuery {
 /// Whether a page can be linked.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValidationResponse {
+    /// Always `true`: the check itself succeeded (`valid` says whether the page passed).
+    pub success: bool,
     /// `true` when the page can be linked.
     pub valid: bool,
     /// What is wrong and how to fix it, when not valid.

@@ -97,6 +97,7 @@ pub(crate) async fn search_pages(
         Err(error) => return Err(error.into()),
     };
     Ok(web::Json(PageSearchResponse {
+        success: true,
         pages: search
             .pages
             .into_iter()
@@ -145,6 +146,7 @@ pub(crate) async fn validate_page(
         .validate_page(&page_id, property.as_deref())
         .await?;
     Ok(web::Json(ValidationResponse {
+        success: true,
         valid: validation.valid,
         error: validation.error,
         warnings: validation.warnings,

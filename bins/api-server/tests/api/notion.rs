@@ -46,6 +46,7 @@ async fn search_is_case_insensitive_and_refuses_other_databases() {
         ))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["success"], true, "{body}");
     let pages = body["pages"].as_array().unwrap();
     assert_eq!(pages.len(), 1, "{body}");
     assert_eq!(pages[0]["id"], demo::BUDGET_REFERENDUM.to_string());
@@ -148,7 +149,7 @@ async fn validate_reports_what_to_fix() {
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"valid": true}));
+    assert_eq!(body, json!({"success": true, "valid": true}));
 
     let (status, body) = t
         .get(&validate(demo::BOARD_PRESIDENT.to_string(), Some("Name")))
@@ -156,7 +157,7 @@ async fn validate_reports_what_to_fix() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        json!({"valid": false, "error": "The property 'Name' is not a Status property"})
+        json!({"success": true, "valid": false, "error": "The property 'Name' is not a Status property"})
     );
 
     let (_, body) = t.get(&validate(demo::LEGACY_PAGE.to_string(), None)).await;
