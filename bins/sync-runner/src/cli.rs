@@ -14,8 +14,8 @@ The election ↔ Notion sync daemon and its operator CLI.
 `run` keeps every linked Notion page in step with its election: the Status property follows the \
 voting phase within about a second of each open/close instant, the results link appears when \
 voting opens, and titles and descriptions edited in Notion flow back. The other commands inspect \
-and steer it, like Notion's own `ntn workers sync` tooling: preview a cycle, list runs and their \
-logs, read or reset the change cursors, pause and resume, backfill.
+and steer it: preview what the next cycle would write, list runs and their logs, read or reset the \
+change cursors, pause and resume, and backfill every linked page at once.
 
 Command output goes to stdout (tables, or JSON with --json); logs go to stderr (RUST_LOG, \
 --log-format json). Times are UTC, RFC 3339.";
@@ -101,6 +101,17 @@ pub struct SyncArgs {
     pub lease_ttl: String,
 }
 
+/// The help heading of the store and logging flags in `run`, `once` and `backfill`.
+const STORE_HEADING: &str = "Store and logging";
+
+/// The help heading of the Notion and sync-tuning flags `run`, `once` and `backfill` share, so
+/// that each command's own flags come first.
+const SYNC_HEADING: &str = "Notion and sync";
+
+/// The heading of a command's own flags after the shared groups: none, so they stay under clap's
+/// `Options` (a heading set for a flattened group carries on to the fields after it).
+const OWN_FLAGS: Option<&str> = None;
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -159,15 +170,16 @@ Examples:
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Store and logging.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = STORE_HEADING)]
     pub common: CommonArgs,
     /// Notion and sync tuning.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = SYNC_HEADING)]
     pub sync: SyncArgs,
     /// Time between two polling cycles (phase changes wake the daemon in between).
     #[arg(
         long,
         env = "SYNC_INTERVAL",
+        help_heading = OWN_FLAGS,
         default_value = "60s",
         value_name = "DURATION"
     )]
@@ -189,22 +201,22 @@ Examples:
 #[derive(Debug, Args)]
 pub struct OnceArgs {
     /// Store and logging.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = STORE_HEADING)]
     pub common: CommonArgs,
     /// Notion and sync tuning.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = SYNC_HEADING)]
     pub sync: SyncArgs,
     /// Only this election (ignores the interval and backoff).
-    #[arg(long, value_name = "ELECTION_ID")]
+    #[arg(long, value_name = "ELECTION_ID", help_heading = OWN_FLAGS)]
     pub election: Option<String>,
     /// Read Notion and print the planned writes and pulls; write nothing (not Notion, not the store).
-    #[arg(long)]
+    #[arg(long, help_heading = OWN_FLAGS)]
     pub preview: bool,
     /// Sync every linked, unpaused election, ignoring the minimum interval and backoff.
-    #[arg(long)]
+    #[arg(long, help_heading = OWN_FLAGS)]
     pub force: bool,
     /// Print JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, help_heading = OWN_FLAGS)]
     pub json: bool,
 }
 
@@ -348,13 +360,13 @@ Examples:
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
     /// Store and logging.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = STORE_HEADING)]
     pub common: CommonArgs,
     /// Notion and sync tuning.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = SYNC_HEADING)]
     pub sync: SyncArgs,
     /// Print the summary as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = OWN_FLAGS)]
     pub json: bool,
 }
 
@@ -418,6 +430,57 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The commands that talk to Notion list their own flags first, then the shared groups under
+    /// their headings, so the long Notion group does not bury them.
+    #[test]
+    fn syncing_commands_group_the_shared_flags_under_headings() {
+        use clap::CommandFactory;
+
+        let mut cli = Cli::command();
+        cli.build();
+        for (name, own) in [
+            ("run", &["--interval"][..]),
+            ("once", &["--election", "--preview", "--force", "--json"]),
+            ("backfill", &["--json"]),
+        ] {
+            let help = cli
+                .find_subcommand_mut(name)
+                .expect("subcommand")
+                .render_long_help()
+                .to_string();
+            let at = |text: &str| {
+                help.find(text)
+                    .unwrap_or_else(|| panic!("{name}: {text:?} missing:\n{help}"))
+            };
+            let store = at("\nStore and logging:\n");
+            let notion = at("\nNotion and sync:\n");
+            assert!(
+                at("Options:\n") < store && store < notion,
+                "{name}:\n{help}"
+            );
+            assert!(store < at("--database-url") && at("--database-url") < notion);
+            assert!(notion < at("--notion-api-key") && notion < at("--lease-ttl"));
+            for flag in own {
+                assert!(
+                    at(&format!("      {flag}")) < store,
+                    "{name}: {flag}\n{help}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_top_help_says_what_the_commands_do_without_citing_another_tool() {
+        use clap::CommandFactory;
+
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains("ntn "), "{help}");
+        assert!(
+            help.contains("preview what the next cycle would write"),
+            "{help}"
+        );
     }
 
     /// clap wraps help text at 100 columns: an example line longer than that used to continue
