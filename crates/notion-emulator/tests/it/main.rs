@@ -12,3 +12,4 @@ mod property_items;
 mod queries;
 mod sdk_js;
 mod search_blocks_users;
+mod versions;
