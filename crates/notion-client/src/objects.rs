@@ -468,3 +468,26 @@ pub struct TokenIntrospection {
     #[serde(default)]
     pub iat: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_user_name_and_a_capped_list_decode() {
+        let user: User = serde_json::from_value(serde_json::json!({
+            "object": "user", "id": "7775f3a3-893f-43fa-b625-460c61094c78", "name": null,
+            "avatar_url": null, "type": "person", "person": {"email": null}
+        }))
+        .unwrap();
+        assert_eq!(user.name, None);
+        let list: ListResponse<Value> = serde_json::from_value(serde_json::json!({
+            "object": "list", "results": [], "next_cursor": null, "has_more": false,
+            "type": "page_or_data_source", "page_or_data_source": {},
+            "request_status": {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
+        }))
+        .unwrap();
+        assert_eq!(list.incomplete_reason(), Some("query_result_limit_reached"));
+        assert_eq!(list.continuation(), None);
+    }
+}
