@@ -53,7 +53,9 @@ async function expectError(what, promise, check) {
   throw new Error(`[${step}] ${what}: expected an error, the call succeeded`);
 }
 
-const notion = new Client({ auth: token, baseUrl, maxRetries: 0, logLevel: "error" });
+// NOTION_VERSION (optional): the Notion-Version the SDK sends (default: the SDK's own).
+const notionVersion = process.env.NOTION_VERSION || undefined;
+const notion = new Client({ auth: token, baseUrl, maxRetries: 0, logLevel: "error", notionVersion });
 
 step = "search";
 const search = await notion.search({ query: "budget", filter: { property: "object", value: "page" } });

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,55 +15,7 @@ use crate::id::NotionId;
 use crate::pacer::Pacer;
 use crate::retry::{Executor, JitterSource, OperationKind, RetryPolicy, random_jitter};
 use crate::stats::{ClientStats, StatsInner};
-
-/// The `Notion-Version` this client speaks. The header is sent on every request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum NotionVersion {
-    /// The legacy model: a database is the table (`POST /v1/databases/{id}/query`, schema on the
-    /// database).
-    V2022_06_28,
-    /// Data sources: a database contains data sources that hold the schema and the rows.
-    #[default]
-    V2025_09_03,
-}
-
-impl NotionVersion {
-    /// The header value, e.g. `2025-09-03`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V2022_06_28 => "2022-06-28",
-            Self::V2025_09_03 => "2025-09-03",
-        }
-    }
-
-    /// True for the legacy (pre-data-source) model.
-    pub fn is_legacy(self) -> bool {
-        matches!(self, Self::V2022_06_28)
-    }
-}
-
-impl fmt::Display for NotionVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An unsupported `Notion-Version` string.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported Notion-Version '{0}': use 2025-09-03 (default) or 2022-06-28")]
-pub struct UnsupportedVersion(pub String);
-
-impl FromStr for NotionVersion {
-    type Err = UnsupportedVersion;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        match s.trim() {
-            "2022-06-28" => Ok(Self::V2022_06_28),
-            "2025-09-03" => Ok(Self::V2025_09_03),
-            other => Err(UnsupportedVersion(other.to_owned())),
-        }
-    }
-}
+use crate::version::NotionVersion;
 
 /// The client id and secret of a public integration, for the OAuth endpoints.
 #[derive(Clone)]

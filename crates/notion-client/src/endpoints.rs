@@ -14,14 +14,15 @@ use crate::client::{Call, NotionClient, OAuthCredentials, percent_decode};
 use crate::error::{ErrorKind, NotionError, Result};
 use crate::id::NotionId;
 use crate::objects::{
-    Block, BlockNode, Comment, ListResponse, OAuthToken, Page, SearchResult, TokenIntrospection,
-    User,
+    Block, BlockNode, Comment, ListResponse, OAuthToken, Page, RequestStatus, SearchResult,
+    TokenIntrospection, User,
 };
 use crate::property::{PropertyValue, Rollup};
 use crate::query::{DateCondition, Direction, Filter, Query, SearchRequest, Sort, TimestampKind};
 use crate::retry::OperationKind::{IdempotentWrite, NonIdempotentWrite, Read};
 use crate::rich_text::RichText;
 use crate::schema::{DataSource, Database};
+use crate::version::{BlockPositionForm, NotionVersion};
 
 /// Where a new page goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,56 @@ impl CreateDatabase {
     }
 }
 
+/// Where [`NotionClient::move_page`] moves a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MoveTarget {
+    /// Under this page.
+    Page(NotionId),
+    /// Into this data source, as a row (2025-09-03 and later).
+    DataSource(NotionId),
+}
+
+/// Where [`NotionClient::append_block_children_at`] puts the new blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlockPosition {
+    /// After the last child (Notion's default).
+    End,
+    /// Before the first child (2026-03-11 and later).
+    Start,
+    /// Right after this child block.
+    AfterBlock(NotionId),
+}
+
+impl BlockPosition {
+    /// The body fields for a version's form: `after` until 2025-09-03, `position` after.
+    fn body_fields(self, version: NotionVersion) -> Result<serde_json::Map<String, Value>> {
+        let mut fields = serde_json::Map::new();
+        match (version.block_position_form(), self) {
+            (_, Self::End) => {}
+            (BlockPositionForm::After, Self::AfterBlock(id)) => {
+                fields.insert("after".into(), json!(id));
+            }
+            (BlockPositionForm::After, Self::Start) => {
+                return Err(NotionError::invalid_request(format!(
+                    "appending at the start of a block needs Notion-Version 2026-03-11 or later (this client sends {version}); append after a block instead"
+                )));
+            }
+            (BlockPositionForm::Position, Self::AfterBlock(id)) => {
+                fields.insert(
+                    "position".into(),
+                    json!({"type": "after_block", "after_block": {"id": id}}),
+                );
+            }
+            (BlockPositionForm::Position, Self::Start) => {
+                fields.insert("position".into(), json!({"type": "start"}));
+            }
+        }
+        Ok(fields)
+    }
+}
+
 /// Where a new comment goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -140,11 +191,23 @@ where
             Some(c) => Cursor::Next(c.to_owned()),
             None => Cursor::Done,
         };
-        let items = stream::iter(page.results.into_iter().map(Ok));
+        // A capped list ends with `has_more: false`: say so instead of ending as if complete.
+        let cut_off = page
+            .incomplete_reason()
+            .map(|reason| Err(result_cut_off(reason)));
+        let items = stream::iter(page.results.into_iter().map(Ok).chain(cut_off));
         Ok(Some((items, (next, fetch))))
     })
     .try_flatten()
     .boxed()
+}
+
+/// The error a stream ends with when Notion stopped a list early (`request_status`).
+fn result_cut_off(reason: &str) -> NotionError {
+    NotionError::invalid_request(format!(
+        "Notion stopped this list early ({reason}): a query returns at most 10,000 results; \
+         use NotionClient::query_all (which continues in created_time windows) or narrow the filter"
+    ))
 }
 
 fn query_body(query: &Query) -> Result<Value> {
@@ -243,11 +306,35 @@ impl NotionClient {
     }
 
     fn trash_key(&self) -> &'static str {
-        if self.inner.version.is_legacy() {
-            "archived"
-        } else {
-            "in_trash"
-        }
+        self.inner.version.trash_field_name()
+    }
+
+    /// `POST /v1/pages/{page_id}/move`: gives a page a new parent (a page, or a data source
+    /// where it becomes a row). Moving to a data source needs a version with data sources.
+    /// Repeating it is harmless, so it is retried like a read.
+    pub async fn move_page(&self, page_id: NotionId, to: MoveTarget) -> Result<Page> {
+        let parent = match to {
+            MoveTarget::Page(id) => json!({"type": "page_id", "page_id": id}),
+            MoveTarget::DataSource(id) => {
+                if self.inner.version.is_legacy() {
+                    return Err(NotionError::invalid_request(format!(
+                        "moving a page into data source {id} needs Notion-Version 2025-09-03 or later (this client sends {})",
+                        self.inner.version
+                    )));
+                }
+                json!({"type": "data_source_id", "data_source_id": id})
+            }
+        };
+        self.send(
+            Call::new(
+                Method::POST,
+                "/v1/pages/{page_id}/move",
+                format!("/v1/pages/{page_id}/move"),
+                IdempotentWrite,
+            )
+            .body(json!({ "parent": parent })),
+        )
+        .await
     }
 
     async fn patch_page(&self, page_id: NotionId, body: Value) -> Result<Page> {
@@ -540,8 +627,10 @@ impl NotionClient {
         self.forget_stale_data_source(database_id, ds, result)
     }
 
-    /// Every page of a query, following cursors (stops on `has_more` without a cursor). Stops
-    /// at Notion's 10,000-result cap: use [`NotionClient::query_all`] to go past it.
+    /// Every page of a query, following cursors (stops on `has_more` without a cursor). At
+    /// Notion's 10,000-result cap the stream yields the pages it got, then an `InvalidRequest`
+    /// error naming the `incomplete_reason` (never a silent truncation): use
+    /// [`NotionClient::query_all`] to go past it.
     pub fn query_data_source_stream(
         &self,
         data_source_id: NotionId,
@@ -637,10 +726,7 @@ impl NotionClient {
             }
             let page = st.client.query_data_source(st.id, &q).await?;
             let next_cursor = page.continuation().map(str::to_owned);
-            let capped = page
-                .request_status
-                .as_ref()
-                .is_some_and(|s| s.is_result_limit_reached());
+            let capped = page.incomplete_reason() == Some(RequestStatus::QUERY_RESULT_LIMIT_REACHED);
             let mut fresh = Vec::with_capacity(page.results.len());
             for p in page.results {
                 match st.last_created {
@@ -684,11 +770,12 @@ impl NotionClient {
 
     /// One page of `POST /v1/search` (titles only, over everything shared with the integration).
     pub async fn search(&self, request: &SearchRequest) -> Result<ListResponse<SearchResult>> {
-        self.send(
-            Call::new(Method::POST, "/v1/search", "/v1/search".into(), Read)
-                .body(request.to_body(self.inner.version.is_legacy())),
-        )
-        .await
+        let mut call = Call::new(Method::POST, "/v1/search", "/v1/search".into(), Read)
+            .body(request.to_body(self.inner.version.is_legacy()));
+        for prop in &request.filter_properties {
+            call = call.query("filter_properties", percent_decode(prop));
+        }
+        self.send(call).await
     }
 
     /// Every search result, following cursors.
@@ -749,6 +836,20 @@ impl NotionClient {
         block_id: NotionId,
         children: Vec<Value>,
     ) -> Result<ListResponse<Block>> {
+        self.append_block_children_at(block_id, children, BlockPosition::End)
+            .await
+    }
+
+    /// Like [`NotionClient::append_block_children`], at a position: sent as `after` until
+    /// 2025-09-03 and as a `position` object from 2026-03-11 (`Start` needs 2026-03-11).
+    pub async fn append_block_children_at(
+        &self,
+        block_id: NotionId,
+        children: Vec<Value>,
+        position: BlockPosition,
+    ) -> Result<ListResponse<Block>> {
+        let mut body = position.body_fields(self.inner.version)?;
+        body.insert("children".into(), Value::Array(children));
         self.send(
             Call::new(
                 Method::PATCH,
@@ -756,7 +857,7 @@ impl NotionClient {
                 format!("/v1/blocks/{block_id}/children"),
                 NonIdempotentWrite,
             )
-            .body(json!({ "children": children })),
+            .body(Value::Object(body)),
         )
         .await
     }

@@ -12,12 +12,12 @@ mod retry;
 mod rich_text;
 mod schema;
 mod stats;
+mod version;
 
-pub use client::{
-    NotionClient, NotionClientBuilder, NotionVersion, OAuthCredentials, UnsupportedVersion,
-    decode_json,
+pub use client::{NotionClient, NotionClientBuilder, OAuthCredentials, decode_json};
+pub use endpoints::{
+    BlockPosition, CommentParent, CreateDatabase, CreatePage, MoveTarget, PageParent,
 };
-pub use endpoints::{CommentParent, CreateDatabase, CreatePage, PageParent};
 pub use error::{ApiErrorBody, ErrorKind, NotionError, Result};
 pub use id::{IdParseError, NotionId};
 pub use objects::{
@@ -43,3 +43,4 @@ pub use rich_text::{
 pub use schema::{DataSource, DataSourceRef, Database, PropertySchema, StatusGroup};
 pub use secrecy::SecretString;
 pub use stats::{ClientStats, EndpointStatus};
+pub use version::{BlockPositionForm, NotionVersion, UnsupportedVersion};

@@ -18,7 +18,7 @@ use crate::schema::{DataSource, Database};
 pub struct User {
     /// The user's id.
     pub id: NotionId,
-    /// Display name.
+    /// Display name; `None` when absent (partial users) or `null` (2026-12-01 may send `null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Avatar URL.
@@ -216,6 +216,12 @@ pub struct Block {
 }
 
 impl Block {
+    /// True for a meeting-notes block, whichever name the version gives it (`transcription`
+    /// before 2026-03-11, `meeting_notes` after).
+    pub fn is_meeting_notes(&self) -> bool {
+        matches!(self.block_type.as_str(), "meeting_notes" | "transcription")
+    }
+
     /// The type-specific content object (`block[block.type]`).
     pub fn content(&self) -> Option<&Value> {
         self.rest.get(&self.block_type)
@@ -280,10 +286,19 @@ pub struct RequestStatus {
 }
 
 impl RequestStatus {
+    /// The `incomplete_reason` of a query cut off at Notion's 10,000-results-per-query cap.
+    pub const QUERY_RESULT_LIMIT_REACHED: &'static str = "query_result_limit_reached";
+
     /// True when Notion stopped at its 10,000-results-per-query cap.
     pub fn is_result_limit_reached(&self) -> bool {
-        self.status_type == "incomplete"
-            && self.incomplete_reason.as_deref() == Some("query_result_limit_reached")
+        self.incomplete_reason() == Some(Self::QUERY_RESULT_LIMIT_REACHED)
+    }
+
+    /// Why the results are incomplete (`type: "incomplete"`), e.g. `query_result_limit_reached`;
+    /// `None` for complete results. An incomplete status without a reason reads as `"unknown"`.
+    pub fn incomplete_reason(&self) -> Option<&str> {
+        (self.status_type == "incomplete")
+            .then(|| self.incomplete_reason.as_deref().unwrap_or("unknown"))
     }
 }
 
@@ -311,6 +326,15 @@ pub struct ListResponse<T> {
 }
 
 impl<T> ListResponse<T> {
+    /// Why Notion stopped this list early (`request_status.incomplete_reason`, e.g.
+    /// [`RequestStatus::QUERY_RESULT_LIMIT_REACHED`]); `None` when the results are complete.
+    /// A capped page has `has_more: false`, so this is the only sign that rows are missing.
+    pub fn incomplete_reason(&self) -> Option<&str> {
+        self.request_status
+            .as_ref()
+            .and_then(RequestStatus::incomplete_reason)
+    }
+
     /// The cursor to continue with, or `None` when the list is finished.
     ///
     /// Guards against `has_more: true` with no cursor (which would otherwise loop forever).
@@ -443,4 +467,27 @@ pub struct TokenIntrospection {
     /// Issued-at, seconds since the epoch, when reported.
     #[serde(default)]
     pub iat: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_user_name_and_a_capped_list_decode() {
+        let user: User = serde_json::from_value(serde_json::json!({
+            "object": "user", "id": "7775f3a3-893f-43fa-b625-460c61094c78", "name": null,
+            "avatar_url": null, "type": "person", "person": {"email": null}
+        }))
+        .unwrap();
+        assert_eq!(user.name, None);
+        let list: ListResponse<Value> = serde_json::from_value(serde_json::json!({
+            "object": "list", "results": [], "next_cursor": null, "has_more": false,
+            "type": "page_or_data_source", "page_or_data_source": {},
+            "request_status": {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
+        }))
+        .unwrap();
+        assert_eq!(list.incomplete_reason(), Some("query_result_limit_reached"));
+        assert_eq!(list.continuation(), None);
+    }
 }

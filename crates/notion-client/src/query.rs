@@ -387,6 +387,16 @@ impl Query {
         self
     }
 
+    /// Adds one property to return (name or id), keeping those already named. On 2026-12-01
+    /// a query that names none returns only the title.
+    pub fn with_property(mut self, name_or_id: impl Into<String>) -> Self {
+        let name_or_id = name_or_id.into();
+        if !self.filter_properties.contains(&name_or_id) {
+            self.filter_properties.push(name_or_id);
+        }
+        self
+    }
+
     /// Sets the properties to return.
     pub fn filter_properties<I, S>(mut self, props: I) -> Self
     where
@@ -421,9 +431,22 @@ pub struct SearchRequest {
     pub page_size: Option<u32>,
     /// Cursor of the page to fetch.
     pub start_cursor: Option<String>,
+    /// Page properties to return (the `filter_properties` query parameter). On 2026-12-01
+    /// search results carry only the title unless this names more.
+    pub filter_properties: Vec<String>,
 }
 
 impl SearchRequest {
+    /// Sets the page properties to return (names or ids, as Notion returns them).
+    pub fn filter_properties<I, S>(mut self, props: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.filter_properties = props.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// A search for this text.
     pub fn text(query: impl Into<String>) -> Self {
         Self {

@@ -16,6 +16,8 @@ pub enum ApiVersion {
     V2025_09_03,
     /// 2026-03-11: as 2025-09-03, without `archived`.
     V2026_03_11,
+    /// 2026-12-01: as 2026-03-11; lists carry only the title without `filter_properties`.
+    V2026_12_01,
 }
 
 /// Every Notion-Version value the emulator accepts.
@@ -27,6 +29,7 @@ pub const ACCEPTED_VERSIONS: &[&str] = &[
     "2022-06-28",
     "2025-09-03",
     "2026-03-11",
+    "2026-12-01",
 ];
 
 impl ApiVersion {
@@ -35,6 +38,7 @@ impl ApiVersion {
         match raw {
             "2025-09-03" => Some(Self::V2025_09_03),
             "2026-03-11" => Some(Self::V2026_03_11),
+            "2026-12-01" => Some(Self::V2026_12_01),
             v if ACCEPTED_VERSIONS.contains(&v) => Some(Self::V2022_06_28),
             _ => None,
         }
@@ -43,6 +47,25 @@ impl ApiVersion {
     /// Whether databases are data-source containers in this version.
     pub fn has_data_sources(self) -> bool {
         self >= Self::V2025_09_03
+    }
+
+    /// Whether `position` replaced `after` and `in_trash` replaced `archived` in requests.
+    pub fn uses_in_trash_and_position(self) -> bool {
+        self >= Self::V2026_03_11
+    }
+
+    /// Whether search and data source queries return only the title property of each page
+    /// unless `filter_properties` names more (2026-12-01).
+    pub fn lists_only_title(self) -> bool {
+        self >= Self::V2026_12_01
+    }
+
+    /// The properties a list (query, search) returns: those named, or on 2026-12-01 the title.
+    pub(crate) fn list_properties(self, named: Option<Vec<String>>) -> Option<Vec<String>> {
+        match named {
+            None if self.lists_only_title() => Some(vec!["title".to_owned()]),
+            other => other,
+        }
     }
 
     fn with_archived(self) -> bool {

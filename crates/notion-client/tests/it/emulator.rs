@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{
     CommentParent, CreateDatabase, CreatePage, DateCondition, DateValue, Direction, ErrorKind,
@@ -724,13 +724,28 @@ async fn query_all_past_the_cap(version: NotionVersion) {
     }
     emu.set_query_result_cap(3);
 
-    // A plain query stops at the cap.
-    let capped: Vec<_> = client
+    // A plain query yields the rows up to the cap, then says it was cut off (not a silent end).
+    let items: Vec<_> = client
         .query_data_source_stream(elections(version), Query::new().page_size(2))
-        .try_collect()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4);
+    assert!(items[..3].iter().all(Result::is_ok));
+    let cut = items[3].as_ref().unwrap_err();
+    assert!(
+        cut.to_string().contains("query_result_limit_reached"),
+        "{cut}"
+    );
+    // One page at a time, the capped page exposes the reason.
+    let first = client
+        .query_data_source(elections(version), &Query::new().page_size(3))
         .await
         .unwrap();
-    assert_eq!(capped.len(), 3);
+    assert_eq!(
+        first.incomplete_reason(),
+        Some("query_result_limit_reached")
+    );
+    assert!(!first.has_more);
 
     // query_all goes past it and returns every row exactly once.
     let all: Vec<_> = client

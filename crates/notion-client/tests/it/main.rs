@@ -4,3 +4,4 @@
 mod contract;
 mod emulator;
 mod http;
+mod versions;

@@ -128,9 +128,9 @@ pub(super) fn append(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Va
     })?;
     let mut after = None;
     if let Some(a) = body.get("after") {
-        if req.version == ApiVersion::V2026_03_11 {
+        if req.version.uses_in_trash_and_position() {
             return Err(ApiError::validation(
-                "body failed validation: body.after is not supported in Notion-Version 2026-03-11; use body.position.",
+                "body failed validation: body.after is not supported from Notion-Version 2026-03-11 on; use body.position.",
             ));
         }
         after = Some(body_id(Some(a), "body.after")?);

@@ -276,11 +276,12 @@ fn run_query(state: &mut State, req: &Req<'_>, ds_id: Uuid, list_type: &str) -> 
         Ok((ids, capped))
     })?;
     let slice = slice_snapshot(state, entry, size);
+    let shown = req.version.list_properties(filter_props);
     let results: Vec<Value> = slice
         .ids
         .iter()
         .filter_map(|id| state.pages.get(id))
-        .map(|p| render::page(state, p, req.version, filter_props.as_deref()))
+        .map(|p| render::page(state, p, req.version, shown.as_deref()))
         .collect();
     let mut list = render::list(results, slice.next_cursor, list_type);
     if slice.incomplete {

@@ -28,6 +28,7 @@ pub(crate) enum Route {
     PagesCreate,
     PagesGet,
     PagesPatch,
+    PagesMove,
     PagePropertyGet,
     DatabasesCreate,
     DatabasesGet,
@@ -73,6 +74,7 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(Route, &'static str, Ve
         ("POST", ["v1", "pages"]) => (PagesCreate, "/v1/pages", vec![]),
         ("GET", ["v1", "pages", _]) => (PagesGet, "/v1/pages/{page_id}", vec![p(2)]),
         ("PATCH", ["v1", "pages", _]) => (PagesPatch, "/v1/pages/{page_id}", vec![p(2)]),
+        ("POST", ["v1", "pages", _, "move"]) => (PagesMove, "/v1/pages/{page_id}/move", vec![p(2)]),
         ("GET", ["v1", "pages", _, "properties", _]) => (
             PagePropertyGet,
             "/v1/pages/{page_id}/properties/{property_id}",
@@ -182,9 +184,9 @@ impl Req<'_> {
                 .ok_or_else(|| ApiError::body_validation("body.in_trash", "a boolean", v));
         }
         if let Some(v) = body.get("archived") {
-            if self.version == ApiVersion::V2026_03_11 {
+            if self.version.uses_in_trash_and_position() {
                 return Err(ApiError::validation(
-                    "body failed validation: body.archived is not supported in Notion-Version 2026-03-11; use body.in_trash.",
+                    "body failed validation: body.archived is not supported from Notion-Version 2026-03-11 on; use body.in_trash.",
                 ));
             }
             return v
@@ -363,6 +365,7 @@ pub(crate) fn handle(
         PagesCreate => pages::create(state, req),
         PagesGet => pages::get(state, req, path_id(p0, "page_id")?),
         PagesPatch => pages::patch(state, req, path_id(p0, "page_id")?),
+        PagesMove => pages::move_page(state, req, path_id(p0, "page_id")?),
         PagePropertyGet => pages::property(
             state,
             req,

@@ -181,6 +181,81 @@ pub(super) fn patch(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Val
     Ok(render::page(state, &state.pages[&id], req.version, None))
 }
 
+/// `POST /v1/pages/{page_id}/move`: a new parent page or data source. The title carries over;
+/// a row moved under a page keeps only its title, a page moved into a data source gets the
+/// data source's defaults for every other property. A row moved out drops out of its queries.
+pub(super) fn move_page(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Value> {
+    visible_page(state, req, id)?;
+    need(state, req, |c| c.update_content)?;
+    let parent = req.body_obj().get("parent").cloned().unwrap_or(Value::Null);
+    let target = match parent.as_object() {
+        Some(obj) if obj.contains_key("page_id") => {
+            let to = body_id(obj.get("page_id"), "body.parent.page_id")?;
+            visible_page(state, req, to)?;
+            if to == id {
+                return Err(ApiError::validation("A page cannot be moved into itself."));
+            }
+            Parent::Page(to)
+        }
+        Some(obj) if obj.contains_key("data_source_id") => {
+            let to = body_id(obj.get("data_source_id"), "body.parent.data_source_id")?;
+            if !state.data_sources.contains_key(&to) || !state.can_see(req.integration, to) {
+                return Err(not_found(state, req, "data source", to));
+            }
+            Parent::DataSource(to)
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "body failed validation: body.parent should be `{page_id}` or `{data_source_id}`, instead was not.",
+            ));
+        }
+    };
+    let old = state.pages[&id].parent;
+    let title_key = |state: &State, parent: Parent| match parent {
+        Parent::DataSource(ds) => state
+            .data_sources
+            .get(&ds)
+            .and_then(|d| d.title_prop())
+            .map_or_else(|| "title".to_owned(), |p| p.id.clone()),
+        _ => "title".to_owned(),
+    };
+    let (from_key, to_key) = (title_key(state, old), title_key(state, target));
+    match old {
+        Parent::DataSource(ds) => {
+            if let Some(ds) = state.data_sources.get_mut(&ds) {
+                ds.pages.retain(|p| *p != id);
+            }
+        }
+        Parent::Page(p) | Parent::Block(p) => {
+            if let Some(list) = state.children.get_mut(&p) {
+                list.retain(|c| *c != id);
+            }
+        }
+        Parent::Workspace => {}
+    }
+    match target {
+        Parent::DataSource(ds) => {
+            if let Some(ds) = state.data_sources.get_mut(&ds) {
+                ds.pages.push(id);
+            }
+        }
+        Parent::Page(p) | Parent::Block(p) => {
+            state.add_child(p, id, None);
+        }
+        Parent::Workspace => {}
+    }
+    if let Some(page) = state.pages.get_mut(&id) {
+        let title = page.props.remove(&from_key);
+        page.props.clear();
+        if let Some(title) = title {
+            page.props.insert(to_key, title);
+        }
+        page.parent = target;
+        page.last_edited_time = crate::util::truncate_minute(req.now);
+    }
+    Ok(render::page(state, &state.pages[&id], req.version, None))
+}
+
 /// Property types whose item endpoint answers with a paginated list of property items.
 const PAGINATED_TYPES: &[&str] = &["title", "rich_text", "relation", "people"];
 

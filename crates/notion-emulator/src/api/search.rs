@@ -122,12 +122,13 @@ pub(super) fn search(state: &mut State, req: &Req<'_>) -> ApiResult<Value> {
         Ok((hits.into_iter().map(|h| h.2).collect(), false))
     })?;
     let slice = slice_snapshot(state, entry, size);
+    let shown = req.version.list_properties(req.filter_properties());
     let results: Vec<Value> = slice
         .ids
         .iter()
         .filter_map(|id| {
             if let Some(p) = state.pages.get(id) {
-                Some(render::page(state, p, req.version, None))
+                Some(render::page(state, p, req.version, shown.as_deref()))
             } else if let Some(d) = state.data_sources.get(id) {
                 Some(render::data_source(state, d, req.version))
             } else {

@@ -13,3 +13,4 @@ mod property_items;
 mod queries;
 mod sdk_js;
 mod search_blocks_users;
+mod versions;

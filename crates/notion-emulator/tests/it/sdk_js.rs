@@ -11,8 +11,8 @@ fn sdk_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/sdk-js")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn official_js_sdk_scenario_passes() {
+/// Runs the scenario with the SDK sending this `Notion-Version`.
+async fn scenario_passes_on(version: &str) {
     let dir = sdk_dir();
     if !dir.join("node_modules/@notionhq/client").exists() {
         let status = Command::new("npm")
@@ -29,6 +29,7 @@ async fn official_js_sdk_scenario_passes() {
         .current_dir(&repo_root)
         .env("NOTION_BASE_URL", emu.base_url())
         .env("NOTION_TOKEN", emu.demo_token())
+        .env("NOTION_VERSION", version)
         .env("NOTION_DATABASE_ID", demo::ELECTIONS_DB.to_string())
         .env("NOTION_DATA_SOURCE_ID", demo::ELECTIONS_DS.to_string())
         .env("NOTION_PAGE_ID", demo::BOARD_PRESIDENT.to_string())
@@ -44,7 +45,7 @@ async fn official_js_sdk_scenario_passes() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "SDK scenario failed:\n{stdout}\n{stderr}"
+        "SDK scenario failed on {version}:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("sdk-js scenario: ok"), "{stdout}");
     // The scenario's requests were counted.
@@ -58,4 +59,19 @@ async fn official_js_sdk_scenario_passes() {
             .unwrap()["status"]["name"],
         "Done"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn official_js_sdk_scenario_passes() {
+    scenario_passes_on("2025-09-03").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn official_js_sdk_scenario_passes_on_2026_03_11() {
+    scenario_passes_on("2026-03-11").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn official_js_sdk_scenario_passes_on_2026_12_01() {
+    scenario_passes_on("2026-12-01").await;
 }
