@@ -229,7 +229,9 @@ impl Store {
         migrate(&mut conn)?;
         if let Some(pages) = options.max_page_count {
             let _pages: i64 =
-                conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?;
+                conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                    r.get(0)
+                })?;
         }
         let file = path.map(|path| FileStore {
             id: FileId::of(&path),

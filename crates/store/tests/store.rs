@@ -1602,7 +1602,11 @@ fn reads_answer_while_a_write_waits_for_another_processs_lock() {
     for _ in 0..20 {
         assert_eq!(store.get_election(&id).unwrap().election.title, "Before");
         assert_eq!(
-            store.list_elections(&PageRequest::first(10)).unwrap().items.len(),
+            store
+                .list_elections(&PageRequest::first(10))
+                .unwrap()
+                .items
+                .len(),
             1
         );
     }
@@ -1614,7 +1618,11 @@ fn reads_answer_while_a_write_waits_for_another_processs_lock() {
     other.execute_batch("ROLLBACK").unwrap();
     writer.join().unwrap().unwrap();
     assert_eq!(
-        store.list_elections(&PageRequest::first(10)).unwrap().items.len(),
+        store
+            .list_elections(&PageRequest::first(10))
+            .unwrap()
+            .items
+            .len(),
         2
     );
 }
@@ -1737,7 +1745,11 @@ fn open_existing_never_creates_a_store() {
     let store = Store::open_existing(&made).unwrap();
     assert!(!store.created());
     assert_eq!(
-        store.list_elections(&PageRequest::first(10)).unwrap().items.len(),
+        store
+            .list_elections(&PageRequest::first(10))
+            .unwrap()
+            .items
+            .len(),
         1
     );
 }
