@@ -228,7 +228,7 @@ impl From<rusqlite_migration::Error> for StoreError {
     fn from(error: rusqlite_migration::Error) -> Self {
         match error {
             rusqlite_migration::Error::RusqliteError { err, .. } => {
-                let inner = StoreError::from(err);
+                let inner = Self::from(err);
                 Self::Migration {
                     kind: inner.kind(),
                     message: inner.to_string(),
