@@ -220,8 +220,21 @@ impl From<StoreError> for ApiError {
                 code: "conflict",
                 message,
             },
+            other if other.kind().is_unavailable() => store_unavailable(&other),
             other => Self::internal(other),
         }
+    }
+}
+
+/// A 503 `store_unavailable` for a busy, full, deleted or replaced store, with `Retry-After`.
+pub(crate) fn store_unavailable(error: &StoreError) -> ApiError {
+    let retry_after = if error.kind().is_retryable() { 1 } else { 30 };
+    ApiError::Notion {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "store_unavailable".to_owned(),
+        message: format!("the store cannot take this request now: {error}"),
+        notion_status: None,
+        retry_after: Some(Duration::from_secs(retry_after)),
     }
 }
 

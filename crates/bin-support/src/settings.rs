@@ -125,6 +125,13 @@ impl DatabaseArgs {
     /// The SQLite file named by `--database-url`: not empty and not an in-memory database.
     pub fn database_path(&self) -> Result<PathBuf, ConfigError> {
         let error = |message: &str| ConfigError::new("DATABASE_URL", "--database-url", message);
+        if let Some(scheme) = foreign_scheme(&self.database_url) {
+            // Only the scheme is shown: the rest of such a URL may hold a password.
+            return Err(error(&format!(
+                "a `{scheme}://` URL is not supported: this version stores its data in SQLite only. \
+                 Give `sqlite:PATH` (e.g. sqlite:data/elections.db), `sqlite://PATH` or a plain file path"
+            )));
+        }
         match self.sqlite_path() {
             "" => Err(error(
                 "names no file: give `sqlite:PATH` or a file path, e.g. sqlite:data/elections.db",
@@ -135,6 +142,20 @@ impl DatabaseArgs {
             path => Ok(PathBuf::from(path)),
         }
     }
+}
+
+/// The scheme of a `scheme://…` URL other than `sqlite`, lowercased, if `url` is one.
+fn foreign_scheme(url: &str) -> Option<String> {
+    let (scheme, _) = url.trim().split_once("://")?;
+    let is_scheme = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let scheme = scheme.to_ascii_lowercase();
+    (is_scheme && scheme != "sqlite").then_some(scheme)
 }
 
 impl PublicUrlArgs {
@@ -451,6 +472,34 @@ mod tests {
             let error = database(text).database_path().unwrap_err();
             assert_names(&error, "DATABASE_URL", "--database-url", words);
         }
+    }
+
+    #[test]
+    fn database_urls_of_other_kinds_are_refused_without_echoing_the_password() {
+        for (text, scheme) in [
+            (
+                "postgresql://postgres:PASS@localhost:5432/postgres",
+                "postgresql",
+            ),
+            ("postgres://u:PASS@db/x", "postgres"),
+            ("mysql://root:PASS@127.0.0.1/ens", "mysql"),
+            (" MariaDB://PASS@host/db", "mariadb"),
+            ("file://PASS/x.db", "file"),
+        ] {
+            let error = database(text).database_path().unwrap_err();
+            assert_names(
+                &error,
+                "DATABASE_URL",
+                "--database-url",
+                &[&format!("`{scheme}://`"), "sqlite:PATH", "not supported"],
+            );
+            assert!(!error.to_string().contains("PASS"), "{error}");
+        }
+        // A folder name with `://` further on is still a path only if it does not start like a URL.
+        assert_eq!(
+            database("data/a://b.db").database_path(),
+            Ok(PathBuf::from("data/a://b.db"))
+        );
     }
 
     #[test]

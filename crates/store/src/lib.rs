@@ -11,20 +11,33 @@ mod types;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
 pub use demo::DemoClaim;
-pub use error::{Result, StoreError};
+pub use error::{Result, StoreError, StoreErrorKind};
 pub use health::SyncHealth;
 pub use runs::parse_run_id;
 pub use time::stored_precision;
 pub use types::*;
 
-/// How long a statement waits for another connection's write lock before failing with `SQLITE_BUSY`.
+/// How long a statement waits for another connection's write lock before failing with the
+/// [`StoreErrorKind::Busy`] kind (the default of [`StoreOptions::busy_timeout`]).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest a health check waits for the write lock before calling the store busy: real write
+/// transactions take milliseconds, so a lock held longer than this is held by something stuck.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How long after a write failed for lack of space the health check still reports the store full
+/// (unless a write succeeds first): long enough for a probe to see it, short enough to recover
+/// on its own once space is freed.
+const FULL_HOLD: Duration = Duration::from_secs(30);
+
+/// Idle read-only connections kept for reuse; more are opened while many reads run at once.
+const MAX_IDLE_READERS: usize = 4;
 
 static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0001_init.sql")),
@@ -40,96 +53,342 @@ pub fn migrations() -> Migrations<'static> {
 /// Number of the newest schema version.
 pub const LATEST_SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-/// The SQLite store: elections, Notion links, sync state, cursors, runs and logs, pauses, leases.
-///
-/// Synchronous and thread-safe: it owns one connection behind a mutex, so `&self` methods may be
-/// called from many threads (`Arc<Store>`), and every write is one `BEGIN IMMEDIATE` transaction.
-/// From async code, call it inside `tokio::task::spawn_blocking` (or actix `web::block`). Several
-/// processes (api-server, sync-runner) may open the same file: WAL lets readers run beside the
-/// writer and [`BUSY_TIMEOUT`] makes writers queue. No method reads the clock: `now` is a parameter.
-#[derive(Debug)]
-pub struct Store {
-    conn: Mutex<Connection>,
-    path: Option<PathBuf>,
+/// How to open a store file: whether it may be created, and how long writes wait for a lock.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    create: bool,
+    busy_timeout: Duration,
+    max_page_count: Option<u64>,
 }
 
-impl Store {
-    /// Opens (creating if needed, with its folder) the database file at `path` and migrates it to
-    /// the latest schema.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            create: true,
+            busy_timeout: BUSY_TIMEOUT,
+            max_page_count: None,
+        }
+    }
+}
+
+impl StoreOptions {
+    /// Create the file (and its folder) if missing, wait [`BUSY_TIMEOUT`] for locks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether a missing file is created (`true`, the default) or is a [`StoreError::Missing`].
+    pub fn create(mut self, create: bool) -> Self {
+        self.create = create;
+        self
+    }
+
+    /// How long a write waits for another connection's write lock before failing busy.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Caps the database at `pages` pages (`PRAGMA max_page_count`): a write needing more fails
+    /// with [`StoreErrorKind::Full`], as on a full disk.
+    pub fn max_page_count(mut self, pages: u64) -> Self {
+        self.max_page_count = Some(pages);
+        self
+    }
+
+    /// Opens the store at `path` with these options and migrates it to the latest schema.
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref();
-        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+        let existed = path.exists();
+        if !self.create && !existed {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
+            && self.create
+        {
             std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
                 path: folder.to_path_buf(),
                 source,
             })?;
         }
-        let conn = Connection::open(path)?;
-        Self::init(conn, Some(path.to_path_buf()))
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if self.create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|error| {
+            if self.create {
+                StoreError::from(error)
+            } else {
+                StoreError::Missing {
+                    path: path.to_path_buf(),
+                }
+            }
+        })?;
+        if !self.create {
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version == 0 {
+                return Err(StoreError::Missing {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        let store = Store::init(conn, Some(path.to_path_buf()), self)?;
+        if !existed {
+            tracing::warn!(path = %path.display(), "created a new, empty store");
+        }
+        Ok(Store {
+            created: !existed,
+            ..store
+        })
+    }
+}
+
+/// The identity of a file (device and inode), to notice that it was deleted or replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    device: u64,
+    inode: u64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(Self {
+                device: meta.dev(),
+                inode: meta.ino(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            Some(Self {
+                device: 0,
+                inode: 0,
+            })
+        }
+    }
+}
+
+/// The file behind a file store: where it is, what it was at open, and how to reach it.
+#[derive(Debug)]
+struct FileStore {
+    path: PathBuf,
+    id: Option<FileId>,
+    /// Idle read-only connections: reads never wait for the writer.
+    readers: Mutex<Vec<Connection>>,
+    /// A second read-write connection that only probes whether the write lock can be taken.
+    probe: Mutex<Option<Connection>>,
+    busy_timeout: Duration,
+}
+
+/// The SQLite store: elections, Notion links, sync state, cursors, runs and logs, pauses, leases.
+///
+/// Synchronous and thread-safe: one writer connection behind a mutex (every write is one
+/// `BEGIN IMMEDIATE` transaction) and, for a file, a small pool of read-only connections, so reads
+/// never queue behind a write that waits for a lock (WAL lets readers run beside the writer).
+/// `&self` methods may be called from many threads (`Arc<Store>`); from async code, call it inside
+/// `tokio::task::spawn_blocking` (or actix `web::block`). Several processes (api-server,
+/// sync-runner) may open the same file: the busy timeout makes writers queue. No method reads the
+/// wall clock: `now` is a parameter.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+    file: Option<FileStore>,
+    created: bool,
+    /// When a write last failed for lack of space, cleared by a successful write.
+    full_since: Mutex<Option<Instant>>,
+}
+
+impl Store {
+    /// Opens (creating if needed, with its folder) the database file at `path` and migrates it to
+    /// the latest schema. Creating a file is logged at warn level with its path.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        StoreOptions::new().open(path)
     }
 
-    /// Opens a private in-memory database (tests, demos).
+    /// Opens the store at `path` only if it exists: never creates a file. A missing file (or one
+    /// that is not a store) is a [`StoreError::Missing`] naming the path.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self> {
+        StoreOptions::new().create(false).open(path)
+    }
+
+    /// Opens a private in-memory database (tests, demos). Reads share the writer's connection.
     pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?, None)
+        Self::init(Connection::open_in_memory()?, None, &StoreOptions::new())
     }
 
-    fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+    fn init(mut conn: Connection, path: Option<PathBuf>, options: &StoreOptions) -> Result<Self> {
+        conn.busy_timeout(options.busy_timeout)?;
         // journal_mode cannot change inside a transaction, so before migrating.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_transaction_behavior(TransactionBehavior::Immediate);
         migrate(&mut conn)?;
+        if let Some(pages) = options.max_page_count {
+            let _pages: i64 =
+                conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                    r.get(0)
+                })?;
+        }
+        let file = path.map(|path| FileStore {
+            id: FileId::of(&path),
+            path,
+            readers: Mutex::new(Vec::new()),
+            probe: Mutex::new(None),
+            busy_timeout: options.busy_timeout,
+        });
         Ok(Self {
             conn: Mutex::new(conn),
-            path,
+            file,
+            created: false,
+            full_since: Mutex::new(None),
         })
     }
 
     /// The database file, `None` for in-memory stores.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        self.file.as_ref().map(|f| f.path.as_path())
+    }
+
+    /// Whether opening this store created its file (a new, empty store).
+    pub fn created(&self) -> bool {
+        self.created
     }
 
     /// The schema version the database is at (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<usize> {
-        let conn = self.lock();
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        Ok(usize::try_from(version).unwrap_or(0))
+        self.read(|tx| {
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok(usize::try_from(version).unwrap_or(0))
+        })
     }
 
     /// Runs `PRAGMA integrity_check`; `Ok("ok")` when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
-        let conn = self.lock();
-        Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        self.read(|tx| Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+    }
+
+    /// Checks that the store can take writes now, cheaply, for readiness probes: the file is still
+    /// the one opened ([`StoreError::FileGone`] otherwise), the write lock can be taken within a
+    /// short wait (else the busy kind), and no write failed for lack of space lately (the full
+    /// kind). In-memory stores are always healthy.
+    pub fn check_health(&self) -> Result<()> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        self.check_file()?;
+        if let Some(since) = *lock(&self.full_since)
+            && since.elapsed() < FULL_HOLD
+        {
+            return Err(StoreError::Sqlite {
+                kind: StoreErrorKind::Full,
+                code: Some(13),
+                message: "a write failed lately because the database or disk is full".into(),
+            });
+        }
+        let mut probe = lock(&file.probe);
+        if probe.is_none() {
+            let conn = Connection::open_with_flags(
+                &file.path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(file.busy_timeout.min(PROBE_TIMEOUT))?;
+            *probe = Some(conn);
+        }
+        if let Some(conn) = probe.as_mut() {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.rollback()?;
+        }
+        Ok(())
+    }
+
+    /// [`StoreError::FileGone`] when the file at the store's path is gone or is another file.
+    fn check_file(&self) -> Result<()> {
+        if let Some(file) = &self.file
+            && FileId::of(&file.path) != file.id
+        {
+            return Err(StoreError::FileGone {
+                path: file.path.clone(),
+            });
+        }
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves no open transaction behind (dropped transactions
-        // roll back), so the connection is still good.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.conn)
     }
 
-    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`), committed when `f` succeeds.
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`), committed when `f` succeeds. Refused
+    /// when the file was deleted or replaced since it was opened.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.check_file()?;
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        let result: Result<T> = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        let mut full_since = lock(&self.full_since);
+        match &result {
+            Ok(_) => *full_since = None,
+            Err(error) if error.kind() == StoreErrorKind::Full => {
+                *full_since = Some(Instant::now());
+            }
+            Err(_) => {}
+        }
+        result
     }
 
-    /// Runs `f` in one read transaction, so it sees one consistent snapshot.
+    /// Runs `f` in one read transaction, so it sees one consistent snapshot. For a file it runs on
+    /// a read-only connection of the pool, never waiting for the writer's mutex.
     fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        let Some(file) = &self.file else {
+            let mut conn = self.lock();
+            return run_read(&mut conn, f);
+        };
+        let pooled = lock(&file.readers).pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => open_reader(file)?,
+        };
+        let result = run_read(&mut conn, f);
+        let mut idle = lock(&file.readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
     }
+}
+
+fn run_read<T>(conn: &mut Connection, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+fn open_reader(file: &FileStore) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        &file.path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(file.busy_timeout)?;
+    Ok(conn)
+}
+
+/// Locks a mutex; a panic while holding it leaves no open transaction behind (dropped
+/// transactions roll back), so what it guards is still good.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Migrates to the latest schema. Two processes opening a fresh file at once may race: the loser's

@@ -1569,3 +1569,187 @@ fn sync_health_counts_linked_elections_and_finds_the_newest_runs() {
     assert!(health.globally_paused);
     assert_eq!(health.paused, 4);
 }
+
+/// A second connection to the store's file, as another process holding the write lock would be.
+fn hold_write_lock(path: &std::path::Path) -> rusqlite::Connection {
+    let other = rusqlite::Connection::open(path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    other
+}
+
+#[test]
+fn reads_answer_while_a_write_waits_for_another_processs_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = Arc::new(
+        StoreOptions::new()
+            .busy_timeout(std::time::Duration::from_secs(120))
+            .open(&path)
+            .unwrap(),
+    );
+    let id = store
+        .create_election(new_election("Before"), now())
+        .unwrap()
+        .election
+        .id;
+    let other = hold_write_lock(&path);
+    let writer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.create_election(new_election("Waiting"), now()))
+    };
+    // Let the writer take the store's writer mutex and start waiting for the lock.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    for _ in 0..20 {
+        assert_eq!(store.get_election(&id).unwrap().election.title, "Before");
+        assert_eq!(
+            store
+                .list_elections(&PageRequest::first(10))
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+    }
+    store.sync_health().unwrap();
+    assert!(
+        !writer.is_finished(),
+        "the reads answered only after the waiting write gave up"
+    );
+    other.execute_batch("ROLLBACK").unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(
+        store
+            .list_elections(&PageRequest::first(10))
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_write_fails_busy_after_the_busy_timeout_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = StoreOptions::new()
+        .busy_timeout(std::time::Duration::from_millis(20))
+        .open(&path)
+        .unwrap();
+    let other = hold_write_lock(&path);
+    let error = store
+        .create_election(new_election("Blocked"), now())
+        .unwrap_err();
+    assert_eq!(error.kind(), StoreErrorKind::Busy, "{error}");
+    assert!(error.kind().is_retryable());
+    assert_eq!(
+        error.to_string(),
+        "SQLite error SQLITE_BUSY (5): database is locked"
+    );
+    let health = store.check_health().unwrap_err();
+    assert_eq!(health.kind(), StoreErrorKind::Busy, "{health}");
+    other.execute_batch("ROLLBACK").unwrap();
+    store.check_health().unwrap();
+    store.create_election(new_election("Now"), now()).unwrap();
+}
+
+#[test]
+fn a_full_database_fails_writes_with_the_full_kind_and_health_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("full.db");
+    drop(Store::open(&path).unwrap());
+    let pages: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    let store = StoreOptions::new()
+        .max_page_count(u64::try_from(pages).unwrap() + 1)
+        .open(&path)
+        .unwrap();
+    store.check_health().unwrap();
+    let big = "x".repeat(4000);
+    let error = (0..200)
+        .find_map(|i| {
+            store
+                .create_election(
+                    NewElection {
+                        description: big.clone(),
+                        ..new_election(&format!("E{i}"))
+                    },
+                    now(),
+                )
+                .err()
+        })
+        .expect("the capped database fills up");
+    assert_eq!(error.kind(), StoreErrorKind::Full, "{error}");
+    assert!(error.to_string().contains("SQLITE_FULL (13)"), "{error}");
+    assert!(!error.kind().is_retryable() && error.kind().is_unavailable());
+    let health = store.check_health().unwrap_err();
+    assert_eq!(health.kind(), StoreErrorKind::Full, "{health}");
+    // Reads still work.
+    store.list_elections(&PageRequest::first(10)).unwrap();
+}
+
+#[test]
+fn a_deleted_or_replaced_file_is_noticed_and_writes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gone.db");
+    let store = Store::open(&path).unwrap();
+    store.create_election(new_election("Kept"), now()).unwrap();
+    store.check_health().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    for error in [
+        store.check_health().unwrap_err(),
+        store
+            .create_election(new_election("Lost"), now())
+            .unwrap_err(),
+    ] {
+        assert_eq!(error.kind(), StoreErrorKind::Unavailable, "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains(&path.display().to_string()) && text.contains("deleted or replaced"),
+            "{text}"
+        );
+        assert!(text.contains("restart"), "{text}");
+    }
+    // Another file in its place is not the store either.
+    drop(Store::open(dir.path().join("other.db")).unwrap());
+    std::fs::rename(dir.path().join("other.db"), &path).unwrap();
+    assert!(matches!(
+        store.pause(&PauseScope::All, now()),
+        Err(StoreError::FileGone { .. })
+    ));
+}
+
+#[test]
+fn open_existing_never_creates_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested").join("absent.db");
+    let error = Store::open_existing(&path).unwrap_err();
+    assert!(matches!(error, StoreError::Missing { .. }), "{error}");
+    assert!(error.to_string().contains(&path.display().to_string()));
+    assert!(!path.exists() && !dir.path().join("nested").exists());
+    // An empty file is not a store either, and stays untouched.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(
+        Store::open_existing(&empty),
+        Err(StoreError::Missing { .. })
+    ));
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+    let made = dir.path().join("made.db");
+    let store = Store::open(&made).unwrap();
+    assert!(store.created());
+    store.create_election(new_election("One"), now()).unwrap();
+    drop(store);
+    let store = Store::open_existing(&made).unwrap();
+    assert!(!store.created());
+    assert_eq!(
+        store
+            .list_elections(&PageRequest::first(10))
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}

@@ -106,6 +106,7 @@ pub(crate) async fn readyz(
     };
     let store = state.store.clone();
     let (version, health) = web::block(move || {
+        store.check_health()?;
         let version = store.schema_version()?;
         let health = store.sync_health()?;
         Ok::<_, store::StoreError>((version, health))
@@ -114,7 +115,11 @@ pub(crate) async fn readyz(
     .map_err(|_| ApiError::Unavailable("the store check could not run".into()))?
     .map_err(|error| {
         tracing::warn!(%error, "readiness check failed");
-        ApiError::Unavailable(format!("the store is unreachable: {error}"))
+        if error.kind().is_unavailable() {
+            crate::error::store_unavailable(&error)
+        } else {
+            ApiError::Unavailable(format!("the store is unreachable: {error}"))
+        }
     })?;
     if version != store::LATEST_SCHEMA_VERSION {
         return Err(ApiError::Unavailable(format!(

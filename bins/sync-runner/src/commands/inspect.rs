@@ -14,7 +14,23 @@ use sync_engine::{ElectionUpdate, PageWrite, Phase, SyncError, SyncPlan};
 
 use crate::cli::{RunsListArgs, RunsLogsArgs, StateGetArgs, StateResetArgs, StatusArgs};
 use crate::commands::blocking;
-use crate::config::open_store;
+use crate::config::{error_chain, open_store};
+
+/// Opens the store named by `DATABASE_URL` for a read-only command: never creates one. A missing
+/// store is a configuration error (exit 3) naming the path looked at and how to fix it.
+fn open_existing_store(args: &bin_support::DatabaseArgs) -> Result<std::sync::Arc<store::Store>> {
+    let path = args.database_path()?;
+    let store = store::Store::open_existing(&path).map_err(|e| {
+        crate::error::RunnerError::config(
+            "DATABASE_URL",
+            format!(
+                "{}. Point DATABASE_URL (or --database-url) at the store the api-server and `sync-runner run` use",
+                error_chain(&e)
+            ),
+        )
+    })?;
+    Ok(std::sync::Arc::new(store))
+}
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
 use crate::output::{Table, duration, print, print_json, time, truncate};
@@ -99,7 +115,7 @@ fn election_status(e: &LinkedElection, now: Timestamp, global: bool) -> Election
 
 /// `status`.
 pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
-    let store = open_store(&args.common.store)?;
+    let store = open_existing_store(&args.common.store)?;
     let now = Timestamp::now();
     let (linked, pauses, lease) = blocking(&store, |s| {
         let filter = LinkedFilter {
@@ -194,7 +210,7 @@ fn run_duration(run: &SyncRun) -> String {
 
 /// `runs list`.
 pub(crate) async fn runs_list(args: RunsListArgs) -> Result<u8> {
-    let store = open_store(&args.common.store)?;
+    let store = open_existing_store(&args.common.store)?;
     let limit = args.limit;
     let activity = if args.all {
         RunActivity::All
@@ -424,7 +440,7 @@ fn pull_detail(update: &ElectionUpdate) -> String {
 /// `runs logs RUN_ID`.
 pub(crate) async fn runs_logs(args: RunsLogsArgs) -> Result<u8> {
     let id = store::parse_run_id(&args.run_id)?;
-    let store = open_store(&args.common.store)?;
+    let store = open_existing_store(&args.common.store)?;
     let RunWithLogs { run, logs } = blocking(&store, move |s| s.get_run(id)).await?;
     if args.json {
         print_json(&RunWithLogs { run, logs })?;
@@ -489,7 +505,7 @@ struct DatabaseState {
 
 /// `state get`.
 pub(crate) async fn state_get(args: StateGetArgs) -> Result<u8> {
-    let store = open_store(&args.common.store)?;
+    let store = open_existing_store(&args.common.store)?;
     let (cursors, linked) = blocking(&store, |s| {
         let filter = LinkedFilter {
             include_paused: true,
