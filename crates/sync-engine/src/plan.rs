@@ -432,6 +432,7 @@ fn plan_pull(
         schema.title_property_type.as_ref(),
         &[PropertyKind::Title, PropertyKind::RichText],
         observation.title.as_deref(),
+        false,
         &election.title,
         notes,
     );
@@ -441,6 +442,7 @@ fn plan_pull(
         schema.description_property_type.as_ref(),
         &[PropertyKind::RichText],
         observation.description.as_deref(),
+        true,
         &election.description,
         notes,
     );
@@ -453,6 +455,7 @@ fn pull_text(
     kind: Option<&PropertyKind>,
     readable: &[PropertyKind],
     notion: Option<&str>,
+    multiline: bool,
     ours: &str,
     notes: &mut Vec<String>,
 ) -> Option<TextChange> {
@@ -471,7 +474,8 @@ fn pull_text(
             return None;
         }
     }
-    let notion = notion.map(str::trim).unwrap_or_default();
+    // Control characters (a NUL in a title) are dropped; what is left empty is an empty value.
+    let notion = crate::observation::pulled_text(notion.unwrap_or_default(), multiline);
     if notion.is_empty() {
         if !ours.is_empty() {
             notes.push(format!(
@@ -482,7 +486,7 @@ fn pull_text(
     }
     (notion != ours).then(|| TextChange {
         from: ours.to_owned(),
-        to: notion.to_owned(),
+        to: notion,
     })
 }
 
