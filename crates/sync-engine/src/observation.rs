@@ -140,9 +140,18 @@ mod tests {
     #[test]
     fn pulled_text_drops_control_characters_and_keeps_description_lines() {
         assert_eq!(pulled_text(" \u{0}", false), "");
-        assert_eq!(pulled_text("Board\u{0} vote\u{7f}\u{85}\u{1b}", false), "Board vote");
-        assert_eq!(pulled_text("Two\nlines\tand\r\ntab", false), "Two lines and  tab");
-        assert_eq!(pulled_text("Two\nlines\tkept\u{0}\r", true), "Two\nlines\tkept");
+        assert_eq!(
+            pulled_text("Board\u{0} vote\u{7f}\u{85}\u{1b}", false),
+            "Board vote"
+        );
+        assert_eq!(
+            pulled_text("Two\nlines\tand\r\ntab", false),
+            "Two lines and  tab"
+        );
+        assert_eq!(
+            pulled_text("Two\nlines\tkept\u{0}\r", true),
+            "Two\nlines\tkept"
+        );
         assert_eq!(pulled_text("  Ünïcode ✓ ", false), "Ünïcode ✓");
     }
 }

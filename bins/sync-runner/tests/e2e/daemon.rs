@@ -326,7 +326,11 @@ fn two_runners_with_one_host_and_pid_hold_distinct_leases_and_write_each_change_
     signal(&second, "TERM");
     let (status, _, stderr) = wait_with_timeout(second, GENEROUS);
     assert_eq!(status.code(), Some(0), "{stderr}");
-    assert_eq!(world.patches(), pages.len() as u64, "written after takeover");
+    assert_eq!(
+        world.patches(),
+        pages.len() as u64,
+        "written after takeover"
+    );
     let holders: std::collections::BTreeSet<String> =
         runs(&world).into_iter().map(|r| r.holder).collect();
     assert_eq!(
