@@ -431,8 +431,7 @@ fn plan_pull(
         &link.notion_title_property_name,
         schema.title_property_type.as_ref(),
         &[PropertyKind::Title, PropertyKind::RichText],
-        observation.title.as_deref(),
-        false,
+        pulled_text(observation.title.as_deref(), false).as_deref(),
         &election.title,
         notes,
     );
@@ -441,12 +440,17 @@ fn plan_pull(
         &link.notion_description_property_name,
         schema.description_property_type.as_ref(),
         &[PropertyKind::RichText],
-        observation.description.as_deref(),
-        true,
+        pulled_text(observation.description.as_deref(), true).as_deref(),
         &election.description,
         notes,
     );
     (title.is_some() || description.is_some()).then_some(ElectionUpdate { title, description })
+}
+
+/// Text pulled from Notion without control characters (a NUL in a title), trimmed: what is left
+/// empty counts as an empty value.
+fn pulled_text(text: Option<&str>, multiline: bool) -> Option<String> {
+    text.map(|t| crate::observation::pulled_text(t, multiline))
 }
 
 fn pull_text(
@@ -455,7 +459,6 @@ fn pull_text(
     kind: Option<&PropertyKind>,
     readable: &[PropertyKind],
     notion: Option<&str>,
-    multiline: bool,
     ours: &str,
     notes: &mut Vec<String>,
 ) -> Option<TextChange> {
@@ -474,8 +477,7 @@ fn pull_text(
             return None;
         }
     }
-    // Control characters (a NUL in a title) are dropped; what is left empty is an empty value.
-    let notion = crate::observation::pulled_text(notion.unwrap_or_default(), multiline);
+    let notion = notion.unwrap_or_default();
     if notion.is_empty() {
         if !ours.is_empty() {
             notes.push(format!(
@@ -486,7 +488,7 @@ fn pull_text(
     }
     (notion != ours).then(|| TextChange {
         from: ours.to_owned(),
-        to: notion,
+        to: notion.to_owned(),
     })
 }
 
