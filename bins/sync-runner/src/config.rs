@@ -138,15 +138,36 @@ pub(crate) fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Result<S
     Ok(SyncSetup { driver, notion })
 }
 
-/// This process's lease holder id: `sync-runner:<host>:<pid>`, readable in `status` and `runs`.
+/// Test-only, hidden: `HOST:PID` to use in the holder id instead of this process's, so a test can
+/// start two runners that look like PID 1 on one host (two containers). Not a setting: never set
+/// it in production.
+pub(crate) const TEST_HOST_PID_VARIABLE: &str = "SYNC_RUNNER_TEST_HOST_PID";
+
+/// This process's lease holder id, `sync-runner:<host>:<pid>:<start id>`, readable in `status`
+/// and `runs`. Host and pid are for people; the random start id makes it unique per process
+/// start, since two containers can both run PID 1 under one hostname and must never share a
+/// lease.
 fn holder() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    let host_pid = std::env::var(TEST_HOST_PID_VARIABLE)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| format!("{}:{}", hostname(), std::process::id()));
+    holder_id(&host_pid, uuid::Uuid::new_v4())
+}
+
+/// `sync-runner:<host:pid>:<the first 8 hex digits of start>`.
+fn holder_id(host_pid: &str, start: uuid::Uuid) -> String {
+    let start = start.simple().to_string();
+    format!("sync-runner:{host_pid}:{}", &start[..8])
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("sync-runner:{host}:{}", std::process::id())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// `error: cause: cause` on one line.
@@ -164,6 +185,20 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holders_keep_host_and_pid_and_differ_per_process_start() {
+        let a = holder_id("box:1", uuid::Uuid::new_v4());
+        let b = holder_id("box:1", uuid::Uuid::new_v4());
+        assert!(a.starts_with("sync-runner:box:1:"), "{a}");
+        assert_eq!(a.len(), "sync-runner:box:1:".len() + 8, "{a}");
+        assert_ne!(a, b);
+        let ours = holder();
+        assert!(
+            ours.contains(&format!(":{}:", std::process::id())),
+            "{ours}"
+        );
+    }
 
     #[test]
     fn durations_below_their_minimum_are_configuration_errors_naming_the_variable() {

@@ -224,6 +224,20 @@ impl NotionError {
         }))
     }
 
+    /// A request not sent because Notion's rate-limit penalty (an earlier 429/529's
+    /// `Retry-After`) still runs for `retry_after`, longer than the client waits.
+    pub fn rate_limit_pending(retry_after: Duration) -> Self {
+        Self(Box::new(ErrorInner {
+            kind: ErrorKind::RateLimited {
+                retry_after: Some(retry_after),
+            },
+            api: None,
+            operation: None,
+            detail: None,
+            source: None,
+        }))
+    }
+
     /// A request that was refused before sending, with a message saying what to fix.
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self(Box::new(ErrorInner {
@@ -327,6 +341,16 @@ impl fmt::Display for NotionError {
                 }
                 Ok(())
             }
+            (
+                ErrorKind::RateLimited {
+                    retry_after: Some(wait),
+                },
+                None,
+            ) => write!(
+                f,
+                "Notion is rate limiting this integration{op}: the request was not sent; retry after {} s",
+                wait.as_secs_f64().ceil()
+            ),
             (kind, None) => write!(f, "Notion request failed{op}: {kind:?}"),
         }
     }

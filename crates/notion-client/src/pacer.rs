@@ -31,6 +31,9 @@ struct PacerInner {
     burst: u32,
     /// The theoretical arrival time of the next request.
     next: Mutex<Option<Instant>>,
+    /// No request may start before this instant: set by a 429/529's `Retry-After`, so that
+    /// every request through this pacer waits out Notion's penalty, not only the one retrying.
+    blocked_until: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Pacer {
@@ -73,6 +76,7 @@ impl Pacer {
                 rate: requests_per_second,
                 burst,
                 next: Mutex::new(None),
+                blocked_until: Mutex::new(None),
             }),
         })
     }
@@ -117,16 +121,43 @@ impl Pacer {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// Reserves the next slot and returns how long the caller must wait for it.
+    /// Holds every request through this pacer until `wait` from now (a 429/529's
+    /// `Retry-After`). A shorter block than one already set never shortens it.
+    pub fn block_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut blocked = self
+            .inner
+            .blocked_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *blocked = Some(blocked.map_or(until, |b| b.max(until)));
+    }
+
+    /// How long from now requests are still held by a rate-limit block (zero when none).
+    pub fn blocked_for(&self) -> Duration {
+        let blocked = *self
+            .inner
+            .blocked_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        blocked.map_or(Duration::ZERO, |b| {
+            b.saturating_duration_since(Instant::now())
+        })
+    }
+
+    /// Reserves the next slot and returns how long the caller must wait for it (after any
+    /// rate-limit block).
     pub fn reserve(&self) -> Duration {
         let now = Instant::now();
+        let blocked = self.blocked_for();
+        let now = now + blocked;
         let mut next = self.inner.next.lock().unwrap_or_else(|e| e.into_inner());
         let tat = next.map_or(now, |t| t.max(now));
         let start = tat
             .checked_sub(self.inner.tolerance)
             .map_or(now, |s| s.max(now));
         *next = Some(tat + self.inner.interval);
-        start - now
+        start - now + blocked
     }
 
     /// Waits for the next slot. Returns the time waited.
@@ -184,6 +215,24 @@ mod tests {
         assert_eq!(pacer.reserve(), Duration::ZERO);
         assert_eq!(pacer.reserve(), Duration::ZERO);
         assert_eq!(pacer.reserve(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_block_holds_every_request_of_every_clone_until_it_ends() {
+        let pacer = Pacer::new(1000.0, 5).unwrap();
+        let other = pacer.clone();
+        let start = Instant::now();
+        pacer.block_for(Duration::from_secs(10));
+        other.block_for(Duration::from_secs(2));
+        assert_eq!(
+            other.blocked_for(),
+            Duration::from_secs(10),
+            "never shortened"
+        );
+        other.acquire().await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(10));
+        assert_eq!(pacer.blocked_for(), Duration::ZERO);
+        assert_eq!(pacer.reserve(), Duration::ZERO);
     }
 
     #[test]

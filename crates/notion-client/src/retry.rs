@@ -234,6 +234,13 @@ impl Executor {
             let mut total_wait = Duration::ZERO;
             let mut n = 1;
             loop {
+                // Notion's penalty holds every request of the pacer; one beyond what we wait
+                // out is answered at once, without a request that would only prolong it.
+                let blocked = self.pacer.blocked_for();
+                if blocked > self.policy.max_retry_wait {
+                    return Err(NotionError::rate_limit_pending(blocked)
+                        .with_operation(format!("{method} {path}")));
+                }
                 let paced = self.pacer.acquire().await;
                 stats.record_pacer_wait(paced);
                 total_wait += paced;
@@ -260,11 +267,18 @@ impl Executor {
                 };
                 match decision {
                     RetryDecision::GiveUp => {
+                        if let Some(wait) = err.retry_after() {
+                            self.pacer.block_for(wait);
+                        }
                         tracing::debug!(status, attempt = n, error = %err, "giving up");
                         return Err(err.with_operation(format!("{method} {path}")));
                     }
                     RetryDecision::Retry { after } => {
                         let rate_limited = matches!(err.kind(), ErrorKind::RateLimited { .. });
+                        if rate_limited {
+                            // Every request through the pacer waits, not only this retry.
+                            self.pacer.block_for(after);
+                        }
                         stats.record_retry(rate_limited, after);
                         tracing::info!(
                             status,
@@ -531,6 +545,79 @@ mod tests {
         assert_eq!(Instant::now() - start, Duration::ZERO);
         assert_eq!(err.operation(), Some("GET /v1/users"));
         assert_eq!(exec.stats.snapshot().requests, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_holds_every_other_request_of_the_pacer() {
+        let exec = executor(RetryPolicy::default(), 1000.0, 3);
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let start = Instant::now();
+        let s = sent.clone();
+        let limited = exec.run("GET", "/v1/users", Read, move |n| {
+            s.lock().unwrap().push(("limited", Instant::now()));
+            async move {
+                if n == 1 {
+                    Err(rate_limited(10))
+                } else {
+                    Ok((200, ()))
+                }
+            }
+        });
+        let other_exec = exec.clone();
+        let s = sent.clone();
+        let other = async move {
+            // Starts just after the 429 came back.
+            tokio::time::sleep(Duration::from_millis(8)).await;
+            other_exec
+                .run("GET", "/v1/users/me", Read, move |_| {
+                    s.lock().unwrap().push(("other", Instant::now()));
+                    async { Ok((200, ())) }
+                })
+                .await
+        };
+        let (a, b) = tokio::join!(limited, other);
+        a.unwrap();
+        b.unwrap();
+        let sent = sent.lock().unwrap();
+        assert_eq!(sent.len(), 3);
+        let inside_penalty = sent
+            .iter()
+            .filter(|(_, at)| *at > start && *at - start < Duration::from_secs(10))
+            .count();
+        assert_eq!(inside_penalty, 0, "{sent:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_penalty_longer_than_the_cap_answers_later_requests_without_sending() {
+        let exec = executor(RetryPolicy::default(), 1000.0, 3);
+        let sent = Arc::new(Mutex::new(0u32));
+        let s = sent.clone();
+        let attempt = move |_| {
+            *s.lock().unwrap() += 1;
+            async { Err::<(u16, ()), _>(rate_limited(120)) }
+        };
+        let first = exec.run("GET", "/v1/users", Read, attempt).await;
+        assert!(first.is_err());
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        let s = sent.clone();
+        let err = exec
+            .run("GET", "/v1/users", Read, move |_| {
+                *s.lock().unwrap() += 1;
+                async { Ok((200, ())) }
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(*sent.lock().unwrap(), 1, "nothing sent inside the penalty");
+        assert_eq!(
+            err.retry_after(),
+            Some(Duration::from_secs(90)),
+            "the rest of the penalty"
+        );
+        assert!(err.to_string().contains("not sent"), "{err}");
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        exec.run("GET", "/v1/users", Read, |_| async { Ok((200, ())) })
+            .await
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]

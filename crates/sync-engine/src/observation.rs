@@ -115,3 +115,43 @@ pub struct PageObservation {
     /// The schema, for the link's property names.
     pub schema: SchemaObservation,
 }
+
+/// Pulled text as the store may keep it: control characters (C0, DEL and C1: `char::is_control`)
+/// removed, then surrounding whitespace trimmed. A NUL would make SQLite's `length()` stop short
+/// (so a title check fails) and the others are invisible noise. A title is one line: its line
+/// breaks and tabs become spaces; a description keeps them (`multiline`).
+pub(crate) fn pulled_text(text: &str, multiline: bool) -> String {
+    let cleaned: String = text
+        .chars()
+        .filter_map(|c| match c {
+            '\n' | '\t' if multiline => Some(c),
+            '\n' | '\t' | '\r' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
+    cleaned.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pulled_text;
+
+    #[test]
+    fn pulled_text_drops_control_characters_and_keeps_description_lines() {
+        assert_eq!(pulled_text(" \u{0}", false), "");
+        assert_eq!(
+            pulled_text("Board\u{0} vote\u{7f}\u{85}\u{1b}", false),
+            "Board vote"
+        );
+        assert_eq!(
+            pulled_text("Two\nlines\tand\r\ntab", false),
+            "Two lines and  tab"
+        );
+        assert_eq!(
+            pulled_text("Two\nlines\tkept\u{0}\r", true),
+            "Two\nlines\tkept"
+        );
+        assert_eq!(pulled_text("  Ünïcode ✓ ", false), "Ünïcode ✓");
+    }
+}

@@ -431,7 +431,7 @@ fn plan_pull(
         &link.notion_title_property_name,
         schema.title_property_type.as_ref(),
         &[PropertyKind::Title, PropertyKind::RichText],
-        observation.title.as_deref(),
+        pulled_text(observation.title.as_deref(), false).as_deref(),
         &election.title,
         notes,
     );
@@ -440,11 +440,17 @@ fn plan_pull(
         &link.notion_description_property_name,
         schema.description_property_type.as_ref(),
         &[PropertyKind::RichText],
-        observation.description.as_deref(),
+        pulled_text(observation.description.as_deref(), true).as_deref(),
         &election.description,
         notes,
     );
     (title.is_some() || description.is_some()).then_some(ElectionUpdate { title, description })
+}
+
+/// Text pulled from Notion without control characters (a NUL in a title), trimmed: what is left
+/// empty counts as an empty value.
+fn pulled_text(text: Option<&str>, multiline: bool) -> Option<String> {
+    text.map(|t| crate::observation::pulled_text(t, multiline))
 }
 
 fn pull_text(
@@ -471,7 +477,7 @@ fn pull_text(
             return None;
         }
     }
-    let notion = notion.map(str::trim).unwrap_or_default();
+    let notion = notion.unwrap_or_default();
     if notion.is_empty() {
         if !ours.is_empty() {
             notes.push(format!(

@@ -214,6 +214,44 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "a Notion title of a space and a NUL is empty: ours is kept",
+            now: during(),
+            setup: |f| {
+                f.obs().status = Some("In Voting".into());
+                f.obs().results_url = Some(expected_results_url());
+                f.obs().title = Some(" \u{0}".into());
+            },
+            expect: Expect {
+                note_contains: Some("keeps its title"),
+                ..Expect::default()
+            },
+        },
+        Case {
+            name: "control characters are dropped from a pulled title",
+            now: during(),
+            setup: |f| {
+                f.obs().status = Some("In Voting".into());
+                f.obs().results_url = Some(expected_results_url());
+                f.obs().title = Some("Board\u{0} vote\u{1b}\u{85}".into());
+            },
+            expect: Expect {
+                title_to: Some("Board vote"),
+                ..Expect::default()
+            },
+        },
+        Case {
+            name: "a pulled description keeps its lines and tabs but loses other controls",
+            now: before(),
+            setup: |f| {
+                f.obs().status = Some("Not started".into());
+                f.obs().description = Some("Line one\n\tLine two\u{0}\u{7}".into());
+            },
+            expect: Expect {
+                description_to: Some("Line one\n\tLine two"),
+                ..Expect::default()
+            },
+        },
+        Case {
             name: "absent Notion description never erases ours",
             now: during(),
             setup: |f| {

@@ -181,7 +181,7 @@ fn a_runner_killed_mid_cycle_converges_after_restart() {
     assert_eq!(world.patches(), before);
 }
 
-/// The pid-suffixed holder of the global lease, if any.
+/// The holder of the global lease (`sync-runner:HOST:PID:START`), if any.
 fn lease_holder(world: &World) -> Option<String> {
     world
         .store
@@ -214,12 +214,12 @@ fn a_standby_runner_logs_once_at_info_and_again_when_it_takes_over() {
     let world = World::new();
     world.open_election("elec_standby", demo::BOARD_PRESIDENT);
     let first = world.spawn(&["run", "--interval", "1s"]);
-    let first_holder = format!(":{}", first.id());
+    let first_holder = format!(":{}:", first.id());
     wait_until("the first runner to hold the lease", GENEROUS, || {
-        lease_holder(&world).is_some_and(|h| h.ends_with(&first_holder))
+        lease_holder(&world).is_some_and(|h| h.contains(&first_holder))
     });
     let mut second = world.spawn(&["run", "--interval", "1s"]);
-    let second_holder = format!(":{}", second.id());
+    let second_holder = format!(":{}:", second.id());
     let stderr = stderr_lines(&mut second);
     let logged = |what: &str| stderr.lock().unwrap().contains(what);
     wait_until("the standby line", GENEROUS, || logged("standing by"));
@@ -229,7 +229,7 @@ fn a_standby_runner_logs_once_at_info_and_again_when_it_takes_over() {
     let (status, _, first_stderr) = wait_with_timeout(first, GENEROUS);
     assert_eq!(status.code(), Some(0), "{first_stderr}");
     wait_until("the standby runner to take over", GENEROUS, || {
-        lease_holder(&world).is_some_and(|h| h.ends_with(&second_holder))
+        lease_holder(&world).is_some_and(|h| h.contains(&second_holder))
     });
     wait_until("the takeover line", GENEROUS, || {
         logged("took over the sync lease")
@@ -264,4 +264,78 @@ fn a_standby_runner_logs_once_at_info_and_again_when_it_takes_over() {
     assert_eq!(took_over.len(), 1, "{stderr}");
     assert!(took_over[0].contains("INFO"), "{stderr}");
     assert!(!first_stderr.contains("standing by"), "{first_stderr}");
+}
+
+#[test]
+fn two_runners_with_one_host_and_pid_hold_distinct_leases_and_write_each_change_once() {
+    let world = World::new();
+    let now = Timestamp::now();
+    let mut pages = vec![demo::BOARD_PRESIDENT];
+    for i in 0..3 {
+        pages.push(world.new_page(&format!("Twin {i}"), "Not started"));
+    }
+    for (i, page) in pages.iter().enumerate() {
+        world.election(
+            &format!("elec_twin_{i}"),
+            *page,
+            demo::ELECTIONS_DB,
+            now + SignedDuration::from_millis(4000 + 300 * i as i64),
+            now + SignedDuration::from_hours(1),
+        );
+    }
+    // Two containers, both PID 1 under one hostname (the hidden test-only override).
+    let twin = || {
+        let mut cmd = world.command(&["run", "--interval", "1s"]);
+        cmd.env("SYNC_RUNNER_TEST_HOST_PID", "box:1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("spawn sync-runner")
+    };
+    let first = twin();
+    wait_until("the first runner to hold the lease", GENEROUS, || {
+        lease_holder(&world).is_some()
+    });
+    let first_holder = lease_holder(&world).unwrap();
+    assert!(
+        first_holder.starts_with("sync-runner:box:1:"),
+        "{first_holder}"
+    );
+    let second = twin();
+    wait_until("every page In Voting", GENEROUS, || {
+        pages
+            .iter()
+            .all(|p| world.status_of(*p).as_deref() == Some("In Voting"))
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        world.patches(),
+        pages.len() as u64,
+        "a change was written twice"
+    );
+    signal(&first, "TERM");
+    let (status, _, stderr) = wait_with_timeout(first, GENEROUS);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    wait_until("the second runner to take over", GENEROUS, || {
+        lease_holder(&world).is_some_and(|h| h != first_holder)
+    });
+    let second_holder = lease_holder(&world).unwrap();
+    assert!(
+        second_holder.starts_with("sync-runner:box:1:"),
+        "{second_holder}"
+    );
+    signal(&second, "TERM");
+    let (status, _, stderr) = wait_with_timeout(second, GENEROUS);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        world.patches(),
+        pages.len() as u64,
+        "written after takeover"
+    );
+    let holders: std::collections::BTreeSet<String> =
+        runs(&world).into_iter().map(|r| r.holder).collect();
+    assert_eq!(
+        holders,
+        [first_holder, second_holder].into_iter().collect(),
+        "every run is one of the two runners'"
+    );
 }

@@ -497,3 +497,41 @@ fn backfill_off_a_terminal_logs_its_progress_up_to_the_final_counts() {
         assert_eq!(world.status_of(page).as_deref(), Some("In Voting"));
     }
 }
+
+#[test]
+fn a_nul_title_in_notion_never_freezes_its_database() {
+    let world = World::new();
+    let odd = world.open_election("elec_nul", demo::BOARD_PRESIDENT);
+    let fine_page = world.new_page("Treasurer 2026", "Not started");
+    let fine = world.open_election("elec_fine", fine_page);
+    world
+        .emu
+        .update_page_as_user(
+            demo::BOARD_PRESIDENT,
+            json!({"Name": {"title": [{"text": {"content": " \u{0}"}}]}}),
+        )
+        .unwrap();
+    for _ in 0..2 {
+        let ran = world.run(&["once", "--force"]);
+        ran.assert_code(0);
+        assert!(
+            !ran.stdout.contains("could not record") && !ran.stderr.contains("could not record"),
+            "{}\n{}",
+            ran.stdout,
+            ran.stderr
+        );
+    }
+    let odd = world.store.get_election(&odd).unwrap();
+    assert_eq!(odd.election.title, "Election elec_nul");
+    assert_eq!(odd.sync.notion_last_sync_error, None);
+    let fine = world.store.get_election(&fine).unwrap();
+    assert_eq!(fine.election.title, "Treasurer 2026");
+    assert_eq!(world.status_of(fine_page).as_deref(), Some("In Voting"));
+    assert_eq!(
+        world.status_of(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+    let status = world.run(&["status"]);
+    status.assert_code(0);
+    assert!(!status.stdout.contains("SQLite"), "{}", status.stdout);
+}

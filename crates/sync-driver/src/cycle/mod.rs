@@ -2,6 +2,7 @@
 //! plans and writes in [`database`]), one store transaction per database, and the run record.
 //! The per-election steps 3-5 ([`execute`]) are shared with the manual sync.
 
+mod commit;
 mod database;
 mod execute;
 mod lease;
@@ -194,17 +195,16 @@ impl SyncDriver {
                 report: db_report,
             } = work;
             if !preview && (!records.is_empty() || cursor.is_some() || !logs.is_empty()) {
-                match self
-                    .commit_database(now, run_id, records, cursor, logs)
-                    .await
-                {
-                    Ok(batch_skipped) => skipped.extend(batch_skipped),
-                    Err(e) => {
-                        errors.push(format!(
-                            "database {database}: could not record the sync: {e}"
-                        ));
-                    }
-                }
+                let committed = self
+                    .commit_database_resilient(now, run_id, records, cursor, logs)
+                    .await;
+                skipped.extend(committed.skipped);
+                errors.extend(
+                    committed
+                        .errors
+                        .into_iter()
+                        .map(|e| format!("database {database}: {e}")),
+                );
             }
             self.release_election_leases(leases, true).await;
             progress.finish_database(&counts, writes_planned);

@@ -90,6 +90,11 @@ impl World {
         SyncDriver::new(Arc::clone(store), client(emu), config)
     }
 
+    /// The store's SQLite file.
+    pub(crate) fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("sync.sqlite3")
+    }
+
     pub(crate) fn now(&self) -> Timestamp {
         use sync_driver::Clock;
         self.clock.now()

@@ -4,3 +4,4 @@
 mod common;
 mod cycle;
 mod link;
+mod records;
