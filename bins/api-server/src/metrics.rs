@@ -30,6 +30,24 @@ const NOTION_RETRIES: &str = "notion_retries_total";
 const SYNCS: &str = "syncs_total";
 const SYNC_FAILURES: &str = "sync_failures_total";
 
+/// The methods that get a label value of their own; any other is `OTHER` (method names are the
+/// client's choice: each would otherwise be a new series, an unbounded memory cost).
+pub const KNOWN_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+];
+
+/// The `route` label of requests no route matched, whatever their path.
+const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// `method` if it is one of [`KNOWN_METHODS`] (case-sensitive, as HTTP methods are), else `OTHER`.
+fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 /// Latency buckets, in seconds.
 const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -104,11 +122,13 @@ impl Metrics {
         Key::from_parts(name, labels)
     }
 
-    /// Records one served HTTP request.
+    /// Records one served HTTP request. A method outside [`KNOWN_METHODS`] is counted as
+    /// `OTHER`, so invented methods cannot add series.
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
         let labels = || {
             vec![
-                Label::new("method", method.to_owned()),
+                Label::new("method", method),
                 Label::new("route", route.to_owned()),
                 Label::new("status", status.to_string()),
             ]
@@ -291,7 +311,8 @@ fn last_finished_run(
 }
 
 /// Middleware: counts and times every request by its route template (`/admin/elections/{id}`),
-/// so ids do not explode the label set; unmatched paths are labelled `unmatched`.
+/// so ids do not explode the label set; unmatched paths are labelled `unmatched` and unknown
+/// methods `OTHER`. Route templates are the app's own, so every label has a bounded set of values.
 pub(crate) async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -310,7 +331,7 @@ pub(crate) async fn track(
             ),
             Err(error) => (None, error.as_response_error().status_code().as_u16()),
         };
-        let route = route.unwrap_or_else(|| "unmatched".to_owned());
+        let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
         metrics.record_request(&method, &route, status, started.elapsed());
     }
     result

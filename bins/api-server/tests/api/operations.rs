@@ -390,3 +390,76 @@ async fn sync_runs_can_leave_out_idle_cycles() {
         assert_eq!(body["error"]["field"], "activity", "{path}: {body}");
     }
 }
+
+/// The `http_*` series in a `/metrics` body, and the body's size.
+async fn http_series(t: &TestServer) -> (usize, usize) {
+    let text = metrics_text(t).await;
+    let series = text
+        .lines()
+        .filter(|line| line.starts_with("http_"))
+        .count();
+    (series, text.len())
+}
+
+/// Sends `count` requests with invented methods (and some known ones, in the wrong case) to
+/// invented paths, half of them with the admin token.
+async fn random_requests(t: &TestServer, count: usize) {
+    use futures::StreamExt;
+    use rand::Rng;
+    use rand::distr::Alphanumeric;
+    let prefixes = [
+        "/",
+        "/admin/",
+        "/admin/elections/",
+        "/ui/",
+        "/docs/",
+        "/nope/",
+    ];
+    let requests: Vec<_> = (0..count)
+        .map(|i| {
+            let mut rng = rand::rng();
+            let word: String = (&mut rng)
+                .sample_iter(Alphanumeric)
+                .take(12)
+                .map(char::from)
+                .collect();
+            let method = if i % 7 == 0 {
+                "get".to_owned()
+            } else {
+                word.to_ascii_uppercase()
+            };
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let path = format!("{}{word}/{i}", prefixes[i % prefixes.len()]);
+            if i % 2 == 0 {
+                t.request(method, &path)
+            } else {
+                t.http.request(method, t.url(&path))
+            }
+        })
+        .collect();
+    futures::stream::iter(requests)
+        .for_each_concurrent(8, |request| async move {
+            request.send().await.expect("request sent");
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn invented_methods_and_paths_do_not_grow_the_metrics() {
+    let t = TestServer::start().await;
+    // The scrape's own series (`GET /metrics`) appears from the second scrape on.
+    metrics_text(&t).await;
+    random_requests(&t, 240).await;
+    let (series, size) = http_series(&t).await;
+    random_requests(&t, 3000).await;
+    let (series_after, size_after) = http_series(&t).await;
+    assert_eq!(
+        series_after, series,
+        "every method outside the known set and every unmatched path share one label value"
+    );
+    // Only the counts' digits may grow.
+    assert!(size_after < size + size / 10, "{size} → {size_after} bytes");
+    let text = metrics_text(&t).await;
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
+    assert!(text.contains(r#"route="unmatched""#), "{text}");
+}
