@@ -160,14 +160,25 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
 fn commands_that_do_not_need_notion_work_without_a_token_and_create_the_store_folder() {
     let world = World::new();
     let folder = world.dir.path().join("nested/data");
+    // A read-only command never creates a store: it names the path it looked at (exit 3).
+    let mut cmd = world.command(&["status"]);
+    cmd.env_remove("NOTION_API_KEY").env(
+        "DATABASE_URL",
+        format!("sqlite:{}/elections.db", folder.display()),
+    );
+    let ran = crate::support::run_command(cmd);
+    ran.assert_code(3);
+    assert!(ran.stderr.contains("elections.db"), "{}", ran.stderr);
+    assert!(!folder.join("elections.db").exists());
+    // Writing commands create it; read-only commands then work on it.
     for args in [
-        &["status"][..],
+        &["state", "reset"][..],
+        &["pause"],
+        &["resume"],
+        &["status"],
         &["status", "--json"],
         &["runs", "list"],
         &["state", "get"],
-        &["state", "reset"],
-        &["pause"],
-        &["resume"],
     ] {
         let mut cmd = world.command(args);
         cmd.env_remove("NOTION_API_KEY").env(
