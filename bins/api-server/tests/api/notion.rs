@@ -399,21 +399,6 @@ async fn notion_failures_are_502_or_503_with_notions_code() {
 
     t.emulator.set_fault(FaultRule {
         route: Some("POST /v1/data_sources/{data_source_id}/query".into()),
-        kind: Fault::Status(429),
-        retry_after_secs: Some(120),
-        ..FaultRule::default()
-    });
-    let response = t.request(Method::GET, &search).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(response.headers()["retry-after"], "120");
-    let body: Value = response.json().await.unwrap();
-    let error = assert_error(&body, "rate_limited");
-    assert_eq!(error["retry_after"], 120);
-    assert_eq!(error["notion_status"], 429);
-    t.emulator.clear_faults();
-
-    t.emulator.set_fault(FaultRule {
-        route: Some("POST /v1/data_sources/{data_source_id}/query".into()),
         kind: Fault::Status(503),
         ..FaultRule::default()
     });
@@ -446,6 +431,33 @@ async fn notion_failures_are_502_or_503_with_notions_code() {
     assert!(
         read["election"]["notion_last_sync_error"].is_string(),
         "{read}"
+    );
+    t.emulator.clear_faults();
+
+    // A 429 is a 503 with Notion's Retry-After; the penalty then holds every request of the
+    // connection: the next search is answered at once and never reaches Notion.
+    t.emulator.set_fault(FaultRule {
+        route: Some("POST /v1/data_sources/{data_source_id}/query".into()),
+        kind: Fault::Status(429),
+        retry_after_secs: Some(120),
+        ..FaultRule::default()
+    });
+    let response = t.request(Method::GET, &search).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "120");
+    let body: Value = response.json().await.unwrap();
+    let error = assert_error(&body, "rate_limited");
+    assert_eq!(error["retry_after"], 120);
+    assert_eq!(error["notion_status"], 429);
+    t.emulator.clear_faults();
+    let sent_before = t.emulator.request_counts().total();
+    let (status, body) = t.get(&search).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_error(&body, "rate_limited");
+    assert_eq!(
+        t.emulator.request_counts().total(),
+        sent_before,
+        "sent inside the penalty"
     );
 }
 
