@@ -629,3 +629,81 @@ async fn an_upcoming_election_without_a_not_started_option_wants_no_status() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["election"]["notion_status_desired"], "Not started");
 }
+
+/// The error examples of docs/API.md's "Errors" section, as JSON.
+fn documented_error_examples() -> Vec<Value> {
+    let doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/API.md"));
+    doc.split("```json\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .filter(|block| block.contains("\"success\": false"))
+        .map(|block| serde_json::from_str(block).unwrap_or_else(|e| panic!("{e}: {block}")))
+        .collect()
+}
+
+/// A documented message matches the server's: equal, or with each `…` standing for any text
+/// (what Notion said).
+fn matches_documented(documented: &str, said: &str) -> bool {
+    let mut parts = documented.split('…');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = said.strip_prefix(first) else {
+        return false;
+    };
+    for part in parts {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+#[tokio::test]
+async fn the_error_examples_of_api_md_are_what_the_server_says() {
+    let t = TestServer::start().await;
+    let examples = documented_error_examples();
+    assert_eq!(examples.len(), 2, "{examples:#?}");
+    for example in examples {
+        let documented = &example["error"];
+        let (status, body) = match documented["code"].as_str().unwrap() {
+            "invalid_input" => {
+                t.post(
+                    "/admin/elections",
+                    json!({"title": "Board election", "open_at": "2026-03-08T09:00:00Z", "close_at": "2026-03-01T09:00:00Z"}),
+                )
+                .await
+            }
+            "rate_limited" => {
+                let search = format!("/admin/notion/databases/{}/pages", db());
+                t.get(&search).await;
+                t.emulator.set_fault(FaultRule {
+                    route: Some("POST /v1/data_sources/{data_source_id}/query".into()),
+                    kind: Fault::Status(429),
+                    retry_after_secs: documented["retry_after"].as_u64(),
+                    ..FaultRule::default()
+                });
+                let answer = t.get(&search).await;
+                t.emulator.clear_faults();
+                answer
+            }
+            other => panic!("docs/API.md shows an example of {other}: add its request here"),
+        };
+        assert!(
+            status.is_client_error() || status.is_server_error(),
+            "{body}"
+        );
+        let said = &body["error"];
+        for (key, value) in documented.as_object().unwrap() {
+            if key == "message" {
+                let (documented, said) = (value.as_str().unwrap(), said[key].as_str().unwrap());
+                assert!(
+                    matches_documented(documented, said),
+                    "docs/API.md says {documented:?}, the server {said:?}"
+                );
+            } else {
+                assert_eq!(&said[key], value, "{key}: {body}");
+            }
+        }
+        assert_eq!(body["success"], false);
+    }
+}
