@@ -32,7 +32,7 @@ const SYNC_FAILURES: &str = "sync_failures_total";
 
 /// The methods that get a label value of their own; any other is `OTHER` (method names are the
 /// client's choice: each would otherwise be a new series, an unbounded memory cost).
-pub const KNOWN_METHODS: &[&str] = &[
+pub(crate) const KNOWN_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
 ];
 
