@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use sync_engine::{
     Election, ElectionId, ErrorClass, NotionLink, PageObservation, Phase, SyncState,
-    validate_title, validate_window,
+    validate_description, validate_title, validate_window,
 };
 
 use crate::error::{conversion, corrupt, election_not_found as not_found};
@@ -287,6 +287,7 @@ impl Store {
     /// `Conflict` (id taken).
     pub fn create_election(&self, new: NewElection, now: Timestamp) -> Result<ElectionRecord> {
         validate_title(&new.title)?;
+        validate_description(&new.description)?;
         validate_window(new.open_at, new.close_at)?;
         let id = new.id.unwrap_or_else(|| mint_id(now));
         self.write(|tx| {
@@ -357,6 +358,7 @@ impl Store {
                 e.title = title.trim().to_owned();
             }
             if let Some(description) = &patch.description {
+                validate_description(description)?;
                 e.description.clone_from(description);
             }
             e.open_at = patch.open_at.unwrap_or(e.open_at);

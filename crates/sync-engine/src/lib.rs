@@ -15,7 +15,8 @@ pub use model::{
     DEFAULT_DESCRIPTION_PROPERTY_NAME, DEFAULT_RESULTS_PROPERTY_NAME, DEFAULT_STATUS_PROPERTY_NAME,
     DEFAULT_STATUS_VALUE_DONE, DEFAULT_STATUS_VALUE_IN_VOTING, DEFAULT_STATUS_VALUE_NOT_STARTED,
     DEFAULT_TITLE_PROPERTY_NAME, Election, ElectionId, MAX_ELECTION_ID_LEN, NotionLink, Phase,
-    SyncState, ValidationError, validate_title, validate_window,
+    SyncState, ValidationError, validate_description, validate_text, validate_title,
+    validate_window,
 };
 pub use observation::{PageObservation, PropertyKind, SchemaObservation};
 pub use plan::{

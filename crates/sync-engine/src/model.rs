@@ -41,6 +41,25 @@ pub enum ValidationError {
         /// The proposed closing instant.
         close_at: Timestamp,
     },
+    /// A text field holds a control character it does not allow: any C0 character, DEL or C1
+    /// character, except tab, newline and carriage return in multi-line fields (the
+    /// description). SQLite and the pages that show the text would otherwise read it wrongly.
+    #[error(
+        "{field} contains the control character U+{code_point:04X} at character {position}: \
+         remove it{}",
+        if *multi_line { " (only tab, newline and carriage return are allowed here)" }
+        else { " (this field is one line of text: no tabs, line breaks or other control characters)" }
+    )]
+    ControlCharacter {
+        /// The field, as the API and the store call it.
+        field: &'static str,
+        /// The character found, as a Unicode code point.
+        code_point: u32,
+        /// Its position in the text, counting characters from 1.
+        position: usize,
+        /// Whether the field allows tab, newline and carriage return.
+        multi_line: bool,
+    },
     /// The election id is empty, too long or has characters outside `[A-Za-z0-9_-]`.
     #[error(
         "id {id:?} is not a valid election id: use 1 to 100 characters among letters, digits, '_' and '-'"
@@ -56,18 +75,48 @@ impl ValidationError {
     pub fn field(&self) -> &'static str {
         match self {
             Self::EmptyTitle => "title",
+            Self::ControlCharacter { field, .. } => field,
             Self::CloseNotAfterOpen { .. } => "close_at",
             Self::InvalidElectionId { .. } => "id",
         }
     }
 }
 
-/// Checks that a title has something other than whitespace in it.
+/// Checks that a title has something other than whitespace in it, and no control character
+/// (a title is one line).
 pub fn validate_title(title: &str) -> Result<(), ValidationError> {
     if title.trim().is_empty() {
-        Err(ValidationError::EmptyTitle)
-    } else {
-        Ok(())
+        return Err(ValidationError::EmptyTitle);
+    }
+    validate_text("title", title, false)
+}
+
+/// Checks that a description has no control character other than tab, newline and carriage
+/// return.
+pub fn validate_description(description: &str) -> Result<(), ValidationError> {
+    validate_text("description", description, true)
+}
+
+/// Checks that the text of `field` holds no control character (C0, DEL or C1); `multi_line`
+/// fields may hold tab, newline and carriage return.
+pub fn validate_text(
+    field: &'static str,
+    text: &str,
+    multi_line: bool,
+) -> Result<(), ValidationError> {
+    let allowed = |c: char| multi_line && matches!(c, '\t' | '\n' | '\r');
+    match text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !allowed(*c))
+    {
+        None => Ok(()),
+        Some((index, c)) => Err(ValidationError::ControlCharacter {
+            field,
+            code_point: u32::from(c),
+            position: index + 1,
+            multi_line,
+        }),
     }
 }
 
@@ -192,9 +241,10 @@ impl Election {
         }
     }
 
-    /// Checks the title and the voting window.
+    /// Checks the title, the description and the voting window.
     pub fn validate(&self) -> Result<(), ValidationError> {
         validate_title(&self.title)?;
+        validate_description(&self.description)?;
         validate_window(self.open_at, self.close_at)
     }
 

@@ -210,3 +210,59 @@ async fn bad_input_is_a_400_naming_the_field_and_nothing_is_written() {
     assert_eq!(read["election"]["title"], "Keep");
     assert_eq!(read["election"]["close_at"], "2099-01-01T00:00:00.000Z");
 }
+
+#[tokio::test]
+async fn control_characters_in_text_are_a_400_naming_the_field() {
+    let t = TestServer::start().await;
+    let body = |title: &str, description: &str| {
+        serde_json::json!({"title": title, "description": description,
+            "open_at": "2098-01-01T00:00:00Z", "close_at": "2099-01-01T00:00:00Z"})
+    };
+    for (title, description, field) in [
+        (" \u{0}x", "", "title"),
+        ("a\tb", "", "title"),
+        ("line\nbreak", "", "title"),
+        ("del\u{7f}", "", "title"),
+        ("c1\u{85}", "", "title"),
+        ("Fine", "nul\u{0}", "description"),
+        ("Fine", "escape\u{1b}[31m", "description"),
+    ] {
+        let (status, reply) = t.post("/admin/elections", body(title, description)).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{title:?} {description:?}: {reply}"
+        );
+        let error = crate::support::assert_error(&reply, "invalid_input");
+        assert_eq!(error["field"], field, "{reply}");
+        assert!(
+            error["message"].as_str().unwrap().contains("remove it"),
+            "{reply}"
+        );
+    }
+    // A description may have several lines.
+    let (status, reply) = t
+        .post("/admin/elections", body("Board", "line one\r\n\tline two"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let id = reply["election"]["id"].as_str().unwrap().to_owned();
+    for (patch, field) in [
+        (serde_json::json!({"title": " \u{0}x"}), "title"),
+        (serde_json::json!({"description": "\u{0}"}), "description"),
+    ] {
+        let (status, reply) = t
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/admin/elections/{id}"),
+                Some(patch),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+        assert_eq!(
+            crate::support::assert_error(&reply, "invalid_input")["field"],
+            field
+        );
+    }
+    let (_, reply) = t.get(&format!("/admin/elections/{id}")).await;
+    assert_eq!(reply["election"]["title"], "Board", "nothing half-written");
+}
