@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod activity;
 mod control;
 mod demo;
 mod elections;
@@ -16,6 +17,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
+pub use activity::{
+    ActivityEntry, CycleError, HISTORY_EVENT_LIMIT, HistoryEvent, MinuteStats, RunHistory,
+};
 pub use demo::DemoClaim;
 pub use error::{Result, StoreError, StoreErrorKind};
 pub use health::SyncHealth;

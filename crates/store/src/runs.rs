@@ -66,7 +66,7 @@ pub(crate) fn row_to_run(row: &Row<'_>) -> rusqlite::Result<SyncRun> {
     })
 }
 
-fn row_to_log(row: &Row<'_>) -> rusqlite::Result<LogEntry> {
+pub(crate) fn row_to_log(row: &Row<'_>) -> rusqlite::Result<LogEntry> {
     let election_id = row
         .get::<_, Option<String>>(3)?
         .map(|id| ElectionId::parse(id).map_err(|e| conversion(3, e.to_string())))
