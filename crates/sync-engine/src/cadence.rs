@@ -18,6 +18,7 @@ pub const DEFAULT_MIN_INTERVAL: SignedDuration = SignedDuration::from_secs(60);
 ///   or when a phase change passed since the last sync (never held back by the interval).
 ///
 /// For a fixed state the answer is monotone in `now`: once due, due at every later instant.
+#[must_use]
 pub fn is_due(
     now: Timestamp,
     election: &Election,
@@ -52,6 +53,7 @@ pub fn is_due(
 /// a change missed by the cursor can stay unseen). Manual and reconcile syncs always read; so does a
 /// sync with no stored observation, one whose observation is later than `now` (the clock went back),
 /// or one of a link in error (an admin may have fixed the page).
+#[must_use]
 pub fn needs_observation(
     now: Timestamp,
     input: &SyncInput<'_>,

@@ -171,6 +171,7 @@ impl SyncError {
     ///
     /// A message that already starts with the summary (a client error's own text, such as
     /// "could not reach Notion (…)") is not prefixed with it again.
+    #[must_use]
     pub fn describe(&self) -> String {
         let summary = self.kind.summary();
         let message = self.message.trim();
@@ -197,6 +198,7 @@ impl SyncError {
 }
 
 /// The class of a failure: transient ones retry next cycle, permanent ones back off.
+#[must_use]
 pub fn classify_error(error: &SyncError) -> ErrorClass {
     match error.kind {
         SyncErrorKind::RateLimited | SyncErrorKind::Server | SyncErrorKind::Network => {
@@ -222,6 +224,7 @@ pub const PERMANENT_BACKOFF_MAX: SignedDuration = SignedDuration::from_secs(3600
 /// When a scheduled sync should next try, after `consecutive_failures` failures (counting this one).
 ///
 /// Transient: the next cycle. Permanent: 1 min, 2 min, 4 min, … capped at one hour.
+#[must_use]
 pub fn next_attempt_after_failure(
     now: Timestamp,
     class: ErrorClass,

@@ -20,6 +20,7 @@ pub use model::{
 };
 pub use observation::{PageObservation, PropertyKind, SchemaObservation};
 pub use plan::{
-    ElectionUpdate, OutcomeKind, PageWrite, PlanRow, StatusChange, SyncInput, SyncOutcome,
-    SyncPlan, TextChange, Trigger, UrlChange, desired_status, plan, record_failure, results_url,
+    ElectionUpdate, OutcomeKind, PageWrite, PlanNote, PulledField, StatusChange, SyncInput,
+    SyncOutcome, SyncPlan, TextChange, Trigger, UrlChange, desired_status, plan, record_failure,
+    results_url,
 };

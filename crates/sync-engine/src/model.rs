@@ -231,6 +231,7 @@ pub struct Election {
 
 impl Election {
     /// The phase at `now`: upcoming before `open_at`, open until `close_at`, closed from `close_at` on.
+    #[must_use]
     pub fn phase(&self, now: Timestamp) -> Phase {
         if now < self.open_at {
             Phase::Upcoming
@@ -249,6 +250,7 @@ impl Election {
     }
 
     /// The first phase change (`open_at` or `close_at`) strictly after `now`, if any is left.
+    #[must_use]
     pub fn next_phase_change(&self, now: Timestamp) -> Option<Timestamp> {
         [self.open_at, self.close_at].into_iter().find(|t| *t > now)
     }
@@ -300,6 +302,7 @@ impl NotionLink {
     }
 
     /// The status option this link uses for `phase`.
+    #[must_use]
     pub fn status_value_for(&self, phase: Phase) -> &str {
         match phase {
             Phase::Upcoming => &self.notion_status_value_not_started,

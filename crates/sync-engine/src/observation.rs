@@ -87,6 +87,7 @@ pub struct SchemaObservation {
 
 impl SchemaObservation {
     /// Whether the status property offers an option with exactly this name.
+    #[must_use]
     pub fn has_status_option(&self, name: &str) -> bool {
         self.status_options.iter().any(|o| o == name)
     }

@@ -139,13 +139,14 @@ pub struct SyncOutcome {
 
 impl SyncOutcome {
     /// Whether the sync succeeded.
+    #[must_use]
     pub fn is_success(&self) -> bool {
         matches!(self.result, OutcomeKind::Synced)
     }
 }
 
 /// The plan for one linked election: what to write to Notion, what to pull into the election, what to
-/// record and when to look again. Prints as table rows (`Display`) and serialises to JSON.
+/// record and when to look again. Serialises to JSON; the CLI prints it as its preview table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncPlan {
     /// The election.
@@ -164,11 +165,87 @@ pub struct SyncPlan {
     pub outcome: SyncOutcome,
     /// When this election next needs attention: its next phase change or retry, never in the past.
     pub next_attention_at: Option<Timestamp>,
-    /// Warnings for people, e.g. a missing optional status option.
-    pub notes: Vec<String>,
+    /// Warnings for people, e.g. a missing optional status option; the edge words them.
+    pub notes: Vec<PlanNote>,
+}
+
+/// A field of the election that the sync pulls from Notion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PulledField {
+    /// The election's title.
+    Title,
+    /// The election's description.
+    Description,
+}
+
+impl PulledField {
+    /// Stable snake_case name, as in the API's field names.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::Description => "description",
+        }
+    }
+}
+
+/// Why a plan leaves something undone without failing: the page lacks an optional part. Typed so
+/// that each edge (CLI preview, API, logs) words it for its readers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PlanNote {
+    /// No observation of the page yet: the plan waits for a read.
+    NotReadYet,
+    /// The status property lacks the option for an upcoming election: no status is written.
+    UpcomingStatusOptionMissing {
+        /// The status property's name.
+        property: String,
+        /// The option the link names for upcoming elections.
+        option: String,
+    },
+    /// The database has no results property: no results link is written.
+    NoResultsProperty {
+        /// The results property the link names.
+        property: String,
+    },
+    /// The results property is not of type URL: no results link is written.
+    ResultsPropertyNotUrl {
+        /// The results property's name.
+        property: String,
+        /// Its type.
+        kind: PropertyKind,
+    },
+    /// No base URL is configured, so there is no results link to write.
+    NoBaseUrl,
+    /// The property a field is pulled from is missing: the field is not pulled.
+    PulledPropertyMissing {
+        /// The election field.
+        field: PulledField,
+        /// The property the link names for it.
+        property: String,
+    },
+    /// The property a field is pulled from has a type the field cannot be read from.
+    PulledPropertyUnreadable {
+        /// The election field.
+        field: PulledField,
+        /// The property's name.
+        property: String,
+        /// Its type.
+        kind: PropertyKind,
+    },
+    /// The property is empty in Notion: the election keeps its own value.
+    EmptyInNotion {
+        /// The election field.
+        field: PulledField,
+        /// The property's name.
+        property: String,
+    },
 }
 
 /// The results page URL: `{base_url}/e/{election_id}/results`, without a doubled slash.
+#[must_use]
 pub fn results_url(base_url: &str, election_id: &ElectionId) -> String {
     format!(
         "{}/e/{}/results",
@@ -178,6 +255,7 @@ pub fn results_url(base_url: &str, election_id: &ElectionId) -> String {
 }
 
 /// Plans the sync of one linked election at `now` (SPEC §4). Pure: same input, same plan.
+#[must_use]
 pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
     let election = input.election;
     let link = input.link;
@@ -198,8 +276,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
     };
 
     let Some(observation) = input.observation.or(input.state.last_observation.as_ref()) else {
-        plan.notes
-            .push("the page has not been read yet: read it, then plan again".to_owned());
+        plan.notes.push(PlanNote::NotReadYet);
         return plan;
     };
 
@@ -264,6 +341,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
 /// Records a failed sync: the human-readable error, its class, the failure count and the next attempt.
 /// Keeps the last successful sync time, `notion_done_set_at` and the last observation. A trashed,
 /// deleted or unshared page marks the link broken (the election itself is never touched).
+#[must_use]
 pub fn record_failure(now: Timestamp, state: &SyncState, error: SyncError) -> SyncOutcome {
     let class = classify_error(&error);
     let consecutive_failures = state.consecutive_failures.saturating_add(1);
@@ -308,7 +386,7 @@ fn plan_status(
     phase: Phase,
     link: &NotionLink,
     observation: &PageObservation,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<PlanNote>,
 ) -> Result<Option<StatusChange>, SyncError> {
     let property = &link.notion_status_property_name;
     let schema = &observation.schema;
@@ -329,9 +407,10 @@ fn plan_status(
     }
     let Some(desired) = status_for_phase(phase, link, Some(schema)) else {
         let missing = link.status_value_for(phase);
-        notes.push(format!(
-            "'{property}' has no '{missing}' option: the upcoming election gets no status write"
-        ));
+        notes.push(PlanNote::UpcomingStatusOptionMissing {
+            property: property.clone(),
+            option: missing.to_owned(),
+        });
         return Ok(None);
     };
     if !schema.has_status_option(desired) {
@@ -357,6 +436,7 @@ fn plan_status(
 /// sync tries to write.
 ///
 /// The admin API shows it next to the status last observed on the page.
+#[must_use]
 pub fn desired_status<'a>(
     election: &Election,
     link: &'a NotionLink,
@@ -381,7 +461,7 @@ fn plan_results(
     phase: Phase,
     input: &SyncInput<'_>,
     observation: &PageObservation,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<PlanNote>,
 ) -> Option<UrlChange> {
     if phase == Phase::Upcoming {
         return None;
@@ -389,13 +469,13 @@ fn plan_results(
     let property = &input.link.notion_results_property_name;
     match &observation.schema.results_property_type {
         None => {
-            notes.push(format!(
-                "no results property '{property}': no results link written"
-            ));
+            notes.push(PlanNote::NoResultsProperty {
+                property: property.clone(),
+            });
             None
         }
         Some(PropertyKind::Url) if input.base_url.trim().is_empty() => {
-            notes.push("no base URL configured: no results link written".to_owned());
+            notes.push(PlanNote::NoBaseUrl);
             None
         }
         Some(PropertyKind::Url) => {
@@ -411,9 +491,10 @@ fn plan_results(
             }
         }
         Some(other) => {
-            notes.push(format!(
-                "the property '{property}' is {other}, not url: no results link written"
-            ));
+            notes.push(PlanNote::ResultsPropertyNotUrl {
+                property: property.clone(),
+                kind: other.clone(),
+            });
             None
         }
     }
@@ -423,11 +504,11 @@ fn plan_pull(
     election: &Election,
     link: &NotionLink,
     observation: &PageObservation,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<PlanNote>,
 ) -> Option<ElectionUpdate> {
     let schema = &observation.schema;
     let title = pull_text(
-        "title",
+        PulledField::Title,
         &link.notion_title_property_name,
         schema.title_property_type.as_ref(),
         &[PropertyKind::Title, PropertyKind::RichText],
@@ -436,7 +517,7 @@ fn plan_pull(
         notes,
     );
     let description = pull_text(
-        "description",
+        PulledField::Description,
         &link.notion_description_property_name,
         schema.description_property_type.as_ref(),
         &[PropertyKind::RichText],
@@ -454,35 +535,39 @@ fn pulled_text(text: Option<&str>, multiline: bool) -> Option<String> {
 }
 
 fn pull_text(
-    field: &str,
+    field: PulledField,
     property: &str,
     kind: Option<&PropertyKind>,
     readable: &[PropertyKind],
     notion: Option<&str>,
     ours: &str,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<PlanNote>,
 ) -> Option<TextChange> {
     match kind {
         Some(kind) if readable.contains(kind) => {}
         None => {
-            notes.push(format!(
-                "no property '{property}': the {field} is not pulled from Notion"
-            ));
+            notes.push(PlanNote::PulledPropertyMissing {
+                field,
+                property: property.to_owned(),
+            });
             return None;
         }
         Some(kind) => {
-            notes.push(format!(
-                "the property '{property}' is {kind}: the {field} is not pulled from Notion"
-            ));
+            notes.push(PlanNote::PulledPropertyUnreadable {
+                field,
+                property: property.to_owned(),
+                kind: kind.clone(),
+            });
             return None;
         }
     }
     let notion = notion.unwrap_or_default();
     if notion.is_empty() {
         if !ours.is_empty() {
-            notes.push(format!(
-                "'{property}' is empty in Notion: the election keeps its {field}"
-            ));
+            notes.push(PlanNote::EmptyInNotion {
+                field,
+                property: property.to_owned(),
+            });
         }
         return None;
     }
@@ -494,6 +579,7 @@ fn pull_text(
 
 impl PageObservation {
     /// This observation as it will be once `write` succeeded at `at`.
+    #[must_use]
     pub fn with_write_applied(&self, write: &PageWrite, at: Timestamp) -> Self {
         let mut after = self.clone();
         if let Some(status) = &write.status {
@@ -517,102 +603,6 @@ impl Election {
             self.description.clone_from(&description.to);
         }
         self.updated_at = at;
-    }
-}
-
-/// One line of a preview table: a value about to change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanRow {
-    /// The election.
-    pub election_id: String,
-    /// The page.
-    pub page_id: String,
-    /// `→ notion` for writes, `← notion` for pulls, `error` for a failure.
-    pub direction: &'static str,
-    /// The Notion property (or election field for pulls).
-    pub property: String,
-    /// Value now.
-    pub current: String,
-    /// Value after the sync.
-    pub desired: String,
-}
-
-impl SyncPlan {
-    /// Header matching the columns of [`SyncPlan`]'s `Display`.
-    pub const TABLE_HEADER: &'static str = "ELECTION                               PAGE                                  DIR       PROPERTY             CURRENT → DESIRED";
-
-    /// The changes of this plan as preview rows (empty when nothing changes and nothing failed).
-    pub fn rows(&self) -> Vec<PlanRow> {
-        let row = |direction, property: &str, current: Option<&str>, desired: &str| PlanRow {
-            election_id: self.election_id.to_string(),
-            page_id: self.page_id.clone(),
-            direction,
-            property: property.to_owned(),
-            current: current.unwrap_or("(empty)").to_owned(),
-            desired: desired.to_owned(),
-        };
-        let mut rows = Vec::new();
-        if let Some(write) = &self.page_write {
-            if let Some(s) = &write.status {
-                rows.push(row("→ notion", &s.property, s.from.as_deref(), &s.to));
-            }
-            if let Some(u) = &write.results_url {
-                rows.push(row("→ notion", &u.property, u.from.as_deref(), &u.to));
-            }
-        }
-        if let Some(update) = &self.election_update {
-            if let Some(t) = &update.title {
-                rows.push(row("← notion", "title", Some(&t.from), &t.to));
-            }
-            if let Some(d) = &update.description {
-                rows.push(row("← notion", "description", Some(&d.from), &d.to));
-            }
-        }
-        if let OutcomeKind::Failed { error, .. } = &self.outcome.result {
-            rows.push(row("error", error.kind.as_str(), None, &error.describe()));
-        }
-        rows
-    }
-}
-
-impl fmt::Display for PlanRow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:<38} {:<37} {:<9} {:<20} {} → {}",
-            self.election_id,
-            self.page_id,
-            self.direction,
-            self.property,
-            self.current,
-            self.desired
-        )
-    }
-}
-
-impl fmt::Display for SyncPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows = self.rows();
-        if rows.is_empty() {
-            let what = match self.outcome.result {
-                OutcomeKind::NeedsObservation => "(page not read yet)",
-                _ => "(no change)",
-            };
-            return write!(
-                f,
-                "{:<38} {:<37} {:<9} {what}",
-                self.election_id.as_str(),
-                self.page_id,
-                "-"
-            );
-        }
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{row}")?;
-        }
-        Ok(())
     }
 }
 

@@ -14,7 +14,8 @@ struct Expect {
     title_to: Option<&'static str>,
     description_to: Option<&'static str>,
     failure: Option<SyncErrorKind>,
-    note_contains: Option<&'static str>,
+    /// A note the plan must carry.
+    note: Option<fn(&PlanNote) -> bool>,
 }
 
 struct Case {
@@ -48,7 +49,9 @@ fn cases() -> Vec<Case> {
             now: before(),
             setup: |f| f.obs().schema.status_options = vec!["In Voting".into(), "Done".into()],
             expect: Expect {
-                note_contains: Some("no 'Not started' option"),
+                note: Some(
+                    |n| matches!(n, PlanNote::UpcomingStatusOptionMissing { option, .. } if option == "Not started"),
+                ),
                 ..Expect::default()
             },
         },
@@ -137,7 +140,9 @@ fn cases() -> Vec<Case> {
             setup: |f| f.obs().schema.results_property_type = None,
             expect: Expect {
                 status_to: Some("In Voting"),
-                note_contains: Some("no results property 'Results Link'"),
+                note: Some(
+                    |n| matches!(n, PlanNote::NoResultsProperty { property } if property == "Results Link"),
+                ),
                 ..Expect::default()
             },
         },
@@ -147,7 +152,7 @@ fn cases() -> Vec<Case> {
             setup: |f| f.obs().schema.results_property_type = Some(PropertyKind::RichText),
             expect: Expect {
                 status_to: Some("In Voting"),
-                note_contains: Some("not url"),
+                note: Some(|n| matches!(n, PlanNote::ResultsPropertyNotUrl { .. })),
                 ..Expect::default()
             },
         },
@@ -209,7 +214,15 @@ fn cases() -> Vec<Case> {
                 f.obs().title = Some("   ".into());
             },
             expect: Expect {
-                note_contains: Some("keeps its title"),
+                note: Some(|n| {
+                    matches!(
+                        n,
+                        PlanNote::EmptyInNotion {
+                            field: PulledField::Title,
+                            ..
+                        }
+                    )
+                }),
                 ..Expect::default()
             },
         },
@@ -222,7 +235,15 @@ fn cases() -> Vec<Case> {
                 f.obs().title = Some(" \u{0}".into());
             },
             expect: Expect {
-                note_contains: Some("keeps its title"),
+                note: Some(|n| {
+                    matches!(
+                        n,
+                        PlanNote::EmptyInNotion {
+                            field: PulledField::Title,
+                            ..
+                        }
+                    )
+                }),
                 ..Expect::default()
             },
         },
@@ -260,7 +281,15 @@ fn cases() -> Vec<Case> {
                 f.obs().description = None;
             },
             expect: Expect {
-                note_contains: Some("keeps its description"),
+                note: Some(|n| {
+                    matches!(
+                        n,
+                        PlanNote::EmptyInNotion {
+                            field: PulledField::Description,
+                            ..
+                        }
+                    )
+                }),
                 ..Expect::default()
             },
         },
@@ -285,7 +314,15 @@ fn cases() -> Vec<Case> {
                 f.obs().description = Some("New text".into());
             },
             expect: Expect {
-                note_contains: Some("description is not pulled"),
+                note: Some(|n| {
+                    matches!(
+                        n,
+                        PlanNote::PulledPropertyUnreadable {
+                            field: PulledField::Description,
+                            ..
+                        }
+                    )
+                }),
                 ..Expect::default()
             },
         },
@@ -298,7 +335,9 @@ fn cases() -> Vec<Case> {
                 f.obs().title = Some("42".into());
             },
             expect: Expect {
-                note_contains: Some("is number"),
+                note: Some(
+                    |n| matches!(n, PlanNote::PulledPropertyUnreadable { field: PulledField::Title, kind: PropertyKind::Other(k), .. } if k == "number"),
+                ),
                 ..Expect::default()
             },
         },
@@ -436,10 +475,10 @@ fn every_rule_row() {
             }
             (other, expected) => panic!("{name}: outcome {other:?}, expected failure {expected:?}"),
         }
-        if let Some(fragment) = case.expect.note_contains {
+        if let Some(expected) = case.expect.note {
             assert!(
-                plan.notes.iter().any(|n| n.contains(fragment)),
-                "{name}: notes {:?} lack {fragment:?}",
+                plan.notes.iter().any(expected),
+                "{name}: notes {:?} lack the expected one",
                 plan.notes
             );
         }
@@ -550,7 +589,7 @@ fn no_observation_at_all_asks_for_a_read() {
     assert_eq!(plan.outcome.result, OutcomeKind::NeedsObservation);
     assert_eq!(plan.outcome.state, f.state);
     assert!(plan.page_write.is_none());
-    assert!(plan.to_string().contains("page not read yet"));
+    assert_eq!(plan.notes, [PlanNote::NotReadYet]);
 }
 
 #[test]
@@ -803,20 +842,11 @@ fn phase_change_without_read_writes_from_stored_observation() {
 }
 
 #[test]
-fn plan_prints_as_table_rows_and_round_trips_json() {
+fn plan_round_trips_json() {
     let mut f = Fixture::new();
     f.obs().status = Some("Not started".into());
     f.obs().title = Some("New name".into());
     let plan = f.plan(during());
-    let text = plan.to_string();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[0].contains("elec_test"));
-    assert!(lines[0].contains("Voting Status"));
-    assert!(lines[0].contains("Not started → In Voting"));
-    assert!(lines[1].contains("(empty) → https://vote.example.org/e/elec_test/results"));
-    assert!(lines[2].contains("title") && lines[2].contains("Board election → New name"));
-    assert!(SyncPlan::TABLE_HEADER.starts_with("ELECTION"));
 
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["page_write"]["status"]["to"], "In Voting");
@@ -828,15 +858,30 @@ fn plan_prints_as_table_rows_and_round_trips_json() {
     let mut matching = Fixture::new();
     matching.obs().status = Some("In Voting".into());
     matching.obs().results_url = Some(expected_results_url());
-    assert!(matching.plan(during()).to_string().contains("(no change)"));
+    let unchanged = matching.plan(during());
+    assert!(unchanged.page_write.is_none() && unchanged.election_update.is_none());
 
     let mut failing = Fixture::new();
     failing.obs().in_trash = true;
     let failed = failing.plan(during());
-    assert!(failed.to_string().contains("page_trashed"));
     let json = serde_json::to_value(&failed).unwrap();
     assert_eq!(json["outcome"]["result"]["kind"], "failed");
     assert_eq!(json["outcome"]["result"]["class"], "permanent");
+    assert_eq!(json["outcome"]["result"]["error"]["kind"], "page_trashed");
+}
+
+#[test]
+fn notes_serialise_tagged_with_their_fields() {
+    let mut f = Fixture::new();
+    f.obs().schema.results_property_type = None;
+    let plan = f.plan(during());
+    let json = serde_json::to_value(&plan.notes).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([{"note": "no_results_property", "property": "Results Link"}])
+    );
+    let back: Vec<PlanNote> = serde_json::from_value(json).unwrap();
+    assert_eq!(back, plan.notes);
 }
 
 #[test]

@@ -11,7 +11,8 @@ use sync_driver::{CycleOptions, CycleProgress, ProgressSink};
 
 use crate::cli::BackfillArgs;
 use crate::commands::blocking;
-use crate::commands::once::{cycle_exit_code, driver_error, explain_exit, plan_table, summary};
+use crate::commands::once::{cycle_exit_code, driver_error, explain_exit, summary};
+use crate::commands::preview::plan_table;
 use crate::config::sync_setup;
 use crate::error::Result;
 use crate::output::{print, print_json};

@@ -4,6 +4,7 @@ mod backfill;
 mod inspect;
 mod once;
 mod pause;
+mod preview;
 mod run;
 
 use std::sync::Arc;

@@ -6,11 +6,12 @@ use sync_driver::{CycleOptions, CycleReport, DriverError};
 use sync_engine::{OutcomeKind, SyncErrorKind, SyncPlan, Trigger};
 
 use crate::cli::OnceArgs;
+use crate::commands::preview::plan_table;
 use crate::commands::{blocking, election_id};
 use crate::config::sync_setup;
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
-use crate::output::{Table, duration, or_empty, print, print_json};
+use crate::output::{duration, print, print_json};
 
 /// Maps a driver failure to what the operator can do about it.
 pub(crate) fn driver_error(error: DriverError) -> RunnerError {
@@ -65,39 +66,6 @@ pub(crate) fn explain_exit(code: u8) {
         ),
         _ => {}
     }
-}
-
-/// The planned (or done) changes as the preview table, or a line saying nothing changes. Empty
-/// values read `(empty)`; a failure's row carries its message alone.
-pub(crate) fn plan_table(plans: &[SyncPlan]) -> String {
-    let changing: Vec<&SyncPlan> = plans.iter().filter(|p| !p.rows().is_empty()).collect();
-    let unchanged = plans.len() - changing.len();
-    if changing.is_empty() {
-        return format!(
-            "No change: {} election(s) planned, every page already matches.\n",
-            plans.len()
-        );
-    }
-    let mut table = Table::new(&["ELECTION", "PAGE", "DIR", "PROPERTY", "CURRENT → DESIRED"]);
-    for row in changing.iter().flat_map(|plan| plan.rows()) {
-        let change = if row.direction == "error" {
-            row.desired.clone()
-        } else {
-            format!("{} → {}", or_empty(&row.current), or_empty(&row.desired))
-        };
-        table.row(vec![
-            row.election_id,
-            row.page_id,
-            row.direction.to_owned(),
-            row.property,
-            change,
-        ]);
-    }
-    let mut text = table.render();
-    if unchanged > 0 {
-        text.push_str(&format!("({unchanged} more election(s) with no change)\n"));
-    }
-    text
 }
 
 /// A one-line summary of a cycle.
@@ -181,49 +149,4 @@ pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
         "cycle done"
     );
     Ok(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sync_engine::{ElectionUpdate, TextChange};
-
-    fn plan(json: serde_json::Value) -> SyncPlan {
-        serde_json::from_value(json).expect("a plan")
-    }
-
-    #[test]
-    fn the_plan_table_shows_empty_values_and_aligns_wide_titles() {
-        let mut pulled = plan(serde_json::json!({
-            "election_id": "elec_a", "page_id": "p1", "phase": "open", "trigger": "scheduled",
-            "page_write": null, "election_update": null, "next_attention_at": null, "notes": [],
-            "outcome": {"result": {"kind": "synced"},
-                        "state": serde_json::to_value(sync_engine::SyncState::default()).unwrap()}
-        }));
-        pulled.election_update = Some(ElectionUpdate {
-            title: Some(TextChange {
-                from: "日本語の選挙".into(),
-                to: "Budget".into(),
-            }),
-            description: Some(TextChange {
-                from: String::new(),
-                to: "Approve it".into(),
-            }),
-        });
-        let text = plan_table(&[pulled]);
-        assert!(text.contains("description  (empty) → Approve it"), "{text}");
-        assert!(
-            text.contains("title        日本語の選挙 → Budget"),
-            "{text}"
-        );
-        let header = text.lines().next().unwrap();
-        let at = crate::output::width(&header[..header.find("PROPERTY").unwrap()]);
-        for line in text.lines().skip(1) {
-            let cut = line
-                .find("title")
-                .or_else(|| line.find("description"))
-                .unwrap();
-            assert_eq!(crate::output::width(&line[..cut]), at, "{text}");
-        }
-    }
 }

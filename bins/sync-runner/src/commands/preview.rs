@@ -1,0 +1,231 @@
+//! The preview table: a cycle's plans as the rows an operator reads (`once --preview`, `backfill`),
+//! and the plans' notes in words. The planner returns typed data; wording it is this edge's job.
+
+use sync_engine::{OutcomeKind, PlanNote, SyncPlan};
+
+use crate::output::{Table, or_empty};
+
+/// Which way a preview row's value moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Written to the Notion page.
+    ToNotion,
+    /// Pulled from Notion into the election.
+    FromNotion,
+    /// The plan failed: the row carries the error.
+    Error,
+}
+
+impl Direction {
+    fn label(self) -> &'static str {
+        match self {
+            Self::ToNotion => "→ notion",
+            Self::FromNotion => "← notion",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// One line of the preview table: a value about to change, or a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PreviewRow {
+    election_id: String,
+    page_id: String,
+    direction: Direction,
+    /// The Notion property written, or the election field pulled, or the error's kind.
+    property: String,
+    /// Value now (`None` when empty).
+    current: Option<String>,
+    /// Value after the sync, or the error's message.
+    desired: String,
+}
+
+/// The changes of one plan as preview rows (empty when nothing changes and nothing failed).
+fn preview_rows(plan: &SyncPlan) -> Vec<PreviewRow> {
+    let row = |direction, property: &str, current: Option<&str>, desired: &str| PreviewRow {
+        election_id: plan.election_id.to_string(),
+        page_id: plan.page_id.clone(),
+        direction,
+        property: property.to_owned(),
+        current: current.map(str::to_owned),
+        desired: desired.to_owned(),
+    };
+    let mut rows = Vec::new();
+    if let Some(write) = &plan.page_write {
+        if let Some(s) = &write.status {
+            rows.push(row(
+                Direction::ToNotion,
+                &s.property,
+                s.from.as_deref(),
+                &s.to,
+            ));
+        }
+        if let Some(u) = &write.results_url {
+            rows.push(row(
+                Direction::ToNotion,
+                &u.property,
+                u.from.as_deref(),
+                &u.to,
+            ));
+        }
+    }
+    if let Some(update) = &plan.election_update {
+        if let Some(t) = &update.title {
+            rows.push(row(Direction::FromNotion, "title", Some(&t.from), &t.to));
+        }
+        if let Some(d) = &update.description {
+            rows.push(row(
+                Direction::FromNotion,
+                "description",
+                Some(&d.from),
+                &d.to,
+            ));
+        }
+    }
+    if let OutcomeKind::Failed { error, .. } = &plan.outcome.result {
+        rows.push(row(
+            Direction::Error,
+            error.kind.as_str(),
+            None,
+            &error.describe(),
+        ));
+    }
+    rows
+}
+
+/// A plan's note in words for the operator.
+pub(crate) fn note_text(note: &PlanNote) -> String {
+    match note {
+        PlanNote::NotReadYet => "the page has not been read yet: read it, then plan again".into(),
+        PlanNote::UpcomingStatusOptionMissing { property, option } => format!(
+            "'{property}' has no '{option}' option: the upcoming election gets no status write"
+        ),
+        PlanNote::NoResultsProperty { property } => {
+            format!("no results property '{property}': no results link written")
+        }
+        PlanNote::ResultsPropertyNotUrl { property, kind } => {
+            format!("the property '{property}' is {kind}, not url: no results link written")
+        }
+        PlanNote::NoBaseUrl => "no base URL configured: no results link written".into(),
+        PlanNote::PulledPropertyMissing { field, property } => format!(
+            "no property '{property}': the {} is not pulled from Notion",
+            field.as_str()
+        ),
+        PlanNote::PulledPropertyUnreadable {
+            field,
+            property,
+            kind,
+        } => format!(
+            "the property '{property}' is {kind}: the {} is not pulled from Notion",
+            field.as_str()
+        ),
+        PlanNote::EmptyInNotion { field, property } => format!(
+            "'{property}' is empty in Notion: the election keeps its {}",
+            field.as_str()
+        ),
+        // The planner may learn new reasons; a preview still says something useful.
+        other => format!("{other:?}"),
+    }
+}
+
+/// The planned (or done) changes as the preview table, or a line saying nothing changes. Empty
+/// values read `(empty)`; a failure's row carries its message alone.
+pub(crate) fn plan_table(plans: &[SyncPlan]) -> String {
+    let changing: Vec<&SyncPlan> = plans
+        .iter()
+        .filter(|p| !preview_rows(p).is_empty())
+        .collect();
+    let unchanged = plans.len() - changing.len();
+    if changing.is_empty() {
+        let mut text = format!(
+            "No change: {} election(s) planned, every page already matches.\n",
+            plans.len()
+        );
+        text.push_str(&notes(plans));
+        return text;
+    }
+    let mut table = Table::new(&["ELECTION", "PAGE", "DIR", "PROPERTY", "CURRENT → DESIRED"]);
+    for row in changing.iter().flat_map(|plan| preview_rows(plan)) {
+        let change = if row.direction == Direction::Error {
+            row.desired.clone()
+        } else {
+            let current = row.current.as_deref().unwrap_or_default();
+            format!("{} → {}", or_empty(current), or_empty(&row.desired))
+        };
+        table.row(vec![
+            row.election_id,
+            row.page_id,
+            row.direction.label().to_owned(),
+            row.property,
+            change,
+        ]);
+    }
+    let mut text = table.render();
+    if unchanged > 0 {
+        text.push_str(&format!("({unchanged} more election(s) with no change)\n"));
+    }
+    text.push_str(&notes(plans));
+    text
+}
+
+/// One line per note of every plan, naming its election.
+fn notes(plans: &[SyncPlan]) -> String {
+    plans
+        .iter()
+        .flat_map(|plan| {
+            plan.notes
+                .iter()
+                .map(move |note| format!("Note: {}: {}\n", plan.election_id, note_text(note)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_engine::{ElectionUpdate, TextChange};
+
+    fn plan(json: serde_json::Value) -> SyncPlan {
+        serde_json::from_value(json).expect("a plan")
+    }
+
+    #[test]
+    fn the_plan_table_shows_empty_values_and_aligns_wide_titles() {
+        let mut pulled = plan(serde_json::json!({
+            "election_id": "elec_a", "page_id": "p1", "phase": "open", "trigger": "scheduled",
+            "page_write": null, "election_update": null, "next_attention_at": null, "notes": [],
+            "outcome": {"result": {"kind": "synced"},
+                        "state": serde_json::to_value(sync_engine::SyncState::default()).unwrap()}
+        }));
+        pulled.election_update = Some(ElectionUpdate {
+            title: Some(TextChange {
+                from: "日本語の選挙".into(),
+                to: "Budget".into(),
+            }),
+            description: Some(TextChange {
+                from: String::new(),
+                to: "Approve it".into(),
+            }),
+        });
+        pulled.notes.push(PlanNote::NoBaseUrl);
+        let text = plan_table(&[pulled]);
+        assert!(
+            text.ends_with("Note: elec_a: no base URL configured: no results link written\n"),
+            "{text}"
+        );
+        assert!(text.contains("description  (empty) → Approve it"), "{text}");
+        assert!(
+            text.contains("title        日本語の選挙 → Budget"),
+            "{text}"
+        );
+        let header = text.lines().next().unwrap();
+        let at = crate::output::width(&header[..header.find("PROPERTY").unwrap()]);
+        for line in text.lines().skip(1).filter(|l| !l.starts_with("Note:")) {
+            let cut = line
+                .find("title")
+                .or_else(|| line.find("description"))
+                .unwrap();
+            assert_eq!(crate::output::width(&line[..cut]), at, "{text}");
+        }
+    }
+}
