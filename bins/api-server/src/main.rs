@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use api_server::{Cli, start};
 use clap::{CommandFactory, Parser};
 
-/// Exit code for a missing or malformed setting.
-const EXIT_CONFIG: u8 = 78;
+use bin_support::EXIT_CONFIG;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -19,7 +19,7 @@ const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION")
 );
 
-/// A shared setting that cannot be used is a configuration error (exit 3) naming its variable.
+/// A shared setting that cannot be used is a configuration error (exit 78) naming its variable.
 impl From<ConfigError> for RunnerError {
     fn from(error: ConfigError) -> Self {
         Self::config(error.variable, error.message)

@@ -9,7 +9,8 @@ pub const UNEXPECTED: u8 = 1;
 /// unknown run id or election).
 pub const USAGE: u8 = 2;
 /// The configuration is missing or invalid; the message names the variable (e.g. `NOTION_API_KEY`).
-pub const CONFIG_INVALID: u8 = 3;
+/// The same code as the api-server's ([`bin_support::EXIT_CONFIG`], sysexits' `EX_CONFIG`).
+pub const CONFIG_INVALID: u8 = bin_support::EXIT_CONFIG;
 /// Notion refused the integration token (401/403): fix `NOTION_API_KEY` or the integration.
 pub const NOTION_AUTH_FAILED: u8 = 4;
 /// The cycle ran but some elections failed; `status` shows each one's `notion_last_sync_error`.
@@ -23,7 +24,7 @@ Exit codes:
   0  ok
   1  unexpected error
   2  usage error (bad flag, unknown run id or election)
-  3  configuration missing or invalid (the message names the variable)
+  78 configuration missing or invalid (the message names the variable)
   4  Notion refused the token (401/403)
   5  partial sync: some elections failed (see `sync-runner status`)
   6  another runner holds the sync lease";

@@ -21,7 +21,7 @@ pub fn main_impl() -> ExitCode {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
-            // A malformed value from the environment is configuration (exit 3, naming the
+            // A malformed value from the environment is configuration (exit 78, naming the
             // variable), not a usage error naming the flag.
             let command = <Cli as clap::CommandFactory>::command();
             if let Some(message) = bin_support::env_value_error(&command, &error, &args) {

@@ -13,3 +13,7 @@ pub use duration::{DurationError, parse_duration};
 pub use logging::init_tracing;
 pub use settings::{ConfigError, NotionSettings};
 pub use shutdown::shutdown_token;
+
+/// The exit code of both binaries for a missing or invalid setting (the message names the
+/// variable): `EX_CONFIG` of sysexits.h, so init systems and scripts read it the same way for both.
+pub const EXIT_CONFIG: u8 = 78;

@@ -17,7 +17,7 @@ use crate::commands::blocking;
 use crate::config::{error_chain, open_store};
 
 /// Opens the store named by `DATABASE_URL` for a read-only command: never creates one. A missing
-/// store is a configuration error (exit 3) naming the path looked at and how to fix it.
+/// store is a configuration error (exit 78) naming the path looked at and how to fix it.
 fn open_existing_store(args: &bin_support::DatabaseArgs) -> Result<std::sync::Arc<store::Store>> {
     let path = args.database_path()?;
     let store = store::Store::open_existing(&path).map_err(|e| {

@@ -27,7 +27,7 @@ fn every_command_has_help_with_examples_and_the_top_level_lists_exit_codes() {
     top.assert_code(0);
     for code in [
         "0  ok",
-        "3  configuration",
+        "78 configuration",
         "4  Notion refused",
         "5  partial sync",
         "6  another runner",
@@ -123,7 +123,7 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
         let mut cmd = world.command(args);
         cmd.env(variable, value);
         let ran = crate::support::run_command(cmd);
-        ran.assert_code(3);
+        ran.assert_code(78);
         assert!(
             ran.stderr.contains(variable),
             "{variable}={value:?}: stderr does not name it:\n{}",
@@ -136,7 +136,7 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
         .env("SYNC_RECONCILE_EVERY", "1m");
     crate::support::run_command(cmd).assert_code(0);
     let ran = world.run(&["once", "--lease-ttl", "1ms"]);
-    ran.assert_code(3);
+    ran.assert_code(78);
     assert!(
         ran.stderr
             .contains("SYNC_LEASE_TTL: \"1ms\" is too short: it must be at least 10s"),
@@ -152,7 +152,7 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
         format!("sqlite:{}/sub/elections.db", blocker.display()),
     );
     let ran = crate::support::run_command(cmd);
-    ran.assert_code(3);
+    ran.assert_code(78);
     assert!(ran.stderr.contains("DATABASE_URL"), "{}", ran.stderr);
 }
 
@@ -167,7 +167,7 @@ fn commands_that_do_not_need_notion_work_without_a_token_and_create_the_store_fo
         format!("sqlite:{}/elections.db", folder.display()),
     );
     let ran = crate::support::run_command(cmd);
-    ran.assert_code(3);
+    ran.assert_code(78);
     assert!(ran.stderr.contains("elections.db"), "{}", ran.stderr);
     assert!(!folder.join("elections.db").exists());
     // Writing commands create it; read-only commands then work on it.
