@@ -261,19 +261,19 @@ impl Store {
                 Some(current) if current.holder == holder => {
                     return Err(StoreError::Conflict {
                         message: format!(
-                            "lease {name:?} expired at {}: acquire it again",
+                            "lease '{name}' expired at {}: acquire it again",
                             current.expires_at
                         ),
                     });
                 }
                 Some(current) => {
                     return Err(StoreError::Conflict {
-                        message: format!("lease {name:?} is held by {:?}", current.holder),
+                        message: format!("lease '{name}' is held by '{}'", current.holder),
                     });
                 }
                 None => {
                     return Err(StoreError::Conflict {
-                        message: format!("lease {name:?} is not held: acquire it first"),
+                        message: format!("lease '{name}' is not held: acquire it first"),
                     });
                 }
             }
@@ -282,7 +282,7 @@ impl Store {
                 params![name, holder, to_ms(expiry(now, ttl))],
             )?;
             lease(tx, name)?.ok_or_else(|| StoreError::Conflict {
-                message: format!("lease {name:?} vanished"),
+                message: format!("lease '{name}' vanished"),
             })
         })
     }

@@ -305,7 +305,7 @@ impl Store {
             )?;
             if inserted == 0 {
                 return Err(StoreError::Conflict {
-                    message: format!("an election with id {id} already exists"),
+                    message: format!("an election with id '{id}' already exists"),
                 });
             }
             get_record(tx, &id)
@@ -468,7 +468,9 @@ impl Store {
                     paused,
                 }),
                 None => Err(StoreError::Conflict {
-                    message: format!("election {id} is not linked to a Notion page: link it first"),
+                    message: format!(
+                        "election '{id}' is not linked to a Notion page: link it first"
+                    ),
                 }),
             }
         })

@@ -168,7 +168,7 @@ pub(crate) fn insert_logs(tx: &Transaction<'_>, run_id: Uuid, logs: &[NewLogEntr
 pub fn parse_run_id(text: &str) -> Result<Uuid> {
     Uuid::parse_str(text.trim()).map_err(|_| StoreError::Invalid {
         field: "run_id",
-        message: format!("{text:?} is not a run id (a UUID such as those `runs list` prints)"),
+        message: format!("'{text}' is not a run id (a UUID such as those `runs list` prints)"),
     })
 }
 
@@ -245,7 +245,7 @@ impl Store {
             let run = get_run(tx, id)?;
             if run.finished_at.is_some() {
                 return Err(StoreError::Conflict {
-                    message: format!("run {id} is already finished"),
+                    message: format!("run '{id}' is already finished"),
                 });
             }
             tx.execute(

@@ -283,7 +283,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
     if observation.in_trash {
         let error = SyncError::new(
             SyncErrorKind::PageTrashed,
-            format!("page {} is in trash", link.notion_page_id),
+            format!("page '{}'", link.notion_page_id),
         );
         return fail(plan, now, input.state, observation, error);
     }
