@@ -36,7 +36,10 @@ impl SyncDriver {
     /// a standby runner does not take over while this one lives) and released at shutdown.
     ///
     /// A cycle that fails (e.g. `LeaseHeld` while another runner is active, or a store error) is
-    /// logged and retried at the next tick; the loop only ends on `shutdown`. At start and then
+    /// logged and retried at the next tick; the loop only ends on `shutdown`. A cycle that Notion's
+    /// rate limit stopped early ([`CycleReport::rate_limited_until`](crate::CycleReport)) is
+    /// followed by no cycle before the penalty's end: the daemon sleeps until then, even past
+    /// its tick or a phase change (a request sent earlier would only be refused or prolong it). At start and then
     /// hourly it also prunes the run history ([`SyncDriver::prune_history`]).
     pub async fn run_daemon(
         &self,
@@ -72,6 +75,7 @@ impl SyncDriver {
             if now >= next_tick {
                 next_tick = now.checked_add(interval).unwrap_or(Timestamp::MAX);
             }
+            let mut rate_limited_until = None;
             match self
                 .cycle(
                     now,
@@ -86,6 +90,7 @@ impl SyncDriver {
                     if let Some(error) = &report.error {
                         tracing::warn!(%error, "sync cycle finished with errors");
                     }
+                    rate_limited_until = report.rate_limited_until;
                 }
                 Err(DriverError::LeaseHeld { holder }) => {
                     tracing::debug!(%holder, "another runner holds the sync lease; standing by");
@@ -99,6 +104,13 @@ impl SyncDriver {
                     tracing::error!(%error, "could not compute the next wake-up");
                     next_tick
                 }
+            };
+            let wake = match rate_limited_until {
+                Some(until) if until > wake => {
+                    tracing::info!(next_cycle_at = %until, "Notion rate limit: the next cycle waits until the penalty ends");
+                    until
+                }
+                _ => wake,
             };
             tokio::select! {
                 () = shutdown.cancelled() => break,
