@@ -112,12 +112,48 @@ impl SyncDriver {
                 }
                 _ => wake,
             };
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = clock.sleep_until(wake) => {}
+            if !self
+                .sleep_keeping_lease(clock.as_ref(), &shutdown, wake, rate_limited_until)
+                .await
+            {
+                break;
             }
         }
         self.release_global_lease().await;
         Ok(())
+    }
+
+    /// Sleeps until `wake`; `false` when `shutdown` came first. While waiting out a rate limit
+    /// (`rate_limited_until`), which may last longer than the lease, the lease is renewed every
+    /// half TTL: a standby runner taking over meanwhile would only spend its first request on
+    /// the same penalty.
+    async fn sleep_keeping_lease(
+        &self,
+        clock: &dyn Clock,
+        shutdown: &CancellationToken,
+        wake: Timestamp,
+        rate_limited_until: Option<Timestamp>,
+    ) -> bool {
+        let renew_every = self.inner.config.lease_ttl / 2;
+        loop {
+            let now = clock.now();
+            let step = match rate_limited_until {
+                Some(_) if renew_every.is_positive() => {
+                    now.checked_add(renew_every).map_or(wake, |at| at.min(wake))
+                }
+                _ => wake,
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return false,
+                () = clock.sleep_until(step) => {}
+            }
+            let now = clock.now();
+            if now >= wake {
+                return true;
+            }
+            if let Err(error) = self.take_global_lease(now).await {
+                tracing::debug!(%error, "could not keep the sync lease while waiting out the rate limit");
+            }
+        }
     }
 }

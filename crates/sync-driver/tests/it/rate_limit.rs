@@ -229,3 +229,76 @@ async fn a_lone_runner_at_the_minimum_lease_ttl_keeps_its_lease_through_long_ret
         assert_eq!(w.status(*page).as_deref(), Some("In Voting"), "{election}");
     }
 }
+
+#[tokio::test]
+async fn the_daemon_runs_no_cycle_before_the_penalty_ends_and_keeps_its_lease_meanwhile() {
+    let w = World::new().await;
+    open_elections(&w, 1).await;
+    let clock = Arc::new(w.clock.clone());
+    // A 60 s lease, shorter than the 120 s penalty; a 10 s poll.
+    let driver = driver(
+        &w,
+        isolated_client(&w, Duration::from_secs(60), 4, Duration::from_secs(30)),
+        60,
+    )
+    .with_clock(clock.clone());
+    w.emu.set_fault(FaultRule {
+        route: None,
+        kind: Fault::Status(429),
+        count: Some(1),
+        retry_after_secs: Some(120),
+        ..FaultRule::default()
+    });
+    let runs = || w.store.list_runs(&PageRequest::first(100)).unwrap().items;
+    let settle = || tokio::time::sleep(Duration::from_millis(50));
+    let shutdown = sync_driver::CancellationToken::new();
+    let daemon = tokio::spawn({
+        let (driver, shutdown) = (driver.clone(), shutdown.clone());
+        async move {
+            let options = sync_driver::DaemonOptions {
+                interval: Duration::from_secs(10),
+                reconcile_every: None,
+            };
+            driver.run_daemon(clock, shutdown, options).await
+        }
+    });
+    for _ in 0..400 {
+        if runs().first().is_some_and(|r| r.finished_at.is_some()) {
+            break;
+        }
+        settle().await;
+    }
+    let first = runs();
+    assert_eq!(first.len(), 1);
+    let expected = format!("rate limited by Notion until {}", t0() + secs(120));
+    assert!(
+        first[0].error.as_deref().unwrap().starts_with(&expected),
+        "{first:?}"
+    );
+
+    // Ten poll intervals pass, still inside the penalty: no cycle, and the lease stays ours.
+    for _ in 0..10 {
+        w.advance(secs(10));
+        settle().await;
+    }
+    assert_eq!(runs().len(), 1, "a cycle ran inside the penalty");
+    let lease = w.store.get_lease(GLOBAL_LEASE).unwrap().expect("held");
+    assert_eq!(lease.holder, "driver-a");
+    assert!(
+        lease.expires_at > w.now(),
+        "{lease:?} lapsed at {}",
+        w.now()
+    );
+
+    // Past the penalty's end, the next cycle runs.
+    w.advance(secs(21));
+    for _ in 0..400 {
+        if runs().len() >= 2 {
+            break;
+        }
+        settle().await;
+    }
+    assert_eq!(runs().len(), 2);
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+}
