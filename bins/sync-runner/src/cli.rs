@@ -91,7 +91,8 @@ pub struct SyncArgs {
     pub reconcile_every: String,
 
     /// How long the store's sync lease lasts unless renewed; a runner that dies keeps others
-    /// waiting at most this long.
+    /// waiting at most this long. At least 250s: twice the longest single wait of a Notion
+    /// request (a 60 s Retry-After plus a 65 s timeout).
     #[arg(
         long,
         env = "SYNC_LEASE_TTL",

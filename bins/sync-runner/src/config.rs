@@ -74,13 +74,27 @@ pub(crate) const SYNC_RECONCILE_EVERY: DurationSetting = DurationSetting {
     why: "each reconcile reads every linked page of a database; the change query covers the time in between",
 };
 
-/// `SYNC_LEASE_TTL`. A cycle renews the lease once half of it has passed and bounds each page
-/// write to half of it (so the TTL is always twice the per-write timeout): 10 s leaves a write
-/// 5 s, well above a Notion page update, and renewals a margin over one paced request.
+/// The longest `Retry-After` one of the runner's Notion requests waits out (the client's
+/// default, pinned here because the lease minimum follows from it). A longer penalty ends the
+/// cycle early ("rate limited until …") instead.
+pub(crate) const NOTION_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+
+/// The per-attempt HTTP timeout of the runner's Notion requests (Notion itself gives up on a
+/// request after 60 s).
+pub(crate) const NOTION_REQUEST_TIMEOUT: Duration = Duration::from_secs(65);
+
+/// `SYNC_LEASE_TTL`. A cycle renews the lease once half of it has passed (during a long Notion
+/// call too) and bounds each page write to half of it. The longest single wait of one request is
+/// a rate-limit block it waits out (up to [`NOTION_MAX_RETRY_WAIT`]) followed by one attempt (up
+/// to [`NOTION_REQUEST_TIMEOUT`]); half the lease must cover it, or a write waiting out a
+/// `Retry-After` is cut short every time and, at the old 10 s minimum, a lone runner lost its
+/// own lease to its retries. Hence 2 × (60 s + 65 s) = 250 s.
 pub(crate) const SYNC_LEASE_TTL: DurationSetting = DurationSetting {
     variable: "SYNC_LEASE_TTL",
-    minimum: Duration::from_secs(10),
-    why: "a cycle renews the lease at half its life and gives each page write at most half of it; shorter cuts writes short and lets another runner take over mid-cycle",
+    minimum: Duration::from_secs(
+        2 * (NOTION_MAX_RETRY_WAIT.as_secs() + NOTION_REQUEST_TIMEOUT.as_secs()),
+    ),
+    why: "twice the longest single wait of a Notion request: a Retry-After the runner waits out (60s) plus one request timeout (65s); a cycle gives each page write half the lease, so a shorter lease cuts writes short under rate limits and can lapse while the runner waits",
 };
 
 /// A duration setting, or an error naming its variable: unreadable, or below its minimum.
@@ -125,7 +139,18 @@ pub(crate) struct SyncSetup {
 /// Validates every setting of a syncing command before touching the store or Notion.
 pub(crate) fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Result<SyncSetup> {
     let settings = args.notion.settings()?;
-    let notion = settings.client(USER_AGENT)?;
+    let notion = settings
+        .client_builder(USER_AGENT)?
+        .max_retry_wait(NOTION_MAX_RETRY_WAIT)
+        .timeout(NOTION_REQUEST_TIMEOUT)
+        .build()
+        .map_err(|error| {
+            ConfigError::new(
+                "NOTION_API_BASE",
+                "--notion-api-base",
+                format!("cannot build the Notion client: {error}"),
+            )
+        })?;
     let base_url = args.public.base_url()?;
     store_args.database_path()?;
     let mut config = DriverConfig::new(base_url, settings.allowlist);
@@ -206,7 +231,7 @@ mod tests {
             (SYNC_INTERVAL, "1s", "999ms"),
             (MIN_SYNC_INTERVAL, "1s", "1ms"),
             (SYNC_RECONCILE_EVERY, "1m", "59s"),
-            (SYNC_LEASE_TTL, "10s", "1ms"),
+            (SYNC_LEASE_TTL, "250s", "249s"),
         ] {
             assert_eq!(duration(setting, shortest).unwrap(), setting.minimum);
             let error = duration(setting, too_short).unwrap_err();
@@ -220,6 +245,20 @@ mod tests {
                 "{text}"
             );
         }
+        // The lease minimum names why: the waits it must outlast.
+        let text = duration(SYNC_LEASE_TTL, "10s").unwrap_err().to_string();
+        assert!(
+            text.contains("at least 250s (twice the longest single wait"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Retry-After") && text.contains("timeout"),
+            "{text}"
+        );
+        assert_eq!(
+            SYNC_LEASE_TTL.minimum,
+            2 * (NOTION_MAX_RETRY_WAIT + NOTION_REQUEST_TIMEOUT)
+        );
         // The defaults are fine.
         for (setting, default) in [
             (SYNC_INTERVAL, "60s"),

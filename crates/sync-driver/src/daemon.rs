@@ -36,7 +36,10 @@ impl SyncDriver {
     /// a standby runner does not take over while this one lives) and released at shutdown.
     ///
     /// A cycle that fails (e.g. `LeaseHeld` while another runner is active, or a store error) is
-    /// logged and retried at the next tick; the loop only ends on `shutdown`. At start and then
+    /// logged and retried at the next tick; the loop only ends on `shutdown`. A cycle that Notion's
+    /// rate limit stopped early ([`CycleReport::rate_limited_until`](crate::CycleReport)) is
+    /// followed by no cycle before the penalty's end: the daemon sleeps until then, even past
+    /// its tick or a phase change (a request sent earlier would only be refused or prolong it). At start and then
     /// hourly it also prunes the run history ([`SyncDriver::prune_history`]).
     pub async fn run_daemon(
         &self,
@@ -72,6 +75,7 @@ impl SyncDriver {
             if now >= next_tick {
                 next_tick = now.checked_add(interval).unwrap_or(Timestamp::MAX);
             }
+            let mut rate_limited_until = None;
             match self
                 .cycle(
                     now,
@@ -86,6 +90,7 @@ impl SyncDriver {
                     if let Some(error) = &report.error {
                         tracing::warn!(%error, "sync cycle finished with errors");
                     }
+                    rate_limited_until = report.rate_limited_until;
                 }
                 Err(DriverError::LeaseHeld { holder }) => {
                     tracing::debug!(%holder, "another runner holds the sync lease; standing by");
@@ -100,12 +105,55 @@ impl SyncDriver {
                     next_tick
                 }
             };
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = clock.sleep_until(wake) => {}
+            let wake = match rate_limited_until {
+                Some(until) if until > wake => {
+                    tracing::info!(next_cycle_at = %until, "Notion rate limit: the next cycle waits until the penalty ends");
+                    until
+                }
+                _ => wake,
+            };
+            if !self
+                .sleep_keeping_lease(clock.as_ref(), &shutdown, wake, rate_limited_until)
+                .await
+            {
+                break;
             }
         }
         self.release_global_lease().await;
         Ok(())
+    }
+
+    /// Sleeps until `wake`; `false` when `shutdown` came first. While waiting out a rate limit
+    /// (`rate_limited_until`), which may last longer than the lease, the lease is renewed every
+    /// half TTL: a standby runner taking over meanwhile would only spend its first request on
+    /// the same penalty.
+    async fn sleep_keeping_lease(
+        &self,
+        clock: &dyn Clock,
+        shutdown: &CancellationToken,
+        wake: Timestamp,
+        rate_limited_until: Option<Timestamp>,
+    ) -> bool {
+        let renew_every = self.inner.config.lease_ttl / 2;
+        loop {
+            let now = clock.now();
+            let step = match rate_limited_until {
+                Some(_) if renew_every.is_positive() => {
+                    now.checked_add(renew_every).map_or(wake, |at| at.min(wake))
+                }
+                _ => wake,
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return false,
+                () = clock.sleep_until(step) => {}
+            }
+            let now = clock.now();
+            if now >= wake {
+                return true;
+            }
+            if let Err(error) = self.take_global_lease(now).await {
+                tracing::debug!(%error, "could not keep the sync lease while waiting out the rate limit");
+            }
+        }
     }
 }

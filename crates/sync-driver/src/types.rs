@@ -339,6 +339,10 @@ pub struct CycleReport {
     pub skipped: Vec<(ElectionId, String)>,
     /// Cycle-level error text, also stored on the run (e.g. a batch that failed to commit).
     pub error: Option<String>,
+    /// When Notion's rate limit stopped the cycle early: the instant its penalty ends (whole
+    /// seconds, rounded up). No request should be made before it; the daemon sleeps until then.
+    /// The run's error starts with "rate limited by Notion until …".
+    pub rate_limited_until: Option<Timestamp>,
 }
 
 /// How the daemon runs.

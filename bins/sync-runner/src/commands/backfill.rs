@@ -86,7 +86,7 @@ pub(crate) async fn backfill(args: BackfillArgs) -> Result<u8> {
         text.push_str(&summary(&report, elapsed));
         print(&text).map_err(anyhow::Error::from)?;
     }
-    explain_exit(code);
+    explain_exit(code, &report);
     Ok(code)
 }
 

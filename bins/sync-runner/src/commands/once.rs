@@ -56,8 +56,14 @@ pub(crate) fn cycle_exit_code(report: &CycleReport) -> u8 {
 }
 
 /// Says on stderr why a cycle ends with a failure exit code (the table on stdout has the details).
-pub(crate) fn explain_exit(code: u8) {
+/// A cycle that Notion's rate limit stopped early says until when, since running again before
+/// then only sends requests Notion refuses.
+pub(crate) fn explain_exit(code: u8, report: &CycleReport) {
     match code {
+        exit_codes::PARTIAL_SYNC if report.rate_limited_until.is_some() => eprintln!(
+            "error: Notion rate-limits this integration until {}: the cycle stopped early, the elections left are synced by a run after that instant (`sync-runner run` waits for it on its own)",
+            report.rate_limited_until.unwrap_or_default()
+        ),
         exit_codes::NOTION_AUTH_FAILED => eprintln!(
             "error: Notion refused the integration token (401/403): check NOTION_API_KEY and that the integration still exists and is shared with the databases"
         ),
@@ -140,7 +146,7 @@ pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
         text.push_str(&summary(&report, elapsed));
         print(&text).map_err(anyhow::Error::from)?;
     }
-    explain_exit(code);
+    explain_exit(code, &report);
     tracing::info!(
         preview = report.preview,
         written = report.counts.written,

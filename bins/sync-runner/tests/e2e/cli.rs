@@ -114,6 +114,8 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
         // Readable but too short for the sync to work.
         ("SYNC_LEASE_TTL", "1ms", &["once"]),
         ("SYNC_LEASE_TTL", "9s", &["backfill"]),
+        // Below twice the longest single wait of a Notion request (60 s + 65 s).
+        ("SYNC_LEASE_TTL", "249s", &["run"]),
         ("SYNC_INTERVAL", "500ms", &["run"]),
         ("MIN_SYNC_INTERVAL", "1ms", &["once"]),
         ("SYNC_RECONCILE_EVERY", "30s", &["run"]),
@@ -132,14 +134,14 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
     }
     // The minimum itself is fine, and a too-short value given as a flag names the variable too.
     let mut cmd = world.command(&["once", "--preview"]);
-    cmd.env("SYNC_LEASE_TTL", "10s")
+    cmd.env("SYNC_LEASE_TTL", "250s")
         .env("SYNC_RECONCILE_EVERY", "1m");
     crate::support::run_command(cmd).assert_code(0);
     let ran = world.run(&["once", "--lease-ttl", "1ms"]);
     ran.assert_code(78);
     assert!(
         ran.stderr
-            .contains("SYNC_LEASE_TTL: \"1ms\" is too short: it must be at least 10s"),
+            .contains("SYNC_LEASE_TTL: \"1ms\" is too short: it must be at least 250s (twice the longest single wait of a Notion request"),
         "{}",
         ran.stderr
     );

@@ -137,7 +137,7 @@ fn a_runner_killed_mid_cycle_converges_after_restart() {
 
     // Until the dead runner's global lease lapses a new runner exits 6.
     let saw_lease_held = world.run(&["once"]).code == 6;
-    // Its lease lapses (rather than waiting out SYNC_LEASE_TTL, at least 10 s): the first runner
+    // Its lease lapses (rather than waiting out SYNC_LEASE_TTL, at least 250 s): the first runner
     // to get it takes over the dead runner's write lease of the election whose page write was
     // in flight (rather than skipping it until that lease lapses too): it converges.
     let dead = world.store.get_lease("sync:global").unwrap().expect("held");
@@ -337,5 +337,78 @@ fn two_runners_with_one_host_and_pid_hold_distinct_leases_and_write_each_change_
         holders,
         [first_holder, second_holder].into_iter().collect(),
         "every run is one of the two runners'"
+    );
+}
+
+#[test]
+fn a_long_rate_limit_is_recorded_and_the_daemon_sends_nothing_until_it_ends() {
+    let world = World::new();
+    world.open_election("elec_limited", demo::BOARD_PRESIDENT);
+    world.emu.reset_counts();
+    // Notion asks for 120 s, more than the runner waits out (60 s), on the first request.
+    world.emu.set_fault(FaultRule {
+        route: None,
+        kind: Fault::Status(429),
+        count: Some(1),
+        probability: None,
+        retry_after_secs: Some(120),
+        retry_guidance: None,
+    });
+    // A 1 s poll: a daemon that did not wait for the penalty's end would run a cycle a second.
+    let child = world.spawn(&["run", "--interval", "1s"]);
+    let limited = |r: &store::SyncRun| {
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("rate limited by Notion until "))
+    };
+    wait_until("a run recorded as rate limited", GENEROUS, || {
+        runs(&world)
+            .iter()
+            .any(|r| r.finished_at.is_some() && limited(r))
+    });
+    // Nothing more for three poll intervals: no request reaches Notion, no cycle runs.
+    std::thread::sleep(Duration::from_secs(3));
+    let counts = world.emu.request_counts();
+    assert_eq!(
+        counts.total(),
+        1,
+        "only the request that got the 429: {counts:?}"
+    );
+    assert_eq!(counts.with_status(429), 1);
+    let recorded = runs(&world);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    // The instant is absolute and in the penalty's future; `runs list` shows it.
+    let error = recorded[0].error.clone().unwrap();
+    let until: Timestamp = error["rate limited by Notion until ".len()..]
+        .split(':')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(":")
+        .parse()
+        .unwrap_or_else(|e| panic!("{error}: {e}"));
+    assert!(
+        until > Timestamp::now() + SignedDuration::from_secs(100),
+        "{error}"
+    );
+    let listed = world.run(&["runs", "list"]);
+    listed.assert_code(0);
+    assert!(
+        listed
+            .stdout
+            .contains(&format!("rate limited by Notion until {until}")),
+        "{}",
+        listed.stdout
+    );
+    assert_eq!(
+        world.status_of(demo::BOARD_PRESIDENT).as_deref(),
+        Some("Not started")
+    );
+
+    signal(&child, "TERM");
+    let (status, _, stderr) = wait_with_timeout(child, GENEROUS);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("the next cycle waits until the penalty ends"),
+        "{stderr}"
     );
 }

@@ -535,3 +535,42 @@ fn a_nul_title_in_notion_never_freezes_its_database() {
     status.assert_code(0);
     assert!(!status.stdout.contains("SQLite"), "{}", status.stdout);
 }
+
+#[test]
+fn once_under_a_long_rate_limit_stops_early_and_says_until_when() {
+    let world = World::new();
+    let election = world.open_election("elec_once_limited", demo::BOARD_PRESIDENT);
+    world.emu.reset_counts();
+    world.emu.set_fault(FaultRule {
+        route: None,
+        kind: Fault::Status(429),
+        count: Some(1),
+        probability: None,
+        retry_after_secs: Some(120),
+        retry_guidance: None,
+    });
+    let ran = world.run(&["once"]);
+    ran.assert_code(5);
+    assert!(
+        ran.stderr
+            .contains("error: Notion rate-limits this integration until "),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stdout.contains("Error: rate limited by Notion until "),
+        "{}",
+        ran.stdout
+    );
+    // The request that got the 429 is the only one.
+    assert_eq!(world.emu.request_counts().total(), 1);
+    let state = world.store.get_election(&election).unwrap().sync;
+    assert!(
+        state
+            .notion_last_sync_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("429"),
+        "{state:?}"
+    );
+}

@@ -210,8 +210,14 @@ impl SyncDriver {
             });
             read
         };
-        self.refresh_stale_schema(database, database_id, &mut read, due.iter().chain(&not_due))
-            .await;
+        self.refresh_stale_schema(
+            database,
+            database_id,
+            &mut read,
+            due.iter().chain(&not_due),
+            lease,
+        )
+        .await;
 
         for (index, election) in due.iter().enumerate() {
             let lease_now = match self.keep_lease(lease).await {
@@ -233,28 +239,34 @@ impl SyncDriver {
             let mut fresh = read.observe(election, now);
             if fresh.is_none() && self.must_read_alone(now, election, &read, trigger, reconcile) {
                 // The database's schema, when read this cycle, serves every page read alone.
-                match self.read_one(election, now, read.schema.as_ref()).await {
+                let alone = self
+                    .leased(lease, self.read_one(election, now, read.schema.as_ref()))
+                    .await;
+                match alone {
                     Ok(observation) => {
                         work.counts.read += 1;
                         fresh = Some(observation);
                     }
-                    Err((_, error)) => {
+                    Err((notion_error, error)) => {
+                        self.note_rate_limit(lease, &notion_error);
                         work.fail_all(now, std::slice::from_ref(election), trigger, error);
                         continue;
                     }
                 }
             }
-            let result = self
-                .execute(
-                    now,
-                    lease_now,
-                    election,
-                    fresh,
-                    trigger,
-                    options.preview,
-                    true,
-                )
-                .await;
+            let execution = self.execute(
+                now,
+                lease_now,
+                election,
+                fresh,
+                trigger,
+                options.preview,
+                true,
+            );
+            let result = self.leased(lease, execution).await;
+            if let Some(notion_error) = &result.notion_error {
+                self.note_rate_limit(lease, notion_error);
+            }
             work.add(election, result);
             progress.report(&work);
         }

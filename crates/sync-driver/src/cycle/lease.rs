@@ -1,18 +1,26 @@
 //! The leases of a sync: the global lease a cycle runs under (taken, kept alive, released) and the
 //! per-election write leases taken around each page write.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
+use notion_client::{ErrorKind, NotionError};
 use store::LinkedElection;
 use sync_engine::ElectionId;
 
 use crate::types::{ELECTION_LEASE_PREFIX, GLOBAL_LEASE, cycle_lease_holder, election_lease};
-use crate::{Clock, DriverError, SyncDriver};
+use crate::{Clock, DriverError, SleepFuture, SyncDriver};
 
 /// Keeps the global lease alive while a cycle runs: renewed once half of `lease_ttl` has passed
 /// since the last renewal, by the driver's clock, between databases, between query pages and
-/// before each election's write. Once a renewal fails another runner may be syncing: stop.
+/// before each election's write, and also *during* every Notion call of the cycle
+/// ([`SyncDriver::leased`]): one call may wait far longer than half the TTL (a `Retry-After`, a
+/// backoff, a slow answer), and a lone runner must not lose its lease to its own waits. Once a
+/// renewal fails another runner may be syncing: stop.
+///
+/// It also holds when Notion's rate limit stopped the cycle ([`SyncDriver::note_rate_limit`]):
+/// from then on the cycle makes no further request.
 pub(crate) struct LeaseKeeper {
     clock: Option<Arc<dyn Clock>>,
     cycle_now: Timestamp,
@@ -22,6 +30,8 @@ pub(crate) struct LeaseKeeper {
     active: bool,
     /// Why the lease is gone, once a renewal failed.
     lost: Option<String>,
+    /// Until when Notion's penalty holds every request, once a rate limit stopped the cycle.
+    rate_limited_until: Option<Timestamp>,
 }
 
 impl LeaseKeeper {
@@ -33,6 +43,7 @@ impl LeaseKeeper {
             renewed_at: now,
             active,
             lost: None,
+            rate_limited_until: None,
         }
     }
 
@@ -45,6 +56,42 @@ impl LeaseKeeper {
     pub(crate) fn lost(&self) -> Option<&str> {
         self.lost.as_deref()
     }
+
+    /// Until when Notion rate-limits this process, once a rate limit stopped the cycle.
+    pub(crate) fn rate_limited_until(&self) -> Option<Timestamp> {
+        self.rate_limited_until
+    }
+
+    /// Resolves when the next renewal is due (half the TTL after the last one), by the keeper's
+    /// clock. Owns what it needs, so the cycle can renew while a Notion call is in flight.
+    fn renewal_due(&self, ttl: SignedDuration) -> SleepFuture<'static> {
+        let due = self
+            .renewed_at
+            .checked_add(ttl / 2)
+            .unwrap_or(Timestamp::MAX);
+        match &self.clock {
+            Some(clock) => {
+                let clock = Arc::clone(clock);
+                Box::pin(async move { clock.sleep_until(due).await })
+            }
+            None => {
+                let offset = std::time::Duration::try_from(due.duration_since(self.cycle_now))
+                    .unwrap_or_default();
+                let at = self
+                    .started
+                    .checked_add(offset)
+                    .unwrap_or_else(|| self.started + std::time::Duration::from_secs(86_400));
+                Box::pin(tokio::time::sleep_until(at))
+            }
+        }
+    }
+}
+
+/// The message a cycle stopped by Notion's rate limit records, with the instant it ends.
+pub(crate) fn rate_limited_message(until: Timestamp) -> String {
+    format!(
+        "rate limited by Notion until {until}: the cycle stopped early and the next one starts after that"
+    )
 }
 
 /// The time now for work that began at `start` (read at `started`): the driver's clock when it has
@@ -121,7 +168,13 @@ impl SyncDriver {
     /// Renews the global lease once half its TTL has passed since the last renewal (by the
     /// keeper's clock). `Ok` is the time read; `Err` says why the lease is lost: the cycle must
     /// stop writing.
+    ///
+    /// Also `Err` once Notion's rate limit stopped the cycle (see [`SyncDriver::note_rate_limit`]),
+    /// so every "stop here" path of the cycle makes no further request.
     pub(crate) async fn keep_lease(&self, lease: &mut LeaseKeeper) -> Result<Timestamp, String> {
+        if let Some(until) = lease.rate_limited_until {
+            return Err(format!("rate limited by Notion until {until}"));
+        }
         if !lease.active {
             return Ok(lease.cycle_now);
         }
@@ -149,6 +202,63 @@ impl SyncDriver {
                 Err(lost)
             }
         }
+    }
+
+    /// Runs `work` (Notion calls of the cycle) while keeping the lease alive: whenever a renewal
+    /// falls due before `work` is done, the lease is renewed meanwhile. A request may spend
+    /// several `Retry-After`s, backoffs and timeouts in its retries, together longer than the
+    /// TTL; checking only between requests, a lone runner then found its own lease expired.
+    pub(crate) async fn leased<F: Future>(&self, lease: &mut LeaseKeeper, work: F) -> F::Output {
+        let ttl = self.inner.config.lease_ttl;
+        let mut work = std::pin::pin!(work);
+        loop {
+            if !lease.active || lease.lost.is_some() || lease.rate_limited_until.is_some() {
+                return work.await;
+            }
+            let due = lease.renewal_due(ttl);
+            tokio::select! {
+                biased;
+                out = &mut work => return out,
+                () = due => {
+                    // A failure is kept in the keeper: the cycle stops at its next check.
+                    let _ = self.keep_lease(lease).await;
+                }
+            }
+        }
+    }
+
+    /// Notes a Notion failure of the cycle. A rate limit that reaches the cycle means the client
+    /// already waited out every penalty it accepts (`max_retry_wait`, `max_attempts`); when
+    /// Notion's penalty is still running (the pacer's block, which holds every request of the
+    /// process), waiting longer is more than a cycle can afford: the cycle stops making requests
+    /// and records until when (see [`rate_limited_message`]). Returns that instant.
+    pub(crate) fn note_rate_limit(
+        &self,
+        lease: &mut LeaseKeeper,
+        error: &NotionError,
+    ) -> Option<Timestamp> {
+        if !matches!(error.kind(), ErrorKind::RateLimited { .. }) {
+            return lease.rate_limited_until;
+        }
+        let pending = self.inner.notion.pacer().blocked_for();
+        if pending.is_zero() {
+            return lease.rate_limited_until;
+        }
+        // Whole seconds, rounded up: the instant people read, never before the penalty's end.
+        let now = lease.now();
+        let secs = i64::try_from(pending.as_millis().div_ceil(1000)).unwrap_or(i64::MAX);
+        let until = Timestamp::from_second(
+            now.as_second()
+                .saturating_add(secs)
+                .saturating_add(i64::from(now.subsec_nanosecond() > 0)),
+        )
+        .unwrap_or(Timestamp::MAX);
+        let until = lease.rate_limited_until.map_or(until, |t| t.max(until));
+        if lease.rate_limited_until.is_none() {
+            tracing::warn!(%until, "Notion rate limit: stopping the cycle");
+        }
+        lease.rate_limited_until = Some(until);
+        Some(until)
     }
 
     /// Takes `election`'s write lease for a page write planned from the state it was loaded

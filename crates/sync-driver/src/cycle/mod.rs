@@ -144,12 +144,16 @@ impl SyncDriver {
             databases: Vec::new(),
             skipped: Vec::new(),
             error: None,
+            rate_limited_until: None,
         };
         let mut errors: Vec<String> = Vec::new();
         progress.report(&DatabaseWork::default());
         for (database, elections) in by_database {
             if let Err(lost) = self.keep_lease(lease).await {
-                errors.push(format!("stopped: {lost}"));
+                // A rate limit is recorded once, below, for the whole cycle.
+                if lease.rate_limited_until().is_none() {
+                    errors.push(format!("stopped: {lost}"));
+                }
                 break;
             }
             let cursor = cursors.remove(&database);
@@ -217,12 +221,17 @@ impl SyncDriver {
                 }
                 report.databases.push(db_report);
             }
-            if lease.lost().is_some() {
+            if lease.lost().is_some() || lease.rate_limited_until().is_some() {
                 // What was written is recorded above; nothing more is.
                 break;
             }
         }
         report.counts.notion_requests = self.requests_since(requests_before);
+        report.rate_limited_until = lease.rate_limited_until();
+        if let Some(until) = report.rate_limited_until {
+            // First: `runs list` shows the start of the error.
+            errors.insert(0, lease::rate_limited_message(until));
+        }
         report.error = (!errors.is_empty()).then(|| errors.join("; "));
         if let Some(id) = run_id {
             let counts = report.counts;

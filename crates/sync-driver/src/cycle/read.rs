@@ -110,7 +110,7 @@ impl SyncDriver {
     ) -> Result<(DatabaseRead, Timestamp), ReadFailure> {
         let mut schema = None;
         if need_schema {
-            schema = Some(self.read_schema(database_id).await?);
+            schema = Some(self.read_schema(database_id, lease).await?);
         }
         let mut retried = false;
         loop {
@@ -133,19 +133,31 @@ impl SyncDriver {
                 {
                     // Most likely a property was renamed or removed: re-read the schema.
                     retried = true;
-                    schema = Some(self.read_schema(database_id).await?);
+                    schema = Some(self.read_schema(database_id, lease).await?);
                 }
-                Err(e) => return Err(ReadFailure::notion("could not query the database", &e)),
+                Err(e) => {
+                    self.note_rate_limit(lease, &e);
+                    return Err(ReadFailure::notion("could not query the database", &e));
+                }
             }
         }
     }
 
-    async fn read_schema(&self, database_id: NotionId) -> Result<DataSource, ReadFailure> {
-        self.inner
-            .notion
-            .retrieve_database_schema(database_id)
-            .await
-            .map_err(|e| ReadFailure::notion("could not read the schema", &e))
+    async fn read_schema(
+        &self,
+        database_id: NotionId,
+        lease: &mut LeaseKeeper,
+    ) -> Result<DataSource, ReadFailure> {
+        let read = self
+            .leased(
+                lease,
+                self.inner.notion.retrieve_database_schema(database_id),
+            )
+            .await;
+        read.map_err(|e| {
+            self.note_rate_limit(lease, &e);
+            ReadFailure::notion("could not read the schema", &e)
+        })
     }
 
     /// If a returned page disagrees with the schema we hold, read the schema once (a failure
@@ -156,6 +168,7 @@ impl SyncDriver {
         database_id: NotionId,
         read: &mut DatabaseRead,
         mut elections: impl Iterator<Item = &'e LinkedElection>,
+        lease: &mut LeaseKeeper,
     ) {
         let stale = read.schema.is_none()
             && elections.any(|e| {
@@ -169,14 +182,18 @@ impl SyncDriver {
         if !stale {
             return;
         }
-        match self
-            .inner
-            .notion
-            .retrieve_database_schema(database_id)
-            .await
-        {
+        let schema = self
+            .leased(
+                lease,
+                self.inner.notion.retrieve_database_schema(database_id),
+            )
+            .await;
+        match schema {
             Ok(ds) => read.schema = Some(ds),
-            Err(e) => tracing::warn!(database, error = %e, "could not re-read the schema"),
+            Err(e) => {
+                self.note_rate_limit(lease, &e);
+                tracing::warn!(database, error = %e, "could not re-read the schema");
+            }
         }
     }
 
@@ -192,7 +209,9 @@ impl SyncDriver {
         lease: &mut LeaseKeeper,
     ) -> Result<HashMap<NotionId, Page>, NotionError> {
         let notion = &self.inner.notion;
-        let data_source = notion.resolve_data_source(database_id).await?;
+        let data_source = self
+            .leased(lease, notion.resolve_data_source(database_id))
+            .await?;
         let mut query = Query::new()
             .page_size(QUERY_PAGE_SIZE)
             .filter_properties(properties);
@@ -201,7 +220,7 @@ impl SyncDriver {
         }
         let mut stream = notion.query_all(data_source, query);
         let mut pages = HashMap::new();
-        while let Some(page) = stream.next().await {
+        while let Some(page) = self.leased(lease, stream.next()).await {
             let page = page?;
             pages.insert(page.id, page);
             // A full read of a large database takes a while at Notion's pace.

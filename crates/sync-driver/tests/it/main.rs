@@ -4,4 +4,5 @@
 mod common;
 mod cycle;
 mod link;
+mod rate_limit;
 mod records;
