@@ -162,7 +162,7 @@ fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
 fn commands_that_do_not_need_notion_work_without_a_token_and_create_the_store_folder() {
     let world = World::new();
     let folder = world.dir.path().join("nested/data");
-    // A read-only command never creates a store: it names the path it looked at (exit 3).
+    // A read-only command never creates a store: it names the path it looked at (exit 78).
     let mut cmd = world.command(&["status"]);
     cmd.env_remove("NOTION_API_KEY").env(
         "DATABASE_URL",
