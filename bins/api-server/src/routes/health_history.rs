@@ -35,7 +35,7 @@ pub(crate) struct HistoryQuery {
 
 /// One minute with at least one run.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct MinuteJson {
+pub(crate) struct HealthMinute {
     /// The start of the minute.
     #[serde(serialize_with = "crate::time::serialize")]
     minute: Timestamp,
@@ -55,7 +55,7 @@ pub(crate) struct MinuteJson {
 
 /// The failures logged in one minute, by kind.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct FailureMinuteJson {
+pub(crate) struct HealthFailureMinute {
     /// The start of the minute.
     #[serde(serialize_with = "crate::time::serialize")]
     minute: Timestamp,
@@ -69,7 +69,7 @@ pub(crate) struct FailureMinuteJson {
 
 /// One latency sample.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LatencySampleJson {
+pub(crate) struct HealthLatencySample {
     /// When the sync acted (the Notion write, or the pull into the app).
     #[serde(serialize_with = "crate::time::serialize")]
     at: Timestamp,
@@ -82,19 +82,19 @@ pub(crate) struct LatencySampleJson {
 
 /// The latency series. Each holds samples oldest first.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LatencyJson {
-    /// Phase change → Notion: a scheduled sync's first status write after an election opened
-    /// (or closed), minus its `open_at` (or `close_at`).
-    phase_to_notion: Vec<LatencySampleJson>,
-    /// Edit → app: a pull of a title or description edited in Notion, minus the page's
-    /// `last_edited_time` as the sync read it. Notion rounds that time down to the minute, so a
-    /// sample can read up to a minute long.
-    edit_to_app: Vec<LatencySampleJson>,
+pub(crate) struct HealthLatency {
+    /// Phase change → Notion: the sync loop's first status write after an election opened (or
+    /// closed) inside the window, minus its `open_at` (or `close_at`). Manual syncs are left out.
+    phase_to_notion: Vec<HealthLatencySample>,
+    /// Edit → app: a pull of a title or description edited in Notion inside the window, minus
+    /// the page's `last_edited_time` as the sync read it. Notion rounds that time down to the
+    /// minute, so a sample can read up to a minute long.
+    edit_to_app: Vec<HealthLatencySample>,
 }
 
 /// The numbers of the summary line.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct HistorySummaryJson {
+pub(crate) struct HealthSummary {
     /// `idle` (no run in the window), `healthy`, `failing` (elections or whole runs failed) or
     /// `over_budget` (a minute used more Notion requests than the budget).
     #[schema(example = "healthy")]
@@ -134,15 +134,15 @@ pub(crate) struct HealthHistoryResponse {
     #[schema(example = 180.0)]
     budget_per_minute: f64,
     /// Per minute with runs, oldest first (minutes without runs are left out: zero).
-    minutes: Vec<MinuteJson>,
+    minutes: Vec<HealthMinute>,
     /// The failure kinds seen in the window, most frequent first.
     failure_kinds: Vec<String>,
     /// Per minute with failures, oldest first, by the time the failure was logged.
-    failures: Vec<FailureMinuteJson>,
+    failures: Vec<HealthFailureMinute>,
     /// Sync latency samples.
-    latency: LatencyJson,
+    latency: HealthLatency,
     /// The summary line's numbers.
-    summary: HistorySummaryJson,
+    summary: HealthSummary,
     /// `true` when the window held more than the events read (the newest are kept): the
     /// latency and failure series then start later than `since`.
     truncated: bool,
@@ -196,15 +196,17 @@ fn failure_kind(event: &HistoryEvent) -> String {
     kind.and_then(Value::as_str).unwrap_or("other").to_owned()
 }
 
-/// A phase-change latency sample: a scheduled write of the status for the phase the election
+/// A phase-change latency sample: the sync loop's write of the status for the phase the election
 /// entered, the first for that election and phase change, with the change inside the window.
 fn phase_sample(
     event: &HistoryEvent,
     since: Timestamp,
     seen: &mut HashSet<(String, Timestamp)>,
-) -> Option<LatencySampleJson> {
+) -> Option<HealthLatencySample> {
     let detail = event.detail.as_ref().filter(|d| is_plan(d))?;
-    if detail.get("trigger")?.as_str()? != "scheduled"
+    // Phase changes are the sync loop's work (a scheduled cycle, or the full reconcile a cycle
+    // starts with); a manual sync's write is someone asking, at whatever time.
+    if detail.get("trigger")?.as_str()? == "manual"
         || detail
             .pointer("/page_write/status")
             .is_none_or(Value::is_null)
@@ -223,7 +225,7 @@ fn phase_sample(
     if !seen.insert((election_id.clone(), changed_at)) {
         return None;
     }
-    Some(LatencySampleJson {
+    Some(HealthLatencySample {
         at: event.at,
         seconds: seconds(event.at.duration_since(changed_at)),
         election_id,
@@ -231,21 +233,25 @@ fn phase_sample(
 }
 
 /// An edit latency sample: a plan that pulled fields from Notion, against the `last_edited_time`
-/// of the page it read.
-fn edit_sample(event: &HistoryEvent) -> Option<LatencySampleJson> {
+/// of the page it read, when that edit falls inside the window: the first read of a page after
+/// it was linked pulls edits of long ago, which say nothing about the sync's latency.
+fn edit_sample(event: &HistoryEvent, since: Timestamp) -> Option<HealthLatencySample> {
     let detail = event.detail.as_ref().filter(|d| is_plan(d))?;
     if detail.get("election_update").is_none_or(Value::is_null) {
         return None;
     }
     let edited = instant(detail.pointer("/outcome/state/last_observation/last_edited_time")?)?;
-    Some(LatencySampleJson {
+    if edited < since {
+        return None;
+    }
+    Some(HealthLatencySample {
         at: event.at,
         seconds: seconds(event.at.duration_since(edited)),
         election_id: event.election_id.as_ref()?.to_string(),
     })
 }
 
-fn median(samples: &[LatencySampleJson]) -> Option<f64> {
+fn median(samples: &[HealthLatencySample]) -> Option<f64> {
     let mut values: Vec<f64> = samples.iter().map(|s| s.seconds).collect();
     if values.is_empty() {
         return None;
@@ -291,7 +297,7 @@ fn shape(
                 {
                     phase_to_notion.push(sample);
                 }
-                if let Some(sample) = edit_sample(event) {
+                if let Some(sample) = edit_sample(event, since) {
                     edit_to_app.push(sample);
                 }
             }
@@ -322,7 +328,7 @@ fn shape(
     } else {
         "healthy"
     };
-    let summary = HistorySummaryJson {
+    let summary = HealthSummary {
         status,
         runs,
         notion_requests,
@@ -341,7 +347,7 @@ fn shape(
         minutes: history
             .minutes
             .iter()
-            .map(|m| MinuteJson {
+            .map(|m| HealthMinute {
                 minute: m.minute,
                 runs: m.runs,
                 notion_requests: m.notion_requests,
@@ -354,13 +360,13 @@ fn shape(
         failure_kinds: failure_kinds.into_iter().map(|(kind, _)| kind).collect(),
         failures: failures
             .into_iter()
-            .map(|(minute, by_kind)| FailureMinuteJson {
+            .map(|(minute, by_kind)| HealthFailureMinute {
                 minute,
                 total: by_kind.values().sum(),
                 by_kind,
             })
             .collect(),
-        latency: LatencyJson {
+        latency: HealthLatency {
             phase_to_notion,
             edit_to_app,
         },
