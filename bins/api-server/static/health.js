@@ -58,10 +58,10 @@ function ms(iso) {
   return new Date(iso).getTime();
 }
 
-/** The verdict, e.g. "healthy: 0 failures, 14 requests/min of 180 budget, median latency 2.1 s". */
+/** The verdict, e.g. "Healthy: 0 failures, 14 requests/min of 180 budget, median latency 2.1 s". */
 function verdict(d) {
   const s = d.summary;
-  const word = { healthy: 'healthy', failing: 'failing', over_budget: 'over budget' }[s.status] || s.status;
+  const word = { healthy: 'Healthy', failing: 'Failing', over_budget: 'Over budget' }[s.status] || s.status;
   const parts = [
     plural(s.failures, 'failure'),
     `${formatNumber(s.peak_requests_per_minute, 0)} requests/min of ${formatNumber(d.budget_per_minute, 0)} budget (busiest minute)`,
