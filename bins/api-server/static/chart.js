@@ -99,7 +99,7 @@ function textWidth(text, size = 12) {
 export function timeChart(options) {
   const n = ++chartCount;
   const width = Math.max(260, Math.round(options.width || 640));
-  const height = Math.round(options.height || 240);
+  let height = Math.round(options.height || 240);
   const yFormat = options.yFormat || ((v) => formatNumber(v));
 
   // The legend rows, laid out left to right and wrapped to the width.
@@ -116,6 +116,8 @@ export function timeChart(options) {
     x += itemWidth;
   }
   const top = 10 + (legend.length ? rows.length * LEGEND_ROW : 0);
+  // A legend wrapped to several rows (a phone) takes its room from above the plot, not from it.
+  height += Math.max(0, rows.length - 1) * LEGEND_ROW;
   const plot = {
     left: MARGIN.left, right: width - MARGIN.right, top, bottom: height - MARGIN.bottom,
   };

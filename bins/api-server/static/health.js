@@ -181,24 +181,38 @@ function failuresChart(d, box) {
       + `${[...totals].map(([k, n]) => `${formatNumber(n, 0)} ${kindLabel(k)}`).join(', ')}. `
       + 'The sync runs page lists each with its error.';
   }
+  // One bar per minute is a sliver over hours: failures are summed into up to 90 bars.
+  const spanMs = ms(d.until) - ms(d.since);
+  const bucketMinutes = [1, 2, 5, 10, 15, 30, 60].find((m) => spanMs / (m * 60_000) <= 90) || 60;
+  const bucketMs = bucketMinutes * 60_000;
+  const buckets = new Map();
+  for (const m of d.failures) {
+    const t = Math.floor(ms(m.minute) / bucketMs) * bucketMs;
+    const bucket = buckets.get(t) || { total: 0, byKind: {} };
+    bucket.total += m.total;
+    for (const [k, n] of Object.entries(m.by_kind)) bucket.byKind[k] = (bucket.byKind[k] || 0) + n;
+    buckets.set(t, bucket);
+  }
+  const per = bucketMinutes === 1 ? 'minute' : `${bucketMinutes} minutes`;
   return timeChart({
     id: 'failures-chart',
     title: 'Failures by kind',
-    description: `Stacked bars: failed election syncs and failed runs per minute of the last ${plural(d.hours, 'hour')}, by kind.`,
+    description: `Stacked bars: failed election syncs and failed runs per ${per} of the last ${plural(d.hours, 'hour')}, by kind.`,
     width: chartWidth(box),
     height: chartHeight(),
     from: ms(d.since),
     to: ms(d.until),
     xLabel: 'Time (your time zone)',
-    yLabel: 'Failures per minute',
-    yMax: Math.max(1, ...d.failures.map((m) => m.total)),
+    yLabel: `Failures per ${per}`,
+    yMax: Math.max(1, ...[...buckets.values()].map((b) => b.total)),
     integer: true,
-    bars: d.failures.map((m) => ({
-      t: ms(m.minute),
+    bars: [...buckets].map(([t, bucket]) => ({
+      t,
+      span: bucketMs,
       segments: kinds.map((kind, i) => ({
-        value: m.by_kind[kind] || 0,
+        value: bucket.byKind[kind] || 0,
         color: kindColor(kind, i),
-        label: `${formatInstant(ms(m.minute))}: ${formatNumber(m.by_kind[kind] || 0, 0)} ${kindLabel(kind)}`,
+        label: `${formatInstant(t)}${bucketMinutes === 1 ? '' : ` to ${formatInstant(t + bucketMs)}`}: ${formatNumber(bucket.byKind[kind] || 0, 0)} ${kindLabel(kind)}`,
       })),
     })),
     legend: kinds.map((kind, i) => ({ mark: 'bar', color: kindColor(kind, i), label: kindLabel(kind) })),

@@ -271,6 +271,8 @@ async fn the_health_page_charts_the_seeded_history_at_desktop_and_phone_widths()
         "{requests}"
     );
     env.screenshot("desktop").await;
+    env.scroll_to("#health-summary").await;
+    env.screenshot("desktop-requests").await;
     env.scroll_to("#latency-heading").await;
     env.screenshot("desktop-latency-failures").await;
 
