@@ -180,7 +180,7 @@ async fn the_history_charts_requests_against_the_budget_latency_and_failures_by_
         .map(|m| m["notion_requests"].as_u64().unwrap())
         .sum();
     assert_eq!(summary["notion_requests"], total);
-    assert!(total >= 43 && total < 99, "{total}");
+    assert!((43..99).contains(&total), "{total}");
     assert!(minutes.iter().all(|m| m["notion_requests"] != 99));
 
     // Failures by kind, most frequent first among equals by name, each in its minute.
