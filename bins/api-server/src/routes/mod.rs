@@ -2,5 +2,6 @@
 
 pub(crate) mod elections;
 pub(crate) mod health;
+pub(crate) mod health_history;
 pub(crate) mod notion;
 pub(crate) mod runs;

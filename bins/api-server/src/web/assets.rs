@@ -37,6 +37,9 @@ const ASSETS: &[Asset] = &[
     asset!("election.js", JS),
     asset!("sync-runs.js", JS),
     asset!("sync-run.js", JS),
+    asset!("health.css", "text/css; charset=utf-8"),
+    asset!("chart.js", JS),
+    asset!("health.js", JS),
 ];
 
 /// FNV-1a over every asset's name and bytes: cheap, stable, and enough to tell builds apart.

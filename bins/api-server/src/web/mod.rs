@@ -40,6 +40,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/sync/runs").route(web::get().to(pages::sync_runs)))
                 .service(web::resource("/sync/runs/{id}").route(web::get().to(pages::sync_run)))
+                .service(web::resource("/sync/health").route(web::get().to(pages::sync_health)))
                 .default_service(web::to(pages::not_found)),
         );
 }

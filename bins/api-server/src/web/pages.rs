@@ -64,6 +64,13 @@ struct SyncRunPage {
     run_id: String,
 }
 
+/// The sync health charts.
+#[derive(Template)]
+#[template(path = "sync_health.html")]
+struct SyncHealthPage {
+    assets: String,
+}
+
 /// No such page.
 #[derive(Template)]
 #[template(path = "not_found.html")]
@@ -216,6 +223,16 @@ pub(crate) async fn sync_run(req: HttpRequest, id: web::Path<String>) -> HttpRes
     )
 }
 
+/// `GET /ui/sync/health`.
+pub(crate) async fn sync_health() -> HttpResponse {
+    html(
+        StatusCode::OK,
+        &SyncHealthPage {
+            assets: assets::base_path(),
+        },
+    )
+}
+
 /// `GET /e/{election_id}/results`, in demo mode only: the election's title and phase, labelled as a
 /// placeholder for the voting app's page; 404 for an id that is malformed or unknown.
 pub(crate) async fn demo_results(
@@ -319,6 +336,10 @@ mod tests {
             SyncRunPage {
                 assets: String::new(),
                 run_id: uuid::Uuid::nil().to_string(),
+            }
+            .render(),
+            SyncHealthPage {
+                assets: String::new(),
             }
             .render(),
         ];

@@ -97,6 +97,12 @@ fn take_lock() -> File {
 impl Env {
     /// Starts everything with the demo workspace and the allowlist `Elections` + `Legacy Elections`.
     pub(crate) async fn start(name: &'static str) -> Self {
+        Self::start_paced(name, "500").await
+    }
+
+    /// As [`Env::start`], with the server pacing Notion at `max_rps` requests per second (its
+    /// `--max-rps`, which sets the sync health page's budget line).
+    pub(crate) async fn start_paced(name: &'static str, max_rps: &str) -> Self {
         require_browser();
         let lock = take_lock();
 
@@ -126,7 +132,7 @@ impl Env {
             "--database-url",
             db.to_str().expect("utf-8 path"),
             "--max-rps",
-            "500",
+            max_rps,
             "--workers",
             "2",
         ];

@@ -4,5 +4,6 @@
 
 mod elections;
 mod harness;
+mod health;
 mod notion;
 mod sync_runs;
