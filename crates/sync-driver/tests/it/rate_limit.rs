@@ -195,9 +195,11 @@ async fn a_lone_runner_at_the_minimum_lease_ttl_keeps_its_lease_through_long_ret
                 let at = now + jiff::SignedDuration::try_from(started.elapsed()).unwrap();
                 let s = Arc::clone(&store);
                 let taken = tokio::task::spawn_blocking(move || {
-                    s.try_acquire_lease(GLOBAL_LEASE, "driver-b", secs(ttl), at)
-                        .unwrap()
-                        .is_some()
+                    // Only once the cycle has taken the lease: before, it is free for anyone.
+                    s.get_lease(GLOBAL_LEASE).unwrap().is_some()
+                        && s.try_acquire_lease(GLOBAL_LEASE, "driver-b", secs(ttl), at)
+                            .unwrap()
+                            .is_some()
                 })
                 .await
                 .unwrap();
