@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use store::PrunedRuns;
 
+use crate::cycle::{CycleRun, LeaseAfter};
 use crate::{Clock, CycleOptions, DaemonOptions, DriverError, PRUNE_EVERY, SyncDriver};
 
 impl SyncDriver {
@@ -80,9 +81,11 @@ impl SyncDriver {
                 .cycle(
                     now,
                     &CycleOptions::scheduled(),
-                    reconcile_every,
-                    true,
-                    Some(Arc::clone(&clock)),
+                    CycleRun {
+                        reconcile_every,
+                        lease_after: LeaseAfter::Keep,
+                        clock: Some(Arc::clone(&clock)),
+                    },
                 )
                 .await
             {

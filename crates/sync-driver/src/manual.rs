@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use store::{ElectionRecord, LinkedElection, RunCounts, SyncBatch};
 use sync_engine::{ElectionId, SyncPlan, Trigger};
 
-use crate::cycle::{ElectionResult, time_since};
+use crate::cycle::{ElectionResult, ExecuteAt, ExecuteMode, Writer, time_since};
 use crate::types::election_lease;
 use crate::{DriverError, ManualSync, SyncDriver, SyncedFields, WrittenFields};
 
@@ -53,7 +53,7 @@ impl SyncDriver {
             Err(holder) => return Err(DriverError::LeaseHeld { holder }),
         };
         let outcome = self.with_stats_scope().sync_now_locked(&linked, now).await;
-        self.release_election_leases(vec![election_id.clone()], false)
+        self.release_election_leases(vec![election_id.clone()], Writer::Manual)
             .await;
         outcome
     }
@@ -72,13 +72,14 @@ impl SyncDriver {
         let (result, read_error) = match self.read_one(linked, now, None).await {
             Ok(observation) => (
                 self.execute(
-                    now,
-                    now,
+                    ExecuteAt {
+                        now,
+                        lease_now: now,
+                    },
                     linked,
                     Some(observation),
                     Trigger::Manual,
-                    false,
-                    false,
+                    ExecuteMode::Write(Writer::Manual),
                 )
                 .await,
                 None,

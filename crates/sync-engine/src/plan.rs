@@ -146,7 +146,7 @@ impl SyncOutcome {
 }
 
 /// The plan for one linked election: what to write to Notion, what to pull into the election, what to
-/// record and when to look again. Serialises to JSON; the CLI prints it as its preview table.
+/// record. Serialises to JSON; the CLI prints it as its preview table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncPlan {
     /// The election.
@@ -163,8 +163,6 @@ pub struct SyncPlan {
     pub election_update: Option<ElectionUpdate>,
     /// What to record.
     pub outcome: SyncOutcome,
-    /// When this election next needs attention: its next phase change or retry, never in the past.
-    pub next_attention_at: Option<Timestamp>,
     /// Warnings for people, e.g. a missing optional status option; the edge words them.
     pub notes: Vec<PlanNote>,
 }
@@ -271,7 +269,6 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
             result: OutcomeKind::NeedsObservation,
             state: input.state.clone(),
         },
-        next_attention_at: election.next_phase_change(now),
         notes: Vec::new(),
     };
 
@@ -373,11 +370,6 @@ fn fail(
 ) -> SyncPlan {
     let mut outcome = record_failure(now, state, error);
     outcome.state.last_observation = Some(observation.clone());
-    // `next_attention_at` still holds the next phase change: the sooner of it and the retry.
-    plan.next_attention_at = match (plan.next_attention_at, outcome.state.next_attempt_at) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
     plan.outcome = outcome;
     plan
 }

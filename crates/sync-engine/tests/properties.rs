@@ -172,19 +172,19 @@ proptest! {
         }
     }
 
-    /// The next wake-up is in the future and no later than the next phase change.
+    /// The next phase change (the daemon's wake-up) is in the future, the phase changes at it and
+    /// not before it; there is none once the election closed.
     #[test]
-    fn next_attention_is_future_and_not_after_phase_change((fixture, now) in any_case()) {
-        let plan = fixture.plan(now);
-        let next_change = fixture.election.next_phase_change(now);
-        if let Some(at) = plan.next_attention_at {
-            prop_assert!(at > now);
-            if let Some(change) = next_change {
-                prop_assert!(at <= change);
+    fn next_phase_change_is_the_first_instant_the_phase_differs((fixture, now) in any_case()) {
+        let election = &fixture.election;
+        match election.next_phase_change(now) {
+            Some(at) => {
+                prop_assert!(at > now);
+                prop_assert_ne!(election.phase(at), election.phase(now));
+                let just_before = at - jiff::SignedDuration::from_nanos(1);
+                prop_assert_eq!(election.phase(just_before), election.phase(now));
             }
-        }
-        if next_change.is_some() {
-            prop_assert!(plan.next_attention_at.is_some());
+            None => prop_assert_eq!(election.phase(now), Phase::Closed),
         }
     }
 

@@ -193,7 +193,7 @@ mod tests {
     fn the_plan_table_shows_empty_values_and_aligns_wide_titles() {
         let mut pulled = plan(serde_json::json!({
             "election_id": "elec_a", "page_id": "p1", "phase": "open", "trigger": "scheduled",
-            "page_write": null, "election_update": null, "next_attention_at": null, "notes": [],
+            "page_write": null, "election_update": null, "notes": [],
             "outcome": {"result": {"kind": "synced"},
                         "state": serde_json::to_value(sync_engine::SyncState::default()).unwrap()}
         }));

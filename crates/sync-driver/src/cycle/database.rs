@@ -7,8 +7,9 @@ use sync_engine::{
     ElectionId, SyncError, SyncInput, SyncPlan, SyncState, Trigger, is_due, needs_observation,
 };
 
-use super::execute::ElectionResult;
+use super::execute::{ElectionResult, ExecuteAt, ExecuteMode};
 use super::lease::LeaseKeeper;
+use super::lease::Writer;
 use super::progress::ProgressTracker;
 use super::read::{DatabaseRead, ReadFailure, change_query_start, parse_database_id};
 use super::recorded_trigger;
@@ -254,15 +255,13 @@ impl SyncDriver {
                     }
                 }
             }
-            let execution = self.execute(
-                now,
-                lease_now,
-                election,
-                fresh,
-                trigger,
-                options.preview,
-                true,
-            );
+            let mode = if options.preview {
+                ExecuteMode::Preview
+            } else {
+                ExecuteMode::Write(Writer::Cycle)
+            };
+            let at = ExecuteAt { now, lease_now };
+            let execution = self.execute(at, election, fresh, trigger, mode);
             let result = self.leased(lease, execution).await;
             if let Some(notion_error) = &result.notion_error {
                 self.note_rate_limit(lease, notion_error);

@@ -9,6 +9,7 @@ use sync_engine::{
     OutcomeKind, PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger,
 };
 
+use super::lease::Writer;
 use super::read::stored_id;
 use super::records::{failed_plan, failure_record, log, plan_detail, sync_record};
 use crate::SyncDriver;
@@ -62,22 +63,35 @@ impl ElectionResult {
     }
 }
 
+/// The instants an election's sync runs at: `now` for the plan and the log, `lease_now` for the
+/// write lease (the cycle's clock, which may have moved on since the cycle's `now`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExecuteAt {
+    /// The instant the plan is made for.
+    pub(crate) now: Timestamp,
+    /// The instant the write lease is taken at.
+    pub(crate) lease_now: Timestamp,
+}
+
+/// Whether an election's sync sends its write, and who sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExecuteMode {
+    /// Plan only: nothing is written or leased.
+    Preview,
+    /// Send the page write under a write lease held as this writer.
+    Write(Writer),
+}
+
 impl SyncDriver {
     /// Steps 3-5 for one election: plan against `fresh` (or the stored observation), send the page
-    /// write (unless previewing), and describe what to record.
-    ///
-    /// `in_cycle`: called by a cycle, which takes the write lease as its cycle holder and only
-    /// while its global lease is still its own (a manual sync takes it as the driver's holder).
-    #[allow(clippy::too_many_arguments)]
+    /// write (unless `mode` is a preview), and describe what to record.
     pub(crate) async fn execute(
         &self,
-        now: Timestamp,
-        lease_now: Timestamp,
+        at: ExecuteAt,
         election: &LinkedElection,
         fresh: Option<PageObservation>,
         trigger: Trigger,
-        preview: bool,
-        in_cycle: bool,
+        mode: ExecuteMode,
     ) -> ElectionResult {
         let input = SyncInput {
             election: &election.election,
@@ -87,6 +101,7 @@ impl SyncDriver {
             base_url: &self.inner.config.base_url,
             trigger,
         };
+        let ExecuteAt { now, lease_now } = at;
         let mut result = ElectionResult::planned(sync_engine::plan(now, &input));
         // Reads are summed up per database (one entry per cycle); per election, only what
         // happened is logged: writes, pulls, failures, skips (and a manual sync's no-change).
@@ -114,8 +129,8 @@ impl SyncDriver {
                 result.record = Some(record(plan));
             }
             OutcomeKind::Synced => match &plan.page_write {
-                Some(write) if !preview => {
-                    match self.take_write_lease(election, lease_now, in_cycle).await {
+                Some(write) if let ExecuteMode::Write(writer) = mode => {
+                    match self.take_write_lease(election, lease_now, writer).await {
                         Ok(None) => result.leased = true,
                         Ok(Some(reason)) => {
                             result.skipped = Some(reason.to_owned());
@@ -133,10 +148,9 @@ impl SyncDriver {
                             return result;
                         }
                     }
-                    let written = if in_cycle {
-                        self.write_page_bounded(write).await
-                    } else {
-                        self.write_page(write).await
+                    let written = match writer {
+                        Writer::Cycle => self.write_page_bounded(write).await,
+                        Writer::Manual => self.write_page(write).await,
                     };
                     match written {
                         Ok(()) => {

@@ -12,6 +12,17 @@ use sync_engine::ElectionId;
 use crate::types::{ELECTION_LEASE_PREFIX, GLOBAL_LEASE, cycle_lease_holder, election_lease};
 use crate::{Clock, DriverError, SleepFuture, SyncDriver};
 
+/// Who writes an election's page: decides the holder of its write lease and whether the write
+/// also needs the global lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writer {
+    /// A cycle: write leases as the cycle's holder, taken only while the global lease is its own;
+    /// each write is bounded by half the lease.
+    Cycle,
+    /// A manual sync (admin API): write leases as the driver's holder, the write unbounded.
+    Manual,
+}
+
 /// Keeps the global lease alive while a cycle runs: renewed once half of `lease_ttl` has passed
 /// since the last renewal, by the driver's clock, between databases, between query pages and
 /// before each election's write, and also *during* every Notion call of the cycle
@@ -264,16 +275,16 @@ impl SyncDriver {
     /// Takes `election`'s write lease for a page write planned from the state it was loaded
     /// with. `Ok(Some(reason))`: not taken (or given back), the write must be skipped.
     ///
-    /// `in_cycle`: taken as the cycle's holder and only while the global lease is still this
+    /// [`Writer::Cycle`]: taken as the cycle's holder and only while the global lease is still this
     /// driver's (a manual sync takes it as the driver's holder).
     pub(crate) async fn take_write_lease(
         &self,
         election: &LinkedElection,
         lease_now: Timestamp,
-        in_cycle: bool,
+        writer: Writer,
     ) -> store::Result<Option<&'static str>> {
         let driver_holder = self.inner.config.holder.clone();
-        let holder = self.write_lease_holder(in_cycle);
+        let holder = self.write_lease_holder(writer);
         let ttl = self.inner.config.lease_ttl;
         let name = election_lease(&election.election.id);
         let id = election.election.id.clone();
@@ -293,7 +304,7 @@ impl SyncDriver {
                 Ok(s.get_lease(GLOBAL_LEASE)?
                     .is_some_and(|l| l.holder == driver_holder && l.expires_at > lease_now))
             };
-            if in_cycle && !global_ours(s)? {
+            if writer == Writer::Cycle && !global_ours(s)? {
                 s.release_lease(&name, &holder)?;
                 return Ok(Some(
                     "the sync lease was lost; the runner holding it syncs this election",
@@ -312,19 +323,18 @@ impl SyncDriver {
     }
 
     /// The holder of the election write leases: the cycle's, or the manual sync's.
-    fn write_lease_holder(&self, in_cycle: bool) -> String {
-        if in_cycle {
-            cycle_lease_holder(&self.inner.config.holder)
-        } else {
-            self.inner.config.holder.clone()
+    fn write_lease_holder(&self, writer: Writer) -> String {
+        match writer {
+            Writer::Cycle => cycle_lease_holder(&self.inner.config.holder),
+            Writer::Manual => self.inner.config.holder.clone(),
         }
     }
 
-    pub(crate) async fn release_election_leases(&self, elections: Vec<ElectionId>, in_cycle: bool) {
+    pub(crate) async fn release_election_leases(&self, elections: Vec<ElectionId>, writer: Writer) {
         if elections.is_empty() {
             return;
         }
-        let holder = self.write_lease_holder(in_cycle);
+        let holder = self.write_lease_holder(writer);
         let released = self
             .blocking(move |s| {
                 for id in &elections {

@@ -20,7 +20,8 @@ use store::{
 use sync_engine::{ElectionId, Trigger};
 use uuid::Uuid;
 
-pub(crate) use execute::ElectionResult;
+pub(crate) use execute::{ElectionResult, ExecuteAt, ExecuteMode};
+pub(crate) use lease::Writer;
 pub(crate) use lease::time_since;
 pub use read::QUERY_PAGE_SIZE;
 
@@ -30,6 +31,25 @@ use progress::ProgressTracker;
 use records::database_summary;
 
 use crate::{Clock, CycleOptions, CycleReport, DriverError, SyncDriver};
+
+/// What becomes of the global lease when a cycle ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeaseAfter {
+    /// Kept: the daemon runs the next cycle (a standby must not take over in between).
+    Keep,
+    /// Released: a one-off cycle (`once`, `backfill`, the api-server's run-now).
+    Release,
+}
+
+/// How the caller runs a cycle: the reconcile period, the lease after it, the clock for renewals.
+pub(crate) struct CycleRun {
+    /// How long a database goes without a full read.
+    pub(crate) reconcile_every: SignedDuration,
+    /// Keep or release the global lease at the end.
+    pub(crate) lease_after: LeaseAfter,
+    /// The clock that times lease renewals (the driver's own, when it has one, wins).
+    pub(crate) clock: Option<Arc<dyn Clock>>,
+}
 
 impl SyncDriver {
     /// Runs one cycle at `now` (SPEC §4-5): takes the global lease, then per linked database one
@@ -46,24 +66,26 @@ impl SyncDriver {
         now: Timestamp,
         options: CycleOptions,
     ) -> Result<CycleReport, DriverError> {
-        self.cycle(
-            now,
-            &options,
-            self.inner.config.reconcile_every,
-            false,
-            None,
-        )
-        .await
+        let run = CycleRun {
+            reconcile_every: self.inner.config.reconcile_every,
+            lease_after: LeaseAfter::Release,
+            clock: None,
+        };
+        self.cycle(now, &options, run).await
     }
 
+    /// One cycle as [`run_cycle`](Self::run_cycle) or the daemon runs it.
     pub(crate) async fn cycle(
         &self,
         now: Timestamp,
         options: &CycleOptions,
-        reconcile_every: SignedDuration,
-        keep_lease: bool,
-        clock: Option<Arc<dyn Clock>>,
+        run: CycleRun,
     ) -> Result<CycleReport, DriverError> {
+        let CycleRun {
+            reconcile_every,
+            lease_after,
+            clock,
+        } = run;
         let preview = options.preview;
         if !preview {
             self.take_global_lease(now).await?;
@@ -75,7 +97,7 @@ impl SyncDriver {
             .with_stats_scope()
             .cycle_locked(now, options, reconcile_every, preview, &mut lease)
             .await;
-        if !preview && !keep_lease {
+        if !preview && lease_after == LeaseAfter::Release {
             self.release_global_lease().await;
         }
         outcome
@@ -210,7 +232,7 @@ impl SyncDriver {
                         .map(|e| format!("database {database}: {e}")),
                 );
             }
-            self.release_election_leases(leases, true).await;
+            self.release_election_leases(leases, Writer::Cycle).await;
             progress.finish_database(&counts, writes_planned);
             add_counts(&mut report.counts, &counts);
             report.plans.extend(plans);

@@ -122,7 +122,6 @@ pub(crate) fn failed_plan(
             result: OutcomeKind::Failed { error, class },
             state: record.state.clone(),
         },
-        next_attention_at: record.state.next_attempt_at,
         notes: Vec::new(),
     }
 }
