@@ -178,6 +178,9 @@ function render() {
       : advice({ text: lastError })}`;
   }
 
+  // While linked, the same form picks another page: say so.
+  $.openForm.textContent = linked ? 'Change page' : 'Link to Notion Page';
+  byId('link-form-heading').textContent = linked ? 'Change the linked Notion page' : 'Link to Notion Page';
   $.sync.disabled = !linked;
   $.unlink.disabled = !linked;
   $.delete.disabled = false;
@@ -380,8 +383,9 @@ async function link(event) {
 
 // ---- Sync and unlink -------------------------------------------------------------------------
 
-function describeSynced(value) {
-  return value === null || value === undefined ? 'unchanged' : `"${value}"`;
+/** A pulled field for people: its new value when this sync pulled it, else "unchanged". */
+function describeSynced(value, changed) {
+  return changed && value !== null && value !== undefined ? `"${value}"` : 'unchanged';
 }
 
 function describeWritten(value) {
@@ -396,13 +400,15 @@ async function sync() {
     const answer = await api('POST', `${base}/notion/sync`);
     const synced = answer.synced || {};
     const written = answer.written || {};
-    byId('synced-title').textContent = describeSynced(synced.title);
-    byId('synced-description').textContent = describeSynced(synced.description);
+    // `title` and `description` are always present (the election's values after the sync): only
+    // the *_changed flags say whether this sync pulled them from Notion.
+    byId('synced-title').textContent = describeSynced(synced.title, synced.title_changed);
+    byId('synced-description').textContent = describeSynced(synced.description, synced.description_changed);
     byId('written-status').textContent = describeWritten(written.status);
     byId('written-results-link').textContent = describeWritten(written.results_link);
     $.syncResult.hidden = false;
     const changes = [written.status && `status "${written.status}" written`, written.results_link && 'results link written',
-      synced.title && 'title updated from Notion', synced.description && 'description updated from Notion'].filter(Boolean);
+      synced.title_changed && 'title updated from Notion', synced.description_changed && 'description updated from Notion'].filter(Boolean);
     show($.status, `Synced with Notion: ${changes.length ? changes.join(', ') : 'everything already matched'}.`);
   } catch (error) {
     show($.status, '');
