@@ -21,7 +21,7 @@ use crate::extract::{json_config, path_config, payload_config, query_config};
 use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
-use crate::routes::{elections, health, notion, runs};
+use crate::routes::{activity, changes, elections, health, notion, runs};
 use crate::state::AppState;
 use crate::{auth, metrics};
 
@@ -91,6 +91,8 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(notion::sync)
                 .service(runs::list_runs)
                 .service(runs::get_run)
+                .service(activity::election_activity)
+                .service(changes::changes)
                 .default_service(web::to(not_found)),
         );
 }
