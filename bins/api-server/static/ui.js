@@ -107,6 +107,21 @@ export function triggerLabel(trigger) {
   return TRIGGERS[trigger] || trigger;
 }
 
+const ACTIONS = {
+  read: ['Read', ''],
+  wrote: ['Wrote', 'badge-ok'],
+  pulled: ['Pulled', 'badge-ok'],
+  no_change: ['No change', ''],
+  failed: ['Failed', 'badge-error'],
+  skipped: ['Skipped', 'badge-warning'],
+};
+
+/** A log entry's action as a badge ("Wrote", "Pulled", "Failed", …). */
+export function actionBadge(action) {
+  const [label, kind] = ACTIONS[action] || [action, ''];
+  return el('span', { class: `badge ${kind || 'badge-neutral'}` }, label);
+}
+
 /** When a run finished, or a badge saying it has not (still running, or its runner stopped). */
 export function runFinishedCell(run) {
   if (run.finished_at) return timeElement(run.finished_at);
