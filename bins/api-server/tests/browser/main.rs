@@ -4,5 +4,6 @@
 
 mod elections;
 mod harness;
+mod live;
 mod notion;
 mod sync_runs;
