@@ -259,3 +259,38 @@ async fn the_runs_page_shows_the_whole_error_column_at_1280_and_the_checkbox_bes
 
     env.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_demo_the_linked_page_opens_in_the_emulators_view_of_it() {
+    // The demo's own emulator (not the harness's) holds the demo pages, seeded and linked at start.
+    let env = Env::start_with("demo-link", &["--demo"]).await;
+    let emulator = env
+        .server
+        .emulator()
+        .expect("the demo runs its own emulator")
+        .base_url();
+    env.sign_in().await;
+    env.open("/ui/elections/elec_demo_treasurer").await;
+    env.wait_text("#election-title", "Treasurer By-election")
+        .await;
+    let link = env.find("#notion-page-link").await;
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    let page = api_server::demo::TREASURER_PAGE;
+    assert_eq!(href, format!("{emulator}/__emulator/pages/{page}"));
+    let label = env.text("#notion-page").await;
+    assert!(label.contains("Treasurer By"), "{label}");
+    // The link leads somewhere real: the emulator answers with that page.
+    let answer: Value = env
+        .http
+        .get(&href)
+        .send()
+        .await
+        .expect("the emulator answers")
+        .json()
+        .await
+        .expect("a page as JSON");
+    assert_eq!(answer["id"], page.to_string(), "{answer}");
+    env.screenshots("demo-election", "#notion").await;
+
+    env.finish().await;
+}
