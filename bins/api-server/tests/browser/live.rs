@@ -273,8 +273,18 @@ async fn in_the_demo_the_linked_page_opens_in_the_emulators_view_of_it() {
     env.open("/ui/elections/elec_demo_treasurer").await;
     env.wait_text("#election-title", "Treasurer By-election")
         .await;
-    let link = env.find("#notion-page-link").await;
-    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    // Read by script: the demo's sync keeps changing the page, and each live update draws the link
+    // anew (an element handle would go stale).
+    env.find("#notion-page-link").await;
+    let href = env
+        .js(
+            "return document.getElementById('notion-page-link').getAttribute('href');",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let page = api_server::demo::TREASURER_PAGE;
     assert_eq!(href, format!("{emulator}/__emulator/pages/{page}"));
     let label = env.text("#notion-page").await;
