@@ -257,6 +257,21 @@ async fn the_runs_page_shows_the_whole_error_column_at_1280_and_the_checkbox_bes
     assert!(layout["boxWidth"].as_f64().unwrap() < 40.0, "{layout}");
     env.screenshots("runs", "h1").await;
 
+    // A run recorded meanwhile (by a sync-runner on the same store) appears by itself.
+    mark_document(&env).await;
+    let later = Timestamp::now();
+    let run = store
+        .start_run(Trigger::Manual, "sync-runner:test", later)
+        .unwrap();
+    let counts = RunCounts {
+        written: 1,
+        ..RunCounts::default()
+    };
+    store.finish_run(run.id, &counts, None, later).unwrap();
+    env.wait_text("#runs-status", "2 runs.").await;
+    env.wait_text("#runs-body", "Manual").await;
+    assert_same_document(&env).await;
+
     env.finish().await;
 }
 
