@@ -54,7 +54,8 @@ function row(election) {
     cell('Opens', timeElement(election.open_at)),
     cell('Closes', timeElement(election.close_at)),
     cell('Notion status', notionCell(election)),
-    cell('Last sync', syncCell(election)));
+    // One element per cell: on a phone the cell is a label/value grid.
+    cell('Last sync', el('span', {}, syncCell(election))));
 }
 
 /**

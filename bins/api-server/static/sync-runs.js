@@ -37,7 +37,9 @@ function row(run) {
     countCell('Failed', failed, true),
     countCell('Notion requests', run.counts.notion_requests),
     el('td', { 'data-label': 'Error', class: 'run-error' },
-      run.error ? [el('span', { class: 'badge badge-error' }, 'Cycle failed'), ' ', run.error] : el('span', { class: 'muted' }, 'None')));
+      // One element: on a phone the cell is a two-column grid (label, value), and loose text
+      // would land in the label's column.
+      run.error ? el('span', {}, el('span', { class: 'badge badge-error' }, 'Cycle failed'), ' ', run.error) : el('span', { class: 'muted' }, 'None')));
 }
 
 /**
