@@ -18,9 +18,11 @@ export async function keepCurrent(refresh, stateNode = null) {
     stateNode.textContent = text;
     stateNode.classList.toggle('live-problem', problem);
   };
+  const live = 'Live: this page updates by itself when something changes.';
   let token = null;
   try {
     token = (await api('GET', '/admin/changes')).token;
+    say(live);
   } catch {
     // The page still loads; the loop below keeps trying to follow changes.
   }
@@ -33,7 +35,7 @@ export async function keepCurrent(refresh, stateNode = null) {
       const first = token === null;
       token = answer.token;
       failures = 0;
-      say('Live: this page updates by itself when something changes.');
+      say(live);
       if (answer.changed && !first) await refresh();
     } catch (error) {
       if (error.status === 401) return; // api() is taking the user to the sign-in page
