@@ -21,7 +21,7 @@ use crate::extract::{json_config, path_config, payload_config, query_config};
 use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
-use crate::routes::{elections, health, health_history, notion, runs};
+use crate::routes::{activity, changes, elections, health, health_history, notion, runs};
 use crate::state::AppState;
 use crate::{auth, metrics};
 
@@ -92,6 +92,8 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(runs::list_runs)
                 .service(runs::get_run)
                 .service(health_history::health_history)
+                .service(activity::election_activity)
+                .service(changes::changes)
                 .default_service(web::to(not_found)),
         );
 }

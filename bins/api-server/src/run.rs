@@ -204,6 +204,10 @@ pub async fn start(
         driver,
         metrics: Metrics::new(),
         demo: settings.demo,
+        notion_page_view_base: emulator
+            .as_ref()
+            .map(|e| format!("{}/__emulator/pages/", e.base_url())),
+        shutdown: shutdown.clone(),
     };
 
     tracing::info!("Listening at http://{addr}");

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use store::Store;
 use sync_driver::{Allowlist, SyncDriver};
+use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
 
@@ -23,6 +24,11 @@ pub struct AppState {
     /// Demo mode: the server also answers the results links (`/e/{election_id}/results`) with a
     /// placeholder page.
     pub demo: bool,
+    /// In demo mode, where the built-in emulator shows a page: the admin page links the linked
+    /// page there (`{this}{page id}`) instead of to notion.so, which has no such page.
+    pub notion_page_view_base: Option<String>,
+    /// Cancelled when the server stops: long polls (`GET /admin/changes`) answer at once then.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {

@@ -3,11 +3,15 @@
 // the sync keeps it at, last sync, last error and the next attempt).
 
 import { api, ApiError, requireToken } from './api.js';
-import { byId, debounce, el, fill, initChrome, phaseBadge, remember, show, timeElement } from './ui.js';
+import { keepCurrent } from './live.js';
+import { actionBadge, byId, debounce, el, fill, initChrome, phaseBadge, remember, show, timeElement, triggerLabel } from './ui.js';
 
 initChrome();
 
-const electionId = byId('election-root').dataset.electionId;
+const root = byId('election-root');
+const electionId = root.dataset.electionId;
+// Demo mode: the emulator's view of a page, where notion.so has no such page.
+const notionView = root.dataset.notionView || '';
 const base = `/admin/elections/${encodeURIComponent(electionId)}`;
 const $ = {
   pageError: byId('page-error'),
@@ -49,6 +53,7 @@ let databases = null;
 let chosenPage = null;
 let search = { cursor: null, controller: null, seq: 0 };
 let validationSeq = 0;
+let syncing = false;
 
 // ---- What to do about an error ---------------------------------------------------------------
 
@@ -151,9 +156,11 @@ function render() {
   } else {
     const label = (chosenPage && chosenPage.id === e.notion_page_id && chosenPage.title)
       || titleFromUrl(e.notion_page_url) || e.notion_page_id;
+    const href = notionView ? notionView + encodeURIComponent(e.notion_page_id) : e.notion_page_url;
+    const opens = notionView ? ' (opens the demo emulator\'s view of the page in a new tab)' : ' (opens Notion in a new tab)';
     fill(page,
-      e.notion_page_url
-        ? el('a', { href: e.notion_page_url, target: '_blank', rel: 'noopener noreferrer', id: 'notion-page-link' }, label, el('span', { class: 'visually-hidden' }, ' (opens Notion in a new tab)'))
+      href
+        ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', id: 'notion-page-link' }, label, el('span', { class: 'visually-hidden' }, opens))
         : label,
       e.notion_link_broken ? [' ', el('span', { class: 'badge badge-error' }, 'Link broken')] : []);
   }
@@ -178,7 +185,11 @@ function render() {
       : advice({ text: lastError })}`;
   }
 
-  $.sync.disabled = !linked;
+  // While linked, the same form picks another page: say so.
+  $.openForm.textContent = linked ? 'Change page' : 'Link to Notion Page';
+  byId('link-form-heading').textContent = linked ? 'Change the linked Notion page' : 'Link to Notion Page';
+  // A live update during a manual sync must not re-enable the button mid-sync.
+  $.sync.disabled = !linked || syncing;
   $.unlink.disabled = !linked;
   $.delete.disabled = false;
   byId('delete-election-title').textContent = `"${e.title}"`;
@@ -189,6 +200,8 @@ async function loadElection() {
   try {
     const body = await api('GET', base);
     election = body.election;
+    show($.pageError, '');
+    $.openForm.disabled = false;
     render();
   } catch (error) {
     byId('election-title').textContent = 'Election not available';
@@ -380,8 +393,9 @@ async function link(event) {
 
 // ---- Sync and unlink -------------------------------------------------------------------------
 
-function describeSynced(value) {
-  return value === null || value === undefined ? 'unchanged' : `"${value}"`;
+/** A pulled field for people: its new value when this sync pulled it, else "unchanged". */
+function describeSynced(value, changed) {
+  return changed && value !== null && value !== undefined ? `"${value}"` : 'unchanged';
 }
 
 function describeWritten(value) {
@@ -389,6 +403,7 @@ function describeWritten(value) {
 }
 
 async function sync() {
+  syncing = true;
   $.sync.disabled = true;
   show($.alert, '');
   show($.status, 'Syncing with Notion…');
@@ -396,20 +411,23 @@ async function sync() {
     const answer = await api('POST', `${base}/notion/sync`);
     const synced = answer.synced || {};
     const written = answer.written || {};
-    byId('synced-title').textContent = describeSynced(synced.title);
-    byId('synced-description').textContent = describeSynced(synced.description);
+    // `title` and `description` are always present (the election's values after the sync): only
+    // the *_changed flags say whether this sync pulled them from Notion.
+    byId('synced-title').textContent = describeSynced(synced.title, synced.title_changed);
+    byId('synced-description').textContent = describeSynced(synced.description, synced.description_changed);
     byId('written-status').textContent = describeWritten(written.status);
     byId('written-results-link').textContent = describeWritten(written.results_link);
     $.syncResult.hidden = false;
     const changes = [written.status && `status "${written.status}" written`, written.results_link && 'results link written',
-      synced.title && 'title updated from Notion', synced.description && 'description updated from Notion'].filter(Boolean);
+      synced.title_changed && 'title updated from Notion', synced.description_changed && 'description updated from Notion'].filter(Boolean);
     show($.status, `Synced with Notion: ${changes.length ? changes.join(', ') : 'everything already matched'}.`);
   } catch (error) {
     show($.status, '');
     $.syncResult.hidden = true;
     showAlert('The sync failed', error);
   } finally {
-    await loadElection();
+    syncing = false;
+    await Promise.all([loadElection(), loadActivity()]);
   }
 }
 
@@ -434,6 +452,72 @@ async function unlink() {
     await loadElection();
   }
   $.openForm.focus();
+}
+
+// ---- Activity --------------------------------------------------------------------------------
+
+const ACTIVITY_PAGE = 20;
+const activity = { cursor: null, shown: 0, seq: 0 };
+
+const FIELDS = { status: 'Status', results_link: 'Results link', title: 'Title from Notion', description: 'Description from Notion' };
+const quoted = (value) => (value === null || value === undefined || value === '' ? 'empty' : `"${value}"`);
+
+function activityRow(entry) {
+  const cell = (label, ...content) => el('td', { 'data-label': label }, ...content);
+  const lines = entry.changes.map((c) => el('p', { class: 'change' },
+    `${c.property ? `${FIELDS[c.field] || c.field} (${c.property})` : (FIELDS[c.field] || c.field)}: `,
+    el('span', { class: 'before' }, quoted(c.before)), ' → ', el('span', { class: 'after' }, quoted(c.after))));
+  const what = [
+    entry.error ? el('p', { class: entry.action === 'failed' ? 'log-error' : '' }, entry.action === 'skipped' ? `Skipped: ${entry.error}` : entry.error) : null,
+    lines,
+    entry.action === 'no_change' ? el('p', {}, 'Nothing to write: the page already matched.') : null,
+    !entry.error && lines.length === 0 && entry.action !== 'no_change' ? el('p', { class: 'muted' }, 'No values changed.') : null,
+  ];
+  return el('tr', { dataset: { seq: entry.seq } },
+    el('th', { scope: 'row', 'data-label': 'When', class: 'when' },
+      el('a', { href: `/ui/sync/runs/${encodeURIComponent(entry.run_id)}`, title: 'The sync run that did this' }, timeElement(entry.at))),
+    cell('Action', actionBadge(entry.action)),
+    cell('Trigger', triggerLabel(entry.trigger)),
+    cell('What changed', el('div', { class: 'what' }, what)));
+}
+
+/**
+ * Loads the newest entries (`older` false: again from the top, as many as are shown, so a live
+ * update keeps what the user paged to) or the next older page.
+ */
+async function loadActivity(older = false) {
+  const status = byId('activity-status');
+  const body = byId('activity-body');
+  const button = byId('older-activity');
+  const seq = ++activity.seq;
+  const limit = older ? ACTIVITY_PAGE : Math.min(200, Math.max(ACTIVITY_PAGE, activity.shown));
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (older && activity.cursor) query.set('cursor', activity.cursor);
+  button.disabled = true;
+  try {
+    const page = await api('GET', `${base}/activity?${query}`);
+    if (seq !== activity.seq) return;
+    show(byId('activity-error'), '');
+    const rows = page.entries.map(activityRow);
+    if (older) body.append(...rows);
+    else body.replaceChildren(...rows);
+    activity.cursor = page.next_cursor;
+    activity.shown = body.children.length;
+    button.hidden = !activity.cursor;
+    byId('activity-table').hidden = activity.shown === 0;
+    show(status, activity.shown === 0
+      ? 'Nothing yet: entries appear once the election is linked and synced.'
+      : `${activity.shown} entr${activity.shown === 1 ? 'y' : 'ies'}${activity.cursor ? ' so far: "Older activity" lists more' : ''}.`);
+  } catch (error) {
+    if (seq !== activity.seq) return;
+    if (error.status === 404) {
+      show(status, '');
+      return;
+    }
+    show(byId('activity-error'), `Could not load the activity: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // ---- Delete ----------------------------------------------------------------------------------
@@ -497,6 +581,15 @@ $.deleteDialog.addEventListener('close', () => {
   $.deleteDialog.returnValue = '';
 });
 
+byId('older-activity').addEventListener('click', () => loadActivity(true));
+
 if (requireToken()) {
-  loadElection().then(() => loadDatabases());
+  let first = true;
+  keepCurrent(async () => {
+    await Promise.all([loadElection(), loadActivity()]);
+    if (first) {
+      first = false;
+      await loadDatabases();
+    }
+  }, byId('live-state'));
 }

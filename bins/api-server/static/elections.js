@@ -2,6 +2,7 @@
 // the one the next sync writes, when they differ), last sync.
 
 import { api, requireToken } from './api.js';
+import { keepCurrent } from './live.js';
 import { byId, el, formatTime, initChrome, phaseBadge, show, takeRemembered, timeElement } from './ui.js';
 
 initChrome();
@@ -12,6 +13,8 @@ const table = byId('elections-table');
 const body = byId('elections-body');
 const more = byId('more-elections');
 let cursor = null;
+// Bumped by every load: the answer of a load overtaken by a newer one is dropped.
+let generation = 0;
 
 /**
  * What Notion shows: the status last observed on the page, and, when the sync is about to change
@@ -51,17 +54,27 @@ function row(election) {
     cell('Opens', timeElement(election.open_at)),
     cell('Closes', timeElement(election.close_at)),
     cell('Notion status', notionCell(election)),
-    cell('Last sync', syncCell(election)));
+    // One element per cell: on a phone the cell is a label/value grid.
+    cell('Last sync', el('span', {}, syncCell(election))));
 }
 
-async function load() {
-  const query = new URLSearchParams({ limit: '100' });
-  if (cursor) query.set('cursor', cursor);
+/**
+ * Loads the next page (`fresh` false, "Show more elections") or the list again from the top, as
+ * many as are shown (`fresh` true: the first load and each live update).
+ */
+async function load(fresh = false) {
+  const shown = body.children.length;
+  const query = new URLSearchParams({ limit: String(fresh ? Math.min(200, Math.max(100, shown)) : 100) });
+  if (cursor && !fresh) query.set('cursor', cursor);
+  const mine = ++generation;
   more.disabled = true;
   try {
     const page = await api('GET', `/admin/elections?${query}`);
+    if (mine !== generation) return;
     show(alert, '');
-    for (const election of page.elections) body.append(row(election));
+    const rows = page.elections.map(row);
+    if (fresh) body.replaceChildren(...rows);
+    else body.append(...rows);
     cursor = page.next_cursor;
     more.hidden = !cursor;
     const count = body.children.length;
@@ -77,8 +90,8 @@ async function load() {
   }
 }
 
-more.addEventListener('click', load);
+more.addEventListener('click', () => load(false));
 if (requireToken()) {
   show(byId('list-flash'), takeRemembered());
-  load();
+  keepCurrent(() => load(true), byId('live-state'));
 }

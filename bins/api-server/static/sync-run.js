@@ -1,26 +1,12 @@
 // One sync run: when and why it ran, its counters and error, and its log, entry by entry.
 
 import { api, requireToken } from './api.js';
-import { byId, el, fill, formatTime, initChrome, show, timeElement, triggerLabel, runDurationCell, runFinishedCell } from './ui.js';
+import { actionBadge, byId, el, fill, formatTime, initChrome, show, timeElement, triggerLabel, runDurationCell, runFinishedCell } from './ui.js';
 
 initChrome();
 
 const runId = byId('run-root').dataset.runId;
 const logStatus = byId('log-status');
-
-const ACTIONS = {
-  read: ['Read', ''],
-  wrote: ['Wrote', 'badge-ok'],
-  pulled: ['Pulled', 'badge-ok'],
-  no_change: ['No change', ''],
-  failed: ['Failed', 'badge-error'],
-  skipped: ['Skipped', 'badge-warning'],
-};
-
-function actionBadge(action) {
-  const [label, kind] = ACTIONS[action] || [action, ''];
-  return el('span', { class: `badge ${kind || 'badge-neutral'}` }, label);
-}
 
 const quote = (value) => (value === null || value === undefined || value === '' ? 'empty' : `"${value}"`);
 

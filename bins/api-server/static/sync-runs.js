@@ -1,7 +1,8 @@
 // The sync runs page: the history of sync cycles and manual syncs, newest first, 50 at a time;
-// only the runs with changes unless "Show idle cycles" is checked.
+// only the runs with changes unless "Show idle cycles" is checked. New runs appear by themselves.
 
 import { api, requireToken } from './api.js';
+import { keepCurrent } from './live.js';
 import { byId, el, initChrome, show, timeElement, triggerLabel, runDurationCell, runFinishedCell } from './ui.js';
 
 initChrome();
@@ -36,19 +37,29 @@ function row(run) {
     countCell('Failed', failed, true),
     countCell('Notion requests', run.counts.notion_requests),
     el('td', { 'data-label': 'Error', class: 'run-error' },
-      run.error ? [el('span', { class: 'badge badge-error' }, 'Cycle failed'), ' ', run.error] : el('span', { class: 'muted' }, 'None')));
+      // One element: on a phone the cell is a two-column grid (label, value), and loose text
+      // would land in the label's column.
+      run.error ? el('span', {}, el('span', { class: 'badge badge-error' }, 'Cycle failed'), ' ', run.error) : el('span', { class: 'muted' }, 'None')));
 }
 
-async function load() {
-  const query = new URLSearchParams({ limit: '50', activity: showIdle.checked ? 'all' : 'changes' });
-  if (cursor) query.set('cursor', cursor);
+/**
+ * Loads the next page (`fresh` false) or the list again from the top, as many runs as are shown
+ * (`fresh` true: the first load, the checkbox, and each live update).
+ */
+async function load(fresh = false) {
+  const shown = fresh ? body.children.length : 0;
+  const limit = fresh ? Math.min(200, Math.max(50, shown)) : 50;
+  const query = new URLSearchParams({ limit: String(limit), activity: showIdle.checked ? 'all' : 'changes' });
+  if (cursor && !fresh) query.set('cursor', cursor);
   more.disabled = true;
   const mine = ++generation;
   try {
     const page = await api('GET', `/admin/sync/runs?${query}`);
     if (mine !== generation) return;
     show(alert, '');
-    for (const run of page.runs) body.append(row(run));
+    const rows = page.runs.map(row);
+    if (fresh) body.replaceChildren(...rows);
+    else body.append(...rows);
     cursor = page.next_cursor;
     more.hidden = !cursor;
     const count = body.children.length;
@@ -66,10 +77,10 @@ async function load() {
   }
 }
 
-more.addEventListener('click', load);
+more.addEventListener('click', () => load(false));
 showIdle.addEventListener('change', () => {
   body.replaceChildren();
   cursor = null;
-  load();
+  load(true);
 });
-if (requireToken()) load();
+if (requireToken()) keepCurrent(() => load(true), byId('live-state'));

@@ -33,8 +33,10 @@ export function timeZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
 }
 
+// With seconds: a short election (the demo's lasts three minutes) and the sync's own moments
+// would otherwise read alike.
 const dateTime = new Intl.DateTimeFormat(undefined, {
-  dateStyle: 'medium', timeStyle: 'short',
+  dateStyle: 'medium', timeStyle: 'medium',
 });
 
 /** An RFC 3339 instant shown in the viewer's time zone, or the fallback when absent. */
@@ -103,6 +105,21 @@ const TRIGGERS = { scheduled: 'Scheduled', reconcile: 'Full reconcile', manual: 
 /** A run's trigger for people. */
 export function triggerLabel(trigger) {
   return TRIGGERS[trigger] || trigger;
+}
+
+const ACTIONS = {
+  read: ['Read', ''],
+  wrote: ['Wrote', 'badge-ok'],
+  pulled: ['Pulled', 'badge-ok'],
+  no_change: ['No change', ''],
+  failed: ['Failed', 'badge-error'],
+  skipped: ['Skipped', 'badge-warning'],
+};
+
+/** A log entry's action as a badge ("Wrote", "Pulled", "Failed", …). */
+export function actionBadge(action) {
+  const [label, kind] = ACTIONS[action] || [action, ''];
+  return el('span', { class: `badge ${kind || 'badge-neutral'}` }, label);
 }
 
 /** When a run finished, or a badge saying it has not (still running, or its runner stopped). */

@@ -1,5 +1,7 @@
 //! The route handlers, one module per area.
 
+pub(crate) mod activity;
+pub(crate) mod changes;
 pub(crate) mod elections;
 pub(crate) mod health;
 pub(crate) mod health_history;

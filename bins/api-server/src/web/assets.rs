@@ -31,6 +31,7 @@ const ASSETS: &[Asset] = &[
     asset!("admin.css", "text/css; charset=utf-8"),
     asset!("api.js", JS),
     asset!("ui.js", JS),
+    asset!("live.js", JS),
     asset!("sign-in.js", JS),
     asset!("elections.js", JS),
     asset!("election-form.js", JS),

@@ -47,6 +47,9 @@ struct ElectionFormPage {
 struct ElectionPage {
     assets: String,
     election_id: String,
+    /// Where to open the linked page instead of its Notion URL (demo: the emulator's view of it,
+    /// `{this}{page id}`); empty: the page's own URL.
+    notion_view_base: String,
 }
 
 /// The history of sync runs, newest first.
@@ -185,7 +188,11 @@ pub(crate) async fn edit_election(req: HttpRequest, id: web::Path<String>) -> Ht
 }
 
 /// `GET /ui/elections/{id}`.
-pub(crate) async fn election(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+pub(crate) async fn election(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
     let id = id.into_inner();
     if !valid_election_id(&id) {
         return not_found(req).await;
@@ -195,6 +202,7 @@ pub(crate) async fn election(req: HttpRequest, id: web::Path<String>) -> HttpRes
         &ElectionPage {
             assets: assets::base_path(),
             election_id: id,
+            notion_view_base: state.notion_page_view_base.clone().unwrap_or_default(),
         },
     )
 }
@@ -327,6 +335,7 @@ mod tests {
             ElectionPage {
                 assets: String::new(),
                 election_id: "elec_1".into(),
+                notion_view_base: String::new(),
             }
             .render(),
             SyncRunsPage {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the api-server over real HTTP, against the in-process Notion emulator.
 
+mod activity;
 mod auth;
 mod binary;
 mod demo;

@@ -28,7 +28,7 @@ fn every_admin_operation_requires_the_bearer_token() {
             }
         }
     }
-    assert_eq!(operations, 14);
+    assert_eq!(operations, 16);
 }
 
 fn operations(document: &Value) -> Vec<(String, String, &Value)> {
@@ -62,7 +62,7 @@ fn path_parameters_state_the_rules_the_handlers_apply() {
             assert_eq!(schema["pattern"], election_id.as_str(), "{method} {path}");
         }
     }
-    assert_eq!(election_routes, 6);
+    assert_eq!(election_routes, 7);
     let run = &document["paths"]["/admin/sync/runs/{id}"]["get"];
     assert_eq!(parameter(run, "id")["schema"]["format"], "uuid");
     let instant = &document["components"]["schemas"]["Instant"]["oneOf"];

@@ -97,12 +97,22 @@ fn take_lock() -> File {
 impl Env {
     /// Starts everything with the demo workspace and the allowlist `Elections` + `Legacy Elections`.
     pub(crate) async fn start(name: &'static str) -> Self {
-        Self::start_paced(name, "500").await
+        Self::start_configured(name, "500", &[]).await
     }
 
     /// As [`Env::start`], with the server pacing Notion at `max_rps` requests per second (its
     /// `--max-rps`, which sets the sync health page's budget line).
     pub(crate) async fn start_paced(name: &'static str, max_rps: &str) -> Self {
+        Self::start_configured(name, max_rps, &[]).await
+    }
+
+    /// As [`Env::start`], with extra api-server flags (e.g. `--embedded-sync`).
+    pub(crate) async fn start_with(name: &'static str, extra: &[&str]) -> Self {
+        Self::start_configured(name, "500", extra).await
+    }
+
+    /// As [`Env::start`], with both a pace and extra flags.
+    async fn start_configured(name: &'static str, max_rps: &str, extra: &[&str]) -> Self {
         require_browser();
         let lock = take_lock();
 
@@ -117,7 +127,7 @@ impl Env {
             demo::LEGACY_DB
         );
         let base = emulator.base_url();
-        let args = [
+        let mut args = vec![
             "api-server",
             "--listen",
             "127.0.0.1:0",
@@ -136,6 +146,7 @@ impl Env {
             "--workers",
             "2",
         ];
+        args.extend_from_slice(extra);
         let settings = Cli::try_parse_from(args)
             .expect("flags parse")
             .settings()
@@ -372,6 +383,31 @@ impl Env {
         let path = dir.join(format!("{}-{name}.png", self.name));
         std::fs::write(&path, png).expect("screenshot written");
         path
+    }
+
+    /// Saves `<test>-<name>-desktop.png` at 1280×800 and `<test>-<name>-phone.png` at 390×844
+    /// (after checking that nothing is wider than the phone), each from the top of `css`, and
+    /// leaves the window at the desktop size.
+    pub(crate) async fn screenshots(&self, name: &str, css: &str) {
+        for (width, height, label) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+            self.browser
+                .set_window_size(width, height)
+                .await
+                .expect("resize");
+            if width < 600 {
+                self.wait_js(
+                    "the page fits the phone's width",
+                    "return document.documentElement.scrollWidth <= window.innerWidth;",
+                )
+                .await;
+            }
+            self.scroll_to(css).await;
+            self.screenshot(&format!("{name}-{label}")).await;
+        }
+        self.browser
+            .set_window_size(1280, 800)
+            .await
+            .expect("resize");
     }
 
     /// Saves a screenshot of the moment, then fails the test with `message`.

@@ -5,5 +5,6 @@
 mod elections;
 mod harness;
 mod health;
+mod live;
 mod notion;
 mod sync_runs;
