@@ -59,7 +59,7 @@ impl From<store::StoreError> for RunnerError {
     fn from(error: store::StoreError) -> Self {
         match error {
             store::StoreError::NotFound { what, id } => {
-                Self::Usage(format!("{what} {id:?} not found"))
+                Self::Usage(format!("{what} '{id}' not found"))
             }
             store::StoreError::Invalid { field, message } => {
                 Self::Usage(format!("invalid {field}: {message}"))

@@ -25,9 +25,11 @@ pub(crate) fn driver_error(error: DriverError) -> RunnerError {
         {
             RunnerError::NotionAuth(e.to_string())
         }
-        DriverError::NotFound { what, id } => RunnerError::Usage(format!("{what} {id} not found")),
+        DriverError::NotFound { what, id } => {
+            RunnerError::Usage(format!("{what} '{id}' not found"))
+        }
         DriverError::NotLinked(id) => RunnerError::Usage(format!(
-            "election {id} is not linked to a Notion page: link it in the admin page or API first"
+            "election '{id}' is not linked to a Notion page: link it in the admin page or API first"
         )),
         other => RunnerError::Unexpected(anyhow::Error::new(other)),
     }
@@ -120,7 +122,7 @@ pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
         let record = blocking(setup.driver.store(), move |s| s.get_election(&check)).await?;
         if record.link.is_none() {
             return Err(RunnerError::Usage(format!(
-                "election {id} is not linked to a Notion page: link it in the admin page or API first"
+                "election '{id}' is not linked to a Notion page: link it in the admin page or API first"
             )));
         }
         options = options.only(id);

@@ -87,7 +87,7 @@ impl SyncDriver {
                     with_causes(&e)
                 )),
             }
-            committed.errors.push(format!("election {id}: {message}"));
+            committed.errors.push(format!("election '{id}': {message}"));
         }
         if (cursor.is_some() || !rest.is_empty())
             && let Err(e) = self

@@ -229,7 +229,7 @@ impl SyncDriver {
                     committed
                         .errors
                         .into_iter()
-                        .map(|e| format!("database {database}: {e}")),
+                        .map(|e| format!("database '{database}': {e}")),
                 );
             }
             self.release_election_leases(leases, Writer::Cycle).await;
@@ -239,7 +239,7 @@ impl SyncDriver {
             report.skipped.extend(skipped);
             if let Some(db_report) = db_report {
                 if let Some(error) = &db_report.error {
-                    errors.push(format!("database {database}: {error}"));
+                    errors.push(format!("database '{database}': {error}"));
                 }
                 report.databases.push(db_report);
             }

@@ -83,7 +83,7 @@ impl DatabaseRead {
 /// The stored database id as a Notion id.
 pub(crate) fn parse_database_id(database: &str) -> Result<NotionId, ReadFailure> {
     NotionId::parse(database).map_err(|e| ReadFailure::Failed {
-        report: format!("invalid database id {database}"),
+        report: format!("invalid database id '{database}'"),
         error: SyncError::new(
             SyncErrorKind::Validation,
             format!("the stored database id is not a Notion id: {e}"),
