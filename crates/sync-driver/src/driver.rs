@@ -14,7 +14,7 @@ use sync_engine::{
     DEFAULT_TITLE_PROPERTY_NAME, ElectionId, NotionLink,
 };
 
-use crate::observe::{page_observation, schema_observation};
+use crate::observe::{database_schema, page_observation, schema_observation};
 use crate::{
     Clock, DriverConfig, DriverError, LinkOutcome, LinkRequest, PageSearch, PageSummary,
     PageValidation,
@@ -445,99 +445,13 @@ pub(crate) fn link_from_request(
     }
 }
 
-/// The property rules of SPEC §3: `Ok(warnings)` or the first blocking problem.
+/// The property rules of SPEC §3 (the engine's [`sync_engine::check_link`]) on the inspected
+/// page's database: `Ok(warnings)` or the first blocking problem, worded for the admin.
 pub(crate) fn check_link(
     inspection: &Inspection,
     link: &NotionLink,
 ) -> Result<Vec<String>, String> {
-    let schema = &inspection.schema;
-    let mut warnings = Vec::new();
-    let status_name = &link.notion_status_property_name;
-    let Some(status) = schema.properties.get(status_name) else {
-        let mut names: Vec<&str> = schema.properties.keys().map(String::as_str).collect();
-        names.sort_unstable();
-        return Err(format!(
-            "The property '{status_name}' does not exist on this page: add a Status property named '{status_name}' to the database, or give the name of an existing one (the database has: {})",
-            names.join(", ")
-        ));
-    };
-    if status.property_type != "status" {
-        return Err(format!(
-            "The property '{status_name}' is not a Status property"
-        ));
-    }
-    let missing: Vec<&str> = [
-        link.notion_status_value_in_voting.as_str(),
-        link.notion_status_value_done.as_str(),
-    ]
-    .into_iter()
-    .filter(|option| !status.has_option(option))
-    .collect();
-    if !missing.is_empty() {
-        let list = missing
-            .iter()
-            .map(|o| format!("'{o}'"))
-            .collect::<Vec<_>>()
-            .join(" and ");
-        let plural = if missing.len() > 1 { "s" } else { "" };
-        return Err(format!(
-            "The property '{status_name}' has no {list} option{plural} (it has: {}). Create the option{plural} in Notion: the API cannot create status options",
-            quoted_list(&status.option_names())
-        ));
-    }
-    if !status.has_option(&link.notion_status_value_not_started) {
-        warnings.push(format!(
-            "The property '{status_name}' has no '{}' option: upcoming elections get no status until voting opens (create the option in Notion to show it)",
-            link.notion_status_value_not_started
-        ));
-    }
-    let results_name = &link.notion_results_property_name;
-    match schema.properties.get(results_name) {
-        None => warnings.push(format!(
-            "The database has no '{results_name}' property: no results link will be written (add a URL property named '{results_name}' to get one)"
-        )),
-        Some(p) if p.property_type != "url" => {
-            return Err(format!(
-                "The property '{results_name}' is not a URL property (it is {}): change its type to URL in Notion, or name another property for the results link",
-                p.property_type
-            ));
-        }
-        Some(_) => {}
-    }
-    let title_name = &link.notion_title_property_name;
-    match schema.properties.get(title_name).map(|p| p.property_type.as_str()) {
-        Some("title" | "rich_text") => {}
-        Some(other) => warnings.push(format!(
-            "The property '{title_name}' is {other}, not a title or text property: the election title will not be pulled from Notion"
-        )),
-        None => warnings.push(format!(
-            "The database has no '{title_name}' property: the election title will not be pulled from Notion"
-        )),
-    }
-    let description_name = &link.notion_description_property_name;
-    match schema
-        .properties
-        .get(description_name)
-        .map(|p| p.property_type.as_str())
-    {
-        Some("rich_text") => {}
-        Some(other) => warnings.push(format!(
-            "The property '{description_name}' is {other}, not a text property: the description will not be pulled from Notion"
-        )),
-        None => warnings.push(format!(
-            "The database has no '{description_name}' property: the description will not be pulled from Notion"
-        )),
-    }
-    Ok(warnings)
-}
-
-fn quoted_list(names: &[&str]) -> String {
-    if names.is_empty() {
-        return "no options".to_owned();
-    }
-    names
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    sync_engine::check_link(&database_schema(&inspection.schema), link)
+        .map(|warnings| warnings.iter().map(ToString::to_string).collect())
+        .map_err(|problem| problem.to_string())
 }

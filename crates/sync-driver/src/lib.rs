@@ -15,7 +15,7 @@ pub use clock::{Clock, ManualClock, SleepFuture, SystemClock};
 pub use cycle::QUERY_PAGE_SIZE;
 pub use driver::{SEARCH_PAGE_SIZE, SyncDriver};
 pub use error::DriverError;
-pub use observe::{page_observation, schema_observation, sync_error_from_notion};
+pub use observe::{database_schema, page_observation, schema_observation, sync_error_from_notion};
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
     CycleOptions, CycleProgress, CycleReport, DEFAULT_CHANGE_OVERLAP, DEFAULT_LEASE_TTL,

@@ -3,8 +3,27 @@
 use jiff::Timestamp;
 use notion_client::{DataSource, ErrorKind, NotionError, Page};
 use sync_engine::{
-    NotionLink, PageObservation, PropertyKind, SchemaObservation, SyncError, SyncErrorKind,
+    DatabaseSchema, NotionLink, PageObservation, PropertyKind, SchemaObservation, SchemaProperty,
+    SyncError, SyncErrorKind,
 };
+
+/// A database schema as the engine's link check reads it: every property by name, with its type
+/// and its option names.
+pub fn database_schema(schema: &DataSource) -> DatabaseSchema {
+    DatabaseSchema {
+        properties: schema
+            .properties
+            .iter()
+            .map(|(name, p)| {
+                let property = SchemaProperty {
+                    kind: PropertyKind::from(p.property_type.as_str()),
+                    options: p.option_names().into_iter().map(str::to_owned).collect(),
+                };
+                (name.clone(), property)
+            })
+            .collect(),
+    }
+}
 
 /// The parts of a database schema the planner needs, looked up by the link's property names.
 pub fn schema_observation(schema: &DataSource, link: &NotionLink) -> SchemaObservation {

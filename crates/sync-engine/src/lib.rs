@@ -2,6 +2,7 @@
 
 mod cadence;
 mod error;
+mod link_check;
 mod model;
 mod observation;
 mod plan;
@@ -11,6 +12,7 @@ pub use error::{
     ErrorClass, PERMANENT_BACKOFF_BASE, PERMANENT_BACKOFF_MAX, SyncError, SyncErrorKind,
     TRANSIENT_RETRY_DELAY, classify_error, next_attempt_after_failure,
 };
+pub use link_check::{DatabaseSchema, LinkProblem, LinkWarning, SchemaProperty, check_link};
 pub use model::{
     DEFAULT_DESCRIPTION_PROPERTY_NAME, DEFAULT_RESULTS_PROPERTY_NAME, DEFAULT_STATUS_PROPERTY_NAME,
     DEFAULT_STATUS_VALUE_DONE, DEFAULT_STATUS_VALUE_IN_VOTING, DEFAULT_STATUS_VALUE_NOT_STARTED,

@@ -1,0 +1,199 @@
+//! Table tests of the link check (SPEC §3): which schemas can carry a link, and what is said.
+
+use std::collections::BTreeMap;
+
+use sync_engine::*;
+
+fn property(kind: &str, options: &[&str]) -> SchemaProperty {
+    SchemaProperty {
+        kind: PropertyKind::from(kind),
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+    }
+}
+
+/// The schema of SPEC §3's example database: every property the link names, of the right type.
+fn full_schema() -> DatabaseSchema {
+    let mut properties = BTreeMap::new();
+    properties.insert("Name".to_owned(), property("title", &[]));
+    properties.insert("Description".to_owned(), property("rich_text", &[]));
+    properties.insert(
+        "Voting Status".to_owned(),
+        property("status", &["Not started", "In Voting", "Done"]),
+    );
+    properties.insert("Results Link".to_owned(), property("url", &[]));
+    DatabaseSchema { properties }
+}
+
+fn link() -> NotionLink {
+    NotionLink::new(
+        "2c1b3a4d-0000-4000-8000-000000000001",
+        "2c1b3a4d-0000-4000-8000-000000000002",
+    )
+}
+
+struct Case {
+    name: &'static str,
+    change: fn(&mut DatabaseSchema),
+    /// `Ok(n)`: linkable with `n` warnings; `Err(fragment)`: refused with a message holding it.
+    expect: Result<usize, &'static str>,
+    /// A fragment of the first warning's text.
+    warning: Option<&'static str>,
+}
+
+fn props(schema: &mut DatabaseSchema) -> &mut BTreeMap<String, SchemaProperty> {
+    &mut schema.properties
+}
+
+#[test]
+fn link_check_rules() {
+    let cases = [
+        Case {
+            name: "the full schema links without warnings",
+            change: |_| {},
+            expect: Ok(0),
+            warning: None,
+        },
+        Case {
+            name: "no status property: refused, naming what the database has",
+            change: |s| {
+                props(s).remove("Voting Status");
+            },
+            expect: Err(
+                "does not exist on this page: add a Status property named 'Voting Status' to the database, or give the name of an existing one (the database has: Description, Name, Results Link)",
+            ),
+            warning: None,
+        },
+        Case {
+            name: "a select named like the status property: refused",
+            change: |s| {
+                props(s).insert(
+                    "Voting Status".into(),
+                    property("select", &["In Voting", "Done"]),
+                );
+            },
+            expect: Err("'Voting Status' is not a Status property"),
+            warning: None,
+        },
+        Case {
+            name: "no Done option: refused, listing the options it has",
+            change: |s| {
+                props(s).insert(
+                    "Voting Status".into(),
+                    property("status", &["Not started", "In Voting"]),
+                );
+            },
+            expect: Err(
+                "has no 'Done' option (it has: 'Not started', 'In Voting'). Create the option in Notion",
+            ),
+            warning: None,
+        },
+        Case {
+            name: "neither In Voting nor Done: refused, both named, plural",
+            change: |s| {
+                props(s).insert("Voting Status".into(), property("status", &[]));
+            },
+            expect: Err(
+                "has no 'In Voting' and 'Done' options (it has: no options). Create the options",
+            ),
+            warning: None,
+        },
+        Case {
+            name: "no Not started option: linkable, with a warning",
+            change: |s| {
+                props(s).insert(
+                    "Voting Status".into(),
+                    property("status", &["In Voting", "Done"]),
+                );
+            },
+            expect: Ok(1),
+            warning: Some("has no 'Not started' option: upcoming elections get no status"),
+        },
+        Case {
+            name: "no results property: linkable, with a warning",
+            change: |s| {
+                props(s).remove("Results Link");
+            },
+            expect: Ok(1),
+            warning: Some("no 'Results Link' property: no results link will be written"),
+        },
+        Case {
+            name: "a results property of another type: refused",
+            change: |s| {
+                props(s).insert("Results Link".into(), property("rich_text", &[]));
+            },
+            expect: Err("'Results Link' is not a URL property (it is rich_text)"),
+            warning: None,
+        },
+        Case {
+            name: "a title held in a text property is pulled",
+            change: |s| {
+                props(s).insert("Name".into(), property("rich_text", &[]));
+            },
+            expect: Ok(0),
+            warning: None,
+        },
+        Case {
+            name: "a number as the title: warned, not pulled",
+            change: |s| {
+                props(s).insert("Name".into(), property("number", &[]));
+            },
+            expect: Ok(1),
+            warning: Some("'Name' is number, not a title or text property"),
+        },
+        Case {
+            name: "no description property: warned, not pulled",
+            change: |s| {
+                props(s).remove("Description");
+            },
+            expect: Ok(1),
+            warning: Some("no 'Description' property: the description will not be pulled"),
+        },
+        Case {
+            name: "a title as the description: warned, not pulled",
+            change: |s| {
+                props(s).insert("Description".into(), property("title", &[]));
+            },
+            expect: Ok(1),
+            warning: Some("'Description' is title, not a text property"),
+        },
+    ];
+    for case in cases {
+        let mut schema = full_schema();
+        (case.change)(&mut schema);
+        let checked = check_link(&schema, &link());
+        match (case.expect, checked) {
+            (Ok(n), Ok(warnings)) => {
+                assert_eq!(warnings.len(), n, "{}: {warnings:?}", case.name);
+                if let Some(fragment) = case.warning {
+                    let text = warnings[0].to_string();
+                    assert!(text.contains(fragment), "{}: {text}", case.name);
+                }
+            }
+            (Err(fragment), Err(problem)) => {
+                let text = problem.to_string();
+                assert!(text.contains(fragment), "{}: {text}", case.name);
+            }
+            (expected, got) => panic!("{}: expected {expected:?}, got {got:?}", case.name),
+        }
+    }
+}
+
+#[test]
+fn custom_names_and_options_are_the_links() {
+    let mut schema = full_schema();
+    schema.properties.insert(
+        "Stage".into(),
+        property("status", &["Soon", "Live", "Closed"]),
+    );
+    let mut custom = link();
+    custom.notion_status_property_name = "Stage".into();
+    custom.notion_status_value_not_started = "Soon".into();
+    custom.notion_status_value_in_voting = "Live".into();
+    custom.notion_status_value_done = "Closed".into();
+    assert_eq!(check_link(&schema, &custom), Ok(Vec::new()));
+    // The default options are not what this link needs.
+    assert!(matches!(
+        check_link(&full_schema(), &custom),
+        Err(LinkProblem::StatusPropertyMissing { .. })
+    ));
+}
