@@ -23,7 +23,7 @@ use crate::responses::{
 };
 use crate::routes::{elections, health, notion, runs};
 use crate::state::AppState;
-use crate::{auth, metrics};
+use crate::{auth, headers, metrics};
 
 /// Path of the OpenAPI document.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -190,6 +190,9 @@ pub fn serve(
             .app_data(query_config())
             .app_data(path_config())
             .app_data(payload_config())
+            // Innermost first: `HEAD` is routed as `GET` after metrics and logs saw it as `HEAD`.
+            .wrap(from_fn(headers::head_as_get))
+            .wrap(from_fn(headers::security_headers))
             .wrap(from_fn(metrics::track))
             .wrap(TracingLogger::default())
             // The admin web page (src/web), before the API scope so that `GET /admin` is matched

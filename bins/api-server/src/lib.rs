@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 mod error;
 mod extract;
+mod headers;
 mod metrics;
 mod models;
 mod responses;

@@ -5,6 +5,7 @@ mod binary;
 mod demo;
 mod elections;
 mod errors;
+mod hardening;
 mod notion;
 mod openapi;
 mod operations;
