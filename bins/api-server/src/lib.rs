@@ -7,6 +7,7 @@ pub mod demo;
 mod error;
 mod extract;
 mod headers;
+mod limits;
 mod metrics;
 mod models;
 mod responses;
