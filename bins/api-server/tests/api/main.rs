@@ -9,5 +9,6 @@ mod hardening;
 mod notion;
 mod openapi;
 mod operations;
+mod store;
 mod support;
 mod timestamps;
