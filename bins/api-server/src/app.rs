@@ -28,6 +28,7 @@ use crate::responses::{
 };
 use crate::routes::{elections, health, notion, runs};
 use crate::state::AppState;
+use crate::throttle::SignInThrottle;
 use crate::{auth, headers, metrics};
 
 /// Path of the OpenAPI document.
@@ -188,9 +189,12 @@ pub fn serve(
     let demo = state.demo;
     let state = web::Data::new(state);
     let spec = openapi();
+    // One throttle for all workers: a client must not get a fresh count on each.
+    let throttle = web::Data::new(SignInThrottle::default());
     let app = move || {
         App::new()
             .app_data(state.clone())
+            .app_data(throttle.clone())
             .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())

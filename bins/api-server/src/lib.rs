@@ -14,6 +14,7 @@ mod responses;
 mod routes;
 mod run;
 mod state;
+mod throttle;
 mod time;
 mod web;
 
