@@ -147,7 +147,7 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     if let Some((_, allowed)) = documented {
         let mut response = ApiError::MethodNotAllowed(format!(
             "{} {} is not supported: use {allowed}; see {OPENAPI_PATH} or {DOCS_PATH}",
-            req.method(),
+            headers::sent_method(&req),
             req.path()
         ))
         .error_response();
@@ -158,7 +158,7 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     }
     ApiError::NotFound(format!(
         "no route for {} {}: see {OPENAPI_PATH} or {DOCS_PATH}",
-        req.method(),
+        headers::sent_method(&req),
         req.path()
     ))
     .error_response()

@@ -5,6 +5,7 @@
 //! content types (a JSON error read as HTML), no URL of ours leaks in a `Referer`, and the pages
 //! may load nothing from another origin (a script from elsewhere could read the token).
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -55,6 +56,20 @@ pub(crate) async fn security_headers(
     Ok(response)
 }
 
+/// Marks a request that came as `HEAD` and is routed as `GET`, so that errors name the method the
+/// client sent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RoutedAsGet;
+
+/// The method the client sent: `HEAD` for a request routed as `GET`.
+pub(crate) fn sent_method(req: &actix_web::HttpRequest) -> Method {
+    if req.extensions().contains::<RoutedAsGet>() {
+        Method::HEAD
+    } else {
+        req.method().clone()
+    }
+}
+
 /// Middleware: routes a `HEAD` request as the `GET` of the same URL (HTTP requires `HEAD` wherever
 /// `GET` is served, and monitors probe pages with it). The connection still knows the request was
 /// `HEAD`, so actix sends the status and headers of the `GET` answer (with its `Content-Length`)
@@ -65,6 +80,7 @@ pub(crate) async fn head_as_get(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
+        req.extensions_mut().insert(RoutedAsGet);
     }
     next.call(req).await
 }

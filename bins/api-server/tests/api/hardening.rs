@@ -84,6 +84,14 @@ async fn head_answers_like_get_without_a_body() {
     // An admin route still needs the token with HEAD, and says so in the status.
     let head = t.http.head(t.url("/admin/elections")).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::UNAUTHORIZED);
+    // A route that takes no GET takes no HEAD either: 405 naming what it takes.
+    let head = t
+        .request(Method::HEAD, "/admin/elections/elec_x/notion/sync")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(head.headers()["allow"], "POST");
 }
 
 #[tokio::test]
