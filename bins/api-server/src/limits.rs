@@ -8,7 +8,8 @@
 //! [`MAX_HEADERS`] `431 request_headers_too_large`, both with the API's JSON error, and the
 //! connection is closed. The limits sit below actix's, so a realistic oversized request always gets
 //! the JSON answer. A connection whose framing the scan does not follow (a chunked body, an
-//! upgrade, an unreadable `Content-Length`) is left to actix's own limits from then on.
+//! upgrade, `Expect: 100-continue`, an unreadable `Content-Length`) is left to actix's own limits
+//! from then on.
 
 use std::io;
 use std::pin::Pin;
@@ -221,7 +222,10 @@ impl Scanner {
                     _ => self.position = Position::Off,
                 }
             }
-            b"transfer-encoding" | b"upgrade" => self.position = Position::Off,
+            // A chunked body, a protocol switch, or a body the client may never send (it waits
+            // for `100 Continue`, and an early answer may come instead): the bytes that follow
+            // cannot be placed for sure, so they are not judged.
+            b"transfer-encoding" | b"upgrade" | b"expect" => self.position = Position::Off,
             _ => {}
         }
     }

@@ -156,8 +156,7 @@ async fn raw_exchange(t: &TestServer, request: &[u8]) -> (u16, String, String) {
 fn json_error(body: &str, code: &str) -> serde_json::Value {
     let body: serde_json::Value =
         serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body:?}"));
-    let error = assert_error(&body, code).clone();
-    error
+    assert_error(&body, code).clone()
 }
 
 #[tokio::test]
