@@ -2,11 +2,15 @@
 
 use std::net::TcpListener;
 use std::sync::LazyLock;
+use std::time::Duration;
 
+use actix_http::{HttpService, Protocol, error::DispatchError};
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
+use actix_web::dev::AppConfig;
 use actix_web::dev::{ResourceDef, Server};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -18,12 +22,14 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, ErrorDetail, ErrorResponse};
 use crate::extract::{json_config, path_config, payload_config, query_config};
+use crate::limits::LimitedStream;
 use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
 use crate::routes::{activity, changes, elections, health, health_history, notion, runs};
 use crate::state::AppState;
-use crate::{auth, metrics};
+use crate::throttle::SignInThrottle;
+use crate::{auth, headers, metrics};
 
 /// Path of the OpenAPI document.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -144,7 +150,7 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     if let Some((_, allowed)) = documented {
         let mut response = ApiError::MethodNotAllowed(format!(
             "{} {} is not supported: use {allowed}; see {OPENAPI_PATH} or {DOCS_PATH}",
-            req.method(),
+            headers::sent_method(&req),
             req.path()
         ))
         .error_response();
@@ -155,7 +161,7 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     }
     ApiError::NotFound(format!(
         "no route for {} {}: see {OPENAPI_PATH} or {DOCS_PATH}",
-        req.method(),
+        headers::sent_method(&req),
         req.path()
     ))
     .error_response()
@@ -186,13 +192,19 @@ pub fn serve(
     let demo = state.demo;
     let state = web::Data::new(state);
     let spec = openapi();
-    let mut server = HttpServer::new(move || {
+    // One throttle for all workers: a client must not get a fresh count on each.
+    let throttle = web::Data::new(SignInThrottle::default());
+    let app = move || {
         App::new()
             .app_data(state.clone())
+            .app_data(throttle.clone())
             .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
             .app_data(payload_config())
+            // Innermost first: `HEAD` is routed as `GET` after metrics and logs saw it as `HEAD`.
+            .wrap(from_fn(headers::head_as_get))
+            .wrap(from_fn(headers::security_headers))
             .wrap(from_fn(metrics::track))
             .wrap(TracingLogger::default())
             // The admin web page (src/web), before the API scope so that `GET /admin` is matched
@@ -210,13 +222,42 @@ pub fn serve(
             .route("/docs", web::get().to(docs_redirect))
             .route("/", web::get().to(root_redirect))
             .default_service(web::to(not_found))
-    })
-    .disable_signals()
-    .shutdown_signal(shutdown.cancelled_owned())
-    .shutdown_timeout(30)
-    .listen(listener)?;
+    };
+    // What `HttpServer::listen` does, with each connection wrapped in a `LimitedStream` (oversized
+    // heads get a JSON answer, see src/limits.rs) and with the client's address kept for the
+    // sign-in throttle.
+    let addr = listener.local_addr()?;
+    let mut builder = actix_server::Server::build()
+        .disable_signals()
+        .shutdown_signal(shutdown.cancelled_owned())
+        .shutdown_timeout(30);
     if let Some(workers) = workers {
-        server = server.workers(workers);
+        builder = builder.workers(workers);
     }
-    Ok(server.run())
+    let graceful = builder.graceful_shutdown_signal();
+    let builder = builder.listen("api-server", listener, move || {
+        let graceful = graceful.clone();
+        let factory = app()
+            .into_factory()
+            .map_err(|error: actix_web::Error| error.error_response());
+        let http = HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let graceful = graceful.clone();
+                async move { graceful.notified().await }
+            })
+            .client_request_timeout(Duration::from_secs(5))
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .local_addr(addr)
+            .finish(map_config(factory, move |_| {
+                AppConfig::__priv_test_new(false, addr.to_string(), addr)
+            }));
+        fn_service(|io: actix_web::rt::net::TcpStream| async move {
+            // As actix-web does: answers are small and written whole, so Nagle only adds delay.
+            let _ = io.set_nodelay(true);
+            let peer = io.peer_addr().ok();
+            Ok::<_, DispatchError>((LimitedStream::new(io), Protocol::Http1, peer))
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
 }

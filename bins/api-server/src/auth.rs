@@ -1,5 +1,7 @@
 //! Bearer-token authentication of the `/admin` API.
 
+use std::time::{Duration, Instant};
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
@@ -10,6 +12,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle::{MAX_FAILURES, SignInThrottle, Verdict, WINDOW};
 
 /// Whether `headers` carry `Authorization: Bearer <expected>`.
 ///
@@ -32,11 +35,31 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Middleware of the `/admin` scope: 401 unless the request carries the admin bearer token.
+/// Middleware of the `/admin` scope: 401 unless the request carries the admin bearer token; 429
+/// while its client address is throttled for sending too many wrong tokens (src/throttle.rs).
 pub(crate) async fn require_admin(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let now = Instant::now();
+    let throttle = req.app_data::<web::Data<SignInThrottle>>().cloned();
+    let client = req.peer_addr().map(|addr| addr.ip());
+    if let (Some(throttle), Some(client)) = (&throttle, client)
+        && let Verdict::Blocked(wait) = throttle.check(client, now)
+    {
+        let wait = Duration::from_secs(wait.as_secs_f64().ceil().max(1.0) as u64);
+        let response = ApiError::TooManyFailedLogins {
+            message: format!(
+                "too many wrong admin tokens from this address ({MAX_FAILURES} within {} s): \
+                 try again in {} s with the right token (ADMIN_TOKEN)",
+                WINDOW.as_secs(),
+                wait.as_secs()
+            ),
+            retry_after: wait,
+        }
+        .error_response();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
     let authorized = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|state| is_authorized(req.headers(), &state.admin_token));
@@ -44,6 +67,11 @@ pub(crate) async fn require_admin(
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let message = if req.headers().contains_key(AUTHORIZATION) {
+        // A guess (a request without any token is not one: the page asks before signing in).
+        if let (Some(throttle), Some(client)) = (&throttle, client) {
+            throttle.record_failure(client, now);
+        }
+        tracing::info!(client = ?client, "a wrong admin token was sent");
         "the admin token is wrong: send Authorization: Bearer <ADMIN_TOKEN>"
     } else {
         "authentication required: send Authorization: Bearer <ADMIN_TOKEN>"

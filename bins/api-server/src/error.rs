@@ -23,7 +23,8 @@ pub struct ErrorResponse {
 pub struct ErrorDetail {
     /// Stable, machine-readable code: `invalid_input`, `unauthorized`, `not_allowlisted`,
     /// `not_found`, `conflict`, `not_linked`, `page_invalid`, `payload_too_large`,
-    /// `unsupported_media_type`, `internal_error`, or Notion's own code (`rate_limited`,
+    /// `unsupported_media_type`, `uri_too_long`, `request_headers_too_large`,
+    /// `too_many_failed_logins`, `store_unavailable`, `internal_error`, or Notion's own code (`rate_limited`,
     /// `object_not_found`, `service_unavailable`, …) when Notion failed.
     #[schema(example = "invalid_input")]
     pub code: String,
@@ -40,7 +41,8 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub notion_status: Option<u16>,
-    /// Seconds to wait before trying again, when Notion rate-limited the request.
+    /// Seconds to wait before trying again (also sent as `Retry-After`): when Notion rate-limited
+    /// the request, the store is unavailable, or too many wrong admin tokens came from this client.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub retry_after: Option<u64>,
@@ -104,6 +106,30 @@ pub enum ApiError {
     /// 503: a dependency of the server (the store) is not ready.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 `store_unavailable`: the store is busy (another connection holds the write lock), full,
+    /// deleted or replaced; `Retry-After` says when to try again.
+    #[error("{message}")]
+    StoreUnavailable {
+        /// What is wrong with the store and what to do.
+        message: String,
+        /// When trying again may help.
+        retry_after: Duration,
+    },
+    /// 414 `uri_too_long`: the URL (path and query) is longer than the server takes.
+    #[error("{0}")]
+    UriTooLong(String),
+    /// 431 `request_headers_too_large`: the request headers are too many or too large.
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    /// 429 `too_many_failed_logins`: this client sent too many wrong admin tokens lately;
+    /// `Retry-After` says when it may try again.
+    #[error("{message}")]
+    TooManyFailedLogins {
+        /// What happened and when to try again.
+        message: String,
+        /// How long until the client may try again.
+        retry_after: Duration,
+    },
     /// 500: a bug or an environment failure. The cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -148,9 +174,23 @@ impl ApiError {
                 code.clone(),
                 None,
                 *notion_status,
-                retry_after.map(|d| d.as_secs_f64().ceil() as u64),
+                retry_after.map(whole_seconds),
             ),
             Self::Unavailable(_) => ("unavailable".to_owned(), None, None, None),
+            Self::StoreUnavailable { retry_after, .. } => (
+                "store_unavailable".to_owned(),
+                None,
+                None,
+                Some(whole_seconds(*retry_after)),
+            ),
+            Self::UriTooLong(_) => ("uri_too_long".to_owned(), None, None, None),
+            Self::HeadersTooLarge(_) => ("request_headers_too_large".to_owned(), None, None, None),
+            Self::TooManyFailedLogins { retry_after, .. } => (
+                "too_many_failed_logins".to_owned(),
+                None,
+                None,
+                Some(whole_seconds(*retry_after)),
+            ),
             Self::Internal(_) => ("internal_error".to_owned(), None, None, None),
         };
         let message = match self {
@@ -182,7 +222,10 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PageInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Notion { status, .. } => *status,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::StoreUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::TooManyFailedLogins { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -226,16 +269,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A 503 `store_unavailable` for a busy, full, deleted or replaced store, with `Retry-After`.
+/// A 503 `store_unavailable` for a busy, full, deleted or replaced store, with `Retry-After`: 1 s
+/// when another connection holds the lock (it is usually released within that), 30 s when an
+/// operator must act (free space, restore the file).
 pub(crate) fn store_unavailable(error: &StoreError) -> ApiError {
     let retry_after = if error.kind().is_retryable() { 1 } else { 30 };
-    ApiError::Notion {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "store_unavailable".to_owned(),
+    tracing::warn!(%error, "the store cannot take requests now");
+    ApiError::StoreUnavailable {
         message: format!("the store cannot take this request now: {error}"),
-        notion_status: None,
-        retry_after: Some(Duration::from_secs(retry_after)),
+        retry_after: Duration::from_secs(retry_after),
     }
+}
+
+/// `duration` in whole seconds, rounded up (a `Retry-After` of 0 would invite an immediate retry).
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs_f64().ceil() as u64
 }
 
 impl From<actix_web::error::BlockingError> for ApiError {

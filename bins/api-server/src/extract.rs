@@ -253,6 +253,7 @@ impl<'de> de::Deserialize<'de> for Instant {
             }
 
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Instant, E> {
+                crate::time::check_offset(text).map_err(E::custom)?;
                 let timestamp = text
                     .trim()
                     .parse::<Timestamp>()

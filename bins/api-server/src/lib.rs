@@ -6,12 +6,15 @@ pub mod config;
 pub mod demo;
 mod error;
 mod extract;
+mod headers;
+mod limits;
 mod metrics;
 mod models;
 mod responses;
 mod routes;
 mod run;
 mod state;
+mod throttle;
 mod time;
 mod web;
 

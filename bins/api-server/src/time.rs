@@ -32,9 +32,71 @@ pub(crate) fn serialize_option<S: Serializer>(
     }
 }
 
+/// Checks that an instant written in a request ends with an RFC 3339 offset: `Z` or `±HH:MM` with
+/// hours 00–23 and minutes 00–59. The parser alone would take `+25:00`, `+0100`, `+01` or a
+/// `[Europe/Paris]` annotation (its grammar is wider than RFC 3339's), so an instant off by more
+/// than a day, or one another RFC 3339 reader refuses, would be stored without a word.
+pub(crate) fn check_offset(text: &str) -> Result<(), String> {
+    let text = text.trim();
+    if text.ends_with(['Z', 'z']) {
+        return Ok(());
+    }
+    let bytes = text.as_bytes();
+    let offset = bytes.len().checked_sub(6).map(|start| &bytes[start..]);
+    let valid = match offset {
+        Some([sign, h1, h2, b':', m1, m2])
+            if matches!(sign, b'+' | b'-')
+                && [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()) =>
+        {
+            let hours = (h1 - b'0') * 10 + (h2 - b'0');
+            let minutes = (m1 - b'0') * 10 + (m2 - b'0');
+            hours < 24 && minutes < 60
+        }
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} does not end with a valid RFC 3339 offset: write Z (UTC) or ±HH:MM with \
+             hours 00 to 23 and minutes 00 to 59, e.g. 2026-03-01T09:00:00Z or \
+             2026-03-01T10:00:00+01:00"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_are_z_or_hours_and_minutes_within_a_day() {
+        for ok in [
+            "2026-03-01T09:00:00Z",
+            "x+00:00",
+            "x-23:59",
+            " x+01:00 ",
+            "xz",
+        ] {
+            assert_eq!(check_offset(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "x+25:00",
+            "x+24:00",
+            "x-99:00",
+            "x+01:60",
+            "x+0100",
+            "x+01",
+            "x",
+            "",
+            "x+01:00:00",
+            "xZ[UTC]",
+            "x+1:000",
+            "x+a1:00",
+        ] {
+            assert!(check_offset(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn always_three_fraction_digits_in_utc() {

@@ -278,3 +278,99 @@ fn help_never_shows_the_values_of_secrets_set_in_the_environment() {
         "demo mode is never implied: {help}"
     );
 }
+
+/// The settings every start below needs, and no store: each test names its own.
+fn configured_server(dir: &Path) -> Command {
+    let mut command = api_server();
+    command
+        .current_dir(dir)
+        .env("NOTION_API_KEY", "ntn_test")
+        .env("ADMIN_TOKEN", "0123456789abcdef0123")
+        .env(
+            "NOTION_DATABASE_ALLOWLIST",
+            "d0000000-0000-4000-8000-000000000001:Elections",
+        )
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("EMBEDDED_SYNC", "false")
+        .env("RUST_LOG", "info");
+    command
+}
+
+#[test]
+fn a_database_url_of_another_kind_exits_78_without_echoing_the_password_or_creating_files() {
+    for url in [
+        "postgresql://u:PASS@localhost/db",
+        "postgres://u:PASS@localhost:5432/db",
+        "mysql://u:PASS@localhost/db",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = configured_server(dir.path())
+            .env("DATABASE_URL", url)
+            .output()
+            .expect("binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(78), "{url}: {stderr}");
+        assert!(
+            stderr.contains("configuration error: DATABASE_URL"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("sqlite:PATH"),
+            "names what is supported: {stderr}"
+        );
+        assert!(
+            !stderr.contains("PASS"),
+            "the password was printed: {stderr}"
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(!stdout.contains("PASS"), "{stdout}");
+        let created: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(created.is_empty(), "{url}: created {created:?}");
+    }
+}
+
+#[test]
+fn a_sqlite_url_or_a_bare_path_opens_the_store_there() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    for url in ["sqlite:stores/a.db", "stores/b.db", "sqlite://stores/c.db"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = configured_server(dir.path())
+            .env("DATABASE_URL", url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let mut seen = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let listening = line.contains("Listening at http://");
+            seen.push(line);
+            if listening {
+                break;
+            }
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let exit = child.wait().unwrap();
+        assert!(
+            seen.iter().any(|l| l.contains("Listening at http://")),
+            "{url}: {seen:#?}"
+        );
+        assert!(exit.success(), "{url}: {exit:?} {seen:#?}");
+        let file = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = dir.path().join(file);
+        assert!(path.is_file(), "{url}: no store at {}", path.display());
+        assert!(
+            seen.iter()
+                .any(|l| l.contains("created a new, empty store") && l.contains(file)),
+            "{url}: {seen:#?}"
+        );
+        let store = Store::open_existing(&path).expect("a store");
+        assert!(!store.is_demo_store().unwrap());
+    }
+}
