@@ -69,6 +69,10 @@ impl fmt::Debug for NotionClient {
 }
 
 /// Configures a [`NotionClient`]. Reads no environment variables: the caller passes everything.
+///
+/// Build one client per Notion connection and clone it for every user of that connection: the
+/// clones share the pacer (the connection's request budget), counters and caches. A second
+/// builder for the same connection must be given the first client's pacer ([`Self::pacer`]).
 pub struct NotionClientBuilder {
     token: Option<SecretString>,
     base_url: String,
@@ -146,8 +150,13 @@ impl NotionClientBuilder {
         self
     }
 
-    /// Uses this pacer instead of the process-wide one for the token (overrides the rate and
-    /// burst settings).
+    /// Uses this pacer (overrides the rate and burst settings). Without one, the client gets a
+    /// new pacer of its own.
+    ///
+    /// A pacer stands for one Notion connection's budget: every client of one connection must
+    /// share it, or each would spend the whole budget and a `Retry-After` seen by one would not
+    /// hold the others. Clone the client (clones share everything), or build each client of the
+    /// connection with `.pacer(first.pacer().clone())`.
     pub fn pacer(mut self, pacer: Pacer) -> Self {
         self.pacer = Some(pacer);
         self
@@ -215,15 +224,8 @@ impl NotionClientBuilder {
         }
         let pacer = match self.pacer {
             Some(p) => p,
-            None => {
-                let key = self.token.as_ref().map_or("", |t| t.expose_secret());
-                if key.is_empty() {
-                    Pacer::new(self.rate, self.burst)
-                } else {
-                    Pacer::shared_for_token(key, self.rate, self.burst)
-                }
-                .map_err(|e| NotionError::invalid_request(e.to_string()))?
-            }
+            None => Pacer::new(self.rate, self.burst)
+                .map_err(|e| NotionError::invalid_request(e.to_string()))?,
         };
         let http = reqwest::Client::builder()
             .user_agent(self.user_agent)
