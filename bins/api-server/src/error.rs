@@ -270,6 +270,14 @@ pub fn from_notion(error: &notion_client::NotionError) -> ApiError {
             "Notion is rate limiting this integration; try again after retry_after seconds"
                 .to_owned(),
         ),
+        ErrorKind::RequestBlocked => (
+            StatusCode::BAD_GATEWAY,
+            "request_blocked",
+            "Notion has blocked this integration's API requests (public_api_request_blocked); \
+             retrying will not help: check the integration in Notion's integration settings and \
+             the workspace's plan, or contact Notion support"
+                .to_owned(),
+        ),
         ErrorKind::Unauthorized => (
             StatusCode::BAD_GATEWAY,
             "unauthorized",
