@@ -1419,6 +1419,10 @@ async fn a_token_swap_applies_to_the_next_request_and_keeps_the_pacer_and_counte
     let pacer = client.pacer().clone();
     let before = client.me().await.unwrap();
     assert_eq!(before.id, nid(demo::INTEGRATION_ID));
+    let data_source = client
+        .resolve_data_source(nid(demo::ELECTIONS_DB))
+        .await
+        .unwrap();
     assert_eq!(before.name.as_deref(), Some(demo::INTEGRATION_NAME));
 
     client.set_token(SecretString::from(demo::ADMIN_TOKEN.to_owned()));
@@ -1431,7 +1435,18 @@ async fn a_token_swap_applies_to_the_next_request_and_keeps_the_pacer_and_counte
     assert_ne!(after.id, before.id);
     assert!(client.pacer().same_as(&pacer), "the pacer is kept");
     assert!(clone.pacer().same_as(&pacer));
-    assert_eq!(client.stats().requests, 2, "the counters are kept");
+    assert_eq!(
+        clone
+            .resolve_data_source(nid(demo::ELECTIONS_DB))
+            .await
+            .unwrap(),
+        data_source
+    );
+    assert_eq!(
+        client.stats().requests,
+        3,
+        "the counters are kept, and the data source cache (no second lookup)"
+    );
     assert!(client.token_set());
     assert!(!format!("{client:?}").contains(demo::ADMIN_TOKEN));
     assert_counts_match(&client, &emu);
