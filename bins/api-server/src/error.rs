@@ -318,6 +318,14 @@ pub fn from_notion(error: &notion_client::NotionError) -> ApiError {
             "Notion is rate limiting this integration; try again after retry_after seconds"
                 .to_owned(),
         ),
+        ErrorKind::RequestBlocked => (
+            StatusCode::BAD_GATEWAY,
+            "request_blocked",
+            "Notion has blocked this integration's API requests (public_api_request_blocked); \
+             retrying will not help: check the integration in Notion's integration settings and \
+             the workspace's plan, or contact Notion support"
+                .to_owned(),
+        ),
         ErrorKind::Unauthorized => (
             StatusCode::BAD_GATEWAY,
             "unauthorized",
@@ -370,7 +378,13 @@ pub fn from_notion(error: &notion_client::NotionError) -> ApiError {
     };
     ApiError::Notion {
         status,
-        code: error.code().unwrap_or(default_code).to_owned(),
+        // Notion's own code for a blocked integration is `rate_limited`, which reads as "retry":
+        // ours says it is not.
+        code: match error.kind() {
+            ErrorKind::RequestBlocked => default_code,
+            _ => error.code().unwrap_or(default_code),
+        }
+        .to_owned(),
         message: format!("{message}{notion_says}"),
         notion_status,
         retry_after: error.retry_after().or(match error.kind() {
@@ -399,6 +413,33 @@ impl From<sync_driver::DriverError> for ApiError {
             DriverError::Notion(error) => from_notion(&error),
             DriverError::Store(error) => error.into(),
             other => Self::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blocked_integration_is_a_502_request_blocked_without_a_retry_after() {
+        let body = br#"{"object":"error","status":429,"code":"rate_limited","message":"Blocked.","additional_data":{"retry_after":"30","rate_limit_reason":"public_api_request_blocked"}}"#;
+        let error = notion_client::NotionError::from_response(429, body, None, None);
+        match from_notion(&error) {
+            ApiError::Notion {
+                status,
+                code,
+                message,
+                notion_status,
+                retry_after,
+            } => {
+                assert_eq!(status, StatusCode::BAD_GATEWAY);
+                assert_eq!(code, "request_blocked");
+                assert!(message.contains("retrying will not help"), "{message}");
+                assert_eq!(notion_status, Some(429));
+                assert_eq!(retry_after, None);
+            }
+            other => panic!("not a Notion error: {other:?}"),
         }
     }
 }

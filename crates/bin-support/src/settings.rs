@@ -45,13 +45,14 @@ pub struct NotionSettings {
     pub version: NotionVersion,
     /// The databases that may be searched and linked (may be empty).
     pub allowlist: Allowlist,
-    /// Notion requests per second for the whole process: finite and above 0.
+    /// Notion requests per second of the default connection's pacer: finite and above 0.
     pub max_requests_per_second: f64,
 }
 
 impl NotionSettings {
     /// A client builder with the token, base URL, version, rate and `user_agent` set, for callers
-    /// that tune more (retries, timeouts) before building. Without a token, an error naming
+    /// that tune more (retries, timeouts) before building. As with [`Self::client`], build one
+    /// client per connection and clone it. Without a token, an error naming
     /// `NOTION_API_KEY`.
     pub fn client_builder(&self, user_agent: &str) -> Result<NotionClientBuilder, ConfigError> {
         let token = self.api_key.clone().ok_or_else(|| {
@@ -69,8 +70,11 @@ impl NotionSettings {
             .user_agent(user_agent))
     }
 
-    /// The process's Notion client: one pacer for every request (`NOTION_MAX_RPS`). Without a
-    /// token, an error naming `NOTION_API_KEY`.
+    /// The client of the default Notion connection, with its own pacer (`NOTION_MAX_RPS`). Build
+    /// it once and clone it for every user of the connection (the sync driver, the admin API):
+    /// clones share the pacer, so the connection's budget and any `Retry-After` hold all of
+    /// them; a second client built here would get a second, separate budget. Without a token, an
+    /// error naming `NOTION_API_KEY`.
     pub fn client(&self, user_agent: &str) -> Result<NotionClient, ConfigError> {
         self.client_builder(user_agent)?.build().map_err(|error| {
             ConfigError::new(

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -50,7 +50,9 @@ pub struct NotionClient {
 pub(crate) struct Inner {
     http: reqwest::Client,
     base_url: String,
-    token: Option<SecretString>,
+    /// Read at every attempt, so [`NotionClient::set_token`] (an OAuth refresh) applies to the
+    /// next request of every clone without a new client, pacer or cache.
+    token: RwLock<Option<SecretString>>,
     pub(crate) version: NotionVersion,
     exec: Executor,
     pub(crate) data_source_cache: Mutex<HashMap<NotionId, NotionId>>,
@@ -61,7 +63,7 @@ impl fmt::Debug for NotionClient {
         f.debug_struct("NotionClient")
             .field("base_url", &self.inner.base_url)
             .field("notion_version", &self.inner.version)
-            .field("token", &self.inner.token.as_ref().map(|_| "[REDACTED]"))
+            .field("token", &self.token_set().then_some("[REDACTED]"))
             .field("pacer", &self.inner.exec.pacer)
             .field("retry", &self.inner.exec.policy)
             .finish()
@@ -69,6 +71,10 @@ impl fmt::Debug for NotionClient {
 }
 
 /// Configures a [`NotionClient`]. Reads no environment variables: the caller passes everything.
+///
+/// Build one client per Notion connection and clone it for every user of that connection: the
+/// clones share the pacer (the connection's request budget), counters and caches. A second
+/// builder for the same connection must be given the first client's pacer ([`Self::pacer`]).
 pub struct NotionClientBuilder {
     token: Option<SecretString>,
     base_url: String,
@@ -146,8 +152,13 @@ impl NotionClientBuilder {
         self
     }
 
-    /// Uses this pacer instead of the process-wide one for the token (overrides the rate and
-    /// burst settings).
+    /// Uses this pacer (overrides the rate and burst settings). Without one, the client gets a
+    /// new pacer of its own.
+    ///
+    /// A pacer stands for one Notion connection's budget: every client of one connection must
+    /// share it, or each would spend the whole budget and a `Retry-After` seen by one would not
+    /// hold the others. Clone the client (clones share everything), or build each client of the
+    /// connection with `.pacer(first.pacer().clone())`.
     pub fn pacer(mut self, pacer: Pacer) -> Self {
         self.pacer = Some(pacer);
         self
@@ -215,15 +226,8 @@ impl NotionClientBuilder {
         }
         let pacer = match self.pacer {
             Some(p) => p,
-            None => {
-                let key = self.token.as_ref().map_or("", |t| t.expose_secret());
-                if key.is_empty() {
-                    Pacer::new(self.rate, self.burst)
-                } else {
-                    Pacer::shared_for_token(key, self.rate, self.burst)
-                }
-                .map_err(|e| NotionError::invalid_request(e.to_string()))?
-            }
+            None => Pacer::new(self.rate, self.burst)
+                .map_err(|e| NotionError::invalid_request(e.to_string()))?,
         };
         let http = reqwest::Client::builder()
             .user_agent(self.user_agent)
@@ -237,7 +241,7 @@ impl NotionClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 base_url: base,
-                token: self.token,
+                token: RwLock::new(self.token),
                 version: self.version,
                 exec: Executor {
                     policy: self.policy,
@@ -335,6 +339,43 @@ impl NotionClient {
         self.inner.version
     }
 
+    /// Replaces the token of this client and of every clone of it (they share one connection):
+    /// the next attempt of any request sends the new token. The pacer, counters and the data
+    /// source cache stay, since they belong to the connection, not to one token. This is how a
+    /// rotated OAuth access token is applied.
+    pub fn set_token(&self, token: SecretString) {
+        let mut current = self.inner.token.write().unwrap_or_else(|e| e.into_inner());
+        *current = Some(token);
+    }
+
+    /// True when a token is configured (never shows the token).
+    pub fn token_set(&self) -> bool {
+        self.inner
+            .token
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// The `Authorization: Bearer` value for the current token, marked sensitive so that it is
+    /// never logged.
+    fn bearer_header(&self) -> Result<HeaderValue> {
+        let token = self.inner.token.read().unwrap_or_else(|e| e.into_inner());
+        let token = token.as_ref().ok_or_else(|| {
+            NotionError::invalid_request(
+                "no Notion token configured; pass one to NotionClient::builder().token(..)",
+            )
+        })?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| {
+                NotionError::invalid_request(
+                    "the Notion token contains characters that cannot be sent in a header",
+                )
+            })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
     /// The pacer this client waits on.
     pub fn pacer(&self) -> &Pacer {
         &self.inner.exec.pacer
@@ -381,28 +422,19 @@ impl NotionClient {
             })?),
             None => None,
         };
-        let auth_header = match &call.auth {
-            Auth::Bearer => {
-                let token = self.inner.token.as_ref().ok_or_else(|| {
-                    NotionError::invalid_request(
-                        "no Notion token configured; pass one to NotionClient::builder().token(..)",
-                    )
-                })?;
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-                    .map_err(|_| {
-                        NotionError::invalid_request(
-                            "the Notion token contains characters that cannot be sent in a header",
-                        )
-                    })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            Auth::Basic(_) => None,
-        };
+        if matches!(call.auth, Auth::Bearer) {
+            // Fails before the pacer and the counters when no usable token is set.
+            self.bearer_header()?;
+        }
         let method_str = method_name(&call.method);
         let exec = &self.inner.exec;
         let stats = self.scope.as_deref().unwrap_or(&exec.stats);
         exec.run_counted(stats, method_str, call.template, call.kind, |_attempt| {
+            // Per attempt: a token swapped while this request waited or retried is the one sent.
+            let auth_header = match &call.auth {
+                Auth::Bearer => Some(self.bearer_header()),
+                Auth::Basic(_) => None,
+            };
             let mut req = self
                 .inner
                 .http
@@ -411,12 +443,18 @@ impl NotionClient {
             if !call.query.is_empty() {
                 req = req.query(&call.query);
             }
-            req = match (&call.auth, &auth_header) {
+            let header_error = match (&call.auth, auth_header) {
                 (Auth::Basic(creds), _) => {
-                    req.basic_auth(&creds.client_id, Some(creds.client_secret.expose_secret()))
+                    req =
+                        req.basic_auth(&creds.client_id, Some(creds.client_secret.expose_secret()));
+                    None
                 }
-                (Auth::Bearer, Some(value)) => req.header(AUTHORIZATION, value.clone()),
-                (Auth::Bearer, None) => req,
+                (Auth::Bearer, Some(Ok(value))) => {
+                    req = req.header(AUTHORIZATION, value);
+                    None
+                }
+                (Auth::Bearer, Some(Err(error))) => Some(error),
+                (Auth::Bearer, None) => None,
             };
             if let Some(body) = &body {
                 req = req
@@ -424,6 +462,9 @@ impl NotionClient {
                     .body(body.clone());
             }
             async move {
+                if let Some(error) = header_error {
+                    return Err(error);
+                }
                 let response = req.send().await.map_err(NotionError::transport)?;
                 let status = response.status().as_u16();
                 let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER));

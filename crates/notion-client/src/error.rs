@@ -47,6 +47,11 @@ pub enum ErrorKind {
         /// The wait Notion asked for.
         retry_after: Option<Duration>,
     },
+    /// 429, 529 or 403 with `additional_data.rate_limit_reason` = `public_api_request_blocked`:
+    /// Notion has blocked this integration's API requests. Unlike a rate limit, waiting a few
+    /// seconds does not help, so the client never retries it; someone must look at the
+    /// integration in Notion (its settings, the workspace's plan, Notion support).
+    RequestBlocked,
     /// 409: a conflicting save; repeating later usually works.
     Conflict,
     /// 5xx: Notion failed.
@@ -256,8 +261,13 @@ impl NotionError {
     }
 }
 
+/// Notion's `rate_limit_reason` for an integration whose requests are blocked (never retry).
+pub(crate) const REQUEST_BLOCKED: &str = "public_api_request_blocked";
+
 fn kind_for(status: u16, api: &ApiErrorBody, header_retry_after: Option<Duration>) -> ErrorKind {
+    let blocked = api.additional_str("rate_limit_reason") == Some(REQUEST_BLOCKED);
     match status {
+        403 | 429 | 529 if blocked => ErrorKind::RequestBlocked,
         401 => ErrorKind::Unauthorized,
         403 => ErrorKind::Restricted,
         404 => ErrorKind::NotFound,
@@ -334,6 +344,10 @@ impl fmt::Display for NotionError {
                     ErrorKind::RateLimited {
                         retry_after: Some(wait),
                     } => write!(f, " (retry after {} s)", wait.as_secs_f64())?,
+                    ErrorKind::RequestBlocked => write!(
+                        f,
+                        " (Notion has blocked this integration's API requests ({REQUEST_BLOCKED}); retrying will not help: check the integration in Notion's integration settings and the workspace's plan, or contact Notion support, then sync again)"
+                    )?,
                     _ => {}
                 }
                 if let Some(id) = &api.request_id {

@@ -1,14 +1,10 @@
-//! The pacer: one request scheduler per Notion token, shared by every clone of the client.
+//! The pacer: one request scheduler per Notion connection, shared by every client of that
+//! connection.
 
-use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
-
-/// Pacers by (keyed token hash, rate bits, burst), held weakly.
-type Registry = HashMap<(u64, u64, u32), Weak<PacerInner>>;
 
 /// A leaky-bucket (GCRA) request scheduler over tokio's clock.
 ///
@@ -16,9 +12,11 @@ type Registry = HashMap<(u64, u64, u32), Weak<PacerInner>>;
 /// `1/rate` apart, after an initial burst of `burst` requests. Cloning shares the schedule.
 /// Because it uses `tokio::time`, it follows tokio's paused clock in tests.
 ///
-/// Clients built with the same token and the same rate and burst share one pacer process-wide
-/// (see [`Pacer::shared_for_token`]); pass an explicit pacer to the builder to share it more
-/// widely (e.g. across tokens of one workspace) or to isolate a client.
+/// A pacer belongs to one Notion connection (one authorization of one workspace), not to a
+/// token: Notion budgets per connection, and a connection keeps its budget, and any penalty,
+/// when its OAuth token is refreshed. Every client of a connection must therefore wait on the
+/// same pacer: clone the client, or hand the builder `.pacer(pacer.clone())`. Nothing here is
+/// process-global, so two connections (or two test servers in one process) never slow each other.
 #[derive(Clone)]
 pub struct Pacer {
     inner: Arc<PacerInner>,
@@ -79,31 +77,6 @@ impl Pacer {
                 blocked_until: Mutex::new(None),
             }),
         })
-    }
-
-    /// The pacer shared by every client of this process that uses this token with this rate and
-    /// burst. The registry is keyed by a keyed hash of the token (never the token itself) and
-    /// holds pacers weakly: a pacer lives as long as some client uses it.
-    pub fn shared_for_token(
-        token: &str,
-        requests_per_second: f64,
-        burst: u32,
-    ) -> Result<Self, PacerConfigError> {
-        static HASHER: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
-        static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-        let token_hash = HASHER
-            .get_or_init(std::collections::hash_map::RandomState::new)
-            .hash_one(token);
-        let key = (token_hash, requests_per_second.to_bits(), burst);
-        let registry = REGISTRY.get_or_init(Default::default);
-        let mut map = registry.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, weak| weak.strong_count() > 0);
-        if let Some(inner) = map.get(&key).and_then(Weak::upgrade) {
-            return Ok(Self { inner });
-        }
-        let pacer = Self::new(requests_per_second, burst)?;
-        map.insert(key, Arc::downgrade(&pacer.inner));
-        Ok(pacer)
     }
 
     /// Requests per second.
@@ -236,14 +209,19 @@ mod tests {
     }
 
     #[test]
-    fn registry_shares_per_token_and_settings() {
-        let a = Pacer::shared_for_token("ntn_a", 2.5, 2).unwrap();
-        let b = Pacer::shared_for_token("ntn_a", 2.5, 2).unwrap();
-        let c = Pacer::shared_for_token("ntn_b", 2.5, 2).unwrap();
-        assert!(a.same_as(&b));
-        assert!(!a.same_as(&c));
+    fn settings_are_checked_and_debug_shows_no_secret() {
         assert!(Pacer::new(0.0, 1).is_err());
+        assert!(Pacer::new(f64::NAN, 1).is_err());
         assert!(Pacer::new(1.0, 0).is_err());
-        assert!(!format!("{a:?}").contains("ntn_a"));
+        let a = Pacer::new(2.5, 2).unwrap();
+        assert!(a.same_as(&a.clone()));
+        assert!(
+            !a.same_as(&Pacer::new(2.5, 2).unwrap()),
+            "no hidden sharing"
+        );
+        assert_eq!(
+            format!("{a:?}"),
+            "Pacer { requests_per_second: 2.5, burst: 2 }"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use crate::error::{ErrorKind, NotionError};
+use crate::error::{ErrorKind, NotionError, REQUEST_BLOCKED};
 use crate::pacer::Pacer;
 use crate::stats::StatsInner;
 
@@ -104,14 +104,12 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Notion's reason for a rate limit that must not be retried.
-const REQUEST_BLOCKED: &str = "public_api_request_blocked";
-
 impl RetryPolicy {
     /// Decides what to do after attempt number `attempt` (1-based) failed.
     ///
     /// - 429 and 529, any operation: wait `Retry-After` (or the backoff when absent), unless the
     ///   reason is `public_api_request_blocked` or the wait exceeds `max_retry_wait`.
+    /// - `public_api_request_blocked` (on 403 too): give up at once, whatever the attempt.
     /// - 500, 502, 503, 504, 409 `conflict_error` and network failures: exponential backoff with
     ///   jitter, for reads and idempotent writes only.
     /// - Anything else, or attempts exhausted: give up.
@@ -492,6 +490,53 @@ mod tests {
             None,
             Some(Duration::from_secs(secs)),
         )
+    }
+
+    /// A 429 shaped like Notion's, with the reason that means the integration is blocked.
+    fn request_blocked(status: u16) -> NotionError {
+        let body = format!(
+            r#"{{"object":"error","status":{status},"code":"rate_limited","message":"This integration's requests are blocked.","request_id":"8e5b1c1e-0f0a-4b7e-9d41-2f4c7a3b9c10","additional_data":{{"retry_after":"30","rate_limit_reason":"public_api_request_blocked"}}}}"#
+        );
+        NotionError::from_response(status, body.as_bytes(), None, Some(Duration::from_secs(30)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_blocked_integration_is_never_retried_and_says_what_to_do() {
+        for status in [429, 403, 529] {
+            let exec = executor(RetryPolicy::default(), 1000.0, 3);
+            let start = Instant::now();
+            let err = exec
+                .run("GET", "/v1/users", Read, move |_| async move {
+                    Err::<(u16, ()), _>(request_blocked(status))
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::RequestBlocked, "{status}");
+            assert!(!err.is_transient());
+            assert_eq!(err.retry_after(), None);
+            assert_eq!(
+                exec.stats.snapshot().requests,
+                1,
+                "one attempt for {status}"
+            );
+            assert_eq!(Instant::now() - start, Duration::ZERO, "no wait");
+            assert_eq!(exec.pacer.blocked_for(), Duration::ZERO);
+            let text = err.to_string();
+            assert!(text.contains("blocked this integration"), "{text}");
+            assert!(text.contains("retrying will not help"), "{text}");
+            assert!(text.contains("integration settings"), "{text}");
+        }
+        // A plain rate limit with another reason is still waited out.
+        let reason = failure(
+            Some(429),
+            Some("rate_limited"),
+            Some(2),
+            Some("public_api_request_rate_limit"),
+        );
+        assert_eq!(
+            RetryPolicy::default().decide(Read, &reason, 1, 0.5),
+            retry(2.0)
+        );
     }
 
     #[tokio::test(start_paused = true)]

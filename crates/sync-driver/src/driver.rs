@@ -16,15 +16,19 @@ use sync_engine::{
 
 use crate::observe::{database_schema, page_observation, schema_observation};
 use crate::{
-    Clock, DriverConfig, DriverError, LinkOutcome, LinkRequest, PageSearch, PageSummary,
-    PageValidation,
+    Allowlist, Clock, Connection, ConnectionId, Connections, DriverConfig, DriverError,
+    LinkOutcome, LinkRequest, PageSearch, PageSummary, PageValidation,
 };
 
 /// Results per page of [`SyncDriver::search_pages`].
 pub const SEARCH_PAGE_SIZE: u32 = 20;
 
 /// The sync's IO shell, shared by the api-server and the sync-runner. Cheap to clone (an `Arc`
-/// inside); every clone shares the store, the Notion client (and its pacer) and the configuration.
+/// inside); every clone shares the store, the Notion connections (each client with its pacer)
+/// and the configuration.
+///
+/// Notion is reached through [`Connections`]: each connection's client and allowlist, found by
+/// [`ConnectionId`]. Every operation uses the default connection today.
 ///
 /// All methods take `now` (or a [`crate::Clock`]) instead of reading the clock, so tests drive time.
 #[derive(Clone)]
@@ -34,7 +38,7 @@ pub struct SyncDriver {
 
 pub(crate) struct Inner {
     pub(crate) store: Arc<Store>,
-    pub(crate) notion: NotionClient,
+    pub(crate) connections: Connections,
     pub(crate) config: DriverConfig,
     /// Where a running cycle reads the time to keep its lease alive (see [`SyncDriver::with_clock`]).
     pub(crate) clock: Option<Arc<dyn Clock>>,
@@ -44,7 +48,7 @@ impl std::fmt::Debug for SyncDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncDriver")
             .field("holder", &self.inner.config.holder)
-            .field("allowlist", &self.inner.config.allowlist.to_string())
+            .field("allowlist", &self.allowlist().to_string())
             .finish_non_exhaustive()
     }
 }
@@ -56,12 +60,25 @@ pub(crate) struct Inspection {
 }
 
 impl SyncDriver {
-    /// A driver over `store` and `notion` with `config`.
+    /// A driver over `store` with one Notion connection, the default: `notion` with
+    /// `config.allowlist`. The caller keeps `notion` (or clones it) for its own Notion requests,
+    /// so that they share the connection's pacer with the driver's.
     pub fn new(store: Arc<Store>, notion: NotionClient, config: DriverConfig) -> Self {
+        let connection = Connection::new(notion, config.allowlist.clone());
+        Self::with_connections(store, Connections::new(connection), config)
+    }
+
+    /// A driver over `store` reaching Notion through `connections`. Each connection brings its
+    /// own allowlist: `config.allowlist` is not read.
+    pub fn with_connections(
+        store: Arc<Store>,
+        connections: Connections,
+        config: DriverConfig,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
-                notion,
+                connections,
                 config,
                 clock: None,
             }),
@@ -72,25 +89,27 @@ impl SyncDriver {
     /// (every half `lease_ttl`, during reads and writes). Without one, a cycle measures the time
     /// elapsed since its `now` on tokio's clock; the daemon uses its own clock.
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
-        self.rebuilt(self.inner.notion.clone(), Some(clock))
+        self.rebuilt(self.inner.connections.clone(), Some(clock))
     }
 
-    /// A handle on the same store and configuration whose Notion client counts into a stats scope
-    /// of its own, so a cycle's or a manual sync's request count is exactly its own although the
-    /// client is shared (e.g. with the api-server's admin routes).
+    /// A handle on the same store and configuration whose Notion clients count into stats scopes
+    /// of their own, so a cycle's or a manual sync's request count is exactly its own although the
+    /// clients are shared (e.g. with the api-server's admin routes).
     pub(crate) fn with_stats_scope(&self) -> Self {
         self.rebuilt(
-            self.inner.notion.with_stats_scope(),
+            self.inner
+                .connections
+                .map_clients(NotionClient::with_stats_scope),
             self.inner.clock.clone(),
         )
     }
 
-    /// A handle on the same store and configuration with this Notion client and clock.
-    fn rebuilt(&self, notion: NotionClient, clock: Option<Arc<dyn Clock>>) -> Self {
+    /// A handle on the same store and configuration with these connections and clock.
+    fn rebuilt(&self, connections: Connections, clock: Option<Arc<dyn Clock>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store: Arc::clone(&self.inner.store),
-                notion,
+                connections,
                 config: self.inner.config.clone(),
                 clock,
             }),
@@ -99,7 +118,11 @@ impl SyncDriver {
 
     /// The Notion requests counted so far in this handle's stats scope.
     pub(crate) fn requests_so_far(&self) -> u64 {
-        self.inner.notion.scope_stats().requests
+        self.inner
+            .connections
+            .iter()
+            .map(|(_, c)| c.client.scope_stats().requests)
+            .sum()
     }
 
     /// The Notion requests made in this handle's stats scope since it counted `before`.
@@ -117,9 +140,24 @@ impl SyncDriver {
         &self.inner.store
     }
 
-    /// The Notion client.
+    /// The Notion connections.
+    pub fn connections(&self) -> &Connections {
+        &self.inner.connections
+    }
+
+    /// The Notion connection `id`, if the driver has one.
+    pub fn connection(&self, id: &ConnectionId) -> Option<&Connection> {
+        self.inner.connections.get(id)
+    }
+
+    /// The default connection's Notion client (the one every operation uses today).
     pub fn notion(&self) -> &NotionClient {
-        &self.inner.notion
+        &self.inner.connections.default_connection().client
+    }
+
+    /// The default connection's allowlist: the databases that may be searched and linked.
+    pub fn allowlist(&self) -> &Allowlist {
+        &self.inner.connections.default_connection().allowlist
     }
 
     /// Runs a store call on the blocking pool.
@@ -139,12 +177,12 @@ impl SyncDriver {
     }
 
     pub(crate) fn check_allowlisted(&self, database_id: &NotionId) -> Result<(), DriverError> {
-        if self.inner.config.allowlist.contains(database_id) {
+        if self.allowlist().contains(database_id) {
             Ok(())
         } else {
             Err(DriverError::NotAllowlisted {
                 database_id: *database_id,
-                allowlist: self.inner.config.allowlist.to_string(),
+                allowlist: self.allowlist().to_string(),
             })
         }
     }
@@ -177,11 +215,7 @@ impl SyncDriver {
             ));
         }
         request.start_cursor = cursor.filter(|c| !c.is_empty()).map(str::to_owned);
-        let list = self
-            .inner
-            .notion
-            .query_database(*database_id, &request)
-            .await?;
+        let list = self.notion().query_database(*database_id, &request).await?;
         let next_cursor = list.continuation().map(str::to_owned);
         Ok(PageSearch {
             pages: list
@@ -288,7 +322,7 @@ impl SyncDriver {
         page_id: NotionId,
         expected_database: Option<NotionId>,
     ) -> Result<Inspection, DriverError> {
-        let notion = &self.inner.notion;
+        let notion = self.notion();
         let page = match notion.retrieve_page(page_id, &[]).await {
             Ok(page) => page,
             Err(e) if matches!(e.kind(), ErrorKind::NotFound) => {
@@ -340,7 +374,7 @@ impl SyncDriver {
                 return Err(DriverError::Validation(format!(
                     "The page '{}' is not a row of a database: pick a page of an allowlisted database ({})",
                     page.title(),
-                    self.inner.config.allowlist
+                    self.allowlist()
                 )));
             }
         };
@@ -349,8 +383,7 @@ impl SyncDriver {
     }
 
     async fn resolve_data_source(&self, database_id: NotionId) -> Result<NotionId, DriverError> {
-        self.inner
-            .notion
+        self.notion()
             .resolve_data_source(database_id)
             .await
             .map_err(|e| database_error(database_id, e))
@@ -360,15 +393,14 @@ impl SyncDriver {
         &self,
         database_id: NotionId,
     ) -> Result<DataSource, DriverError> {
-        self.inner
-            .notion
+        self.notion()
             .retrieve_database_schema(database_id)
             .await
             .map_err(|e| database_error(database_id, e))
     }
 
     fn database_name(&self, database_id: NotionId) -> String {
-        match self.inner.config.allowlist.get(&database_id) {
+        match self.allowlist().get(&database_id) {
             Some(entry) => format!("the database '{}' ({})", entry.name, entry.id),
             None => format!("the database {database_id}"),
         }

@@ -2,6 +2,7 @@
 
 mod allowlist;
 mod clock;
+mod connection;
 mod cycle;
 mod daemon;
 mod driver;
@@ -12,6 +13,7 @@ mod types;
 
 pub use allowlist::{Allowlist, AllowlistEntry, AllowlistError};
 pub use clock::{Clock, ManualClock, SleepFuture, SystemClock};
+pub use connection::{Connection, ConnectionId, Connections};
 pub use cycle::QUERY_PAGE_SIZE;
 pub use driver::{SEARCH_PAGE_SIZE, SyncDriver};
 pub use error::DriverError;

@@ -129,11 +129,20 @@ pub fn sync_error_from_notion(error: &NotionError, status_write: bool) -> SyncEr
         (None, ErrorKind::Transport) => transport_message(error),
         (None, _) => error.to_string(),
     };
+    // Notion's text for a blocked integration does not say that waiting is useless: ours does.
+    let message = if matches!(error.kind(), ErrorKind::RequestBlocked) {
+        error.to_string()
+    } else {
+        message
+    };
     let kind = match error.kind() {
         ErrorKind::RateLimited { .. } => SyncErrorKind::RateLimited,
         ErrorKind::Server | ErrorKind::Conflict | ErrorKind::Decode { .. } => SyncErrorKind::Server,
         ErrorKind::Transport => SyncErrorKind::Network,
-        ErrorKind::Unauthorized | ErrorKind::Restricted => SyncErrorKind::Unauthorized,
+        // Blocked by Notion: permanent (backs off) until someone acts, unlike a rate limit.
+        ErrorKind::Unauthorized | ErrorKind::Restricted | ErrorKind::RequestBlocked => {
+            SyncErrorKind::Unauthorized
+        }
         ErrorKind::NotFound => SyncErrorKind::NotFoundOrUnshared,
         ErrorKind::Validation => classify_validation(&message, status_write),
         ErrorKind::InvalidRequest => SyncErrorKind::Validation,
@@ -293,6 +302,23 @@ mod tests {
         assert!(obs.in_trash);
         // The schema says Description exists but the page lacks it: re-read the schema.
         assert!(schema_looks_stale(&page, &link, &full));
+    }
+
+    #[test]
+    fn a_blocked_integration_is_a_permanent_error_that_says_what_to_do() {
+        let body = br#"{"object":"error","status":429,"code":"rate_limited","message":"Blocked.","additional_data":{"rate_limit_reason":"public_api_request_blocked"}}"#;
+        let error = NotionError::from_response(429, body, None, None);
+        let sync_error = sync_error_from_notion(&error, false);
+        assert_eq!(sync_error.kind, SyncErrorKind::Unauthorized);
+        assert_eq!(
+            sync_engine::classify_error(&sync_error),
+            sync_engine::ErrorClass::Permanent
+        );
+        assert!(
+            sync_error.message.contains("retrying will not help"),
+            "{}",
+            sync_error.message
+        );
     }
 
     #[test]

@@ -54,7 +54,9 @@ pub fn cycle_lease_holder(holder: &str) -> String {
 pub struct DriverConfig {
     /// The app's public base URL: results links are `{base_url}/e/{election_id}/results`.
     pub base_url: String,
-    /// The databases that may be searched and linked.
+    /// The databases that may be searched and linked: the allowlist of the default connection
+    /// when the driver is built with [`crate::SyncDriver::new`] (a driver built from
+    /// [`crate::Connections`] takes each connection's own).
     pub allowlist: Allowlist,
     /// Minimum interval between two scheduled syncs of one election (default 60 s).
     pub min_interval: SignedDuration,

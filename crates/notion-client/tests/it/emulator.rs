@@ -1408,3 +1408,64 @@ async fn the_pacer_spaces_requests_and_counters_agree() {
     assert_counts_match(&client, &emu);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_token_swap_applies_to_the_next_request_and_keeps_the_pacer_and_counters() {
+    // An OAuth refresh replaces the access token of a live connection: the client (and every
+    // clone of it) must send the new token from the next request on, without a new budget.
+    let emu = emulator().await;
+    let client = client(&emu, NotionVersion::default());
+    let clone = client.clone();
+    let pacer = client.pacer().clone();
+    let before = client.me().await.unwrap();
+    assert_eq!(before.id, nid(demo::INTEGRATION_ID));
+    let data_source = client
+        .resolve_data_source(nid(demo::ELECTIONS_DB))
+        .await
+        .unwrap();
+    assert_eq!(before.name.as_deref(), Some(demo::INTEGRATION_NAME));
+
+    client.set_token(SecretString::from(demo::ADMIN_TOKEN.to_owned()));
+    let after = clone.me().await.unwrap();
+    assert_eq!(
+        after.name.as_deref(),
+        Some("Workspace admin (emulator)"),
+        "the emulator answers as the new integration"
+    );
+    assert_ne!(after.id, before.id);
+    assert!(client.pacer().same_as(&pacer), "the pacer is kept");
+    assert!(clone.pacer().same_as(&pacer));
+    assert_eq!(
+        clone
+            .resolve_data_source(nid(demo::ELECTIONS_DB))
+            .await
+            .unwrap(),
+        data_source
+    );
+    assert_eq!(
+        client.stats().requests,
+        3,
+        "the counters are kept, and the data source cache (no second lookup)"
+    );
+    assert!(client.token_set());
+    assert!(!format!("{client:?}").contains(demo::ADMIN_TOKEN));
+    assert_counts_match(&client, &emu);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn clients_built_apart_have_their_own_pacer_unless_given_one() {
+    let emu = emulator().await;
+    let a = client(&emu, NotionVersion::default());
+    let b = client(&emu, NotionVersion::default());
+    assert!(
+        !a.pacer().same_as(b.pacer()),
+        "same token, separate connections"
+    );
+    let c = builder(&emu, NotionVersion::default(), &emu.demo_token())
+        .pacer(a.pacer().clone())
+        .build()
+        .unwrap();
+    assert!(c.pacer().same_as(a.pacer()));
+    emu.shutdown().await;
+}

@@ -391,18 +391,35 @@ async fn retry_after_beyond_the_cap_is_returned_at_once() {
 
 #[tokio::test]
 async fn blocked_requests_are_not_retried() {
-    let server = MockServer::start().await;
-    let mut body = error_body(429, "rate_limited");
-    body["additional_data"] =
-        json!({"rate_limit_reason": "public_api_request_blocked", "retry_after": "1"});
-    Mock::given(method("GET"))
-        .and(path("/v1/users/me"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let err = client(&server).me().await.unwrap_err();
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    // Notion sends `public_api_request_blocked` on a 429 (and on a 403): never retried, and
+    // reported as its own kind with what to do instead of a wait.
+    for status in [429, 403] {
+        let server = MockServer::start().await;
+        let mut body = error_body(status, "rate_limited");
+        body["additional_data"] =
+            json!({"rate_limit_reason": "public_api_request_blocked", "retry_after": "1"});
+        Mock::given(method("GET"))
+            .and(path("/v1/users/me"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .insert_header("retry-after", "1")
+                    .set_body_json(body),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = client(&server);
+        let err = client.me().await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::RequestBlocked, "{status}");
+        assert_eq!(
+            err.retry_after(),
+            None,
+            "no wait is offered: waiting does not help"
+        );
+        assert!(err.to_string().contains("retrying will not help"), "{err}");
+        assert_eq!(client.stats().requests, 1);
+        assert_eq!(client.pacer().blocked_for(), Duration::ZERO);
+    }
 }
 
 #[tokio::test]

@@ -216,8 +216,7 @@ impl SyncDriver {
 
     async fn write_page(&self, write: &PageWrite) -> Result<(), NotionError> {
         let page_id = stored_id("page", &write.page_id)?;
-        self.inner
-            .notion
+        self.notion()
             .update_page_properties(page_id, write_properties(write))
             .await
             .map(|_| ())

@@ -251,7 +251,7 @@ impl SyncDriver {
         if !matches!(error.kind(), ErrorKind::RateLimited { .. }) {
             return lease.rate_limited_until;
         }
-        let pending = self.inner.notion.pacer().blocked_for();
+        let pending = self.notion().pacer().blocked_for();
         if pending.is_zero() {
             return lease.rate_limited_until;
         }

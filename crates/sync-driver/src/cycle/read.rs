@@ -149,10 +149,7 @@ impl SyncDriver {
         lease: &mut LeaseKeeper,
     ) -> Result<DataSource, ReadFailure> {
         let read = self
-            .leased(
-                lease,
-                self.inner.notion.retrieve_database_schema(database_id),
-            )
+            .leased(lease, self.notion().retrieve_database_schema(database_id))
             .await;
         read.map_err(|e| {
             self.note_rate_limit(lease, &e);
@@ -183,10 +180,7 @@ impl SyncDriver {
             return;
         }
         let schema = self
-            .leased(
-                lease,
-                self.inner.notion.retrieve_database_schema(database_id),
-            )
+            .leased(lease, self.notion().retrieve_database_schema(database_id))
             .await;
         match schema {
             Ok(ds) => read.schema = Some(ds),
@@ -208,7 +202,7 @@ impl SyncDriver {
         properties: Vec<String>,
         lease: &mut LeaseKeeper,
     ) -> Result<HashMap<NotionId, Page>, NotionError> {
-        let notion = &self.inner.notion;
+        let notion = self.notion();
         let data_source = self
             .leased(lease, notion.resolve_data_source(database_id))
             .await?;
@@ -245,8 +239,7 @@ impl SyncDriver {
         };
         let page_id = stored_id("page", &linked.link.notion_page_id).map_err(fail)?;
         let page = self
-            .inner
-            .notion
+            .notion()
             .retrieve_page(page_id, &[])
             .await
             .map_err(fail)?;
@@ -256,8 +249,7 @@ impl SyncDriver {
                 let database_id =
                     stored_id("database", &linked.link.notion_database_id).map_err(fail)?;
                 let schema = self
-                    .inner
-                    .notion
+                    .notion()
                     .retrieve_database_schema(database_id)
                     .await
                     .map_err(fail)?;

@@ -2,6 +2,7 @@
 //! HTTP, with the emulator's clock and a `ManualClock` under the test's control.
 
 mod common;
+mod connections;
 mod cycle;
 mod link;
 mod rate_limit;

@@ -1,0 +1,183 @@
+//! Notion connections: the client (with its pacer, the connection's budget) and the allowlist
+//! that belong to one authorization of one workspace, found by a connection id.
+//!
+//! The driver asks for a connection by id instead of holding one client, so that several
+//! workspaces (each with its own token, budget and allowlist) can be added without changing how
+//! it reads and writes. Today a process has one connection, [`ConnectionId::default`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use notion_client::NotionClient;
+
+use crate::Allowlist;
+
+/// The id of a Notion connection. The connection every process has (the internal integration
+/// token, `NOTION_API_KEY`) is [`ConnectionId::default`], spelled `default`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(String);
+
+impl ConnectionId {
+    /// The name of the default connection.
+    pub const DEFAULT: &'static str = "default";
+
+    /// A connection id from its text.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for ConnectionId {
+    /// The default connection, `default`.
+    fn default() -> Self {
+        Self(Self::DEFAULT.to_owned())
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One connection as the driver uses it: the Notion client of that connection and the databases
+/// it may search and link. Cheap to clone; clones share the client's pacer and caches.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// The connection's client. Every user of the connection must use this client (or a clone):
+    /// its pacer is the connection's request budget.
+    pub client: NotionClient,
+    /// The databases of this connection that may be searched and linked.
+    pub allowlist: Allowlist,
+}
+
+impl Connection {
+    /// A connection of `client` allowing the databases of `allowlist`.
+    pub fn new(client: NotionClient, allowlist: Allowlist) -> Self {
+        Self { client, allowlist }
+    }
+}
+
+/// The connections of a process, by id. Always holds the default connection, so the driver's
+/// operations that do not name one (every operation, today) have one to use.
+#[derive(Debug, Clone)]
+pub struct Connections {
+    /// Kept apart from the others so that it can never be missing.
+    default: Connection,
+    others: BTreeMap<ConnectionId, Connection>,
+}
+
+impl Connections {
+    /// The connections of a process with `default` as its default connection.
+    pub fn new(default: Connection) -> Self {
+        Self {
+            default,
+            others: BTreeMap::new(),
+        }
+    }
+
+    /// Adds or replaces the connection `id` (the default one too), returning the one it replaced.
+    pub fn insert(&mut self, id: ConnectionId, connection: Connection) -> Option<Connection> {
+        if id == ConnectionId::default() {
+            Some(std::mem::replace(&mut self.default, connection))
+        } else {
+            self.others.insert(id, connection)
+        }
+    }
+
+    /// The connection `id`, if there is one.
+    pub fn get(&self, id: &ConnectionId) -> Option<&Connection> {
+        if id.as_str() == ConnectionId::DEFAULT {
+            Some(&self.default)
+        } else {
+            self.others.get(id)
+        }
+    }
+
+    /// The default connection.
+    pub fn default_connection(&self) -> &Connection {
+        &self.default
+    }
+
+    /// Every connection with its id, the default one first.
+    pub fn iter(&self) -> impl Iterator<Item = (ConnectionId, &Connection)> {
+        std::iter::once((ConnectionId::default(), &self.default))
+            .chain(self.others.iter().map(|(id, c)| (id.clone(), c)))
+    }
+
+    /// The same connections with each client replaced by `f(client)` (e.g. a stats scope).
+    pub(crate) fn map_clients(&self, f: impl Fn(&NotionClient) -> NotionClient) -> Self {
+        let map = |c: &Connection| Connection::new(f(&c.client), c.allowlist.clone());
+        Self {
+            default: map(&self.default),
+            others: self
+                .others
+                .iter()
+                .map(|(id, c)| (id.clone(), map(c)))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> NotionClient {
+        NotionClient::builder().build().unwrap()
+    }
+
+    #[test]
+    fn the_default_connection_is_always_there_and_others_are_found_by_id() {
+        let default = client();
+        let allowlist = Allowlist::parse("3e631832-5efa-4702-8171-8b8a0e6651ba:Elections").unwrap();
+        let mut connections = Connections::new(Connection::new(default.clone(), allowlist.clone()));
+        assert_eq!(ConnectionId::default().as_str(), "default");
+        let found = connections.get(&ConnectionId::new("default")).unwrap();
+        assert!(found.client.pacer().same_as(default.pacer()));
+        assert_eq!(found.allowlist, allowlist);
+
+        let other = ConnectionId::new("oauth-workspace-2");
+        assert!(connections.get(&other).is_none());
+        let second = client();
+        assert!(
+            connections
+                .insert(
+                    other.clone(),
+                    Connection::new(second.clone(), Allowlist::default())
+                )
+                .is_none()
+        );
+        assert!(
+            connections
+                .get(&other)
+                .unwrap()
+                .client
+                .pacer()
+                .same_as(second.pacer())
+        );
+        assert!(
+            connections
+                .default_connection()
+                .client
+                .pacer()
+                .same_as(default.pacer()),
+            "each connection keeps its own pacer"
+        );
+
+        let scoped = connections.map_clients(NotionClient::with_stats_scope);
+        assert_eq!(scoped.iter().count(), 2);
+        assert!(
+            scoped
+                .default_connection()
+                .client
+                .pacer()
+                .same_as(default.pacer())
+        );
+    }
+}
