@@ -6,6 +6,7 @@ mod control;
 mod counters;
 mod error;
 mod faults;
+mod fidelity;
 mod html;
 mod model;
 mod ops;

@@ -89,14 +89,15 @@ fn slug(title: &str) -> String {
     out.trim_end_matches('-').to_owned()
 }
 
-/// A notion.so-style URL for an object.
+/// An object's URL in the form Notion's current responses use (`https://app.notion.com/p/`, the
+/// title's slug before the id for pages; recorded exchanges, 2026).
 pub(crate) fn object_url(title: &str, id: Uuid) -> String {
     let s = slug(title);
     let hex = id.simple().to_string();
     if s.is_empty() {
-        format!("https://www.notion.so/{hex}")
+        format!("https://app.notion.com/p/{hex}")
     } else {
-        format!("https://www.notion.so/{s}-{hex}")
+        format!("https://app.notion.com/p/{s}-{hex}")
     }
 }
 

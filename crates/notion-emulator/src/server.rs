@@ -363,7 +363,10 @@ fn dispatch(
         now,
         host: header(headers, http::header::HOST),
     };
-    let result = api::handle(&mut state, route, &params, &req);
+    let mut result = api::handle(&mut state, route, &params, &req);
+    if let Ok(body) = result.as_mut() {
+        crate::fidelity::finish(&state, integration, version, body);
+    }
     // Serialize outside the lock so other requests proceed meanwhile.
     drop(state);
     match result {

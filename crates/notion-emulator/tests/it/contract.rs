@@ -184,7 +184,7 @@ fn workspace(seeds: &[Uuid]) -> Workspace {
             .collect(),
         people: vec![PersonSpec {
             id: RECORDED_PERSON.parse().unwrap(),
-            name: "Recorded person".into(),
+            name: Some("Recorded person".into()),
             email: "person@example.org".into(),
         }],
         ..Workspace::default()

@@ -1,0 +1,144 @@
+//! Finishing touches applied to every `/v1` response body, where the answer depends on who asks
+//! and with which version rather than on what was stored: mention text and links (a mention of a
+//! page shows its title only to an integration that can see the page), and block type names that
+//! changed between versions.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{State, plain_text};
+use crate::render::{self, ApiVersion};
+use crate::util::{fmt_id, parse_id};
+
+/// What Notion shows for a mention of something the reader cannot see or that has no title.
+const UNTITLED: &str = "Untitled";
+
+/// Rewrites a response body in place for the integration and version that asked.
+pub(crate) fn finish(state: &State, integration: usize, v: ApiVersion, body: &mut Value) {
+    walk(state, integration, v, body, 0);
+}
+
+fn walk(state: &State, integration: usize, v: ApiVersion, value: &mut Value, depth: usize) {
+    // Responses are a handful of levels deep; the bound only guards against pathological input.
+    if depth > 64 {
+        return;
+    }
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                walk(state, integration, v, item, depth + 1);
+            }
+        }
+        Value::Object(obj) => {
+            if obj.get("type").and_then(Value::as_str) == Some("mention") {
+                resolve_mention(state, integration, obj);
+            }
+            if obj.get("object").and_then(Value::as_str) == Some("block") {
+                rename_block_type(v, obj);
+            }
+            for (_, child) in obj.iter_mut() {
+                walk(state, integration, v, child, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `plain_text` and `href` of a page, database, user or date mention, as Notion renders them.
+fn resolve_mention(state: &State, integration: usize, item: &mut Map<String, Value>) {
+    let Some(mention) = item.get_mut("mention").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let kind = mention
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let target = mention
+        .get(&kind)
+        .and_then(|t| t.get("id"))
+        .and_then(Value::as_str)
+        .and_then(parse_id);
+    let (plain, href) = match kind.as_str() {
+        "page" => {
+            let Some(id) = target else { return };
+            let visible = state.can_see(integration, id);
+            let title = state
+                .pages
+                .get(&id)
+                .filter(|_| visible)
+                .map(|p| state.page_title(p))
+                .unwrap_or_default();
+            (non_empty(title), json!(render::object_url("", id)))
+        }
+        "database" => {
+            let Some(id) = target else { return };
+            let visible = state.can_see(integration, id);
+            let title = state
+                .databases
+                .get(&id)
+                .filter(|_| visible)
+                .map(|d| plain_text(&Value::Array(d.title.clone())))
+                .unwrap_or_default();
+            (non_empty(title), json!(render::object_url("", id)))
+        }
+        "user" => {
+            let Some(id) = target else { return };
+            let person = state.people.iter().find(|p| p.id == id);
+            let bot = state.integrations.iter().position(|i| i.id == id);
+            let (user, name) = match (person, bot) {
+                (Some(p), _) => (render::person(p), p.name.clone()),
+                (None, Some(i)) => (
+                    render::bot_user(state, i),
+                    Some(state.integrations[i].name.clone()),
+                ),
+                (None, None) => (json!({"object": "user", "id": fmt_id(id)}), None),
+            };
+            mention.insert("user".to_owned(), user);
+            // Notion prefixes the name with "@"; a user it cannot name shows as "@Anonymous".
+            let shown = format!("@{}", name.unwrap_or_else(|| "Anonymous".to_owned()));
+            (shown, Value::Null)
+        }
+        "date" => {
+            let Some(date) = mention.get("date") else {
+                return;
+            };
+            let start = date
+                .get("start")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let shown = match date.get("end").and_then(Value::as_str) {
+                Some(end) => format!("{start} → {end}"),
+                None => start.to_owned(),
+            };
+            (shown, Value::Null)
+        }
+        _ => return,
+    };
+    item.insert("plain_text".to_owned(), Value::String(plain));
+    item.insert("href".to_owned(), href);
+}
+
+fn non_empty(title: String) -> String {
+    if title.is_empty() {
+        UNTITLED.to_owned()
+    } else {
+        title
+    }
+}
+
+/// The AI meeting-notes block is `transcription` before 2026-03-11 and `meeting_notes` from it on;
+/// the emulator stores either name and answers the one the caller's version uses.
+fn rename_block_type(v: ApiVersion, block: &mut Map<String, Value>) {
+    let Some(kind) = block.get("type").and_then(Value::as_str) else {
+        return;
+    };
+    let (from, to) = match (kind, v.uses_in_trash_and_position()) {
+        ("transcription", true) => ("transcription", "meeting_notes"),
+        ("meeting_notes", false) => ("meeting_notes", "transcription"),
+        _ => return,
+    };
+    if let Some(content) = block.remove(from) {
+        block.insert(to.to_owned(), content);
+    }
+    block.insert("type".to_owned(), Value::String(to.to_owned()));
+}
