@@ -33,7 +33,13 @@ fn walk(state: &State, integration: usize, v: ApiVersion, value: &mut Value, dep
                 resolve_mention(state, integration, obj);
             }
             if obj.get("object").and_then(Value::as_str) == Some("block") {
+                fill_block_defaults(obj);
                 rename_block_type(v, obj);
+            }
+            for key in ["icon", "cover"] {
+                if let Some(file) = obj.get_mut(key) {
+                    name_file_type(file);
+                }
             }
             for (_, child) in obj.iter_mut() {
                 walk(state, integration, v, child, depth + 1);
@@ -123,6 +129,76 @@ fn non_empty(title: String) -> String {
         UNTITLED.to_owned()
     } else {
         title
+    }
+}
+
+/// Names the `type` of a file or icon object given only by its key (`{"emoji": "🗳"}` →
+/// `{"type": "emoji", "emoji": "🗳"}`), as Notion answers it whatever the sender left out.
+fn name_file_type(file: &mut Value) {
+    let Some(obj) = file.as_object_mut() else {
+        return;
+    };
+    if obj.contains_key("type") {
+        return;
+    }
+    let kinds = [
+        "emoji",
+        "external",
+        "file",
+        "file_upload",
+        "custom_emoji",
+        "icon",
+    ];
+    if let Some(kind) = kinds.iter().find(|k| obj.contains_key(**k)) {
+        obj.insert("type".to_owned(), json!(kind));
+    }
+}
+
+/// Block types whose content is a file object with a caption.
+const MEDIA_BLOCKS: &[&str] = &["image", "video", "file", "pdf", "audio"];
+
+/// Fills a block's content with the defaults Notion returns for keys the sender left out.
+fn fill_block_defaults(block: &mut Map<String, Value>) {
+    let Some(kind) = block.get("type").and_then(Value::as_str).map(str::to_owned) else {
+        return;
+    };
+    let Some(content) = block.get_mut(&kind).and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut default = |key: &str, value: Value| {
+        content.entry(key.to_owned()).or_insert(value);
+    };
+    match kind.as_str() {
+        "heading_1" | "heading_2" | "heading_3" => {
+            default("rich_text", json!([]));
+            default("is_toggleable", json!(false));
+            default("color", json!("default"));
+        }
+        "paragraph" | "bulleted_list_item" | "numbered_list_item" | "toggle" | "quote" => {
+            default("rich_text", json!([]));
+            default("color", json!("default"));
+        }
+        "to_do" => {
+            default("rich_text", json!([]));
+            default("checked", json!(false));
+            default("color", json!("default"));
+        }
+        "callout" => {
+            default("rich_text", json!([]));
+            default("icon", Value::Null);
+            default("color", json!("default"));
+        }
+        "table_of_contents" => default("color", json!("default")),
+        "bookmark" | "embed" => default("caption", json!([])),
+        k if MEDIA_BLOCKS.contains(&k) => default("caption", json!([])),
+        _ => {}
+    }
+    if MEDIA_BLOCKS.contains(&kind.as_str()) {
+        let mut file = Value::Object(std::mem::take(content));
+        name_file_type(&mut file);
+        if let Value::Object(filled) = file {
+            *content = filled;
+        }
     }
 }
 

@@ -109,3 +109,61 @@ async fn mentions_get_notions_plain_text_and_href() {
         "Budget Vote"
     );
 }
+
+#[tokio::test]
+async fn blocks_files_and_icons_get_notions_defaults() {
+    let ctx = Ctx::new().await;
+    let r = ctx
+        .patch(
+            &format!("/v1/blocks/{}/children", demo::ROOT_PAGE),
+            json!({"children": [
+                {"heading_2": {"rich_text": [{"text": {"content": "Results"}}]}},
+                {"toggle": {"rich_text": []}},
+                {"callout": {"rich_text": [], "icon": {"emoji": "🗳"}}},
+                {"image": {"external": {"url": "https://example.org/a.png"}}},
+                {"pdf": {"external": {"url": "https://example.org/a.pdf"}}},
+                {"bookmark": {"url": "https://example.org"}},
+                {"embed": {"url": "https://example.org/e"}},
+                {"video": {"type": "external", "external": {"url": "https://example.org/v.mp4"},
+                           "caption": [{"text": {"content": "kept"}}]}},
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = r.body["results"].as_array().unwrap();
+    assert_eq!(b[0]["heading_2"]["is_toggleable"], false);
+    assert_eq!(b[0]["heading_2"]["color"], "default");
+    assert_eq!(b[1]["toggle"]["color"], "default");
+    assert_eq!(
+        b[2]["callout"]["icon"],
+        json!({"type": "emoji", "emoji": "🗳"})
+    );
+    assert_eq!(b[2]["callout"]["color"], "default");
+    assert_eq!(
+        b[3]["image"],
+        json!({"caption": [], "type": "external", "external": {"url": "https://example.org/a.png"}})
+    );
+    assert_eq!(b[4]["pdf"]["type"], "external");
+    assert_eq!(b[4]["pdf"]["caption"], json!([]));
+    assert_eq!(
+        b[5]["bookmark"],
+        json!({"caption": [], "url": "https://example.org"})
+    );
+    assert_eq!(b[6]["embed"]["caption"], json!([]));
+    assert_eq!(b[7]["video"]["caption"][0]["plain_text"], "kept");
+
+    // Page icons and covers given by key alone come back typed, on write and on read.
+    let r = ctx
+        .patch(
+            &format!("/v1/pages/{}", demo::ROOT_PAGE),
+            json!({"icon": {"emoji": "🏛"}, "cover": {"external": {"url": "https://example.org/c.png"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["icon"], json!({"type": "emoji", "emoji": "🏛"}));
+    let r = ctx.get(&format!("/v1/pages/{}", demo::ROOT_PAGE)).await;
+    assert_eq!(
+        r.body["cover"],
+        json!({"type": "external", "external": {"url": "https://example.org/c.png"}})
+    );
+}
