@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::model::{Block, Comment, DataSource, Database, Page, Parent, State, plain_text};
 use crate::props::render_schema;
-use crate::util::{fmt_id, fmt_millis, fmt_minute};
+use crate::util::{fmt_id, fmt_millis, fmt_millis_offset, fmt_minute};
 
 /// The Notion-Version a request was made with, reduced to what changes the responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -296,11 +296,11 @@ fn database_common(state: &State, db: &Database, v: ApiVersion) -> Map<String, V
     m.insert("is_locked".to_owned(), json!(db.is_locked));
     m.insert(
         "created_time".to_owned(),
-        json!(fmt_millis(db.created_time)),
+        json!(fmt_millis_offset(db.created_time)),
     );
     m.insert(
         "last_edited_time".to_owned(),
-        json!(fmt_millis(db.last_edited_time)),
+        json!(fmt_millis_offset(db.last_edited_time)),
     );
     m.insert("icon".to_owned(), db.icon.clone());
     m.insert("cover".to_owned(), db.cover.clone());

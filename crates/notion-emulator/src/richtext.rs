@@ -185,6 +185,19 @@ fn normalize_item(item: &Value, path: &str) -> ApiResult<Value> {
             if let Some(date) = mention.get_mut("date").and_then(Value::as_object_mut) {
                 date.entry("end").or_insert(Value::Null);
                 date.entry("time_zone").or_insert(Value::Null);
+                if let Some(start) = date.get("start").and_then(Value::as_str) {
+                    let start = start.to_owned();
+                    let end = date.get("end").cloned().unwrap_or(Value::Null);
+                    let resolved = crate::props::resolve_time_zone(
+                        date,
+                        &start,
+                        end,
+                        &format!("{path}.mention.date"),
+                    )?;
+                    if let Value::Object(resolved) = resolved {
+                        *date = resolved;
+                    }
+                }
             }
             let plain = obj
                 .get("plain_text")

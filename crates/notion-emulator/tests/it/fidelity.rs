@@ -167,3 +167,116 @@ async fn blocks_files_and_icons_get_notions_defaults() {
         json!({"type": "external", "external": {"url": "https://example.org/c.png"}})
     );
 }
+
+#[tokio::test]
+async fn dates_with_a_time_zone_come_back_as_utc_offsets() {
+    let ctx = Ctx::new().await;
+    // Notion renders the zone as an offset on start/end and answers `time_zone: null`.
+    let r = ctx
+        .patch(
+            &format!("/v1/data_sources/{}", demo::ELECTIONS_DS),
+            json!({"properties": {"Opens": {"date": {}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = ctx
+        .patch(
+            &format!("/v1/pages/{}", demo::BOARD_PRESIDENT),
+            json!({"properties": {"Opens": {"date": {"start": "2026-01-15T09:00:00", "time_zone": "America/New_York"}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["properties"]["Opens"]["date"],
+        json!({"start": "2026-01-15T09:00:00.000-05:00", "end": null, "time_zone": null})
+    );
+    let block = append(
+        &ctx,
+        rich(json!([{"mention": {"date": {
+            "start": "2026-07-04T10:00:00", "end": "2026-12-24T18:30:00",
+            "time_zone": "Europe/Berlin"}}}])),
+    )
+    .await;
+    assert_eq!(
+        block["paragraph"]["rich_text"][0]["mention"]["date"],
+        json!({"start": "2026-07-04T10:00:00.000+02:00", "end": "2026-12-24T18:30:00.000+01:00", "time_zone": null})
+    );
+    for (date, why) in [
+        (
+            json!({"start": "2026-07-04", "time_zone": "Europe/Berlin"}),
+            "date without time",
+        ),
+        (
+            json!({"start": "2026-07-04T10:00:00Z", "time_zone": "Europe/Berlin"}),
+            "offset given",
+        ),
+        (
+            json!({"start": "2026-07-04T10:00:00", "time_zone": "Mars/Olympus"}),
+            "unknown zone",
+        ),
+    ] {
+        let r = ctx
+            .patch(
+                &format!("/v1/blocks/{}/children", demo::ROOT_PAGE),
+                rich(json!([{"mention": {"date": date}}])),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{why}: {}", r.body);
+        assert_eq!(r.code(), "validation_error", "{why}");
+    }
+}
+
+/// The digits of a timestamp replaced by `N`: its form, as recorded or as answered.
+fn form(ts: &Value) -> String {
+    ts.as_str()
+        .unwrap()
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'N' } else { c })
+        .collect()
+}
+
+#[tokio::test]
+async fn database_times_and_urls_have_the_recorded_form() {
+    let ctx = Ctx::new().await;
+    // A database as the recording answered `GET /v1/databases/{id}`, and a page with a title.
+    let want_db = recorded("test_databases_retrieve.json", 2);
+    let db = ctx
+        .get(&format!("/v1/databases/{}", demo::ELECTIONS_DB))
+        .await;
+    assert_eq!(db.status, 200);
+    for key in ["created_time", "last_edited_time"] {
+        assert_eq!(form(&db.body[key]), form(&want_db[key]), "{key}");
+    }
+    assert_eq!(
+        form(&db.body["created_time"]),
+        "NNNN-NN-NNTNN:NN:NN.NNN+NN:NN"
+    );
+    assert_eq!(
+        db.body["url"],
+        format!("https://app.notion.com/p/{}", demo::ELECTIONS_DB.simple())
+    );
+    assert_eq!(db.body["public_url"], Value::Null);
+
+    let want_page = recorded("test_is_mention_rich_text_item_response.json", 0);
+    let page = ctx
+        .get(&format!("/v1/pages/{}", demo::BUDGET_REFERENDUM))
+        .await;
+    assert_eq!(
+        form(&page.body["created_time"]),
+        form(&want_page["created_time"])
+    );
+    assert!(
+        want_page["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://app.notion.com/p/Test-2026-")
+    );
+    assert_eq!(
+        page.body["url"],
+        format!(
+            "https://app.notion.com/p/Budget-Referendum-{}",
+            demo::BUDGET_REFERENDUM.simple()
+        )
+    );
+    assert_eq!(page.body["public_url"], Value::Null);
+}
