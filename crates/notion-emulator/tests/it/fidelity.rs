@@ -280,3 +280,165 @@ async fn database_times_and_urls_have_the_recorded_form() {
     );
     assert_eq!(page.body["public_url"], Value::Null);
 }
+
+/// A workspace with a data source whose formula and rollup values are stored in the file.
+fn computed_workspace() -> notion_emulator::Workspace {
+    let row = |n: u32, formula: Value, total: Value, dates: Value, names: Value| {
+        json!({"id": format!("e1000000-0000-4000-8000-00000000000{n}"),
+               "properties": {"Name": format!("Row {n}"), "Label": {"formula": formula},
+                              "Total": {"rollup": total}, "Ends": {"rollup": dates},
+                              "Voters": {"rollup": names}}})
+    };
+    let ws = json!({
+        "integrations": [{"id": "b1000000-0000-4000-8000-000000000001", "name": "Reader",
+                          "tokens": ["ntn_reader"], "all_access": true}],
+        "pages": [{"id": "11000000-0000-4000-8000-000000000001", "title": "Home"}],
+        "databases": [{
+            "id": "d1000000-0000-4000-8000-000000000001",
+            "parent": {"page_id": "11000000-0000-4000-8000-000000000001"},
+            "title": "Computed",
+            "data_sources": [{
+                "id": "d6000000-0000-4000-8000-000000000001",
+                "properties": {
+                    "Name": {"type": "title", "title": {}},
+                    "Label": {"type": "formula", "formula": {"expression": "prop(\"Name\")"}},
+                    "Total": {"type": "rollup", "rollup": {"function": "sum"}},
+                    "Ends": {"type": "rollup", "rollup": {"function": "latest_date"}},
+                    "Voters": {"type": "rollup", "rollup": {"function": "show_original"}}
+                },
+                "pages": [
+                    row(1, json!({"type": "string", "string": "open ballot"}),
+                        json!({"type": "number", "number": 12, "function": "sum"}),
+                        json!({"type": "date", "date": {"start": "2026-06-01", "end": null, "time_zone": null}, "function": "latest_date"}),
+                        json!({"type": "array", "function": "show_original", "array": [
+                            {"type": "number", "number": 3}, {"type": "number", "number": 9}]})),
+                    row(2, json!({"type": "number", "number": 7}),
+                        json!({"type": "number", "number": 2, "function": "sum"}),
+                        json!({"type": "date", "date": {"start": "2026-01-01", "end": null, "time_zone": null}, "function": "latest_date"}),
+                        json!({"type": "array", "function": "show_original", "array": [
+                            {"type": "number", "number": 9}]})),
+                    row(3, json!({"type": "boolean", "boolean": true}),
+                        json!({"type": "number", "number": null, "function": "sum"}),
+                        json!({"type": "date", "date": null, "function": "latest_date"}),
+                        json!({"type": "array", "function": "show_original", "array": []}))
+                ]
+            }]
+        }]
+    });
+    notion_emulator::Workspace::from_json(&ws.to_string()).expect("workspace loads")
+}
+
+#[tokio::test]
+async fn formula_and_rollup_filters_use_the_stored_values() {
+    let mut ctx = Ctx::with(crate::common::config().with_workspace(computed_workspace())).await;
+    ctx.token = "ntn_reader".to_owned();
+    let query = |filter: Value| {
+        let ctx = &ctx;
+        async move {
+            let r = ctx
+                .post(
+                    "/v1/data_sources/d6000000-0000-4000-8000-000000000001/query",
+                    json!({"filter": filter}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let mut names: Vec<String> = r.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    p["properties"]["Name"]["title"][0]["plain_text"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let f = |cond: Value| json!({"property": "Label", "formula": cond});
+    assert_eq!(
+        query(f(json!({"string": {"contains": "BALLOT"}}))).await,
+        ["Row 1"]
+    );
+    assert_eq!(
+        query(f(json!({"number": {"greater_than": 5}}))).await,
+        ["Row 2"]
+    );
+    assert_eq!(
+        query(f(json!({"checkbox": {"equals": true}}))).await,
+        ["Row 3"]
+    );
+    let r = |prop: &str, cond: Value| json!({"property": prop, "rollup": cond});
+    assert_eq!(
+        query(r(
+            "Total",
+            json!({"number": {"greater_than_or_equal_to": 2}})
+        ))
+        .await,
+        ["Row 1", "Row 2"]
+    );
+    assert_eq!(
+        query(r("Total", json!({"number": {"is_empty": true}}))).await,
+        ["Row 3"]
+    );
+    assert_eq!(
+        query(r("Ends", json!({"date": {"after": "2026-03-01"}}))).await,
+        ["Row 1"]
+    );
+    assert_eq!(
+        query(r("Voters", json!({"any": {"number": {"equals": 3}}}))).await,
+        ["Row 1"]
+    );
+    assert_eq!(
+        query(r("Voters", json!({"every": {"number": {"equals": 9}}}))).await,
+        ["Row 2", "Row 3"]
+    );
+    assert_eq!(
+        query(r("Voters", json!({"none": {"number": {"equals": 9}}}))).await,
+        ["Row 3"]
+    );
+
+    // Bad shapes answer Notion's validation error, naming the path and what it takes.
+    for (filter, says) in [
+        (
+            f(json!({"text": {"equals": "x"}})),
+            "body.filter.formula should define one of `string`, `number`, `checkbox`, `date`",
+        ),
+        (f(json!({})), "body.filter.formula should define one of"),
+        (
+            f(json!({"number": {"greater_than": "5"}})),
+            "body.filter.formula.number.greater_than",
+        ),
+        (
+            r("Voters", json!({"some": {"number": {"equals": 1}}})),
+            "body.filter.rollup should define one of `any`, `every`, `none`, `number`, `date`",
+        ),
+        (
+            r(
+                "Voters",
+                json!({"any": {"number": {"equals": 1}, "date": {"is_empty": true}}}),
+            ),
+            "body.filter.rollup.any should define only one of",
+        ),
+        (
+            json!({"property": "Name", "formula": {"string": {"equals": "x"}}}),
+            "does not match filter formula",
+        ),
+    ] {
+        let resp = ctx
+            .post(
+                "/v1/data_sources/d6000000-0000-4000-8000-000000000001/query",
+                json!({"filter": filter}),
+            )
+            .await;
+        assert_eq!(resp.status, 400, "{filter}: {}", resp.body);
+        assert_eq!(resp.code(), "validation_error");
+        assert!(
+            resp.message().contains(says),
+            "{filter}: {}",
+            resp.message()
+        );
+    }
+}
