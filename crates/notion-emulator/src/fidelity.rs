@@ -36,6 +36,12 @@ fn walk(state: &State, integration: usize, v: ApiVersion, value: &mut Value, dep
                 fill_block_defaults(obj);
                 rename_block_type(v, obj);
             }
+            if obj.get("object").and_then(Value::as_str) == Some("user")
+                && obj.get("name") == Some(&Value::Null)
+                && !v.null_person_names()
+            {
+                obj.insert("name".to_owned(), json!(""));
+            }
             for key in ["icon", "cover"] {
                 if let Some(file) = obj.get_mut(key) {
                     name_file_type(file);

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{DataSource, Page, PropSchema, plain_text};
+use crate::render::ApiVersion;
 
 /// A date or an instant from a filter or a property value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +88,8 @@ pub(crate) enum Cond {
     Text(TextOp),
     /// select / status: by option name.
     Option {
-        equals: Option<String>,
+        /// The option names that pass (a status group name stands for its options before 2026-12-01).
+        equals: Option<Vec<String>>,
         negate: bool,
         empty: Option<bool>,
     },
@@ -243,6 +245,7 @@ pub(crate) fn parse_filter(
     f: &Value,
     path: &str,
     depth: usize,
+    v: ApiVersion,
 ) -> ApiResult<Filter> {
     let Some(obj) = f.as_object() else {
         return Err(ApiError::body_validation(path, "an object", f));
@@ -265,7 +268,7 @@ pub(crate) fn parse_filter(
                 .iter()
                 .enumerate()
                 .map(|(i, sub)| {
-                    parse_filter(ds, sub, &format!("{path}.{compound}[{i}]"), depth + 1)
+                    parse_filter(ds, sub, &format!("{path}.{compound}[{i}]"), depth + 1, v)
                 })
                 .collect::<ApiResult<Vec<_>>>()?;
             return Ok(if compound == "and" {
@@ -324,16 +327,15 @@ pub(crate) fn parse_filter(
             Cond::Text(parse_text(cond, &cpath)?)
         }
         "select" | "status" => {
-            let (op, v) = single_op(cond, &cpath)?;
+            let (op, arg) = single_op(cond, &cpath)?;
             match op {
-                "equals" => Cond::Option {
-                    equals: Some(str_arg(v, &format!("{cpath}.equals"))?),
-                    negate: false,
-                    empty: None,
-                },
-                "does_not_equal" => Cond::Option {
-                    equals: Some(str_arg(v, &format!("{cpath}.does_not_equal"))?),
-                    negate: true,
+                "equals" | "does_not_equal" => Cond::Option {
+                    equals: Some(option_names(
+                        prop,
+                        str_arg(arg, &format!("{cpath}.{op}"))?,
+                        v,
+                    )),
+                    negate: op == "does_not_equal",
                     empty: None,
                 },
                 "is_empty" => Cond::Option {
@@ -427,6 +429,37 @@ pub(crate) fn parse_filter(
         kind: prop.kind.clone(),
         cond,
     })
+}
+
+/// The option names a status/select `equals` stands for: the name itself, or, before 2026-12-01,
+/// the options of the status group of that name when no option has it (2026-12-01 upgrade guide:
+/// "`equals` stops matching groups").
+fn option_names(prop: &PropSchema, name: String, v: ApiVersion) -> Vec<String> {
+    let options = prop.config.get("options").and_then(Value::as_array);
+    let is_option = options.is_some_and(|o| o.iter().any(|opt| opt["name"] == name.as_str()));
+    if prop.kind != "status" || is_option || !v.status_equals_matches_groups() {
+        return vec![name];
+    }
+    let Some(group) = prop
+        .config
+        .get("groups")
+        .and_then(Value::as_array)
+        .and_then(|g| g.iter().find(|g| g["name"] == name.as_str()))
+    else {
+        return vec![name];
+    };
+    let ids: Vec<&Value> = group["option_ids"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    options
+        .map(|o| {
+            o.iter()
+                .filter(|opt| ids.contains(&&opt["id"]))
+                .filter_map(|opt| opt["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The one key of a filter object that must name exactly one of `allowed`.
@@ -649,7 +682,9 @@ pub(crate) fn matches(filter: &Filter, page: &Page) -> bool {
                     let name = v.and_then(|o| o.get("name")).and_then(Value::as_str);
                     match (empty, equals) {
                         (Some(e), _) => name.is_none() == *e,
-                        (None, Some(want)) => (name == Some(want.as_str())) != *negate,
+                        (None, Some(want)) => {
+                            name.is_some_and(|n| want.iter().any(|w| w == n)) != *negate
+                        }
                         (None, None) => true,
                     }
                 }

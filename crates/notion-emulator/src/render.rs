@@ -68,6 +68,18 @@ impl ApiVersion {
         }
     }
 
+    /// Whether a status `equals` filter naming a status group matches the group's options
+    /// (every version before 2026-12-01).
+    pub fn status_equals_matches_groups(self) -> bool {
+        self < Self::V2026_12_01
+    }
+
+    /// Whether a person without a name answers `name: null` (2026-12-01); earlier versions answer
+    /// an empty string (the emulator's guess: they documented `name` as a string).
+    pub fn null_person_names(self) -> bool {
+        self >= Self::V2026_12_01
+    }
+
     fn with_archived(self) -> bool {
         self < Self::V2026_03_11
     }

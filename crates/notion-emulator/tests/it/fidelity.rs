@@ -442,3 +442,73 @@ async fn formula_and_rollup_filters_use_the_stored_values() {
         );
     }
 }
+
+async fn status_query(ctx: &Ctx, name: &str) -> Vec<String> {
+    let body = json!({"filter": {"property": "Voting Status", "status": {"equals": name}},
+                      "filter_properties": ["title"]});
+    let r = ctx
+        .post(
+            &format!("/v1/data_sources/{}/query", demo::ELECTIONS_DS),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn status_equals_matches_a_group_only_before_2026_12_01() {
+    let mut ctx = Ctx::new().await;
+    for version in ["2025-09-03", "2026-03-11"] {
+        ctx.version = version;
+        assert_eq!(
+            status_query(&ctx, "In progress").await,
+            [demo::BUDGET_REFERENDUM.to_string()],
+            "{version}"
+        );
+        assert_eq!(
+            status_query(&ctx, "Complete").await,
+            [demo::AGM_MOTIONS.to_string()],
+            "{version}"
+        );
+        assert_eq!(
+            status_query(&ctx, "In Voting").await,
+            [demo::BUDGET_REFERENDUM.to_string()],
+            "{version}"
+        );
+    }
+    ctx.version = "2026-12-01";
+    assert!(status_query(&ctx, "In progress").await.is_empty());
+    assert_eq!(
+        status_query(&ctx, "In Voting").await,
+        [demo::BUDGET_REFERENDUM.to_string()]
+    );
+}
+
+#[tokio::test]
+async fn a_person_without_a_name_answers_null_on_2026_12_01() {
+    let mut ws = notion_emulator::Workspace::demo();
+    ws.people.push(notion_emulator::PersonSpec {
+        id: "a0000000-0000-4000-8000-0000000000ff".parse().unwrap(),
+        name: None,
+        email: "nameless@example.org".into(),
+    });
+    let mut ctx = Ctx::with(crate::common::config().with_workspace(ws)).await;
+    let path = "/v1/users/a0000000-0000-4000-8000-0000000000ff";
+    ctx.version = "2026-12-01";
+    let r = ctx.get(path).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["name"], Value::Null);
+    assert_eq!(r.body["person"]["email"], "nameless@example.org");
+    ctx.version = "2025-09-03";
+    assert_eq!(ctx.get(path).await.body["name"], "");
+    // Named people keep their names on every version.
+    ctx.version = "2026-12-01";
+    let r = ctx.get(&format!("/v1/users/{}", demo::HUMAN_ID)).await;
+    assert_eq!(r.body["name"], "Ada Admin");
+}
