@@ -512,3 +512,30 @@ async fn a_person_without_a_name_answers_null_on_2026_12_01() {
     let r = ctx.get(&format!("/v1/users/{}", demo::HUMAN_ID)).await;
     assert_eq!(r.body["name"], "Ada Admin");
 }
+
+#[tokio::test]
+async fn meeting_notes_blocks_are_named_per_version() {
+    let ws = json!({
+        "integrations": [{"id": "b1000000-0000-4000-8000-000000000001", "name": "Reader",
+                          "tokens": ["ntn_reader"], "all_access": true}],
+        "pages": [{"id": "11000000-0000-4000-8000-000000000001", "title": "Board meeting",
+                   "children": [{"transcription": {"title": [{"text": {"content": "Notes"}}]}}]}]
+    });
+    let ws = notion_emulator::Workspace::from_json(&ws.to_string()).unwrap();
+    let mut ctx = Ctx::with(crate::common::config().with_workspace(ws)).await;
+    ctx.token = "ntn_reader".to_owned();
+    let path = "/v1/blocks/11000000-0000-4000-8000-000000000001/children";
+    for (version, name, other) in [
+        ("2025-09-03", "transcription", "meeting_notes"),
+        ("2026-03-11", "meeting_notes", "transcription"),
+        ("2026-12-01", "meeting_notes", "transcription"),
+    ] {
+        ctx.version = version;
+        let r = ctx.get(path).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let block = &r.body["results"][0];
+        assert_eq!(block["type"], name, "{version}");
+        assert!(block[name].is_object(), "{version}: {block}");
+        assert!(block.get(other).is_none(), "{version}: {block}");
+    }
+}
