@@ -43,6 +43,10 @@ pub struct FaultRule {
     pub retry_after_secs: Option<u64>,
     /// `additional_data.retry_guidance` for 503 (default `"safe_to_retry"`).
     pub retry_guidance: Option<String>,
+    /// `additional_data.rate_limit_reason` for 429 (default `"public_api_request_rate_limit"`):
+    /// e.g. `"public_api_request_blocked"` (never to be retried) or
+    /// `"public_api_endpoint_rate_limit"`.
+    pub rate_limit_reason: Option<String>,
 }
 
 impl FaultRule {

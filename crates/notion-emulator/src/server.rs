@@ -31,11 +31,17 @@ use crate::workspace::Workspace;
 pub(crate) const MAX_BODY: usize = 500 * 1024;
 
 /// Faults, rate limiting and counters: the knobs tests turn.
+/// The key of the workspace budget's single window (the emulator serves one workspace).
+const WORKSPACE_BUCKET: &str = "workspace";
+
 #[derive(Debug)]
 pub(crate) struct Knobs {
     pub(crate) faults: FaultSet,
     pub(crate) limiter: Limiter,
     pub(crate) rate_limit: Option<RateLimit>,
+    /// The workspace's budget, shared by every integration and token (Notion's per-workspace limit).
+    pub(crate) workspace_limiter: Limiter,
+    pub(crate) workspace_rate_limit: Option<RateLimit>,
     pub(crate) counters: Counters,
 }
 
@@ -210,9 +216,15 @@ async fn handle(
             kind: Fault::Status(status),
             retry_after_secs,
             retry_guidance,
+            rate_limit_reason,
             ..
         }) => Outcome::error(
-            &ApiError::for_status(status, retry_after_secs, retry_guidance.as_deref()),
+            &ApiError::for_status(
+                status,
+                retry_after_secs,
+                retry_guidance.as_deref(),
+                rate_limit_reason.as_deref(),
+            ),
             request_id,
         ),
         // Latency faults were served by the sleep above; the request then runs normally.
@@ -331,6 +343,15 @@ fn dispatch(
         {
             return fail(
                 ApiError::rate_limited(secs, "public_api_request_rate_limit"),
+                request_id,
+            );
+        }
+        // One bucket for the whole workspace: every integration's requests count against it.
+        if let Some(limit) = knobs.workspace_rate_limit
+            && let Some(secs) = knobs.workspace_limiter.check(limit, WORKSPACE_BUCKET, now)
+        {
+            return fail(
+                ApiError::rate_limited(secs, "public_api_space_request_rate_limit"),
                 request_id,
             );
         }
