@@ -539,3 +539,73 @@ async fn meeting_notes_blocks_are_named_per_version() {
         assert!(block.get(other).is_none(), "{version}: {block}");
     }
 }
+
+#[tokio::test]
+async fn markdown_endpoints_follow_the_recording_and_refuse_v1_on_2026_12_01() {
+    let mut ctx = Ctx::new().await;
+    let path = format!("/v1/pages/{}/markdown", demo::BOARD_PRESIDENT);
+    // The recorded request and answer (test_pages_update_markdown, 2025-09-03).
+    let recorded_update = {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/notion/recorded/test_pages_update_markdown.json");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        doc["interactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["method"] == "PATCH" && i["path"].as_str().unwrap().ends_with("/markdown"))
+            .cloned()
+            .unwrap()
+    };
+    let r = ctx.get(&path).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["markdown"], "");
+    let r = ctx
+        .patch(&path, recorded_update["request_body"].clone())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let want = &recorded_update["response_body"];
+    for key in ["object", "markdown", "truncated", "unknown_block_ids"] {
+        assert_eq!(r.body[key], want[key], "{key}");
+    }
+    assert_eq!(r.body["id"], demo::BOARD_PRESIDENT.to_string());
+    // The blocks are real blocks.
+    let kids = ctx
+        .get(&format!("/v1/blocks/{}/children", demo::BOARD_PRESIDENT))
+        .await;
+    assert_eq!(kids.body["results"][0]["type"], "heading_2");
+    assert_eq!(
+        kids.body["results"][1]["paragraph"]["rich_text"][0]["plain_text"],
+        "Hello from markdown."
+    );
+
+    // 2026-12-01: v2 by default, v1 refused, replace_content_range refused.
+    ctx.version = "2026-12-01";
+    let r = ctx.get(&path).await;
+    assert_eq!(r.body["markdown"], "## New Section\n\nHello from markdown.");
+    let r = ctx.get(&format!("{path}?markdown_version=v1")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.code(), "validation_error");
+    assert!(r.message().contains("v2"), "{}", r.message());
+    let r = ctx
+        .patch(
+            &path,
+            json!({"type": "replace_content_range",
+                   "replace_content_range": {"content": "x", "content_range": "Hello...markdown."}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.message().contains("update_content"), "{}", r.message());
+    let r = ctx
+        .patch(
+            &path,
+            json!({"type": "replace_content", "replace_content": {"new_str": "- one\n- [x] two"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["markdown"], "- one\n\n- [x] two");
+    // Before 2026-12-01 v1 is still the default and accepted.
+    ctx.version = "2026-03-11";
+    let r = ctx.get(&format!("{path}?markdown_version=v1")).await;
+    assert_eq!(r.body["markdown"], "- one\n- [x] two");
+}
