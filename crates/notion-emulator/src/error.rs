@@ -100,7 +100,6 @@ impl ApiError {
         status: u16,
         retry_after: Option<u64>,
         retry_guidance: Option<&str>,
-        rate_limit_reason: Option<&str>,
     ) -> Self {
         let mut e = match status {
             400 => Self::new(400, "invalid_request", "Unsupported request."),
@@ -115,7 +114,7 @@ impl ApiError {
             429 => {
                 return Self::rate_limited(
                     retry_after.unwrap_or(1),
-                    rate_limit_reason.unwrap_or("public_api_request_rate_limit"),
+                    "public_api_request_rate_limit",
                 );
             }
             500 => Self::new(500, "internal_server_error", "Unexpected error occurred."),

@@ -216,15 +216,17 @@ async fn handle(
             kind: Fault::Status(status),
             retry_after_secs,
             retry_guidance,
-            rate_limit_reason,
             ..
         }) => Outcome::error(
-            &ApiError::for_status(
-                status,
-                retry_after_secs,
-                retry_guidance.as_deref(),
-                rate_limit_reason.as_deref(),
-            ),
+            &ApiError::for_status(status, retry_after_secs, retry_guidance.as_deref()),
+            request_id,
+        ),
+        Some(FaultRule {
+            kind: Fault::RateLimited(reason),
+            retry_after_secs,
+            ..
+        }) => Outcome::error(
+            &ApiError::rate_limited(retry_after_secs.unwrap_or(1), &reason),
             request_id,
         ),
         // Latency faults were served by the sleep above; the request then runs normally.

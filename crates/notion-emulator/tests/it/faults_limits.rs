@@ -232,9 +232,12 @@ async fn fault_rules_answer_the_other_rate_limit_reasons() {
     let ctx = Ctx::new().await;
     // By the Rust API.
     ctx.emu.set_fault(FaultRule {
-        rate_limit_reason: Some("public_api_request_blocked".into()),
         retry_after_secs: Some(3600),
-        ..FaultRule::next("GET /v1/users/me", Fault::Status(429), 1)
+        ..FaultRule::next(
+            "GET /v1/users/me",
+            Fault::RateLimited("public_api_request_blocked".into()),
+            1,
+        )
     });
     let r = ctx.get("/v1/users/me").await;
     assert_error(&r, 429, "rate_limited");
@@ -247,8 +250,8 @@ async fn fault_rules_answer_the_other_rate_limit_reasons() {
     let resp = ctx
         .http
         .post(format!("{}/__emulator/faults", ctx.emu.base_url()))
-        .json(&json!({"route": "POST /v1/search", "kind": {"status": 429}, "count": 1,
-                      "rate_limit_reason": "public_api_endpoint_rate_limit", "retry_after_secs": 7}))
+        .json(&json!({"route": "POST /v1/search", "kind": {"rate_limited": "public_api_endpoint_rate_limit"},
+                      "count": 1, "retry_after_secs": 7}))
         .send()
         .await
         .unwrap();
