@@ -74,6 +74,7 @@ impl Shared {
         knobs.faults.reseed(self.seed);
         knobs.counters.reset();
         knobs.limiter.reset();
+        knobs.workspace_limiter.reset();
         Ok(())
     }
 
@@ -378,6 +379,36 @@ fn route(shared: &Arc<Shared>, method: &str, path: &str, body: &[u8]) -> Result<
             knobs.rate_limit = limit;
             knobs.limiter.reset();
             ok(json!({"rate_limit": limit}))
+        }
+        ("GET", ["workspace-rate-limit"]) => ok(json!({
+            "workspace_rate_limit": shared.knobs().workspace_rate_limit
+        })),
+        ("POST" | "PUT", ["workspace-rate-limit"]) => {
+            let b = json_body(body)?;
+            let limit = if b.get("off").and_then(Value::as_bool) == Some(true) || b.is_null() {
+                None
+            } else {
+                let limit = serde_json::from_value::<RateLimit>(b).map_err(|e| {
+                    err(
+                        400,
+                        format!(
+                            "workspace rate limit is not valid: {e}; send {{\"requests\": 1000, \"window_secs\": 300}} or {{\"off\": true}}"
+                        ),
+                    )
+                })?;
+                if limit.requests == 0 || limit.window_secs == 0 {
+                    return Err(err(
+                        400,
+                        "workspace rate limit: requests and window_secs must be positive"
+                            .to_owned(),
+                    ));
+                }
+                Some(limit)
+            };
+            let mut knobs = shared.knobs();
+            knobs.workspace_rate_limit = limit;
+            knobs.workspace_limiter.reset();
+            ok(json!({"workspace_rate_limit": limit}))
         }
         ("GET", ["counters"]) => {
             let snap = shared.knobs().counters.snapshot();

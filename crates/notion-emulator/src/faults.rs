@@ -14,6 +14,11 @@ pub enum Fault {
     /// 500, 502 `bad_gateway`, 503 `service_unavailable` (with `additional_data.retry_guidance`),
     /// 504 `gateway_timeout`, 529 `service_overload`. 429 and 529 carry `Retry-After`.
     Status(u16),
+    /// Answer 429 `rate_limited` with this `additional_data.rate_limit_reason`, e.g.
+    /// `"public_api_request_blocked"` (Notion: never retry) or `"public_api_endpoint_rate_limit"`
+    /// (`Fault::Status(429)` answers the per-connection `"public_api_request_rate_limit"`).
+    /// A variant rather than a rule field, so rules written as struct literals keep compiling.
+    RateLimited(String),
     /// Delay the response by this many milliseconds, then serve it normally.
     LatencyMs(u64),
     /// Close the connection without answering.

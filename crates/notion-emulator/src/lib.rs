@@ -6,6 +6,7 @@ mod control;
 mod counters;
 mod error;
 mod faults;
+mod fidelity;
 mod html;
 mod model;
 mod ops;
@@ -98,6 +99,9 @@ pub struct EmulatorConfig {
     pub workspace: Workspace,
     /// Per-token budget (default 180 requests per 60 s); `None` disables rate limiting.
     pub rate_limit: Option<RateLimit>,
+    /// The workspace's budget, shared by all its integrations (default `None`: off). Its window may
+    /// be longer than a minute, so its `Retry-After` can exceed 60 s, as Notion's can.
+    pub workspace_rate_limit: Option<RateLimit>,
     /// Maximum results per query before `request_status: incomplete` (Notion: 10,000).
     pub query_result_cap: usize,
     /// Seed for generated ids, cursors and probabilistic faults.
@@ -114,6 +118,7 @@ impl Default for EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             workspace: Workspace::demo(),
             rate_limit: Some(RateLimit::default()),
+            workspace_rate_limit: None,
             query_result_cap: 10_000,
             seed: 0x5EED,
             clock: Clock::system(),
@@ -135,7 +140,13 @@ impl EmulatorConfig {
         self
     }
 
-    /// Disables rate limiting.
+    /// Sets (or with `None` disables) the workspace budget shared by all integrations.
+    pub fn with_workspace_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.workspace_rate_limit = limit;
+        self
+    }
+
+    /// Disables the per-token rate limit (the workspace budget, off by default, is unchanged).
     pub fn without_rate_limit(self) -> Self {
         self.with_rate_limit(None)
     }
@@ -231,6 +242,8 @@ impl Emulator {
                 faults: faults::FaultSet::new(config.seed),
                 limiter: ratelimit::Limiter::default(),
                 rate_limit: config.rate_limit,
+                workspace_limiter: ratelimit::Limiter::default(),
+                workspace_rate_limit: config.workspace_rate_limit,
                 counters: counters::Counters::default(),
             }),
             clock: config.clock.clone(),
@@ -297,6 +310,13 @@ impl Emulator {
     /// The active fault rules (count-limited rules disappear once used up).
     pub fn faults(&self) -> Vec<FaultRule> {
         self.shared.knobs().faults.rules.clone()
+    }
+
+    /// Sets or disables the workspace budget (and forgets its window).
+    pub fn set_workspace_rate_limit(&self, limit: Option<RateLimit>) {
+        let mut knobs = self.shared.knobs();
+        knobs.workspace_rate_limit = limit;
+        knobs.workspace_limiter.reset();
     }
 
     /// Sets or disables the rate limit (and forgets the current windows).

@@ -28,6 +28,13 @@ struct Args {
     /// Per-token rate limit: N/60s, N (per 60 s) or off.
     #[arg(long, env = "NOTION_EMULATOR_RATE_LIMIT", default_value = "180/60s")]
     rate_limit: String,
+    /// Workspace budget shared by every integration: N/300s, N (per 60 s) or off.
+    #[arg(
+        long,
+        env = "NOTION_EMULATOR_WORKSPACE_RATE_LIMIT",
+        default_value = "off"
+    )]
+    workspace_rate_limit: String,
     /// Maximum results per query before request_status=incomplete.
     #[arg(long, default_value_t = 10_000)]
     query_result_cap: usize,
@@ -58,10 +65,14 @@ fn run(args: Args) -> anyhow::Result<()> {
     let rate_limit = RateLimit::parse(&args.rate_limit)
         .map_err(anyhow::Error::msg)
         .context("--rate-limit")?;
+    let workspace_rate_limit = RateLimit::parse(&args.workspace_rate_limit)
+        .map_err(anyhow::Error::msg)
+        .context("--workspace-rate-limit")?;
     let mut config = EmulatorConfig::default()
         .with_workspace(workspace)
         .with_listen(args.listen)
         .with_rate_limit(rate_limit)
+        .with_workspace_rate_limit(workspace_rate_limit)
         .with_query_result_cap(args.query_result_cap);
     if let Some(token) = args.token {
         config = config.with_token(token);

@@ -57,7 +57,7 @@ pub(crate) struct Integration {
 #[derive(Debug, Clone)]
 pub(crate) struct Person {
     pub(crate) id: Uuid,
-    pub(crate) name: String,
+    pub(crate) name: Option<String>,
     pub(crate) email: String,
 }
 

@@ -44,6 +44,8 @@ pub(crate) const BLOCK_TYPES: &[&str] = &[
     "table_row",
     "link_to_page",
     "synced_block",
+    "transcription",
+    "meeting_notes",
 ];
 
 /// `(property id, value)` pairs.
@@ -355,9 +357,11 @@ fn normalize_block(
     let nested = c
         .remove("children")
         .or_else(|| obj.get("children").cloned());
-    if let Some(rt) = c.get("rich_text") {
-        let norm = richtext::normalize(rt, &format!("{path}.{kind}.rich_text"))?;
-        c.insert("rich_text".to_owned(), Value::Array(norm));
+    for key in ["rich_text", "caption"] {
+        if let Some(rt) = c.get(key) {
+            let norm = richtext::normalize(rt, &format!("{path}.{kind}.{key}"))?;
+            c.insert(key.to_owned(), Value::Array(norm));
+        }
     }
     let texty = matches!(
         kind.as_str(),

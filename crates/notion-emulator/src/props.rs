@@ -565,9 +565,7 @@ pub(crate) fn write_value(
                         "body failed validation: {ipath}.end should be a valid ISO 8601 date string, instead was `\"{e}\"`."
                     )));
                 }
-                Ok(
-                    json!({"start": start, "end": end, "time_zone": d.get("time_zone").cloned().unwrap_or(Value::Null)}),
-                )
+                resolve_time_zone(d, start, end, &ipath)
             }
             other => Err(ApiError::body_validation(
                 &ipath,
@@ -723,4 +721,63 @@ fn select_option(
     )?;
     ctx.new_options.push((schema.id.clone(), opt.clone()));
     Ok(option_value(&opt))
+}
+
+/// A date value with its `time_zone` applied the way Notion answers it: the public API renders the
+/// zone as a UTC offset on `start` and `end` and returns `time_zone: null` (Notion changelog, "Time
+/// zone support"). With a zone, `start`/`end` must be date-times without an offset.
+pub(crate) fn resolve_time_zone(
+    d: &serde_json::Map<String, Value>,
+    start: &str,
+    end: Value,
+    path: &str,
+) -> ApiResult<Value> {
+    let zone = match d.get("time_zone") {
+        None | Some(Value::Null) => {
+            return Ok(json!({"start": start, "end": end, "time_zone": null}));
+        }
+        Some(Value::String(z)) => z,
+        Some(other) => {
+            return Err(ApiError::body_validation(
+                &format!("{path}.time_zone"),
+                "a string or `null`",
+                other,
+            ));
+        }
+    };
+    let tz = jiff::tz::TimeZone::get(zone).map_err(|_| {
+        ApiError::validation(format!(
+            "body failed validation: {path}.time_zone should be an IANA time zone such as `\"Europe/Berlin\"`, instead was `\"{zone}\"`."
+        ))
+    })?;
+    let start = in_zone(start, &tz, &format!("{path}.start"))?;
+    let end = match end.as_str() {
+        Some(e) => json!(in_zone(e, &tz, &format!("{path}.end"))?),
+        None => Value::Null,
+    };
+    Ok(json!({"start": start, "end": end, "time_zone": null}))
+}
+
+fn in_zone(raw: &str, tz: &jiff::tz::TimeZone, path: &str) -> ApiResult<String> {
+    let Some((_, time)) = raw.split_once('T') else {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {path} must include a time when time_zone is set, instead was `\"{raw}\"`."
+        )));
+    };
+    if time.ends_with(['Z', 'z']) || time.contains(['+', '-']) {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {path} must not include a UTC offset when time_zone is set, instead was `\"{raw}\"`."
+        )));
+    }
+    let civil: jiff::civil::DateTime = raw.parse().map_err(|_| {
+        ApiError::validation(format!(
+            "body failed validation: {path} should be a valid ISO 8601 date string, instead was `\"{raw}\"`."
+        ))
+    })?;
+    let zoned = tz.to_zoned(civil).map_err(|_| {
+        ApiError::validation(format!(
+            "body failed validation: {path} is not a valid time in its time_zone, instead was `\"{raw}\"`."
+        ))
+    })?;
+    Ok(zoned.strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string())
 }

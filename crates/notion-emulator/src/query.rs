@@ -4,10 +4,11 @@ use std::cmp::Ordering;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{DataSource, Page, PropSchema, plain_text};
+use crate::render::ApiVersion;
 
 /// A date or an instant from a filter or a property value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +88,8 @@ pub(crate) enum Cond {
     Text(TextOp),
     /// select / status: by option name.
     Option {
-        equals: Option<String>,
+        /// The option names that pass (a status group name stands for its options before 2026-12-01).
+        equals: Option<Vec<String>>,
         negate: bool,
         empty: Option<bool>,
     },
@@ -101,12 +103,41 @@ pub(crate) enum Cond {
     },
     Number(NumberOp),
     Date(DateOp),
+    /// formula: a condition on the stored result, by the result type the filter names.
+    Formula(Leaf),
+    /// rollup: on a number or date result, or on the items of an array result.
+    Rollup(RollupCond),
     /// people/relation/files: contains id or emptiness.
     List {
         contains: Option<String>,
         negate: bool,
         empty: Option<bool>,
     },
+}
+
+/// A condition on one typed value (a formula result, a rollup result or one item of a rollup).
+#[derive(Debug, Clone)]
+pub(crate) enum Leaf {
+    Text(TextOp),
+    Number(NumberOp),
+    Checkbox(bool),
+    Date(DateOp),
+}
+
+/// A rollup filter: `number`/`date` on the rolled-up result, `any`/`every`/`none` on its items.
+#[derive(Debug, Clone)]
+pub(crate) enum RollupCond {
+    Number(NumberOp),
+    Date(DateOp),
+    Items(Quantifier, Leaf),
+}
+
+/// How many items of an array rollup must pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quantifier {
+    Any,
+    Every,
+    None,
 }
 
 /// A parsed, validated filter.
@@ -214,6 +245,7 @@ pub(crate) fn parse_filter(
     f: &Value,
     path: &str,
     depth: usize,
+    v: ApiVersion,
 ) -> ApiResult<Filter> {
     let Some(obj) = f.as_object() else {
         return Err(ApiError::body_validation(path, "an object", f));
@@ -236,7 +268,7 @@ pub(crate) fn parse_filter(
                 .iter()
                 .enumerate()
                 .map(|(i, sub)| {
-                    parse_filter(ds, sub, &format!("{path}.{compound}[{i}]"), depth + 1)
+                    parse_filter(ds, sub, &format!("{path}.{compound}[{i}]"), depth + 1, v)
                 })
                 .collect::<ApiResult<Vec<_>>>()?;
             return Ok(if compound == "and" {
@@ -295,16 +327,15 @@ pub(crate) fn parse_filter(
             Cond::Text(parse_text(cond, &cpath)?)
         }
         "select" | "status" => {
-            let (op, v) = single_op(cond, &cpath)?;
+            let (op, arg) = single_op(cond, &cpath)?;
             match op {
-                "equals" => Cond::Option {
-                    equals: Some(str_arg(v, &format!("{cpath}.equals"))?),
-                    negate: false,
-                    empty: None,
-                },
-                "does_not_equal" => Cond::Option {
-                    equals: Some(str_arg(v, &format!("{cpath}.does_not_equal"))?),
-                    negate: true,
+                "equals" | "does_not_equal" => Cond::Option {
+                    equals: Some(option_names(
+                        prop,
+                        str_arg(arg, &format!("{cpath}.{op}"))?,
+                        v,
+                    )),
+                    negate: op == "does_not_equal",
                     empty: None,
                 },
                 "is_empty" => Cond::Option {
@@ -385,6 +416,8 @@ pub(crate) fn parse_filter(
         }
         "number" => Cond::Number(parse_number(cond, &cpath)?),
         "date" | "created_time" | "last_edited_time" => Cond::Date(parse_date_op(cond, &cpath)?),
+        "formula" => Cond::Formula(parse_formula(cond, &cpath)?),
+        "rollup" => Cond::Rollup(parse_rollup(cond, &cpath)?),
         other => {
             return Err(ApiError::validation(format!(
                 "Filtering on {other} properties is not supported by the emulator."
@@ -396,6 +429,184 @@ pub(crate) fn parse_filter(
         kind: prop.kind.clone(),
         cond,
     })
+}
+
+/// The option names a status/select `equals` stands for: the name itself, or, before 2026-12-01,
+/// the options of the status group of that name when no option has it (2026-12-01 upgrade guide:
+/// "`equals` stops matching groups").
+fn option_names(prop: &PropSchema, name: String, v: ApiVersion) -> Vec<String> {
+    let options = prop.config.get("options").and_then(Value::as_array);
+    let is_option = options.is_some_and(|o| o.iter().any(|opt| opt["name"] == name.as_str()));
+    if prop.kind != "status" || is_option || !v.status_equals_matches_groups() {
+        return vec![name];
+    }
+    let Some(group) = prop
+        .config
+        .get("groups")
+        .and_then(Value::as_array)
+        .and_then(|g| g.iter().find(|g| g["name"] == name.as_str()))
+    else {
+        return vec![name];
+    };
+    let ids: Vec<&Value> = group["option_ids"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    options
+        .map(|o| {
+            o.iter()
+                .filter(|opt| ids.contains(&&opt["id"]))
+                .filter_map(|opt| opt["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The one key of a filter object that must name exactly one of `allowed`.
+fn one_of<'a>(cond: &'a Value, path: &str, allowed: &[&str]) -> ApiResult<(&'a str, &'a Value)> {
+    let list = allowed
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(obj) = cond.as_object() else {
+        return Err(ApiError::body_validation(path, "an object", cond));
+    };
+    let mut keys = obj.iter();
+    match (keys.next(), keys.next()) {
+        (Some((k, v)), None) if allowed.contains(&k.as_str()) => Ok((k.as_str(), v)),
+        (Some((k, _)), None) => Err(ApiError::validation(format!(
+            "body failed validation: {path} should define one of {list}, instead was `{k}`."
+        ))),
+        (None, _) => Err(ApiError::validation(format!(
+            "body failed validation: {path} should define one of {list}, instead was `{{}}`."
+        ))),
+        _ => Err(ApiError::validation(format!(
+            "body failed validation: {path} should define only one of {list}."
+        ))),
+    }
+}
+
+fn parse_checkbox(cond: &Value, path: &str) -> ApiResult<bool> {
+    let (op, v) = single_op(cond, path)?;
+    let b = v
+        .as_bool()
+        .ok_or_else(|| ApiError::body_validation(&format!("{path}.{op}"), "a boolean", v))?;
+    match op {
+        "equals" => Ok(b),
+        "does_not_equal" => Ok(!b),
+        other => Err(unknown_op(path, other)),
+    }
+}
+
+/// `formula: {string|number|checkbox|date: {...}}`, Notion's formula filter.
+fn parse_formula(cond: &Value, path: &str) -> ApiResult<Leaf> {
+    let (kind, inner) = one_of(cond, path, &["string", "number", "checkbox", "date"])?;
+    let ipath = format!("{path}.{kind}");
+    Ok(match kind {
+        "string" => Leaf::Text(parse_text(inner, &ipath)?),
+        "number" => Leaf::Number(parse_number(inner, &ipath)?),
+        "checkbox" => Leaf::Checkbox(parse_checkbox(inner, &ipath)?),
+        _ => Leaf::Date(parse_date_op(inner, &ipath)?),
+    })
+}
+
+/// The property-type conditions an array rollup's `any`/`every`/`none` may hold.
+const ROLLUP_ITEM_KINDS: &[&str] = &[
+    "rich_text",
+    "title",
+    "url",
+    "email",
+    "phone_number",
+    "number",
+    "checkbox",
+    "date",
+];
+
+/// `rollup: {any|every|none: {<type>: {...}}}` or `rollup: {number|date: {...}}`.
+fn parse_rollup(cond: &Value, path: &str) -> ApiResult<RollupCond> {
+    let (kind, inner) = one_of(cond, path, &["any", "every", "none", "number", "date"])?;
+    let ipath = format!("{path}.{kind}");
+    let quantifier = match kind {
+        "number" => return Ok(RollupCond::Number(parse_number(inner, &ipath)?)),
+        "date" => return Ok(RollupCond::Date(parse_date_op(inner, &ipath)?)),
+        "any" => Quantifier::Any,
+        "every" => Quantifier::Every,
+        _ => Quantifier::None,
+    };
+    let (item_kind, item_cond) = one_of(inner, &ipath, ROLLUP_ITEM_KINDS)?;
+    let cpath = format!("{ipath}.{item_kind}");
+    let leaf = match item_kind {
+        "number" => Leaf::Number(parse_number(item_cond, &cpath)?),
+        "checkbox" => Leaf::Checkbox(parse_checkbox(item_cond, &cpath)?),
+        "date" => Leaf::Date(parse_date_op(item_cond, &cpath)?),
+        _ => Leaf::Text(parse_text(item_cond, &cpath)?),
+    };
+    Ok(RollupCond::Items(quantifier, leaf))
+}
+
+fn number_matches(op: &NumberOp, n: Option<f64>) -> bool {
+    match (op, n) {
+        (NumberOp::IsEmpty(e), n) => n.is_none() == *e,
+        (_, None) => false,
+        (NumberOp::Equals(x), Some(n)) => n == *x,
+        (NumberOp::DoesNotEqual(x), Some(n)) => n != *x,
+        (NumberOp::Greater(x), Some(n)) => n > *x,
+        (NumberOp::Less(x), Some(n)) => n < *x,
+        (NumberOp::GreaterOrEqual(x), Some(n)) => n >= *x,
+        (NumberOp::LessOrEqual(x), Some(n)) => n <= *x,
+    }
+}
+
+fn start_of(v: Option<&Value>) -> Option<When> {
+    v.and_then(|d| d.get("start"))
+        .and_then(Value::as_str)
+        .and_then(parse_date)
+}
+
+/// Whether one typed value `{type, <type>: x}` (a formula result or rollup item) passes `leaf`.
+/// A value of another type than the condition expects does not pass (except emptiness checks).
+fn leaf_matches(leaf: &Leaf, typed: Option<&Value>) -> bool {
+    let kind = typed
+        .and_then(|t| t.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let inner = typed.and_then(|t| t.get(kind)).filter(|v| !v.is_null());
+    match leaf {
+        Leaf::Text(op) => {
+            let text = match (kind, inner) {
+                ("title" | "rich_text", Some(v)) => plain_text(v),
+                (_, Some(Value::String(s))) => s.clone(),
+                _ => String::new(),
+            };
+            text_matches(op, &text)
+        }
+        Leaf::Number(op) => number_matches(op, inner.and_then(Value::as_f64)),
+        Leaf::Checkbox(want) => inner.and_then(Value::as_bool).unwrap_or(false) == *want,
+        Leaf::Date(op) => date_matches(op, start_of(inner)),
+    }
+}
+
+fn rollup_matches(cond: &RollupCond, stored: Option<&Value>) -> bool {
+    match cond {
+        RollupCond::Number(op) => number_matches(
+            op,
+            stored.and_then(|r| r.get("number")).and_then(Value::as_f64),
+        ),
+        RollupCond::Date(op) => date_matches(op, start_of(stored.and_then(|r| r.get("date")))),
+        RollupCond::Items(q, leaf) => {
+            let items = stored
+                .and_then(|r| r.get("array"))
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            match q {
+                Quantifier::Any => items.iter().any(|i| leaf_matches(leaf, Some(i))),
+                Quantifier::Every => items.iter().all(|i| leaf_matches(leaf, Some(i))),
+                Quantifier::None => !items.iter().any(|i| leaf_matches(leaf, Some(i))),
+            }
+        }
+    }
 }
 
 fn text_matches(op: &TextOp, value: &str) -> bool {
@@ -471,7 +682,9 @@ pub(crate) fn matches(filter: &Filter, page: &Page) -> bool {
                     let name = v.and_then(|o| o.get("name")).and_then(Value::as_str);
                     match (empty, equals) {
                         (Some(e), _) => name.is_none() == *e,
-                        (None, Some(want)) => (name == Some(want.as_str())) != *negate,
+                        (None, Some(want)) => {
+                            name.is_some_and(|n| want.iter().any(|w| w == n)) != *negate
+                        }
                         (None, None) => true,
                     }
                 }
@@ -532,6 +745,19 @@ pub(crate) fn matches(filter: &Filter, page: &Page) -> bool {
                     }
                 }
                 Cond::Date(op) => date_matches(op, date_of(page, kind, v)),
+                Cond::Formula(leaf) => {
+                    // Notion's formula results name checkbox values `boolean`.
+                    let renamed;
+                    let typed = match v {
+                        Some(f) if f.get("type").and_then(Value::as_str) == Some("boolean") => {
+                            renamed = json!({"type": "checkbox", "checkbox": f.get("boolean")});
+                            Some(&renamed)
+                        }
+                        other => other,
+                    };
+                    leaf_matches(leaf, typed)
+                }
+                Cond::Rollup(rc) => rollup_matches(rc, v),
             }
         }
     }

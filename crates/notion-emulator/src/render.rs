@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::model::{Block, Comment, DataSource, Database, Page, Parent, State, plain_text};
 use crate::props::render_schema;
-use crate::util::{fmt_id, fmt_millis, fmt_minute};
+use crate::util::{fmt_id, fmt_millis, fmt_millis_offset, fmt_minute};
 
 /// The Notion-Version a request was made with, reduced to what changes the responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,6 +68,18 @@ impl ApiVersion {
         }
     }
 
+    /// Whether a status `equals` filter naming a status group matches the group's options
+    /// (every version before 2026-12-01).
+    pub fn status_equals_matches_groups(self) -> bool {
+        self < Self::V2026_12_01
+    }
+
+    /// Whether a person without a name answers `name: null` (2026-12-01); earlier versions answer
+    /// an empty string (the emulator's guess: they documented `name` as a string).
+    pub fn null_person_names(self) -> bool {
+        self >= Self::V2026_12_01
+    }
+
     fn with_archived(self) -> bool {
         self < Self::V2026_03_11
     }
@@ -89,14 +101,15 @@ fn slug(title: &str) -> String {
     out.trim_end_matches('-').to_owned()
 }
 
-/// A notion.so-style URL for an object.
+/// An object's URL in the form Notion's current responses use (`https://app.notion.com/p/`, the
+/// title's slug before the id for pages; recorded exchanges, 2026).
 pub(crate) fn object_url(title: &str, id: Uuid) -> String {
     let s = slug(title);
     let hex = id.simple().to_string();
     if s.is_empty() {
-        format!("https://www.notion.so/{hex}")
+        format!("https://app.notion.com/p/{hex}")
     } else {
-        format!("https://www.notion.so/{s}-{hex}")
+        format!("https://app.notion.com/p/{s}-{hex}")
     }
 }
 
@@ -295,11 +308,11 @@ fn database_common(state: &State, db: &Database, v: ApiVersion) -> Map<String, V
     m.insert("is_locked".to_owned(), json!(db.is_locked));
     m.insert(
         "created_time".to_owned(),
-        json!(fmt_millis(db.created_time)),
+        json!(fmt_millis_offset(db.created_time)),
     );
     m.insert(
         "last_edited_time".to_owned(),
-        json!(fmt_millis(db.last_edited_time)),
+        json!(fmt_millis_offset(db.last_edited_time)),
     );
     m.insert("icon".to_owned(), db.icon.clone());
     m.insert("cover".to_owned(), db.cover.clone());

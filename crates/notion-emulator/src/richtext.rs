@@ -9,6 +9,17 @@ pub(crate) const MAX_TEXT_CONTENT: usize = 2000;
 pub(crate) const MAX_ARRAY: usize = 100;
 pub(crate) const MAX_URL: usize = 2000;
 
+/// The mention types Notion accepts in requests.
+const MENTION_TYPES: &[&str] = &[
+    "page",
+    "database",
+    "user",
+    "date",
+    "link_preview",
+    "template_mention",
+    "custom_emoji",
+];
+
 fn default_annotations() -> Map<String, Value> {
     let mut m = Map::new();
     for key in ["bold", "italic", "strikethrough", "underline", "code"] {
@@ -164,9 +175,29 @@ fn normalize_item(item: &Value, path: &str) -> ApiResult<Value> {
         }
         "mention" => {
             let mut mention = obj.get("mention").cloned().unwrap_or_else(|| json!({}));
+            // Notion names the mention's type even when the sender only gave its key.
+            if let Some(m) = mention.as_object_mut()
+                && !m.contains_key("type")
+                && let Some(kind) = MENTION_TYPES.iter().find(|k| m.contains_key(**k))
+            {
+                m.insert("type".to_owned(), json!(kind));
+            }
             if let Some(date) = mention.get_mut("date").and_then(Value::as_object_mut) {
                 date.entry("end").or_insert(Value::Null);
                 date.entry("time_zone").or_insert(Value::Null);
+                if let Some(start) = date.get("start").and_then(Value::as_str) {
+                    let start = start.to_owned();
+                    let end = date.get("end").cloned().unwrap_or(Value::Null);
+                    let resolved = crate::props::resolve_time_zone(
+                        date,
+                        &start,
+                        end,
+                        &format!("{path}.mention.date"),
+                    )?;
+                    if let Value::Object(resolved) = resolved {
+                        *date = resolved;
+                    }
+                }
             }
             let plain = obj
                 .get("plain_text")

@@ -31,11 +31,17 @@ use crate::workspace::Workspace;
 pub(crate) const MAX_BODY: usize = 500 * 1024;
 
 /// Faults, rate limiting and counters: the knobs tests turn.
+/// The key of the workspace budget's single window (the emulator serves one workspace).
+const WORKSPACE_BUCKET: &str = "workspace";
+
 #[derive(Debug)]
 pub(crate) struct Knobs {
     pub(crate) faults: FaultSet,
     pub(crate) limiter: Limiter,
     pub(crate) rate_limit: Option<RateLimit>,
+    /// The workspace's budget, shared by every integration and token (Notion's per-workspace limit).
+    pub(crate) workspace_limiter: Limiter,
+    pub(crate) workspace_rate_limit: Option<RateLimit>,
     pub(crate) counters: Counters,
 }
 
@@ -215,6 +221,14 @@ async fn handle(
             &ApiError::for_status(status, retry_after_secs, retry_guidance.as_deref()),
             request_id,
         ),
+        Some(FaultRule {
+            kind: Fault::RateLimited(reason),
+            retry_after_secs,
+            ..
+        }) => Outcome::error(
+            &ApiError::rate_limited(retry_after_secs.unwrap_or(1), &reason),
+            request_id,
+        ),
         // Latency faults were served by the sleep above; the request then runs normally.
         Some(FaultRule {
             kind: Fault::LatencyMs(_),
@@ -334,6 +348,15 @@ fn dispatch(
                 request_id,
             );
         }
+        // One bucket for the whole workspace: every integration's requests count against it.
+        if let Some(limit) = knobs.workspace_rate_limit
+            && let Some(secs) = knobs.workspace_limiter.check(limit, WORKSPACE_BUCKET, now)
+        {
+            return fail(
+                ApiError::rate_limited(secs, "public_api_space_request_rate_limit"),
+                request_id,
+            );
+        }
     }
     let version = match header(headers, "notion-version") {
         None => {
@@ -363,7 +386,10 @@ fn dispatch(
         now,
         host: header(headers, http::header::HOST),
     };
-    let result = api::handle(&mut state, route, &params, &req);
+    let mut result = api::handle(&mut state, route, &params, &req);
+    if let Ok(body) = result.as_mut() {
+        crate::fidelity::finish(&state, integration, version, body);
+    }
     // Serialize outside the lock so other requests proceed meanwhile.
     drop(state);
     match result {

@@ -35,6 +35,12 @@ pub(crate) fn fmt_millis(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// `2026-07-04T09:13:00.290+00:00`: database times, in the form the recorded database responses
+/// show (milliseconds, `+00:00` rather than `Z`).
+pub(crate) fn fmt_millis_offset(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string()
+}
+
 /// A small seeded generator (SplitMix64): reproducible fault probabilities and ids.
 #[derive(Debug, Clone)]
 pub(crate) struct SplitMix(u64);

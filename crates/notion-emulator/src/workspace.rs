@@ -42,8 +42,9 @@ pub struct Workspace {
 pub struct PersonSpec {
     /// User id.
     pub id: Uuid,
-    /// Display name.
-    pub name: String,
+    /// Display name; absent or `null` for a person without one (2026-12-01 answers `name: null`).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Email.
     #[serde(default)]
     pub email: String,

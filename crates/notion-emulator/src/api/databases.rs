@@ -246,7 +246,7 @@ fn run_query(state: &mut State, req: &Req<'_>, ds_id: Uuid, list_type: &str) -> 
         let filter = body
             .get("filter")
             .filter(|f| !f.is_null())
-            .map(|f| query::parse_filter(ds, f, "body.filter", 0))
+            .map(|f| query::parse_filter(ds, f, "body.filter", 0, req.version))
             .transpose()?;
         let sorts = body
             .get("sorts")

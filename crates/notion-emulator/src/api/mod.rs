@@ -2,6 +2,7 @@
 
 mod blocks;
 mod databases;
+mod markdown;
 mod oauth;
 mod pages;
 mod search;
@@ -29,6 +30,8 @@ pub(crate) enum Route {
     PagesGet,
     PagesPatch,
     PagesMove,
+    PagesMarkdownGet,
+    PagesMarkdownPatch,
     PagePropertyGet,
     DatabasesCreate,
     DatabasesGet,
@@ -75,6 +78,14 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(Route, &'static str, Ve
         ("GET", ["v1", "pages", _]) => (PagesGet, "/v1/pages/{page_id}", vec![p(2)]),
         ("PATCH", ["v1", "pages", _]) => (PagesPatch, "/v1/pages/{page_id}", vec![p(2)]),
         ("POST", ["v1", "pages", _, "move"]) => (PagesMove, "/v1/pages/{page_id}/move", vec![p(2)]),
+        ("GET", ["v1", "pages", _, "markdown"]) => {
+            (PagesMarkdownGet, "/v1/pages/{page_id}/markdown", vec![p(2)])
+        }
+        ("PATCH", ["v1", "pages", _, "markdown"]) => (
+            PagesMarkdownPatch,
+            "/v1/pages/{page_id}/markdown",
+            vec![p(2)],
+        ),
         ("GET", ["v1", "pages", _, "properties", _]) => (
             PagePropertyGet,
             "/v1/pages/{page_id}/properties/{property_id}",
@@ -366,6 +377,8 @@ pub(crate) fn handle(
         PagesGet => pages::get(state, req, path_id(p0, "page_id")?),
         PagesPatch => pages::patch(state, req, path_id(p0, "page_id")?),
         PagesMove => pages::move_page(state, req, path_id(p0, "page_id")?),
+        PagesMarkdownGet => markdown::get(state, req, path_id(p0, "page_id")?),
+        PagesMarkdownPatch => markdown::patch(state, req, path_id(p0, "page_id")?),
         PagePropertyGet => pages::property(
             state,
             req,

@@ -142,3 +142,134 @@ async fn probabilistic_faults_are_reproducible_with_a_seed() {
     assert_eq!(a, run().await);
     assert!(a.contains(&500) && a.contains(&200));
 }
+
+async fn as_demo(c: &Ctx) -> crate::common::Resp {
+    c.raw(
+        reqwest::Method::GET,
+        "/v1/users/me",
+        None,
+        Some(demo::TOKEN),
+        Some("2025-09-03"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn workspace_budget_is_shared_by_every_integration() {
+    let ctx = Ctx::with(config().with_workspace_rate_limit(Some(RateLimit {
+        requests: 3,
+        window_secs: 300,
+    })))
+    .await;
+    let admin = Ctx {
+        token: demo::ADMIN_TOKEN.to_owned(),
+        ..ctx
+    };
+    assert_eq!(as_demo(&admin).await.status, 200);
+    assert_eq!(as_demo(&admin).await.status, 200);
+    // A third request from another integration spends the same workspace budget.
+    assert_eq!(admin.get("/v1/users/me").await.status, 200);
+    admin.emu.clock().advance(SignedDuration::from_secs(10));
+    let r = admin.get("/v1/users/me").await;
+    assert_error(&r, 429, "rate_limited");
+    // The workspace window is five minutes: Retry-After exceeds a minute, as Notion's may.
+    assert_eq!(r.headers["retry-after"], "290");
+    assert_eq!(
+        r.body["additional_data"],
+        json!({"rate_limit_reason": "public_api_space_request_rate_limit", "retry_after": "290"})
+    );
+    assert_eq!(as_demo(&admin).await.status, 429);
+
+    // The control API reads, changes and switches it off; a bad body is a 400 saying what to send.
+    let control = |method: reqwest::Method, body: Option<serde_json::Value>| {
+        let mut req = admin.http.request(
+            method,
+            format!("{}/__emulator/workspace-rate-limit", admin.emu.base_url()),
+        );
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move {
+            let resp = req.send().await.unwrap();
+            (
+                resp.status().as_u16(),
+                resp.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, body) = control(reqwest::Method::GET, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["workspace_rate_limit"],
+        json!({"requests": 3, "window_secs": 300})
+    );
+    let (status, body) = control(reqwest::Method::POST, Some(json!({"requests": "many"}))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("window_secs"),
+        "{body}"
+    );
+    let (status, _) = control(reqwest::Method::POST, Some(json!({"off": true}))).await;
+    assert_eq!(status, 200);
+    for _ in 0..5 {
+        assert_eq!(admin.get("/v1/users/me").await.status, 200);
+    }
+    let (status, body) = control(
+        reqwest::Method::POST,
+        Some(json!({"requests": 1, "window_secs": 120})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(admin.get("/v1/users/me").await.status, 200);
+    assert_eq!(
+        admin.get("/v1/users/me").await.headers["retry-after"],
+        "120"
+    );
+}
+
+#[tokio::test]
+async fn fault_rules_answer_the_other_rate_limit_reasons() {
+    let ctx = Ctx::new().await;
+    // By the Rust API.
+    ctx.emu.set_fault(FaultRule {
+        retry_after_secs: Some(3600),
+        ..FaultRule::next(
+            "GET /v1/users/me",
+            Fault::RateLimited("public_api_request_blocked".into()),
+            1,
+        )
+    });
+    let r = ctx.get("/v1/users/me").await;
+    assert_error(&r, 429, "rate_limited");
+    assert_eq!(r.headers["retry-after"], "3600");
+    assert_eq!(
+        r.body["additional_data"],
+        json!({"rate_limit_reason": "public_api_request_blocked", "retry_after": "3600"})
+    );
+    // By the control API, as other tests' JSON rules do.
+    let resp = ctx
+        .http
+        .post(format!("{}/__emulator/faults", ctx.emu.base_url()))
+        .json(&json!({"route": "POST /v1/search", "kind": {"rate_limited": "public_api_endpoint_rate_limit"},
+                      "count": 1, "retry_after_secs": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let r = ctx.post("/v1/search", json!({})).await;
+    assert_error(&r, 429, "rate_limited");
+    assert_eq!(
+        r.body["additional_data"]["rate_limit_reason"],
+        "public_api_endpoint_rate_limit"
+    );
+    assert_eq!(r.headers["retry-after"], "7");
+    // A 429 rule without a reason keeps answering the per-connection reason.
+    ctx.emu
+        .set_fault(FaultRule::next("POST /v1/search", Fault::Status(429), 1));
+    let r = ctx.post("/v1/search", json!({})).await;
+    assert_eq!(
+        r.body["additional_data"]["rate_limit_reason"],
+        "public_api_request_rate_limit"
+    );
+    assert_eq!(ctx.post("/v1/search", json!({})).await.status, 200);
+}

@@ -8,6 +8,7 @@ mod contract;
 mod control;
 mod databases;
 mod faults_limits;
+mod fidelity;
 mod pages;
 mod property_items;
 mod queries;

@@ -21,7 +21,7 @@ async fn ctx_with_long_values() -> Ctx {
     let mut ws = Workspace::demo();
     ws.people.extend((1..=30).map(|i| PersonSpec {
         id: person(i),
-        name: format!("Voter {i}"),
+        name: Some(format!("Voter {i}")),
         email: format!("voter{i}@example.org"),
     }));
     let ctx = Ctx::with(config().with_workspace(ws)).await;
