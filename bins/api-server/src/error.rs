@@ -257,7 +257,7 @@ impl ResponseError for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound { what, id } => Self::NotFound(format!("{what} {id:?} not found")),
+            StoreError::NotFound { what, id } => Self::NotFound(format!("{what} '{id}' not found")),
             StoreError::Invalid { field, message } => Self::invalid(field, message),
             StoreError::Conflict { message } => Self::Conflict {
                 code: "conflict",
@@ -398,7 +398,9 @@ impl From<sync_driver::DriverError> for ApiError {
     fn from(error: sync_driver::DriverError) -> Self {
         use sync_driver::DriverError;
         match error {
-            DriverError::NotFound { what, id } => Self::NotFound(format!("{what} {id} not found")),
+            DriverError::NotFound { what, id } => {
+                Self::NotFound(format!("{what} '{id}' not found"))
+            }
             error @ DriverError::NotAllowlisted { .. } => Self::NotAllowlisted(error.to_string()),
             DriverError::InvalidInput { field, message } => Self::invalid(field, message),
             DriverError::Validation(message) => Self::PageInvalid(message),

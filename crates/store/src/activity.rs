@@ -379,4 +379,31 @@ mod tests {
         assert_eq!(history.events[0].open_at, Some(at(600)));
         assert!(history.cycle_errors.is_empty());
     }
+
+    #[test]
+    fn an_elections_activity_is_read_through_its_index() {
+        let store = Store::open_in_memory().unwrap();
+        let plan: Vec<String> = store
+            .read(|tx| {
+                let mut stmt = tx.prepare(
+                    "EXPLAIN QUERY PLAN SELECT l.seq FROM sync_run_logs l \
+                     JOIN sync_runs r ON r.id = l.run_id \
+                     WHERE l.election_id = ?1 AND (?2 IS NULL OR l.seq < ?2) \
+                     ORDER BY l.seq DESC LIMIT ?3",
+                )?;
+                let rows = stmt
+                    .query_map(params!["elec_x", Option::<i64>::None, 10], |row| {
+                        row.get::<_, String>(3)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(corrupt)?;
+                Ok(rows)
+            })
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("sync_run_logs_by_election")),
+            "{plan:?}"
+        );
+    }
 }

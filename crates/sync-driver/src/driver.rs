@@ -402,7 +402,7 @@ impl SyncDriver {
     fn database_name(&self, database_id: NotionId) -> String {
         match self.allowlist().get(&database_id) {
             Some(entry) => format!("the database '{}' ({})", entry.name, entry.id),
-            None => format!("the database {database_id}"),
+            None => format!("the database '{database_id}'"),
         }
     }
 }
