@@ -4,6 +4,7 @@
 // width changes.
 
 import { api, requireToken } from './api.js';
+import { keepCurrent } from './live.js';
 import { byId, initChrome, show } from './ui.js';
 import { formatInstant, formatNumber, formatSeconds, timeChart } from './chart.js';
 
@@ -231,11 +232,12 @@ function draw() {
   }
 }
 
-async function load() {
+// `quiet`: a live refresh after a change redraws without announcing "Loading…" again.
+async function load(quiet = false) {
   const hours = hoursSelect.value;
   const mine = ++generation;
   refresh.disabled = true;
-  show(status, `Loading the last ${hours === '1' ? 'hour' : `${hours} hours`} of sync runs…`);
+  if (!quiet) show(status, `Loading the last ${hours === '1' ? 'hour' : `${hours} hours`} of sync runs…`);
   try {
     const answer = await api('GET', `/admin/sync/health/history?hours=${encodeURIComponent(hours)}`);
     if (mine !== generation) return;
@@ -271,7 +273,7 @@ hoursSelect.addEventListener('change', () => {
   history.replaceState(null, '', url);
   load();
 });
-refresh.addEventListener('click', load);
+refresh.addEventListener('click', () => load());
 
 let pending = false;
 let lastWidth = 0;
@@ -286,4 +288,11 @@ new ResizeObserver(() => {
   });
 }).observe(charts);
 
-if (requireToken()) load();
+// The first load announces itself; the refreshes after each change (a sync run) are quiet.
+let loaded = false;
+if (requireToken()) {
+  keepCurrent(async () => {
+    await load(loaded);
+    loaded = true;
+  }, byId('live-state'));
+}
