@@ -482,28 +482,7 @@ pub(crate) fn write_value(
             Value::Bool(_) => Ok(inner.clone()),
             other => Err(ApiError::body_validation(&ipath, "a boolean", other)),
         },
-        "url" | "email" | "phone_number" => match inner {
-            Value::Null => Ok(Value::Null),
-            Value::String(s) => {
-                let limit = if kind == "url" {
-                    richtext::MAX_URL
-                } else {
-                    200
-                };
-                let len = s.chars().count();
-                if len > limit {
-                    return Err(ApiError::validation(format!(
-                        "body failed validation: {ipath}.length should be ≤ `{limit}`, instead was `{len}`."
-                    )));
-                }
-                Ok(inner.clone())
-            }
-            other => Err(ApiError::body_validation(
-                &ipath,
-                "a string or `null`",
-                other,
-            )),
-        },
+        "url" | "email" | "phone_number" => write_short_text(kind, inner, &ipath),
         "select" => match inner {
             Value::Null => Ok(Value::Null),
             Value::Object(_) => select_option(ctx, schema, inner, &ipath, true),
@@ -513,28 +492,7 @@ pub(crate) fn write_value(
                 other,
             )),
         },
-        "multi_select" => {
-            let Some(items) = inner.as_array() else {
-                return Err(ApiError::body_validation(&ipath, "an array", inner));
-            };
-            if items.len() > 100 {
-                return Err(ApiError::validation(format!(
-                    "body failed validation: {ipath}.length should be ≤ `100`, instead was `{}`.",
-                    items.len()
-                )));
-            }
-            let mut out = Vec::new();
-            for (i, it) in items.iter().enumerate() {
-                out.push(select_option(
-                    ctx,
-                    schema,
-                    it,
-                    &format!("{ipath}[{i}]"),
-                    true,
-                )?);
-            }
-            Ok(Value::Array(out))
-        }
+        "multi_select" => write_multi_select(ctx, schema, inner, &ipath),
         "status" => match inner {
             Value::Null => Ok(default_status(schema)),
             Value::Object(_) => select_option(ctx, schema, inner, &ipath, false),
@@ -544,96 +502,168 @@ pub(crate) fn write_value(
                 other,
             )),
         },
-        "date" => match inner {
-            Value::Null => Ok(Value::Null),
-            Value::Object(d) => {
-                let start = d.get("start").and_then(Value::as_str).ok_or_else(|| {
-                    ApiError::validation(format!(
-                        "body failed validation: {ipath}.start should be defined, instead was `undefined`."
-                    ))
-                })?;
-                if crate::query::parse_date(start).is_none() {
-                    return Err(ApiError::validation(format!(
-                        "body failed validation: {ipath}.start should be a valid ISO 8601 date string, instead was `\"{start}\"`."
-                    )));
-                }
-                let end = d.get("end").cloned().unwrap_or(Value::Null);
-                if let Some(e) = end.as_str()
-                    && crate::query::parse_date(e).is_none()
-                {
-                    return Err(ApiError::validation(format!(
-                        "body failed validation: {ipath}.end should be a valid ISO 8601 date string, instead was `\"{e}\"`."
-                    )));
-                }
-                resolve_time_zone(d, start, end, &ipath)
-            }
-            other => Err(ApiError::body_validation(
-                &ipath,
-                "an object or `null`",
-                other,
-            )),
-        },
-        "people" | "relation" => {
-            let Some(items) = inner.as_array() else {
-                return Err(ApiError::body_validation(&ipath, "an array", inner));
-            };
-            if ctx.writer == Writer::Api && items.len() > MAX_REFS_PER_REQUEST {
-                return Err(ApiError::validation(format!(
-                    "body failed validation: {ipath}.length should be ≤ `{MAX_REFS_PER_REQUEST}`, instead was `{}`.",
-                    items.len()
-                )));
-            }
-            let mut out = Vec::new();
-            for (i, it) in items.iter().enumerate() {
-                let id = it
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .and_then(parse_id)
-                    .ok_or_else(|| {
-                        ApiError::body_validation(
-                            &format!("{ipath}[{i}].id"),
-                            "a valid uuid",
-                            it.get("id").unwrap_or(&Value::Null),
-                        )
-                    })?;
-                if kind == "people" {
-                    if !ctx.known_users.contains(&id) {
-                        return Err(ApiError::validation(format!(
-                            "body failed validation: {ipath}[{i}].id should be a user in this workspace, instead was `\"{}\"`.",
-                            fmt_id(id)
-                        )));
-                    }
-                    out.push(json!({"object": "user", "id": fmt_id(id)}));
-                } else {
-                    out.push(json!({"id": fmt_id(id)}));
-                }
-            }
-            Ok(Value::Array(out))
-        }
-        "files" => {
-            let Some(items) = inner.as_array() else {
-                return Err(ApiError::body_validation(&ipath, "an array", inner));
-            };
-            let mut out = Vec::new();
-            for (i, it) in items.iter().enumerate() {
-                let url = it
-                    .get("external")
-                    .and_then(|e| e.get("url"))
-                    .or_else(|| it.get("file").and_then(|e| e.get("url")))
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "body failed validation: {ipath}[{i}].external should be defined, instead was `undefined`."
-                        ))
-                    })?;
-                let name = it.get("name").and_then(Value::as_str).unwrap_or(url);
-                out.push(json!({"name": name, "type": "external", "external": {"url": url}}));
-            }
-            Ok(Value::Array(out))
-        }
+        "date" => write_date(inner, &ipath),
+        "people" | "relation" => write_references(ctx, kind, inner, &ipath),
+        "files" => write_files(inner, &ipath),
         // Loading a workspace: read-only values are stored as given.
         _ => Ok(inner.clone()),
     }
+}
+
+/// A url, email or phone number value: a string within its length limit, or null.
+fn write_short_text(kind: &str, inner: &Value, ipath: &str) -> ApiResult<Value> {
+    match inner {
+        Value::Null => Ok(Value::Null),
+        Value::String(s) => {
+            let limit = if kind == "url" {
+                richtext::MAX_URL
+            } else {
+                200
+            };
+            let len = s.chars().count();
+            if len > limit {
+                return Err(ApiError::validation(format!(
+                    "body failed validation: {ipath}.length should be ≤ `{limit}`, instead was `{len}`."
+                )));
+            }
+            Ok(inner.clone())
+        }
+        other => Err(ApiError::body_validation(
+            ipath,
+            "a string or `null`",
+            other,
+        )),
+    }
+}
+
+/// A multi-select value: at most 100 options, each by name or id (new names create options).
+fn write_multi_select(
+    ctx: &mut WriteCtx<'_>,
+    schema: &PropSchema,
+    inner: &Value,
+    ipath: &str,
+) -> ApiResult<Value> {
+    let Some(items) = inner.as_array() else {
+        return Err(ApiError::body_validation(ipath, "an array", inner));
+    };
+    if items.len() > 100 {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {ipath}.length should be ≤ `100`, instead was `{}`.",
+            items.len()
+        )));
+    }
+    let mut out = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        out.push(select_option(
+            ctx,
+            schema,
+            it,
+            &format!("{ipath}[{i}]"),
+            true,
+        )?);
+    }
+    Ok(Value::Array(out))
+}
+
+/// A date value: `start` (and an optional `end`) as ISO 8601, a `time_zone` resolved to an offset.
+fn write_date(inner: &Value, ipath: &str) -> ApiResult<Value> {
+    match inner {
+        Value::Null => Ok(Value::Null),
+        Value::Object(d) => {
+            let start = d.get("start").and_then(Value::as_str).ok_or_else(|| {
+            ApiError::validation(format!(
+                "body failed validation: {ipath}.start should be defined, instead was `undefined`."
+            ))
+        })?;
+            if crate::query::parse_date(start).is_none() {
+                return Err(ApiError::validation(format!(
+                    "body failed validation: {ipath}.start should be a valid ISO 8601 date string, instead was `\"{start}\"`."
+                )));
+            }
+            let end = d.get("end").cloned().unwrap_or(Value::Null);
+            if let Some(e) = end.as_str()
+                && crate::query::parse_date(e).is_none()
+            {
+                return Err(ApiError::validation(format!(
+                    "body failed validation: {ipath}.end should be a valid ISO 8601 date string, instead was `\"{e}\"`."
+                )));
+            }
+            resolve_time_zone(d, start, end, ipath)
+        }
+        other => Err(ApiError::body_validation(
+            ipath,
+            "an object or `null`",
+            other,
+        )),
+    }
+}
+
+/// A people or relation value: ids (people must be users of the workspace), at most
+/// `MAX_REFS_PER_REQUEST` in one API request.
+fn write_references(
+    ctx: &mut WriteCtx<'_>,
+    kind: &str,
+    inner: &Value,
+    ipath: &str,
+) -> ApiResult<Value> {
+    let Some(items) = inner.as_array() else {
+        return Err(ApiError::body_validation(ipath, "an array", inner));
+    };
+    if ctx.writer == Writer::Api && items.len() > MAX_REFS_PER_REQUEST {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {ipath}.length should be ≤ `{MAX_REFS_PER_REQUEST}`, instead was `{}`.",
+            items.len()
+        )));
+    }
+    let mut out = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let id = it
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(parse_id)
+            .ok_or_else(|| {
+                ApiError::body_validation(
+                    &format!("{ipath}[{i}].id"),
+                    "a valid uuid",
+                    it.get("id").unwrap_or(&Value::Null),
+                )
+            })?;
+        if kind == "people" {
+            if !ctx.known_users.contains(&id) {
+                return Err(ApiError::validation(format!(
+                    "body failed validation: {ipath}[{i}].id should be a user in this workspace, instead was `\"{}\"`.",
+                    fmt_id(id)
+                )));
+            }
+            out.push(json!({"object": "user", "id": fmt_id(id)}));
+        } else {
+            out.push(json!({"id": fmt_id(id)}));
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+/// A files value: external (or already uploaded) files by URL, stored as external files.
+fn write_files(inner: &Value, ipath: &str) -> ApiResult<Value> {
+    let Some(items) = inner.as_array() else {
+        return Err(ApiError::body_validation(ipath, "an array", inner));
+    };
+    let mut out = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let url = it
+            .get("external")
+            .and_then(|e| e.get("url"))
+            .or_else(|| it.get("file").and_then(|e| e.get("url")))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ApiError::validation(format!(
+                    "body failed validation: {ipath}[{i}].external should be defined, instead was `undefined`."
+                ))
+            })?;
+        let name = it.get("name").and_then(Value::as_str).unwrap_or(url);
+        out.push(json!({"name": name, "type": "external", "external": {"url": url}}));
+    }
+    Ok(Value::Array(out))
 }
 
 /// A page's status value after a schema update of that property: unchanged while its option

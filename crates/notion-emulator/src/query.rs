@@ -255,46 +255,11 @@ pub(crate) fn parse_filter(
             "body failed validation: {path} nests compound filters more than two levels deep."
         )));
     }
-    for compound in ["and", "or"] {
-        if let Some(list) = obj.get(compound) {
-            let Some(list) = list.as_array() else {
-                return Err(ApiError::body_validation(
-                    &format!("{path}.{compound}"),
-                    "an array",
-                    list,
-                ));
-            };
-            let parts = list
-                .iter()
-                .enumerate()
-                .map(|(i, sub)| {
-                    parse_filter(ds, sub, &format!("{path}.{compound}[{i}]"), depth + 1, v)
-                })
-                .collect::<ApiResult<Vec<_>>>()?;
-            return Ok(if compound == "and" {
-                Filter::And(parts)
-            } else {
-                Filter::Or(parts)
-            });
-        }
+    if let Some(compound) = parse_compound(ds, obj, path, depth, v)? {
+        return Ok(compound);
     }
     if let Some(ts) = obj.get("timestamp") {
-        let which = ts.as_str().unwrap_or_default();
-        let cond = obj.get(which).ok_or_else(|| {
-            ApiError::validation(format!(
-                "body failed validation: {path}.{which} should be defined, instead was `undefined`."
-            ))
-        })?;
-        let op = parse_date_op(cond, &format!("{path}.{which}"))?;
-        return match which {
-            "created_time" => Ok(Filter::Created(op)),
-            "last_edited_time" => Ok(Filter::LastEdited(op)),
-            _ => Err(ApiError::body_validation(
-                &format!("{path}.timestamp"),
-                "`\"created_time\"` or `\"last_edited_time\"`",
-                ts,
-            )),
-        };
+        return parse_timestamp_filter(obj, ts, path);
     }
     let Some(prop_key) = obj.get("property").and_then(Value::as_str) else {
         return Err(ApiError::validation(format!(
@@ -312,7 +277,6 @@ pub(crate) fn parse_filter(
             "body failed validation: {path} should define a condition for property {prop_key}."
         )));
     };
-    let cpath = format!("{path}.{filter_kind}");
     let compatible = filter_kind == &prop.kind
         || (matches!(filter_kind.as_str(), "rich_text" | "title")
             && matches!(prop.kind.as_str(), "rich_text" | "title"));
@@ -322,112 +286,147 @@ pub(crate) fn parse_filter(
             prop.kind
         )));
     }
-    let cond = match prop.kind.as_str() {
+    let cond = parse_condition(prop, cond, &format!("{path}.{filter_kind}"), v)?;
+    Ok(Filter::Prop {
+        id: prop.id.clone(),
+        kind: prop.kind.clone(),
+        cond,
+    })
+}
+
+/// An `and` / `or` filter, its parts parsed one level deeper; `None` when `obj` is neither.
+fn parse_compound(
+    ds: &DataSource,
+    obj: &serde_json::Map<String, Value>,
+    path: &str,
+    depth: usize,
+    v: ApiVersion,
+) -> ApiResult<Option<Filter>> {
+    for compound in ["and", "or"] {
+        let Some(list) = obj.get(compound) else {
+            continue;
+        };
+        let Some(list) = list.as_array() else {
+            return Err(ApiError::body_validation(
+                &format!("{path}.{compound}"),
+                "an array",
+                list,
+            ));
+        };
+        let parts = list
+            .iter()
+            .enumerate()
+            .map(|(i, sub)| parse_filter(ds, sub, &format!("{path}.{compound}[{i}]"), depth + 1, v))
+            .collect::<ApiResult<Vec<_>>>()?;
+        return Ok(Some(if compound == "and" {
+            Filter::And(parts)
+        } else {
+            Filter::Or(parts)
+        }));
+    }
+    Ok(None)
+}
+
+/// A `timestamp` filter on the page's `created_time` or `last_edited_time`.
+fn parse_timestamp_filter(
+    obj: &serde_json::Map<String, Value>,
+    ts: &Value,
+    path: &str,
+) -> ApiResult<Filter> {
+    let which = ts.as_str().unwrap_or_default();
+    let cond = obj.get(which).ok_or_else(|| {
+        ApiError::validation(format!(
+            "body failed validation: {path}.{which} should be defined, instead was `undefined`."
+        ))
+    })?;
+    let op = parse_date_op(cond, &format!("{path}.{which}"))?;
+    match which {
+        "created_time" => Ok(Filter::Created(op)),
+        "last_edited_time" => Ok(Filter::LastEdited(op)),
+        _ => Err(ApiError::body_validation(
+            &format!("{path}.timestamp"),
+            "`\"created_time\"` or `\"last_edited_time\"`",
+            ts,
+        )),
+    }
+}
+
+/// The condition on one property, by the property's type.
+fn parse_condition(prop: &PropSchema, cond: &Value, cpath: &str, v: ApiVersion) -> ApiResult<Cond> {
+    Ok(match prop.kind.as_str() {
         "title" | "rich_text" | "url" | "email" | "phone_number" => {
-            Cond::Text(parse_text(cond, &cpath)?)
+            Cond::Text(parse_text(cond, cpath)?)
         }
         "select" | "status" => {
-            let (op, arg) = single_op(cond, &cpath)?;
-            match op {
-                "equals" | "does_not_equal" => Cond::Option {
-                    equals: Some(option_names(
-                        prop,
-                        str_arg(arg, &format!("{cpath}.{op}"))?,
-                        v,
-                    )),
-                    negate: op == "does_not_equal",
-                    empty: None,
-                },
-                "is_empty" => Cond::Option {
-                    equals: None,
-                    negate: false,
-                    empty: Some(true),
-                },
-                "is_not_empty" => Cond::Option {
-                    equals: None,
-                    negate: false,
-                    empty: Some(false),
-                },
-                other => return Err(unknown_op(&cpath, other)),
+            let (op, arg) = single_op(cond, cpath)?;
+            let (equals, negate, empty) = match op {
+                "equals" | "does_not_equal" => {
+                    let name = str_arg(arg, &format!("{cpath}.{op}"))?;
+                    (
+                        Some(option_names(prop, name, v)),
+                        op == "does_not_equal",
+                        None,
+                    )
+                }
+                "is_empty" => (None, false, Some(true)),
+                "is_not_empty" => (None, false, Some(false)),
+                other => return Err(unknown_op(cpath, other)),
+            };
+            Cond::Option {
+                equals,
+                negate,
+                empty,
             }
         }
         "multi_select" => {
-            let (op, v) = single_op(cond, &cpath)?;
-            match op {
-                "contains" => Cond::MultiSelect {
-                    contains: Some(str_arg(v, &cpath)?),
-                    negate: false,
-                    empty: None,
-                },
-                "does_not_contain" => Cond::MultiSelect {
-                    contains: Some(str_arg(v, &cpath)?),
-                    negate: true,
-                    empty: None,
-                },
-                "is_empty" => Cond::MultiSelect {
-                    contains: None,
-                    negate: false,
-                    empty: Some(true),
-                },
-                "is_not_empty" => Cond::MultiSelect {
-                    contains: None,
-                    negate: false,
-                    empty: Some(false),
-                },
-                other => return Err(unknown_op(&cpath, other)),
+            let (contains, negate, empty) = parse_contains(cond, cpath)?;
+            Cond::MultiSelect {
+                contains,
+                negate,
+                empty,
             }
         }
         "people" | "relation" | "files" | "created_by" | "last_edited_by" => {
-            let (op, v) = single_op(cond, &cpath)?;
-            match op {
-                "contains" => Cond::List {
-                    contains: Some(str_arg(v, &cpath)?),
-                    negate: false,
-                    empty: None,
-                },
-                "does_not_contain" => Cond::List {
-                    contains: Some(str_arg(v, &cpath)?),
-                    negate: true,
-                    empty: None,
-                },
-                "is_empty" => Cond::List {
-                    contains: None,
-                    negate: false,
-                    empty: Some(true),
-                },
-                "is_not_empty" => Cond::List {
-                    contains: None,
-                    negate: false,
-                    empty: Some(false),
-                },
-                other => return Err(unknown_op(&cpath, other)),
+            let (contains, negate, empty) = parse_contains(cond, cpath)?;
+            Cond::List {
+                contains,
+                negate,
+                empty,
             }
         }
         "checkbox" => {
-            let (op, v) = single_op(cond, &cpath)?;
-            let b = v.as_bool().ok_or_else(|| {
-                ApiError::body_validation(&format!("{cpath}.{op}"), "a boolean", v)
+            let (op, arg) = single_op(cond, cpath)?;
+            let b = arg.as_bool().ok_or_else(|| {
+                ApiError::body_validation(&format!("{cpath}.{op}"), "a boolean", arg)
             })?;
             match op {
                 "equals" => Cond::Checkbox { equals: b },
                 "does_not_equal" => Cond::Checkbox { equals: !b },
-                other => return Err(unknown_op(&cpath, other)),
+                other => return Err(unknown_op(cpath, other)),
             }
         }
-        "number" => Cond::Number(parse_number(cond, &cpath)?),
-        "date" | "created_time" | "last_edited_time" => Cond::Date(parse_date_op(cond, &cpath)?),
-        "formula" => Cond::Formula(parse_formula(cond, &cpath)?),
-        "rollup" => Cond::Rollup(parse_rollup(cond, &cpath)?),
+        "number" => Cond::Number(parse_number(cond, cpath)?),
+        "date" | "created_time" | "last_edited_time" => Cond::Date(parse_date_op(cond, cpath)?),
+        "formula" => Cond::Formula(parse_formula(cond, cpath)?),
+        "rollup" => Cond::Rollup(parse_rollup(cond, cpath)?),
         other => {
             return Err(ApiError::validation(format!(
                 "Filtering on {other} properties is not supported by the emulator."
             )));
         }
-    };
-    Ok(Filter::Prop {
-        id: prop.id.clone(),
-        kind: prop.kind.clone(),
-        cond,
+    })
+}
+
+/// A `contains` / `does_not_contain` / `is_empty` / `is_not_empty` condition on a list value
+/// (multi-select, people, relation, files): (the value looked for, negated, emptiness wanted).
+fn parse_contains(cond: &Value, cpath: &str) -> ApiResult<(Option<String>, bool, Option<bool>)> {
+    let (op, arg) = single_op(cond, cpath)?;
+    Ok(match op {
+        "contains" => (Some(str_arg(arg, cpath)?), false, None),
+        "does_not_contain" => (Some(str_arg(arg, cpath)?), true, None),
+        "is_empty" => (None, false, Some(true)),
+        "is_not_empty" => (None, false, Some(false)),
+        other => return Err(unknown_op(cpath, other)),
     })
 }
 
