@@ -11,8 +11,8 @@ use crate::error::{conversion, corrupt};
 use crate::runs::row_to_log;
 use crate::time::{col, opt_col, to_ms};
 use crate::{
-    LogAction, LogEntry, Page, PageRequest, Result, Store, StoreError, check_limit, decode_cursor,
-    encode_cursor,
+    ListRequest, Listing, LogAction, LogEntry, Result, Store, StoreError, check_limit,
+    decode_cursor, encode_cursor,
 };
 
 /// One entry of an election's activity: a run log entry and why its run ran.
@@ -116,8 +116,8 @@ impl Store {
     pub fn election_activity(
         &self,
         election_id: &ElectionId,
-        page: &PageRequest,
-    ) -> Result<Page<ActivityEntry>> {
+        page: &ListRequest,
+    ) -> Result<Listing<ActivityEntry>> {
         let limit = check_limit(page.limit)?;
         let before: Option<i64> = match page.cursor.as_deref() {
             None => None,
@@ -154,7 +154,7 @@ impl Store {
             } else {
                 None
             };
-            Ok(Page { items, next_cursor })
+            Ok(Listing { items, next_cursor })
         })
     }
 
@@ -333,7 +333,7 @@ mod tests {
         );
 
         let first = store
-            .election_activity(&election.id, &PageRequest::first(2))
+            .election_activity(&election.id, &ListRequest::first(2))
             .unwrap();
         let ns: Vec<_> = first
             .items
@@ -345,7 +345,7 @@ mod tests {
         let rest = store
             .election_activity(
                 &election.id,
-                &PageRequest {
+                &ListRequest {
                     limit: 2,
                     cursor: first.next_cursor,
                 },
@@ -356,7 +356,7 @@ mod tests {
         assert!(matches!(
             store.election_activity(
                 &election.id,
-                &PageRequest {
+                &ListRequest {
                     limit: 2,
                     cursor: Some("zz".into())
                 }

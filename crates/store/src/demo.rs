@@ -142,7 +142,7 @@ mod tests {
         assert!(!store.is_demo_store().unwrap());
         assert_eq!(
             store
-                .list_elections(&crate::PageRequest::first(10))
+                .list_elections(&crate::ListRequest::first(10))
                 .unwrap()
                 .items
                 .len(),

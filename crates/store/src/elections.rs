@@ -11,7 +11,7 @@ use crate::error::{conversion, corrupt, election_not_found as not_found};
 use crate::time::{col, opt_col, to_ms};
 use crate::{
     BatchReport, DueFilter, ElectionPatch, ElectionRecord, LinkedElection, LinkedFilter,
-    NewElection, Page, PageRequest, PhaseChange, Result, SkippedRecord, Store, StoreError,
+    ListRequest, Listing, NewElection, PhaseChange, Result, SkippedRecord, Store, StoreError,
     SyncBatch, SyncRecord, check_limit, decode_cursor, encode_cursor,
 };
 
@@ -318,7 +318,7 @@ impl Store {
     }
 
     /// Lists elections by id (minted ids sort by creation time), `page.limit` at a time.
-    pub fn list_elections(&self, page: &PageRequest) -> Result<Page<ElectionRecord>> {
+    pub fn list_elections(&self, page: &ListRequest) -> Result<Listing<ElectionRecord>> {
         let limit = check_limit(page.limit)?;
         let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
         self.read(|tx| {
@@ -335,7 +335,7 @@ impl Store {
             } else {
                 None
             };
-            Ok(Page { items, next_cursor })
+            Ok(Listing { items, next_cursor })
         })
     }
 

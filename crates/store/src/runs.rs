@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::error::{conversion, corrupt};
 use crate::time::{col, opt_col, to_ms};
 use crate::{
-    LogAction, LogEntry, NewLogEntry, Page, PageRequest, PrunedRuns, Result, RunActivity,
+    ListRequest, Listing, LogAction, LogEntry, NewLogEntry, PrunedRuns, Result, RunActivity,
     RunCounts, RunFilter, RunWithLogs, Store, StoreError, SyncCursor, SyncRun, check_limit,
     decode_cursor, encode_cursor,
 };
@@ -274,7 +274,7 @@ impl Store {
     }
 
     /// Runs, newest first, `page.limit` at a time: [`Self::list_runs_filtered`] with every run.
-    pub fn list_runs(&self, page: &PageRequest) -> Result<Page<SyncRun>> {
+    pub fn list_runs(&self, page: &ListRequest) -> Result<Listing<SyncRun>> {
         self.list_runs_filtered(&RunFilter::default(), page)
     }
 
@@ -284,8 +284,8 @@ impl Store {
     pub fn list_runs_filtered(
         &self,
         filter: &RunFilter,
-        page: &PageRequest,
-    ) -> Result<Page<SyncRun>> {
+        page: &ListRequest,
+    ) -> Result<Listing<SyncRun>> {
         let limit = check_limit(page.limit)?;
         let after = match page.cursor.as_deref() {
             None => None,
@@ -318,7 +318,7 @@ impl Store {
             } else {
                 None
             };
-            Ok(Page { items, next_cursor })
+            Ok(Listing { items, next_cursor })
         })
     }
 

@@ -74,7 +74,7 @@ pub struct LinkedElection {
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
+pub struct Listing<T> {
     /// The items, in listing order.
     pub items: Vec<T>,
     /// Opaque cursor for the next page; `None` on the last page.
@@ -83,14 +83,14 @@ pub struct Page<T> {
 
 /// Which page of a listing to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageRequest {
+pub struct ListRequest {
     /// Page size, 1 to [`MAX_PAGE_LIMIT`].
     pub limit: u32,
     /// Cursor from the previous page's `next_cursor`; `None` for the first page.
     pub cursor: Option<String>,
 }
 
-impl PageRequest {
+impl ListRequest {
     /// The first page of `limit` items.
     pub fn first(limit: u32) -> Self {
         Self {

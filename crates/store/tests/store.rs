@@ -111,7 +111,7 @@ fn migrates_from_empty_and_from_every_earlier_version() {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), LATEST_SCHEMA_VERSION);
         assert_eq!(store.integrity_check().unwrap(), "ok");
-        let listed = store.list_elections(&PageRequest::first(10)).unwrap();
+        let listed = store.list_elections(&ListRequest::first(10)).unwrap();
         assert_eq!(
             listed.items.len(),
             usize::from(version >= 1),
@@ -221,7 +221,7 @@ fn bad_input_gives_typed_errors_and_writes_nothing() {
     ));
     assert!(
         store
-            .list_elections(&PageRequest::first(10))
+            .list_elections(&ListRequest::first(10))
             .unwrap()
             .items
             .is_empty()
@@ -297,11 +297,11 @@ fn bad_input_gives_typed_errors_and_writes_nothing() {
     ));
     for limit in [0, MAX_PAGE_LIMIT + 1] {
         assert!(matches!(
-            store.list_elections(&PageRequest::first(limit)),
+            store.list_elections(&ListRequest::first(limit)),
             Err(StoreError::Invalid { field: "limit", .. })
         ));
     }
-    let garbage = PageRequest {
+    let garbage = ListRequest {
         limit: 10,
         cursor: Some("not-a-cursor".into()),
     };
@@ -343,7 +343,7 @@ fn elections_paginate_by_cursor() {
         );
     }
     let mut seen = Vec::new();
-    let mut request = PageRequest::first(3);
+    let mut request = ListRequest::first(3);
     loop {
         let page = store.list_elections(&request).unwrap();
         assert!(page.items.len() <= 3);
@@ -794,7 +794,7 @@ fn runs_start_finish_list_and_logs() {
     assert_eq!(parse_run_id(&ids[0].to_string()).unwrap(), ids[0]);
 
     let mut seen = Vec::new();
-    let mut request = PageRequest::first(2);
+    let mut request = ListRequest::first(2);
     loop {
         let page = store.list_runs(&request).unwrap();
         seen.extend(page.items.iter().map(|r| r.id));
@@ -858,7 +858,7 @@ fn runs_filtered_to_those_with_changes_page_across_idle_cycles() {
     let list = |activity: RunActivity, limit: u32| {
         let filter = RunFilter { activity };
         let mut seen = Vec::new();
-        let mut request = PageRequest::first(limit);
+        let mut request = ListRequest::first(limit);
         loop {
             let page = store.list_runs_filtered(&filter, &request).unwrap();
             assert!(page.items.len() <= limit as usize);
@@ -874,7 +874,7 @@ fn runs_filtered_to_those_with_changes_page_across_idle_cycles() {
         assert_eq!(list(RunActivity::Changes, limit), expected, "limit {limit}");
         assert_eq!(list(RunActivity::All, limit), all, "limit {limit}");
     }
-    let default = store.list_runs(&PageRequest::first(100)).unwrap().items;
+    let default = store.list_runs(&ListRequest::first(100)).unwrap().items;
     assert_eq!(default.len(), 30, "list_runs keeps every run");
 
     // The newest run with changes is #23 (unfinished): six idle cycles started after it.
@@ -883,7 +883,7 @@ fn runs_filtered_to_those_with_changes_page_across_idle_cycles() {
             &RunFilter {
                 activity: RunActivity::Changes,
             },
-            &PageRequest::first(1),
+            &ListRequest::first(1),
         )
         .unwrap();
     assert_eq!(first.items[0].id, expected[0]);
@@ -1263,7 +1263,7 @@ fn old_runs_and_their_logs_are_pruned_in_one_go() {
     let pruned = store.prune_runs(day * 7, now()).unwrap();
     assert_eq!(pruned, PrunedRuns { runs: 2, logs: 4 });
     let left: Vec<_> = store
-        .list_runs(&PageRequest::first(10))
+        .list_runs(&ListRequest::first(10))
         .unwrap()
         .items
         .into_iter()
@@ -1373,7 +1373,7 @@ fn one_store_shared_by_threads() {
     }
     assert_eq!(
         store
-            .list_elections(&PageRequest::first(1000))
+            .list_elections(&ListRequest::first(1000))
             .unwrap()
             .items
             .len(),
@@ -1429,7 +1429,7 @@ fn a_process_killed_mid_transaction_leaves_the_previous_state() {
     store
         .try_acquire_lease("sync:global", "runner-a", secs(60), now())
         .unwrap();
-    let before = store.list_elections(&PageRequest::first(100)).unwrap();
+    let before = store.list_elections(&ListRequest::first(100)).unwrap();
     drop(store);
 
     let ready = path.with_extension("ready");
@@ -1465,7 +1465,7 @@ fn a_process_killed_mid_transaction_leaves_the_previous_state() {
 
     let store = Store::open(&path).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
-    let after = store.list_elections(&PageRequest::first(100)).unwrap();
+    let after = store.list_elections(&ListRequest::first(100)).unwrap();
     assert_eq!(after, before, "the killed transaction left no trace");
     assert_eq!(
         store.get_lease("sync:global").unwrap().unwrap().holder,
@@ -1603,7 +1603,7 @@ fn reads_answer_while_a_write_waits_for_another_processs_lock() {
         assert_eq!(store.get_election(&id).unwrap().election.title, "Before");
         assert_eq!(
             store
-                .list_elections(&PageRequest::first(10))
+                .list_elections(&ListRequest::first(10))
                 .unwrap()
                 .items
                 .len(),
@@ -1619,7 +1619,7 @@ fn reads_answer_while_a_write_waits_for_another_processs_lock() {
     writer.join().unwrap().unwrap();
     assert_eq!(
         store
-            .list_elections(&PageRequest::first(10))
+            .list_elections(&ListRequest::first(10))
             .unwrap()
             .items
             .len(),
@@ -1686,7 +1686,7 @@ fn a_full_database_fails_writes_with_the_full_kind_and_health_says_so() {
     let health = store.check_health().unwrap_err();
     assert_eq!(health.kind(), StoreErrorKind::Full, "{health}");
     // Reads still work.
-    store.list_elections(&PageRequest::first(10)).unwrap();
+    store.list_elections(&ListRequest::first(10)).unwrap();
 }
 
 #[test]
@@ -1746,7 +1746,7 @@ fn open_existing_never_creates_a_store() {
     assert!(!store.created());
     assert_eq!(
         store
-            .list_elections(&PageRequest::first(10))
+            .list_elections(&ListRequest::first(10))
             .unwrap()
             .items
             .len(),

@@ -5,7 +5,7 @@
 use actix_web::{get, web};
 use serde::Serialize;
 use serde_json::Value;
-use store::{ActivityEntry, LogAction, PageRequest};
+use store::{ActivityEntry, ListRequest, LogAction};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorResponse, blocking};
@@ -170,7 +170,7 @@ pub(crate) async fn election_activity(
 ) -> Result<web::Json<ActivityResponse>, ApiError> {
     let id = parse_election_id(&path.id)?;
     let query = query.into_inner();
-    let page = PageRequest {
+    let page = ListRequest {
         limit: parse_limit(query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?,
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
     };

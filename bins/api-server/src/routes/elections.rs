@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use jiff::Timestamp;
-use store::{ElectionPatch, NewElection, PageRequest};
+use store::{ElectionPatch, ListRequest, NewElection};
 
 use crate::error::{ApiError, ErrorResponse, blocking};
 use crate::extract::{ApiJson, parse_election_id, parse_limit};
@@ -80,7 +80,7 @@ pub(crate) async fn list_elections(
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<ElectionListResponse>, ApiError> {
     let query = query.into_inner();
-    let page = PageRequest {
+    let page = ListRequest {
         limit: parse_limit(query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?,
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
     };

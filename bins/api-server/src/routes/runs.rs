@@ -1,7 +1,7 @@
 //! `/admin/sync/runs`: the history of sync cycles and their logs.
 
 use actix_web::{get, web};
-use store::{PageRequest, RunActivity, RunFilter};
+use store::{ListRequest, RunActivity, RunFilter};
 
 use crate::error::{ApiError, ErrorResponse, blocking};
 use crate::extract::parse_limit;
@@ -29,7 +29,7 @@ pub(crate) async fn list_runs(
     query: web::Query<RunListQuery>,
 ) -> Result<web::Json<RunListResponse>, ApiError> {
     let query = query.into_inner();
-    let page = PageRequest {
+    let page = ListRequest {
         limit: parse_limit(query.limit.as_deref(), 50, 200)?,
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
     };

@@ -185,7 +185,7 @@ fn production_store(path: &Path) {
 fn store_contents(path: &Path) -> (Vec<String>, bool) {
     let store = Store::open(path).unwrap();
     let titles = store
-        .list_elections(&store::PageRequest::first(100))
+        .list_elections(&store::ListRequest::first(100))
         .unwrap()
         .items
         .into_iter()

@@ -260,7 +260,7 @@ async fn metrics_show_the_sync_runners_health_from_the_store() {
         .await
         .expect("cycle");
     let run = store
-        .list_runs(&store::PageRequest::first(1))
+        .list_runs(&store::ListRequest::first(1))
         .unwrap()
         .items
         .remove(0);

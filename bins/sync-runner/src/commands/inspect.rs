@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use notion_client::NotionId;
 use serde::Serialize;
 use store::{
-    LinkedElection, LinkedFilter, LogAction, LogEntry, PageRequest, RunActivity, RunFilter,
+    LinkedElection, LinkedFilter, ListRequest, LogAction, LogEntry, RunActivity, RunFilter,
     RunWithLogs, SyncRun,
 };
 use sync_engine::{ElectionUpdate, PageWrite, Phase, SyncError, SyncPlan};
@@ -218,7 +218,7 @@ pub(crate) async fn runs_list(args: RunsListArgs) -> Result<u8> {
         RunActivity::Changes
     };
     let (page, hidden) = blocking(&store, move |s| {
-        let page = s.list_runs_filtered(&RunFilter { activity }, &PageRequest::first(limit))?;
+        let page = s.list_runs_filtered(&RunFilter { activity }, &ListRequest::first(limit))?;
         let hidden = match activity {
             RunActivity::All => 0,
             RunActivity::Changes => s.count_idle_runs_after(page.items.first())?,

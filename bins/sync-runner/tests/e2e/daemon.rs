@@ -12,7 +12,7 @@ const GENEROUS: Duration = Duration::from_secs(40);
 fn runs(world: &World) -> Vec<store::SyncRun> {
     world
         .store
-        .list_runs(&store::PageRequest::first(1000))
+        .list_runs(&store::ListRequest::first(1000))
         .unwrap()
         .items
 }

@@ -366,7 +366,7 @@ fn preview_changes_nothing_in_notion_or_the_store() {
             world.run(&["state", "get", "--json"]).json(),
             world
                 .store
-                .list_elections(&store::PageRequest::first(100))
+                .list_elections(&store::ListRequest::first(100))
                 .unwrap(),
         )
     };

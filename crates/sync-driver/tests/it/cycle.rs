@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use notion_emulator::{EmulatorConfig, Fault, FaultRule, demo};
 use serde_json::json;
-use store::PageRequest;
+use store::ListRequest;
 use sync_driver::{
     CancellationToken, Clock, CycleOptions, DaemonOptions, DriverError, ManualClock,
 };
@@ -81,7 +81,7 @@ async fn an_election_goes_not_started_in_voting_done_on_time() {
     assert_eq!(stored.sync.notion_last_sync_error, None);
 
     // Every cycle left a finished run with its log.
-    let runs = w.store.list_runs(&PageRequest::first(10)).unwrap().items;
+    let runs = w.store.list_runs(&ListRequest::first(10)).unwrap().items;
     assert_eq!(runs.len(), 3);
     assert!(
         runs.iter()
@@ -392,7 +392,7 @@ async fn preview_changes_nothing_in_notion_or_the_store() {
     assert_eq!(w.election(&election), before);
     assert!(
         w.store
-            .list_runs(&PageRequest::first(10))
+            .list_runs(&ListRequest::first(10))
             .unwrap()
             .items
             .is_empty()
@@ -546,7 +546,7 @@ async fn daemon_wakes_at_the_phase_change_and_stops_cleanly() {
         let store = Arc::clone(&w.store);
         async move {
             for _ in 0..500 {
-                let mut items = store.list_runs(&PageRequest::first(10)).unwrap().items;
+                let mut items = store.list_runs(&ListRequest::first(10)).unwrap().items;
                 items.retain(|r| r.holder != "old");
                 if items.len() >= n && items.iter().all(|r| r.finished_at.is_some()) {
                     return;
@@ -656,7 +656,7 @@ async fn a_cycle_counts_only_its_own_requests_on_a_shared_client() {
     w.advance(secs(1));
     let (manual, ()) = tokio::join!(w.driver.sync_now(&election, w.now()), admin);
     manual.unwrap();
-    let runs = w.store.list_runs(&PageRequest::first(1)).unwrap().items;
+    let runs = w.store.list_runs(&ListRequest::first(1)).unwrap().items;
     assert_eq!(runs[0].trigger, Trigger::Manual);
     assert_eq!(runs[0].counts.notion_requests, 2);
 }
@@ -1200,7 +1200,7 @@ async fn runs_are_stamped_finished_when_their_work_ends() {
     assert_eq!(report.counts.written, 1, "{report:?}");
     w.driver.sync_now(&election, w.now()).await.unwrap();
 
-    let runs = w.store.list_runs(&PageRequest::first(10)).unwrap().items;
+    let runs = w.store.list_runs(&ListRequest::first(10)).unwrap().items;
     assert_eq!(runs.len(), 2);
     for run in runs {
         let finished = run.finished_at.expect("finished");

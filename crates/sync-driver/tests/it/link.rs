@@ -371,7 +371,7 @@ async fn sync_now_writes_status_and_link_and_pulls_the_title() {
     assert_eq!(stored.election.description, "Elect the president");
     assert_eq!(stored.sync.notion_last_sync_at, Some(w.now()));
     assert_eq!(sync.election, stored);
-    let runs = w.store.list_runs(&store::PageRequest::first(10)).unwrap();
+    let runs = w.store.list_runs(&store::ListRequest::first(10)).unwrap();
     assert_eq!(runs.items.len(), 1);
     assert_eq!(runs.items[0].trigger, sync_engine::Trigger::Manual);
     assert_eq!(runs.items[0].counts.written, 1);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use notion_client::{NotionClient, Pacer, SecretString};
 use notion_emulator::{Fault, FaultRule, demo};
-use store::PageRequest;
+use store::ListRequest;
 use sync_driver::{CycleOptions, DriverConfig, GLOBAL_LEASE, SyncDriver};
 use sync_engine::{ElectionId, ErrorClass};
 use uuid::Uuid;
@@ -144,7 +144,7 @@ async fn a_rate_limit_longer_than_the_client_waits_ends_the_cycle_with_no_furthe
         "{again_until} before {until}"
     );
     assert_eq!(again.counts.written, 0);
-    let runs = w.store.list_runs(&PageRequest::first(10)).unwrap().items;
+    let runs = w.store.list_runs(&ListRequest::first(10)).unwrap().items;
     assert_eq!(runs.len(), 2);
     assert!(
         runs.iter().all(|r| r
@@ -251,7 +251,7 @@ async fn the_daemon_runs_no_cycle_before_the_penalty_ends_and_keeps_its_lease_me
         retry_after_secs: Some(120),
         ..FaultRule::default()
     });
-    let runs = || w.store.list_runs(&PageRequest::first(100)).unwrap().items;
+    let runs = || w.store.list_runs(&ListRequest::first(100)).unwrap().items;
     let settle = || tokio::time::sleep(Duration::from_millis(50));
     let shutdown = sync_driver::CancellationToken::new();
     let daemon = tokio::spawn({
