@@ -249,7 +249,9 @@ impl SyncDriver {
                         fresh = Some(observation);
                     }
                     Err((notion_error, error)) => {
-                        self.note_rate_limit(lease, &notion_error);
+                        if let Some(notion_error) = &notion_error {
+                            self.note_rate_limit(lease, notion_error);
+                        }
                         work.fail_all(now, std::slice::from_ref(election), trigger, error);
                         continue;
                     }

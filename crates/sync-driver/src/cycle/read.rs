@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{
-    DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Query,
+    DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Parent, Query,
 };
 use store::LinkedElection;
 use sync_engine::{PageObservation, SchemaObservation, SyncError, SyncErrorKind};
@@ -227,15 +227,21 @@ impl SyncDriver {
 
     /// Reads one linked page fresh, with `schema` when its database's schema was just read (a
     /// cycle's), else with its schema read too (2 requests once the data source is resolved).
+    ///
+    /// The page's parent is checked on every such read: a page moved out of the linked database
+    /// (Notion's page move) is still readable and writable, but no longer a row of the database,
+    /// so the change query stops returning it and its values no longer mean what the link says.
+    /// It fails with [`SyncErrorKind::PageMoved`] (no Notion error: Notion answered fine), which
+    /// breaks the link, so nothing more is written to the page.
     pub(crate) async fn read_one(
         &self,
         linked: &LinkedElection,
         now: Timestamp,
         schema: Option<&DataSource>,
-    ) -> Result<PageObservation, (NotionError, SyncError)> {
+    ) -> Result<PageObservation, (Option<NotionError>, SyncError)> {
         let fail = |e: NotionError| {
             let sync_error = sync_error_from_notion(&e, false);
-            (e, sync_error)
+            (Some(e), sync_error)
         };
         let page_id = stored_id("page", &linked.link.notion_page_id).map_err(fail)?;
         let page = self
@@ -243,21 +249,72 @@ impl SyncDriver {
             .retrieve_page(page_id, &[])
             .await
             .map_err(fail)?;
+        let read_schema;
         let schema = match schema {
-            Some(schema) => schema_observation(schema, &linked.link),
+            Some(schema) => schema,
             None => {
                 let database_id =
                     stored_id("database", &linked.link.notion_database_id).map_err(fail)?;
-                let schema = self
+                read_schema = self
                     .notion()
                     .retrieve_database_schema(database_id)
                     .await
                     .map_err(fail)?;
-                schema_observation(&schema, &linked.link)
+                &read_schema
             }
         };
-        Ok(page_observation(&page, &linked.link, schema, now))
+        if let Some(error) = moved_out(&page, &linked.link.notion_database_id, schema) {
+            return Err((None, error));
+        }
+        Ok(page_observation(
+            &page,
+            &linked.link,
+            schema_observation(schema, &linked.link),
+            now,
+        ))
     }
+}
+
+/// The failure of a page whose parent is no longer the linked database (`database`, its
+/// `schema` for the name), or `None` while it is. A data-source parent without its database id
+/// (or an unknown parent kind) cannot be told
+/// apart and counts as in place.
+pub(crate) fn moved_out(page: &Page, database: &str, schema: &DataSource) -> Option<SyncError> {
+    let linked = NotionId::parse(database).ok()?;
+    let now_in = match &page.parent {
+        Parent::DataSourceId {
+            database_id: Some(db),
+            ..
+        }
+        | Parent::DatabaseId { database_id: db } => Some(*db),
+        // Not enough to tell (or a parent kind newer than this client): trust the link.
+        Parent::DataSourceId {
+            database_id: None, ..
+        }
+        | Parent::Unknown => return None,
+        Parent::PageId { page_id } => {
+            return Some(moved_error(schema, &format!("under page {page_id}")));
+        }
+        _ => None,
+    };
+    match now_in {
+        Some(db) if db == linked => None,
+        Some(db) => Some(moved_error(schema, &format!("into database {db}"))),
+        None => Some(moved_error(schema, "elsewhere in the workspace")),
+    }
+}
+
+fn moved_error(schema: &DataSource, to: &str) -> SyncError {
+    let name = schema.title_text();
+    let name = if name.trim().is_empty() {
+        schema.id.to_string()
+    } else {
+        name
+    };
+    SyncError::new(
+        SyncErrorKind::PageMoved,
+        format!("the page was moved out of the database '{name}' ({to})"),
+    )
 }
 
 /// Where a change query starts, given the stored cursor: the instant (this driver's clock) the

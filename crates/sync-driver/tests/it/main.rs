@@ -5,5 +5,6 @@ mod common;
 mod connections;
 mod cycle;
 mod link;
+mod moved;
 mod rate_limit;
 mod records;
