@@ -216,10 +216,16 @@ impl SyncDriver {
 
     async fn write_page(&self, write: &PageWrite) -> Result<(), NotionError> {
         let page_id = stored_id("page", &write.page_id)?;
-        self.notion()
+        match self
+            .notion()
             .update_page_properties(page_id, write_properties(write))
             .await
-            .map(|_| ())
+        {
+            Ok(_) => Ok(()),
+            // Notion may have saved it: read, don't repeat.
+            Err(e) if e.saved_guidance().is_some() => self.confirm_saved_write(write, e).await,
+            Err(e) => Err(e),
+        }
     }
 
     /// A cycle's page write, bounded to half the lease TTL. The cycle checks its global lease

@@ -9,7 +9,7 @@ use notion_client::{
     DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Parent, Query,
 };
 use store::LinkedElection;
-use sync_engine::{PageObservation, SchemaObservation, SyncError, SyncErrorKind};
+use sync_engine::{PageObservation, PageWrite, SchemaObservation, SyncError, SyncErrorKind};
 
 use super::lease::LeaseKeeper;
 use crate::SyncDriver;
@@ -272,6 +272,47 @@ impl SyncDriver {
             schema_observation(schema, &linked.link),
             now,
         ))
+    }
+}
+
+impl SyncDriver {
+    /// After a page write answered 503 with Notion's "may have been saved" guidance (which the
+    /// client does not repeat): reads the page again and, when the written values are there,
+    /// takes the write as done (`Ok`). Otherwise, or when the read fails, the write's own error
+    /// stands: the next cycle plans (and writes) again from what Notion has then.
+    pub(crate) async fn confirm_saved_write(
+        &self,
+        write: &PageWrite,
+        error: NotionError,
+    ) -> Result<(), NotionError> {
+        let Ok(page_id) = stored_id("page", &write.page_id) else {
+            return Err(error);
+        };
+        let names: Vec<&str> = write
+            .status
+            .iter()
+            .map(|s| s.property.as_str())
+            .chain(write.results_url.iter().map(|u| u.property.as_str()))
+            .collect();
+        let page = match self.notion().retrieve_page(page_id, &names).await {
+            Ok(page) => page,
+            Err(read_error) => {
+                tracing::warn!(page = %page_id, error = %read_error, "could not read the page again after a 503 that may have saved the write");
+                return Err(error);
+            }
+        };
+        let status_there = write.status.as_ref().is_none_or(|s| {
+            page.property(&s.property).and_then(|p| p.as_status_name()) == Some(s.to.as_str())
+        });
+        let url_there = write.results_url.as_ref().is_none_or(|u| {
+            page.property(&u.property).and_then(|p| p.as_url()) == Some(u.to.as_str())
+        });
+        if status_there && url_there {
+            tracing::info!(page = %page_id, "Notion answered 503 but had saved the write (read again, not repeated)");
+            Ok(())
+        } else {
+            Err(error)
+        }
     }
 }
 

@@ -8,3 +8,4 @@ mod link;
 mod moved;
 mod rate_limit;
 mod records;
+mod saved_503;
