@@ -30,8 +30,8 @@ pub use property::{
     UniqueId, Verification,
 };
 pub use query::{
-    DateCondition, Direction, Filter, OptionCondition, Query, SearchObject, SearchRequest, Sort,
-    TextCondition, TimestampKind,
+    CapRecord, DateCondition, Direction, Filter, OptionCondition, Query, QueryAllReport,
+    SearchObject, SearchRequest, Sort, TextCondition, TimestampKind,
 };
 pub use retry::{
     AttemptFailure, JitterSource, OperationKind, RetryDecision, RetryPolicy, random_jitter,

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{
-    DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Parent, Query,
+    CapRecord, DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Parent,
+    Query, QueryAllReport,
 };
 use store::LinkedElection;
 use sync_engine::{PageObservation, PageWrite, SchemaObservation, SyncError, SyncErrorKind};
@@ -27,6 +28,9 @@ pub(crate) struct DatabaseRead {
     pub(crate) schema: Option<DataSource>,
     /// The pages the query returned, by id.
     pub(crate) pages: HashMap<NotionId, Page>,
+    /// What the query met at Notion's result cap (for the run log; an unnarrowable cap means
+    /// the pages it did not return are read one by one).
+    pub(crate) cap: CapRecord,
 }
 
 /// Why a database read ended without pages.
@@ -48,6 +52,12 @@ impl ReadFailure {
 }
 
 impl DatabaseRead {
+    /// Whether the query may have left out pages it matched (more pages than the cap in one
+    /// creation minute): each linked page it did not return is then read on its own.
+    pub(crate) fn incomplete(&self) -> bool {
+        self.cap.unnarrowable_at.is_some()
+    }
+
     /// The election's page as the query returned it, if it did.
     fn page_of(&self, election: &LinkedElection) -> Option<&Page> {
         let id = NotionId::parse(&election.link.notion_page_id).ok()?;
@@ -120,7 +130,10 @@ impl SyncDriver {
                 .query_pages(database_id, since, properties, lease)
                 .await
             {
-                Ok(pages) => return Ok((DatabaseRead { schema, pages }, query_started)),
+                Ok((pages, cap)) => {
+                    let read = DatabaseRead { schema, pages, cap };
+                    return Ok((read, query_started));
+                }
                 Err(_) if lease.lost().is_some() => {
                     // Stopped reading: another runner may be syncing. Record nothing.
                     let lost = lease.lost().unwrap_or_default().to_owned();
@@ -192,16 +205,17 @@ impl SyncDriver {
     }
 
     /// One change query (or full read), 100 pages per request, following cursors and going on
-    /// past Notion's 10,000-results-per-query cap (notion-client's `query_all`: ordered by
-    /// `created_time`, it queries again from the last creation instant seen), so neither a
-    /// reconcile of a large database nor a burst of edits is silently cut off.
+    /// past Notion's 10,000-results-per-query cap (notion-client's `query_all_reporting`: ordered
+    /// by `created_time`, it queries again from the last creation instant seen), so neither a
+    /// reconcile of a large database nor a burst of edits is silently cut off. When no window
+    /// can narrow it, the read ends with what it got and says so (`CapRecord::unnarrowable_at`).
     async fn query_pages(
         &self,
         database_id: NotionId,
         since: Option<Timestamp>,
         properties: Vec<String>,
         lease: &mut LeaseKeeper,
-    ) -> Result<HashMap<NotionId, Page>, NotionError> {
+    ) -> Result<(HashMap<NotionId, Page>, CapRecord), NotionError> {
         let notion = self.notion();
         let data_source = self
             .leased(lease, notion.resolve_data_source(database_id))
@@ -212,7 +226,8 @@ impl SyncDriver {
         if let Some(since) = since {
             query = query.filter(Filter::last_edited_time(DateCondition::on_or_after(since)));
         }
-        let mut stream = notion.query_all(data_source, query);
+        let report = QueryAllReport::new();
+        let mut stream = notion.query_all_reporting(data_source, query, report.clone());
         let mut pages = HashMap::new();
         while let Some(page) = self.leased(lease, stream.next()).await {
             let page = page?;
@@ -222,7 +237,16 @@ impl SyncDriver {
                 .await
                 .map_err(|lost| NotionError::invalid_request(format!("stopped: {lost}")))?;
         }
-        Ok(pages)
+        let cap = report.get();
+        if cap.continued > 0 || cap.unnarrowable_at.is_some() {
+            tracing::info!(
+                database = %database_id,
+                continued = cap.continued,
+                unnarrowable_at = ?cap.unnarrowable_at,
+                "the query reached Notion's result cap"
+            );
+        }
+        Ok((pages, cap))
     }
 
     /// Reads one linked page fresh, with `schema` when its database's schema was just read (a

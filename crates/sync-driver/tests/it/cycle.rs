@@ -707,6 +707,15 @@ async fn reconcile_and_change_query_read_every_page_past_the_query_cap() {
     assert_eq!(w.served(QUERY), 4);
     assert_eq!(w.emu.request_counts().total(), 5);
     assert_eq!(report.counts.notion_requests, 5);
+    // The run log says the cap was reached and the query continued past it.
+    let logs = w.store.get_run(report.run_id.unwrap()).unwrap().logs;
+    let summary = logs
+        .iter()
+        .find(|l| l.entry.action == store::LogAction::Read)
+        .unwrap();
+    let cap = &summary.entry.detail.as_ref().unwrap()["query_cap"];
+    assert_eq!(cap["continued"], 1, "{cap}");
+    assert_eq!(cap["unnarrowable_at"], serde_json::Value::Null, "{cap}");
 
     // A burst of edits: a person retitles the 160 linked rows within one minute. The change query
     // (edited since the minute floor of the reconcile's start minus 1 min) matches them and the

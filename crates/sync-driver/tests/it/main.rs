@@ -6,6 +6,7 @@ mod connections;
 mod cycle;
 mod link;
 mod moved;
+mod query_cap;
 mod rate_limit;
 mod records;
 mod saved_503;
