@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use notion_client::NotionVersion;
 use notion_emulator::{EmulatorConfig, Fault, FaultRule, demo};
 use serde_json::json;
 use store::PageRequest;
@@ -45,7 +46,18 @@ async fn linked_elections(
 
 #[tokio::test]
 async fn an_election_goes_not_started_in_voting_done_on_time() {
-    let w = World::new().await;
+    goes_not_started_in_voting_done_on_time(NotionVersion::V2025_09_03).await;
+}
+
+/// Under 2026-12-01, queries return only the title unless `filter_properties` names more: the
+/// sync names every property it reads, so the same scenario holds.
+#[tokio::test]
+async fn an_election_goes_not_started_in_voting_done_on_time_under_2026_12_01() {
+    goes_not_started_in_voting_done_on_time(NotionVersion::V2026_12_01).await;
+}
+
+async fn goes_not_started_in_voting_done_on_time(version: NotionVersion) {
+    let w = World::with_version(EmulatorConfig::default(), version).await;
     let election = w.create_election("Board", 90, 300);
     w.link(&election, demo::BOARD_PRESIDENT).await;
 
@@ -96,7 +108,16 @@ async fn an_election_goes_not_started_in_voting_done_on_time() {
 
 #[tokio::test]
 async fn notion_edits_flow_in_and_manual_status_edits_are_overwritten() {
-    let w = World::new().await;
+    edits_flow_in_and_status_edits_are_overwritten(NotionVersion::V2025_09_03).await;
+}
+
+#[tokio::test]
+async fn notion_edits_flow_in_and_manual_status_edits_are_overwritten_under_2026_12_01() {
+    edits_flow_in_and_status_edits_are_overwritten(NotionVersion::V2026_12_01).await;
+}
+
+async fn edits_flow_in_and_status_edits_are_overwritten(version: NotionVersion) {
+    let w = World::with_version(EmulatorConfig::default(), version).await;
     let election = w.create_election("Budget", -60, 3600);
     w.link(&election, demo::BUDGET_REFERENDUM).await;
     cycle(&w).await;
