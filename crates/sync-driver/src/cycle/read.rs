@@ -287,7 +287,11 @@ impl SyncDriver {
                 &read_schema
             }
         };
-        if let Some(error) = moved_out(&page, &linked.link.notion_database_id, schema) {
+        if let Some(error) = moved_out(
+            &page,
+            &linked.link.notion_database_id,
+            &database_name(schema),
+        ) {
             return Err((None, error));
         }
         Ok(page_observation(
@@ -302,13 +306,13 @@ impl SyncDriver {
 impl SyncDriver {
     /// After a page write answered 503 with Notion's "may have been saved" guidance (which the
     /// client does not repeat): reads the page again and, when the written values are there,
-    /// takes the write as done (`Ok`). Otherwise, or when the read fails, the write's own error
+    /// takes the write as done (`Ok`, with the page as read). Otherwise, or when the read fails, the write's own error
     /// stands: the next cycle plans (and writes) again from what Notion has then.
     pub(crate) async fn confirm_saved_write(
         &self,
         write: &PageWrite,
         error: NotionError,
-    ) -> Result<(), NotionError> {
+    ) -> Result<Page, NotionError> {
         let Ok(page_id) = stored_id("page", &write.page_id) else {
             return Err(error);
         };
@@ -333,18 +337,18 @@ impl SyncDriver {
         });
         if status_there && url_there {
             tracing::info!(page = %page_id, "Notion answered 503 but had saved the write (read again, not repeated)");
-            Ok(())
+            Ok(page)
         } else {
             Err(error)
         }
     }
 }
 
-/// The failure of a page whose parent is no longer the linked database (`database`, its
-/// `schema` for the name), or `None` while it is. A data-source parent without its database id
+/// The failure of a page whose parent is no longer the linked database (`database`, called
+/// `name`), or `None` while it is. A data-source parent without its database id
 /// (or an unknown parent kind) cannot be told
 /// apart and counts as in place.
-pub(crate) fn moved_out(page: &Page, database: &str, schema: &DataSource) -> Option<SyncError> {
+pub(crate) fn moved_out(page: &Page, database: &str, name: &str) -> Option<SyncError> {
     let linked = NotionId::parse(database).ok()?;
     let now_in = match &page.parent {
         Parent::DataSourceId {
@@ -358,24 +362,28 @@ pub(crate) fn moved_out(page: &Page, database: &str, schema: &DataSource) -> Opt
         }
         | Parent::Unknown => return None,
         Parent::PageId { page_id } => {
-            return Some(moved_error(schema, &format!("under page {page_id}")));
+            return Some(moved_error(name, &format!("under page {page_id}")));
         }
         _ => None,
     };
     match now_in {
         Some(db) if db == linked => None,
-        Some(db) => Some(moved_error(schema, &format!("into database {db}"))),
-        None => Some(moved_error(schema, "elsewhere in the workspace")),
+        Some(db) => Some(moved_error(name, &format!("into database {db}"))),
+        None => Some(moved_error(name, "elsewhere in the workspace")),
     }
 }
 
-fn moved_error(schema: &DataSource, to: &str) -> SyncError {
+/// The database's name as its schema says, else its id.
+fn database_name(schema: &DataSource) -> String {
     let name = schema.title_text();
-    let name = if name.trim().is_empty() {
+    if name.trim().is_empty() {
         schema.id.to_string()
     } else {
         name
-    };
+    }
+}
+
+fn moved_error(name: &str, to: &str) -> SyncError {
     SyncError::new(
         SyncErrorKind::PageMoved,
         format!("the page was moved out of the database '{name}' ({to})"),

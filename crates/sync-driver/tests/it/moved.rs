@@ -82,3 +82,54 @@ async fn a_page_moved_out_of_its_database_breaks_the_link_and_is_no_longer_writt
     }
     assert_eq!(w.served(PATCH_PAGE), 1);
 }
+
+#[tokio::test]
+async fn a_write_to_a_page_moved_since_its_last_read_is_the_last_one() {
+    let w = World::new().await;
+    // Voting is open and closes in 90 s; the page is moved into another database (one with a
+    // "Done" status, so Notion accepts the closing write) before that.
+    let election = w.create_election("Budget", -60, 90);
+    w.link(&election, demo::BUDGET_REFERENDUM).await;
+    w.driver
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    client(&w.emu)
+        .move_page(
+            id(demo::BUDGET_REFERENDUM),
+            MoveTarget::DataSource(id(demo::LEGACY_DS)),
+        )
+        .await
+        .unwrap();
+
+    // The change query no longer returns the page; the close is planned from the stored
+    // observation and written, and the write's answer shows where the page now is.
+    w.advance(secs(90));
+    w.emu.reset_counts();
+    let report = w
+        .driver
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 1, "{:?}", report.counts);
+    assert_eq!(w.served(PATCH_PAGE), 1);
+    let state = w.election(&election).sync;
+    assert!(state.link_broken, "{:?}", state.notion_last_sync_error);
+    let error = state.notion_last_sync_error.unwrap();
+    assert!(
+        error.contains("moved out of the database 'Elections'"),
+        "{error}"
+    );
+
+    // Nothing more is written to it, whatever comes (a reconcile, the close of voting).
+    w.advance(secs(3600));
+    w.emu.reset_counts();
+    let report = w
+        .driver
+        .run_cycle(w.now(), CycleOptions::reconcile())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 1, "{:?}", report.counts);
+    assert_eq!(w.served(PATCH_PAGE), 0);
+    assert!(w.election(&election).sync.link_broken);
+}
