@@ -18,7 +18,9 @@ use crate::objects::{
     TokenIntrospection, User,
 };
 use crate::property::{PropertyValue, Rollup};
-use crate::query::{DateCondition, Direction, Filter, Query, SearchRequest, Sort, TimestampKind};
+use crate::query::{
+    DateCondition, Direction, Filter, Query, QueryAllReport, SearchRequest, Sort, TimestampKind,
+};
 use crate::retry::OperationKind::{IdempotentWrite, NonIdempotentWrite, Read};
 use crate::rich_text::RichText;
 use crate::schema::{DataSource, Database};
@@ -677,12 +679,39 @@ impl NotionClient {
     /// `created_time on_or_after <last seen>` ANDed with the caller's filter, skipping the pages
     /// already returned at that boundary. The query must not have sorts of its own
     /// (`InvalidRequest`). Takes a data source id (a database id on 2022-06-28).
+    ///
+    /// When no window can narrow it (more pages than the cap share one `created_time`), the stream
+    /// ends with an `InvalidRequest` error; [`query_all_reporting`](Self::query_all_reporting)
+    /// ends it normally instead and says so in its report.
     pub fn query_all(
         &self,
         data_source_id: NotionId,
         query: Query,
     ) -> BoxStream<'static, Result<Page>> {
+        self.query_all_inner(data_source_id, query, None)
+    }
+
+    /// [`query_all`](Self::query_all), recording into `report` each time the cap was reached and
+    /// the query continued, and ending the stream without an error (recorded as
+    /// `unnarrowable_at`) when no `created_time` window can narrow the query: the caller then
+    /// reads the pages it is missing one by one.
+    pub fn query_all_reporting(
+        &self,
+        data_source_id: NotionId,
+        query: Query,
+        report: QueryAllReport,
+    ) -> BoxStream<'static, Result<Page>> {
+        self.query_all_inner(data_source_id, query, Some(report))
+    }
+
+    fn query_all_inner(
+        &self,
+        data_source_id: NotionId,
+        query: Query,
+        report: Option<QueryAllReport>,
+    ) -> BoxStream<'static, Result<Page>> {
         struct State {
+            report: Option<QueryAllReport>,
             client: NotionClient,
             id: NotionId,
             query: Query,
@@ -701,6 +730,7 @@ impl NotionClient {
             .boxed();
         }
         let state = State {
+            report,
             client: self.clone(),
             id: data_source_id,
             query,
@@ -751,12 +781,20 @@ impl NotionClient {
             } else if capped {
                 let next = st.last_created;
                 if next.is_none() || next == st.window {
+                    if let Some(report) = &st.report {
+                        report.update(|r| r.unnarrowable_at = next.or(st.window));
+                        st.done = true;
+                        return Ok(Some((stream::iter(fresh), st)));
+                    }
                     return Err(NotionError::invalid_request(format!(
                         "more than 10,000 pages share created_time {}; narrow the filter to read them all",
                         next.map(|t| t.to_string()).unwrap_or_default()
                     )));
                 }
                 st.window = next;
+                if let Some(report) = &st.report {
+                    report.update(|r| r.continued += 1);
+                }
             } else {
                 st.done = true;
             }

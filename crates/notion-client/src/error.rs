@@ -139,6 +139,46 @@ impl NotionError {
         self.0.api.as_ref().and_then(|a| a.additional_data.as_ref())
     }
 
+    /// What Notion said about a write it answered 503 for although it may have saved it
+    /// (`additional_data.retry_guidance`, `committed_resource_id`, `committed_child_ids`), or
+    /// `None` for any other error. The client never repeats such a write; the caller reads the
+    /// object again to learn whether the write is there.
+    pub fn saved_guidance(&self) -> Option<SavedGuidance> {
+        let api = self.0.api.as_ref()?;
+        if api.status != 503 {
+            return None;
+        }
+        let data = api.additional_data.as_ref()?;
+        let retry_guidance = data
+            .get("retry_guidance")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let committed_resource_id = data
+            .get("committed_resource_id")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let committed_child_ids: Vec<String> = data
+            .get("committed_child_ids")
+            .and_then(serde_json::Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Notion does not document the guidance values: anything but an explicit "safe to
+        // retry" is taken as "it may be saved", the safe side for a write.
+        let safe = retry_guidance
+            .as_deref()
+            .is_none_or(|g| SAFE_TO_RETRY.contains(&g.to_ascii_lowercase().as_str()));
+        let committed = committed_resource_id.is_some() || !committed_child_ids.is_empty();
+        (committed || !safe).then_some(SavedGuidance {
+            retry_guidance,
+            committed_resource_id,
+            committed_child_ids,
+        })
+    }
+
     /// The wait Notion asked for, for rate-limit errors.
     pub fn retry_after(&self) -> Option<Duration> {
         match self.0.kind {
@@ -261,6 +301,22 @@ impl NotionError {
     }
 }
 
+/// `retry_guidance` values that say nothing was saved (the emulator's default among them).
+const SAFE_TO_RETRY: [&str; 3] = ["safe_to_retry", "retry", "retryable"];
+
+/// Notion's word on a write answered 503 that may have been saved (see
+/// [`NotionError::saved_guidance`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SavedGuidance {
+    /// `additional_data.retry_guidance`, as Notion sent it.
+    pub retry_guidance: Option<String>,
+    /// `additional_data.committed_resource_id`: the object the write created or changed.
+    pub committed_resource_id: Option<String>,
+    /// `additional_data.committed_child_ids`: blocks an append saved.
+    pub committed_child_ids: Vec<String>,
+}
+
 /// Notion's `rate_limit_reason` for an integration whose requests are blocked (never retry).
 pub(crate) const REQUEST_BLOCKED: &str = "public_api_request_blocked";
 
@@ -350,6 +406,16 @@ impl fmt::Display for NotionError {
                     )?,
                     _ => {}
                 }
+                if let Some(saved) = self.saved_guidance() {
+                    write!(f, " (Notion says the write may have been saved")?;
+                    if let Some(guidance) = &saved.retry_guidance {
+                        write!(f, "; retry_guidance {guidance}")?;
+                    }
+                    if let Some(id) = &saved.committed_resource_id {
+                        write!(f, "; committed_resource_id {id}")?;
+                    }
+                    write!(f, ": it was not repeated; read the object again to see)")?;
+                }
                 if let Some(id) = &api.request_id {
                     write!(f, " [request_id {id}]")?;
                 }
@@ -432,6 +498,33 @@ mod tests {
             overload.kind(),
             &ErrorKind::RateLimited { retry_after: None }
         );
+    }
+
+    #[test]
+    fn a_503_saying_saved_carries_the_guidance() {
+        let saved = err(
+            503,
+            r#"{"object":"error","status":503,"code":"service_unavailable","message":"Notion is unavailable","additional_data":{"retry_guidance":"do_not_retry_read_again","committed_resource_id":"p1"}}"#,
+        );
+        let guidance = saved.saved_guidance().unwrap();
+        assert_eq!(
+            guidance.retry_guidance.as_deref(),
+            Some("do_not_retry_read_again")
+        );
+        assert_eq!(guidance.committed_resource_id.as_deref(), Some("p1"));
+        let text = saved.to_string();
+        assert!(text.contains("may have been saved"), "{text}");
+        assert!(text.contains("committed_resource_id p1"), "{text}");
+        let safe = err(
+            503,
+            r#"{"object":"error","status":503,"code":"service_unavailable","message":"x","additional_data":{"retry_guidance":"safe_to_retry"}}"#,
+        );
+        assert_eq!(safe.saved_guidance(), None);
+        let plain = err(
+            503,
+            r#"{"object":"error","status":503,"code":"service_unavailable","message":"x"}"#,
+        );
+        assert_eq!(plain.saved_guidance(), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use client::{NotionClient, NotionClientBuilder, OAuthCredentials, decode_jso
 pub use endpoints::{
     BlockPosition, CommentParent, CreateDatabase, CreatePage, MoveTarget, PageParent,
 };
-pub use error::{ApiErrorBody, ErrorKind, NotionError, Result};
+pub use error::{ApiErrorBody, ErrorKind, NotionError, Result, SavedGuidance};
 pub use id::{IdParseError, NotionId};
 pub use objects::{
     Block, BlockNode, Comment, ListResponse, OAuthToken, Page, Parent, Person, RequestStatus,
@@ -30,8 +30,8 @@ pub use property::{
     UniqueId, Verification,
 };
 pub use query::{
-    DateCondition, Direction, Filter, OptionCondition, Query, SearchObject, SearchRequest, Sort,
-    TextCondition, TimestampKind,
+    CapRecord, DateCondition, Direction, Filter, OptionCondition, Query, QueryAllReport,
+    SearchObject, SearchRequest, Sort, TextCondition, TimestampKind,
 };
 pub use retry::{
     AttemptFailure, JitterSource, OperationKind, RetryDecision, RetryPolicy, random_jitter,

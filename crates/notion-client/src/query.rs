@@ -1,5 +1,7 @@
 //! Typed query filters, sorts, and the query and search request bodies.
 
+use std::sync::{Arc, Mutex};
+
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
@@ -538,5 +540,45 @@ mod tests {
         let s = SearchRequest::text("Mayor").only(SearchObject::DataSource);
         assert_eq!(s.to_body(false)["filter"]["value"], "data_source");
         assert_eq!(s.to_body(true)["filter"]["value"], "database");
+    }
+}
+
+/// What [`NotionClient::query_all_reporting`](crate::NotionClient::query_all_reporting) met on
+/// its way past Notion's 10,000-results-per-query cap, for the caller's run log. A cheap handle:
+/// clones share the same record, which fills in while the stream is read.
+#[derive(Debug, Clone, Default)]
+pub struct QueryAllReport(Arc<Mutex<CapRecord>>);
+
+/// The record behind a [`QueryAllReport`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CapRecord {
+    /// How many times a query reported `query_result_limit_reached` and was continued from the
+    /// last `created_time` seen.
+    pub continued: u32,
+    /// When no `created_time` window could narrow the query (more pages than the cap share this
+    /// creation minute): the stream ended there, and pages created at or after it may be missing.
+    pub unnarrowable_at: Option<Timestamp>,
+}
+
+impl QueryAllReport {
+    /// A new, empty report.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What was recorded so far.
+    pub fn get(&self) -> CapRecord {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut CapRecord)) {
+        f(&mut self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 }

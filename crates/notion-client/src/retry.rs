@@ -40,6 +40,9 @@ pub struct AttemptFailure<'a> {
     pub retry_after: Option<Duration>,
     /// `additional_data.rate_limit_reason`.
     pub rate_limit_reason: Option<&'a str>,
+    /// The answer was a 503 whose `additional_data` says the write may have been saved
+    /// ([`NotionError::saved_guidance`]).
+    pub saved: bool,
 }
 
 impl<'a> AttemptFailure<'a> {
@@ -52,6 +55,7 @@ impl<'a> AttemptFailure<'a> {
                 code: None,
                 retry_after: None,
                 rate_limit_reason: None,
+                saved: false,
             }),
             ErrorKind::Decode { .. } | ErrorKind::InvalidRequest => None,
             _ => Some(Self {
@@ -61,6 +65,7 @@ impl<'a> AttemptFailure<'a> {
                 rate_limit_reason: err
                     .api()
                     .and_then(|a| a.additional_str("rate_limit_reason")),
+                saved: err.saved_guidance().is_some(),
             }),
         }
     }
@@ -111,7 +116,12 @@ impl RetryPolicy {
     ///   reason is `public_api_request_blocked` or the wait exceeds `max_retry_wait`.
     /// - `public_api_request_blocked` (on 403 too): give up at once, whatever the attempt.
     /// - 500, 502, 503, 504, 409 `conflict_error` and network failures: exponential backoff with
-    ///   jitter, for reads and idempotent writes only.
+    ///   jitter, for reads and idempotent writes only. Our page updates count as idempotent: they
+    ///   set absolute values (a status, a URL), so sending one twice leaves the page as once.
+    /// - A write answered 503 whose body says it may have been saved (`retry_guidance`,
+    ///   `committed_resource_id`): give up, even when idempotent. Notion asks to read the object
+    ///   again instead; the caller does (the sync reads the page and records the write if its
+    ///   values are there), and no second write is sent.
     /// - Anything else, or attempts exhausted: give up.
     ///
     /// `jitter` in `[0, 1)` scales the backoff to `[0.5, 1.5)` of its base (injectable so tests
@@ -140,6 +150,7 @@ impl RetryPolicy {
                     RetryDecision::Retry { after }
                 }
             }
+            Some(503) if failure.saved && kind != OperationKind::Read => RetryDecision::GiveUp,
             Some(500 | 502 | 503 | 504) | None if kind.is_repeatable() => {
                 let backoff = self.backoff(attempt, jitter);
                 let after = match failure.retry_after {
@@ -315,6 +326,7 @@ mod tests {
             code,
             retry_after: retry_after.map(Duration::from_secs),
             rate_limit_reason: reason,
+            saved: false,
         }
     }
 
@@ -462,6 +474,21 @@ mod tests {
                 "{kind:?} {status:?} {code:?} ra={ra:?} reason={reason:?} attempt={attempt}"
             );
         }
+    }
+
+    #[test]
+    fn a_503_saying_saved_is_not_repeated_for_writes() {
+        let p = RetryPolicy::default();
+        let saved = AttemptFailure {
+            saved: true,
+            ..failure(Some(503), Some("service_unavailable"), None, None)
+        };
+        assert_eq!(p.decide(Idem, &saved, 1, 0.5), RetryDecision::GiveUp);
+        assert_eq!(p.decide(Create, &saved, 1, 0.5), RetryDecision::GiveUp);
+        // A read repeats nothing: it is retried as any 503.
+        assert_eq!(p.decide(Read, &saved, 1, 0.5), retry(1.0));
+        let plain = failure(Some(503), Some("service_unavailable"), None, None);
+        assert_eq!(p.decide(Idem, &plain, 1, 0.5), retry(1.0));
     }
 
     #[test]

@@ -19,6 +19,13 @@ pub enum Fault {
     /// (`Fault::Status(429)` answers the per-connection `"public_api_request_rate_limit"`).
     /// A variant rather than a rule field, so rules written as struct literals keep compiling.
     RateLimited(String),
+    /// Serve the request (a write is applied), then answer 503 `service_unavailable` anyway, with
+    /// `additional_data.retry_guidance` (the rule's, default [`SAVED_RETRY_GUIDANCE`]) and
+    /// `committed_resource_id` (the id of the object the request answered with): Notion's answer
+    /// for a write saved behind a timeout, which a client must read again, not repeat. A request
+    /// that fails on its own is answered as usual. JSON: `"saved_then_503"`.
+    #[serde(rename = "saved_then_503")]
+    SavedThen503,
     /// Delay the response by this many milliseconds, then serve it normally.
     LatencyMs(u64),
     /// Close the connection without answering.
@@ -46,8 +53,28 @@ pub struct FaultRule {
     pub probability: Option<f64>,
     /// `Retry-After` seconds for 429/529 (default 1).
     pub retry_after_secs: Option<u64>,
-    /// `additional_data.retry_guidance` for 503 (default `"safe_to_retry"`).
+    /// `additional_data.retry_guidance` for 503 (default `"safe_to_retry"`, and
+    /// [`SAVED_RETRY_GUIDANCE`] for [`Fault::SavedThen503`]).
     pub retry_guidance: Option<String>,
+}
+
+/// The default `retry_guidance` of [`Fault::SavedThen503`]. Notion does not document its values;
+/// this one says what the docs say to do: read the object again, do not repeat the write.
+pub const SAVED_RETRY_GUIDANCE: &str = "do_not_retry_read_again";
+
+/// The 503 body's `additional_data` for a request served under [`Fault::SavedThen503`]: the
+/// guidance, and the id of the object the request answered with (when it had one).
+pub(crate) fn saved_additional_data(
+    guidance: Option<&str>,
+    served: &serde_json::Value,
+) -> serde_json::Value {
+    let mut data = serde_json::json!({
+        "retry_guidance": guidance.unwrap_or(SAVED_RETRY_GUIDANCE),
+    });
+    if let Some(id) = served.get("id").and_then(serde_json::Value::as_str) {
+        data["committed_resource_id"] = serde_json::Value::String(id.to_owned());
+    }
+    data
 }
 
 impl FaultRule {
@@ -161,6 +188,22 @@ mod tests {
                 .terminal
                 .is_none()
         );
+    }
+
+    #[test]
+    fn saved_then_503_names_the_committed_object() {
+        let rule: FaultRule = serde_json::from_value(serde_json::json!({
+            "route": "PATCH /v1/pages/{page_id}",
+            "kind": "saved_then_503",
+            "count": 1,
+        }))
+        .unwrap();
+        assert_eq!(rule.kind, Fault::SavedThen503);
+        let data = saved_additional_data(None, &serde_json::json!({"object": "page", "id": "p1"}));
+        assert_eq!(data["retry_guidance"], SAVED_RETRY_GUIDANCE);
+        assert_eq!(data["committed_resource_id"], "p1");
+        let data = saved_additional_data(Some("custom"), &serde_json::json!({}));
+        assert_eq!(data, serde_json::json!({"retry_guidance": "custom"}));
     }
 
     #[test]

@@ -29,7 +29,7 @@ use uuid::Uuid;
 pub use clock::Clock;
 pub use control::ControlError;
 pub use counters::{RequestCount, RequestCounts};
-pub use faults::{Fault, FaultRule};
+pub use faults::{Fault, FaultRule, SAVED_RETRY_GUIDANCE};
 pub use model::{Capabilities, Event};
 pub use ratelimit::RateLimit;
 pub use render::{ACCEPTED_VERSIONS, ApiVersion};

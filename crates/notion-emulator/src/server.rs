@@ -229,6 +229,33 @@ async fn handle(
             &ApiError::rate_limited(retry_after_secs.unwrap_or(1), &reason),
             request_id,
         ),
+        // Served (a write is applied), then answered 503 as if the answer had been lost.
+        Some(FaultRule {
+            kind: Fault::SavedThen503,
+            retry_guidance,
+            ..
+        }) => {
+            let served = dispatch(
+                &shared,
+                &method,
+                matched,
+                &query,
+                &headers,
+                body.as_deref(),
+                request_id.clone(),
+            );
+            if (200..300).contains(&served.status) {
+                let value: serde_json::Value =
+                    serde_json::from_slice(&served.body).unwrap_or_default();
+                let data = crate::faults::saved_additional_data(retry_guidance.as_deref(), &value);
+                Outcome::error(
+                    &ApiError::for_status(503, None, None).with_data(data),
+                    request_id,
+                )
+            } else {
+                served
+            }
+        }
         // Latency faults were served by the sleep above; the request then runs normally.
         Some(FaultRule {
             kind: Fault::LatencyMs(_),

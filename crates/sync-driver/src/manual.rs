@@ -84,9 +84,10 @@ impl SyncDriver {
                 .await,
                 None,
             ),
+            // No Notion error for a page moved out of its database: it is a failed sync.
             Err((error, sync_error)) => (
                 ElectionResult::unread(now, linked, Trigger::Manual, sync_error),
-                Some(error),
+                error,
             ),
         };
         let counts = RunCounts {

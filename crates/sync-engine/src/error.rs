@@ -22,6 +22,9 @@ pub enum SyncErrorKind {
     NotFoundOrUnshared,
     /// The page is in Notion's trash.
     PageTrashed,
+    /// The page was moved out of the linked database (Notion's page move): it still exists, but
+    /// is no longer one of the database's rows, so the link no longer holds.
+    PageMoved,
     /// A property named in the link does not exist.
     PropertyMissing,
     /// A property named in the link has the wrong type.
@@ -42,6 +45,7 @@ impl SyncErrorKind {
             Self::Unauthorized => "unauthorized",
             Self::NotFoundOrUnshared => "not_found_or_unshared",
             Self::PageTrashed => "page_trashed",
+            Self::PageMoved => "page_moved",
             Self::PropertyMissing => "property_missing",
             Self::PropertyWrongType => "property_wrong_type",
             Self::StatusOptionMissing => "status_option_missing",
@@ -57,6 +61,7 @@ impl SyncErrorKind {
             Self::Unauthorized => "Notion refused the integration token",
             Self::NotFoundOrUnshared => "Notion page not found",
             Self::PageTrashed => "The Notion page is in trash",
+            Self::PageMoved => "The Notion page was moved out of its database",
             Self::PropertyMissing => "A Notion property is missing",
             Self::PropertyWrongType => "A Notion property has the wrong type",
             Self::StatusOptionMissing => "A status option is missing in Notion",
@@ -82,6 +87,9 @@ impl SyncErrorKind {
             }
             Self::PageTrashed => {
                 "Restore the page from Notion's trash, or re-link the election to another page."
+            }
+            Self::PageMoved => {
+                "Move the page back into the database in Notion, or link the election to another page of the database."
             }
             Self::PropertyMissing => {
                 "Add the property to the database or change the property name in the link."
@@ -207,6 +215,7 @@ pub fn classify_error(error: &SyncError) -> ErrorClass {
         SyncErrorKind::Unauthorized
         | SyncErrorKind::NotFoundOrUnshared
         | SyncErrorKind::PageTrashed
+        | SyncErrorKind::PageMoved
         | SyncErrorKind::PropertyMissing
         | SyncErrorKind::PropertyWrongType
         | SyncErrorKind::StatusOptionMissing

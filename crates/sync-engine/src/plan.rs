@@ -337,7 +337,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
 
 /// Records a failed sync: the human-readable error, its class, the failure count and the next attempt.
 /// Keeps the last successful sync time, `notion_done_set_at` and the last observation. A trashed,
-/// deleted or unshared page marks the link broken (the election itself is never touched).
+/// moved, deleted or unshared page marks the link broken (the election itself is never touched).
 #[must_use]
 pub fn record_failure(now: Timestamp, state: &SyncState, error: SyncError) -> SyncOutcome {
     let class = classify_error(&error);
@@ -345,7 +345,9 @@ pub fn record_failure(now: Timestamp, state: &SyncState, error: SyncError) -> Sy
     let link_broken = state.link_broken
         || matches!(
             error.kind,
-            SyncErrorKind::PageTrashed | SyncErrorKind::NotFoundOrUnshared
+            SyncErrorKind::PageTrashed
+                | SyncErrorKind::PageMoved
+                | SyncErrorKind::NotFoundOrUnshared
         );
     SyncOutcome {
         state: SyncState {

@@ -2,6 +2,7 @@
 //! the read, then each due election's plan → write against what was read.
 
 use jiff::{SignedDuration, Timestamp};
+use notion_client::CapRecord;
 use store::{LinkedElection, NewLogEntry, RunCounts, SyncCursor, SyncRecord};
 use sync_engine::{
     ElectionId, SyncError, SyncInput, SyncPlan, SyncState, Trigger, is_due, needs_observation,
@@ -35,6 +36,8 @@ pub(crate) struct DatabaseWork {
     pub(crate) counts: RunCounts,
     /// Plans with a page write (sent or not).
     pub(crate) writes_planned: u64,
+    /// What the database's query met at Notion's result cap.
+    pub(crate) cap: CapRecord,
     pub(crate) report: Option<DatabaseReport>,
 }
 
@@ -195,6 +198,7 @@ impl SyncDriver {
             };
             db_report.queried = true;
             db_report.pages_read = read.pages.len() as u64;
+            work.cap = read.cap;
             work.counts.read += read.pages.len() as u64;
             progress.report(&work);
             // The cursor is when this read started (see `change_query_start`), not the newest
@@ -249,7 +253,9 @@ impl SyncDriver {
                         fresh = Some(observation);
                     }
                     Err((notion_error, error)) => {
-                        self.note_rate_limit(lease, &notion_error);
+                        if let Some(notion_error) = &notion_error {
+                            self.note_rate_limit(lease, notion_error);
+                        }
                         work.fail_all(now, std::slice::from_ref(election), trigger, error);
                         continue;
                     }
@@ -273,7 +279,27 @@ impl SyncDriver {
         // Elections not due now whose page changed: keep their observation current, so their next
         // sync plans from what Notion has now although the cursor moves past this edit.
         for election in &not_due {
-            if let Some(observation) = read.observe(election, now) {
+            let mut observation = read.observe(election, now);
+            if observation.is_none() && read.incomplete() {
+                // The capped query may have left out this page's edit, and the cursor moves on:
+                // read it alone so its next sync does not plan from an old observation.
+                let alone = self
+                    .leased(lease, self.read_one(election, now, read.schema.as_ref()))
+                    .await;
+                match alone {
+                    Ok(fresh) => {
+                        work.counts.read += 1;
+                        observation = Some(fresh);
+                    }
+                    Err((notion_error, error)) => {
+                        if let Some(notion_error) = &notion_error {
+                            self.note_rate_limit(lease, notion_error);
+                        }
+                        tracing::warn!(election = %election.election.id, %error, "could not read a page the capped query left out");
+                    }
+                }
+            }
+            if let Some(observation) = observation {
                 let state = SyncState {
                     last_observation: Some(observation),
                     ..election.state.clone()
@@ -286,7 +312,7 @@ impl SyncDriver {
     }
 
     /// Whether a due election whose page the database read did not bring must have it read on
-    /// its own: on a reconcile, when the planner cannot plan from the stored observation, or
+    /// its own: on a reconcile, after a query the cap cut short, when the planner cannot plan from the stored observation, or
     /// when no schema is known for it.
     fn must_read_alone(
         &self,
@@ -304,7 +330,10 @@ impl SyncDriver {
             base_url: &self.inner.config.base_url,
             trigger,
         };
-        reconcile || needs_observation(now, &input, false) || read.schema_for(election).is_none()
+        reconcile
+            || read.incomplete()
+            || needs_observation(now, &input, false)
+            || read.schema_for(election).is_none()
     }
 }
 

@@ -3,14 +3,14 @@
 //! what to record.
 
 use jiff::Timestamp;
-use notion_client::{NotionError, PropertyValue};
+use notion_client::{NotionError, NotionId, Page, PropertyValue};
 use store::{LinkedElection, LogAction, NewLogEntry, SyncRecord};
 use sync_engine::{
     OutcomeKind, PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger,
 };
 
 use super::lease::Writer;
-use super::read::stored_id;
+use super::read::{moved_out, stored_id};
 use super::records::{failed_plan, failure_record, log, plan_detail, sync_record};
 use crate::SyncDriver;
 use crate::observe::sync_error_from_notion;
@@ -152,8 +152,19 @@ impl SyncDriver {
                         Writer::Cycle => self.write_page_bounded(write).await,
                         Writer::Manual => self.write_page(write).await,
                     };
+                    // The write's answer is the page: one moved out of the database since it
+                    // was last read is caught here, before any further write.
+                    let written = written.map(|page| self.moved_after_write(&page, election));
                     match written {
-                        Ok(()) => {
+                        Ok(Some(moved)) => {
+                            let (mut failed, entry) = failure_record(now, election, None, moved);
+                            failed.election_update = plan.election_update.clone();
+                            result.wrote = true;
+                            result.failed = true;
+                            result.logs.push(entry);
+                            result.record = Some(failed);
+                        }
+                        Ok(None) => {
                             result.wrote = true;
                             result.logs.push(log(
                                 now,
@@ -214,12 +225,29 @@ impl SyncDriver {
         result
     }
 
-    async fn write_page(&self, write: &PageWrite) -> Result<(), NotionError> {
+    /// The page-moved failure when the page a write answered with is no longer in the linked
+    /// database (named as in the allowlist, else by its id).
+    fn moved_after_write(&self, page: &Page, election: &LinkedElection) -> Option<SyncError> {
+        let database = &election.link.notion_database_id;
+        let name = NotionId::parse(database)
+            .ok()
+            .and_then(|id| self.allowlist().get(&id).map(|e| e.name.clone()))
+            .unwrap_or_else(|| database.clone());
+        moved_out(page, database, &name)
+    }
+
+    async fn write_page(&self, write: &PageWrite) -> Result<Page, NotionError> {
         let page_id = stored_id("page", &write.page_id)?;
-        self.notion()
+        match self
+            .notion()
             .update_page_properties(page_id, write_properties(write))
             .await
-            .map(|_| ())
+        {
+            Ok(page) => Ok(page),
+            // Notion may have saved it: read, don't repeat.
+            Err(e) if e.saved_guidance().is_some() => self.confirm_saved_write(write, e).await,
+            Err(e) => Err(e),
+        }
     }
 
     /// A cycle's page write, bounded to half the lease TTL. The cycle checks its global lease
@@ -227,7 +255,7 @@ impl SyncDriver {
     /// half its TTL left when a write starts: bounded so, the write is over before the lease
     /// can lapse and another runner take over this election's write lease. A write cut short
     /// fails transiently (retried next cycle; writes are absolute values).
-    async fn write_page_bounded(&self, write: &PageWrite) -> Result<(), NotionError> {
+    async fn write_page_bounded(&self, write: &PageWrite) -> Result<Page, NotionError> {
         let bound = std::time::Duration::try_from(self.inner.config.lease_ttl / 2)
             .unwrap_or_default()
             .max(std::time::Duration::from_millis(1));

@@ -202,6 +202,7 @@ impl SyncDriver {
                 let entry = database_summary(
                     now,
                     db_report,
+                    work.cap,
                     &work.counts,
                     self.requests_since(requests_before_database),
                     cursor_from,
@@ -219,6 +220,7 @@ impl SyncDriver {
                 counts,
                 writes_planned,
                 report: db_report,
+                ..
             } = work;
             if !preview && (!records.is_empty() || cursor.is_some() || !logs.is_empty()) {
                 let committed = self

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{
-    DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Query,
+    CapRecord, DataSource, DateCondition, ErrorKind, Filter, NotionError, NotionId, Page, Parent,
+    Query, QueryAllReport,
 };
 use store::LinkedElection;
-use sync_engine::{PageObservation, SchemaObservation, SyncError, SyncErrorKind};
+use sync_engine::{PageObservation, PageWrite, SchemaObservation, SyncError, SyncErrorKind};
 
 use super::lease::LeaseKeeper;
 use crate::SyncDriver;
@@ -27,6 +28,9 @@ pub(crate) struct DatabaseRead {
     pub(crate) schema: Option<DataSource>,
     /// The pages the query returned, by id.
     pub(crate) pages: HashMap<NotionId, Page>,
+    /// What the query met at Notion's result cap (for the run log; an unnarrowable cap means
+    /// the pages it did not return are read one by one).
+    pub(crate) cap: CapRecord,
 }
 
 /// Why a database read ended without pages.
@@ -48,6 +52,12 @@ impl ReadFailure {
 }
 
 impl DatabaseRead {
+    /// Whether the query may have left out pages it matched (more pages than the cap in one
+    /// creation minute): each linked page it did not return is then read on its own.
+    pub(crate) fn incomplete(&self) -> bool {
+        self.cap.unnarrowable_at.is_some()
+    }
+
     /// The election's page as the query returned it, if it did.
     fn page_of(&self, election: &LinkedElection) -> Option<&Page> {
         let id = NotionId::parse(&election.link.notion_page_id).ok()?;
@@ -120,7 +130,10 @@ impl SyncDriver {
                 .query_pages(database_id, since, properties, lease)
                 .await
             {
-                Ok(pages) => return Ok((DatabaseRead { schema, pages }, query_started)),
+                Ok((pages, cap)) => {
+                    let read = DatabaseRead { schema, pages, cap };
+                    return Ok((read, query_started));
+                }
                 Err(_) if lease.lost().is_some() => {
                     // Stopped reading: another runner may be syncing. Record nothing.
                     let lost = lease.lost().unwrap_or_default().to_owned();
@@ -192,16 +205,17 @@ impl SyncDriver {
     }
 
     /// One change query (or full read), 100 pages per request, following cursors and going on
-    /// past Notion's 10,000-results-per-query cap (notion-client's `query_all`: ordered by
-    /// `created_time`, it queries again from the last creation instant seen), so neither a
-    /// reconcile of a large database nor a burst of edits is silently cut off.
+    /// past Notion's 10,000-results-per-query cap (notion-client's `query_all_reporting`: ordered
+    /// by `created_time`, it queries again from the last creation instant seen), so neither a
+    /// reconcile of a large database nor a burst of edits is silently cut off. When no window
+    /// can narrow it, the read ends with what it got and says so (`CapRecord::unnarrowable_at`).
     async fn query_pages(
         &self,
         database_id: NotionId,
         since: Option<Timestamp>,
         properties: Vec<String>,
         lease: &mut LeaseKeeper,
-    ) -> Result<HashMap<NotionId, Page>, NotionError> {
+    ) -> Result<(HashMap<NotionId, Page>, CapRecord), NotionError> {
         let notion = self.notion();
         let data_source = self
             .leased(lease, notion.resolve_data_source(database_id))
@@ -212,7 +226,8 @@ impl SyncDriver {
         if let Some(since) = since {
             query = query.filter(Filter::last_edited_time(DateCondition::on_or_after(since)));
         }
-        let mut stream = notion.query_all(data_source, query);
+        let report = QueryAllReport::new();
+        let mut stream = notion.query_all_reporting(data_source, query, report.clone());
         let mut pages = HashMap::new();
         while let Some(page) = self.leased(lease, stream.next()).await {
             let page = page?;
@@ -222,20 +237,35 @@ impl SyncDriver {
                 .await
                 .map_err(|lost| NotionError::invalid_request(format!("stopped: {lost}")))?;
         }
-        Ok(pages)
+        let cap = report.get();
+        if cap.continued > 0 || cap.unnarrowable_at.is_some() {
+            tracing::info!(
+                database = %database_id,
+                continued = cap.continued,
+                unnarrowable_at = ?cap.unnarrowable_at,
+                "the query reached Notion's result cap"
+            );
+        }
+        Ok((pages, cap))
     }
 
     /// Reads one linked page fresh, with `schema` when its database's schema was just read (a
     /// cycle's), else with its schema read too (2 requests once the data source is resolved).
+    ///
+    /// The page's parent is checked on every such read: a page moved out of the linked database
+    /// (Notion's page move) is still readable and writable, but no longer a row of the database,
+    /// so the change query stops returning it and its values no longer mean what the link says.
+    /// It fails with [`SyncErrorKind::PageMoved`] (no Notion error: Notion answered fine), which
+    /// breaks the link, so nothing more is written to the page.
     pub(crate) async fn read_one(
         &self,
         linked: &LinkedElection,
         now: Timestamp,
         schema: Option<&DataSource>,
-    ) -> Result<PageObservation, (NotionError, SyncError)> {
+    ) -> Result<PageObservation, (Option<NotionError>, SyncError)> {
         let fail = |e: NotionError| {
             let sync_error = sync_error_from_notion(&e, false);
-            (e, sync_error)
+            (Some(e), sync_error)
         };
         let page_id = stored_id("page", &linked.link.notion_page_id).map_err(fail)?;
         let page = self
@@ -243,21 +273,121 @@ impl SyncDriver {
             .retrieve_page(page_id, &[])
             .await
             .map_err(fail)?;
+        let read_schema;
         let schema = match schema {
-            Some(schema) => schema_observation(schema, &linked.link),
+            Some(schema) => schema,
             None => {
                 let database_id =
                     stored_id("database", &linked.link.notion_database_id).map_err(fail)?;
-                let schema = self
+                read_schema = self
                     .notion()
                     .retrieve_database_schema(database_id)
                     .await
                     .map_err(fail)?;
-                schema_observation(&schema, &linked.link)
+                &read_schema
             }
         };
-        Ok(page_observation(&page, &linked.link, schema, now))
+        if let Some(error) = moved_out(
+            &page,
+            &linked.link.notion_database_id,
+            &database_name(schema),
+        ) {
+            return Err((None, error));
+        }
+        Ok(page_observation(
+            &page,
+            &linked.link,
+            schema_observation(schema, &linked.link),
+            now,
+        ))
     }
+}
+
+impl SyncDriver {
+    /// After a page write answered 503 with Notion's "may have been saved" guidance (which the
+    /// client does not repeat): reads the page again and, when the written values are there,
+    /// takes the write as done (`Ok`, with the page as read). Otherwise, or when the read fails, the write's own error
+    /// stands: the next cycle plans (and writes) again from what Notion has then.
+    pub(crate) async fn confirm_saved_write(
+        &self,
+        write: &PageWrite,
+        error: NotionError,
+    ) -> Result<Page, NotionError> {
+        let Ok(page_id) = stored_id("page", &write.page_id) else {
+            return Err(error);
+        };
+        let names: Vec<&str> = write
+            .status
+            .iter()
+            .map(|s| s.property.as_str())
+            .chain(write.results_url.iter().map(|u| u.property.as_str()))
+            .collect();
+        let page = match self.notion().retrieve_page(page_id, &names).await {
+            Ok(page) => page,
+            Err(read_error) => {
+                tracing::warn!(page = %page_id, error = %read_error, "could not read the page again after a 503 that may have saved the write");
+                return Err(error);
+            }
+        };
+        let status_there = write.status.as_ref().is_none_or(|s| {
+            page.property(&s.property).and_then(|p| p.as_status_name()) == Some(s.to.as_str())
+        });
+        let url_there = write.results_url.as_ref().is_none_or(|u| {
+            page.property(&u.property).and_then(|p| p.as_url()) == Some(u.to.as_str())
+        });
+        if status_there && url_there {
+            tracing::info!(page = %page_id, "Notion answered 503 but had saved the write (read again, not repeated)");
+            Ok(page)
+        } else {
+            Err(error)
+        }
+    }
+}
+
+/// The failure of a page whose parent is no longer the linked database (`database`, called
+/// `name`), or `None` while it is. A data-source parent without its database id
+/// (or an unknown parent kind) cannot be told
+/// apart and counts as in place.
+pub(crate) fn moved_out(page: &Page, database: &str, name: &str) -> Option<SyncError> {
+    let linked = NotionId::parse(database).ok()?;
+    let now_in = match &page.parent {
+        Parent::DataSourceId {
+            database_id: Some(db),
+            ..
+        }
+        | Parent::DatabaseId { database_id: db } => Some(*db),
+        // Not enough to tell (or a parent kind newer than this client): trust the link.
+        Parent::DataSourceId {
+            database_id: None, ..
+        }
+        | Parent::Unknown => return None,
+        Parent::PageId { page_id } => {
+            return Some(moved_error(name, &format!("under page {page_id}")));
+        }
+        _ => None,
+    };
+    match now_in {
+        Some(db) if db == linked => None,
+        Some(db) => Some(moved_error(name, &format!("into database {db}"))),
+        None => Some(moved_error(name, "elsewhere in the workspace")),
+    }
+}
+
+/// The database's name as its schema says, else its id.
+fn database_name(schema: &DataSource) -> String {
+    let name = schema.title_text();
+    if name.trim().is_empty() {
+        schema.id.to_string()
+    } else {
+        name
+    }
+}
+
+fn moved_error(name: &str, to: &str) -> SyncError {
+    SyncError::new(
+        SyncErrorKind::PageMoved,
+        format!("the page was moved out of the database '{name}' ({to})"),
+    )
 }
 
 /// Where a change query starts, given the stored cursor: the instant (this driver's clock) the

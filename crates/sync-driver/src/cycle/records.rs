@@ -2,6 +2,7 @@
 //! the plan of an election that failed before planning, and run log entries.
 
 use jiff::Timestamp;
+use notion_client::CapRecord;
 use store::{LinkedElection, LogAction, NewLogEntry, RunCounts, SyncRecord};
 use sync_engine::{
     ElectionUpdate, OutcomeKind, PageObservation, SyncError, SyncPlan, SyncState, Trigger,
@@ -43,10 +44,13 @@ pub(crate) fn log(
 }
 
 /// The one log entry per database and cycle (action `read`, no election): what was read, what
-/// it cost and how the change cursor moved.
+/// it cost, how the change cursor moved, and whether the query reached Notion's result cap
+/// (`query_cap`: how often it continued past it, and the creation minute no window could
+/// narrow, after which the linked pages it left out were read one by one).
 pub(crate) fn database_summary(
     at: Timestamp,
     report: &DatabaseReport,
+    cap: CapRecord,
     counts: &RunCounts,
     notion_requests: u64,
     cursor_from: Option<Timestamp>,
@@ -69,6 +73,11 @@ pub(crate) fn database_summary(
             "failed": counts.failed,
             "cursor_from": cursor_from,
             "cursor_to": cursor_to.or(cursor_from),
+            "query_cap": (cap.continued > 0 || cap.unnarrowable_at.is_some()).then(|| serde_json::json!({
+                "continued": cap.continued,
+                "unnarrowable_at": cap.unnarrowable_at,
+                "left_out_read_alone": cap.unnarrowable_at.is_some(),
+            })),
         })),
         error: report.error.clone(),
     }

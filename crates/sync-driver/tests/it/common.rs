@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use notion_client::{NotionClient, NotionId, SecretString};
+use notion_client::{NotionClient, NotionId, NotionVersion, SecretString};
 use notion_emulator::{Clock as EmuClock, Emulator, EmulatorConfig, demo};
 use serde_json::{Value, json};
 use store::{ElectionRecord, NewElection, Store};
@@ -46,7 +46,13 @@ pub(crate) fn allowlist() -> Allowlist {
 }
 
 pub(crate) fn client(emu: &Emulator) -> NotionClient {
+    client_for(emu, NotionVersion::default())
+}
+
+/// The test client, speaking Notion API `version`.
+pub(crate) fn client_for(emu: &Emulator, version: NotionVersion) -> NotionClient {
     NotionClient::builder()
+        .notion_version(version)
         .token(SecretString::from(demo::TOKEN))
         .base_url(emu.base_url())
         .max_requests_per_second(1000.0)
@@ -64,6 +70,11 @@ impl World {
     }
 
     pub(crate) async fn with(config: EmulatorConfig) -> Self {
+        Self::with_version(config, NotionVersion::default()).await
+    }
+
+    /// A world whose driver speaks Notion API `version` (the emulator answers each as Notion).
+    pub(crate) async fn with_version(config: EmulatorConfig, version: NotionVersion) -> Self {
         let emu = Emulator::start(
             config
                 .without_rate_limit()
@@ -73,7 +84,9 @@ impl World {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path().join("sync.sqlite3")).unwrap());
-        let driver = Self::driver_for(&emu, &store, "driver-a");
+        let mut driver_config = DriverConfig::new(BASE_URL, allowlist());
+        driver_config.holder = "driver-a".to_owned();
+        let driver = SyncDriver::new(Arc::clone(&store), client_for(&emu, version), driver_config);
         Self {
             emu,
             store,

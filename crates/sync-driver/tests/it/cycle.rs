@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use notion_client::NotionVersion;
 use notion_emulator::{EmulatorConfig, Fault, FaultRule, demo};
 use serde_json::json;
 use store::ListRequest;
@@ -45,7 +46,18 @@ async fn linked_elections(
 
 #[tokio::test]
 async fn an_election_goes_not_started_in_voting_done_on_time() {
-    let w = World::new().await;
+    goes_not_started_in_voting_done_on_time(NotionVersion::V2025_09_03).await;
+}
+
+/// Under 2026-12-01, queries return only the title unless `filter_properties` names more: the
+/// sync names every property it reads, so the same scenario holds.
+#[tokio::test]
+async fn an_election_goes_not_started_in_voting_done_on_time_under_2026_12_01() {
+    goes_not_started_in_voting_done_on_time(NotionVersion::V2026_12_01).await;
+}
+
+async fn goes_not_started_in_voting_done_on_time(version: NotionVersion) {
+    let w = World::with_version(EmulatorConfig::default(), version).await;
     let election = w.create_election("Board", 90, 300);
     w.link(&election, demo::BOARD_PRESIDENT).await;
 
@@ -96,7 +108,16 @@ async fn an_election_goes_not_started_in_voting_done_on_time() {
 
 #[tokio::test]
 async fn notion_edits_flow_in_and_manual_status_edits_are_overwritten() {
-    let w = World::new().await;
+    edits_flow_in_and_status_edits_are_overwritten(NotionVersion::V2025_09_03).await;
+}
+
+#[tokio::test]
+async fn notion_edits_flow_in_and_manual_status_edits_are_overwritten_under_2026_12_01() {
+    edits_flow_in_and_status_edits_are_overwritten(NotionVersion::V2026_12_01).await;
+}
+
+async fn edits_flow_in_and_status_edits_are_overwritten(version: NotionVersion) {
+    let w = World::with_version(EmulatorConfig::default(), version).await;
     let election = w.create_election("Budget", -60, 3600);
     w.link(&election, demo::BUDGET_REFERENDUM).await;
     cycle(&w).await;
@@ -707,6 +728,15 @@ async fn reconcile_and_change_query_read_every_page_past_the_query_cap() {
     assert_eq!(w.served(QUERY), 4);
     assert_eq!(w.emu.request_counts().total(), 5);
     assert_eq!(report.counts.notion_requests, 5);
+    // The run log says the cap was reached and the query continued past it.
+    let logs = w.store.get_run(report.run_id.unwrap()).unwrap().logs;
+    let summary = logs
+        .iter()
+        .find(|l| l.entry.action == store::LogAction::Read)
+        .unwrap();
+    let cap = &summary.entry.detail.as_ref().unwrap()["query_cap"];
+    assert_eq!(cap["continued"], 1, "{cap}");
+    assert_eq!(cap["unnarrowable_at"], serde_json::Value::Null, "{cap}");
 
     // A burst of edits: a person retitles the 160 linked rows within one minute. The change query
     // (edited since the minute floor of the reconcile's start minus 1 min) matches them and the

@@ -5,5 +5,8 @@ mod common;
 mod connections;
 mod cycle;
 mod link;
+mod moved;
+mod query_cap;
 mod rate_limit;
 mod records;
+mod saved_503;
