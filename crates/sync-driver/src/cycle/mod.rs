@@ -51,6 +51,22 @@ pub(crate) struct CycleRun {
     pub(crate) clock: Option<Arc<dyn Clock>>,
 }
 
+/// What every database of one cycle shares.
+#[derive(Clone, Copy)]
+struct CycleContext<'a> {
+    now: Timestamp,
+    options: &'a CycleOptions,
+    reconcile_every: SignedDuration,
+    preview: bool,
+    run_id: Option<Uuid>,
+}
+
+/// The cycle's report as the databases add to it, and the errors for the run's record.
+struct CycleTally {
+    report: CycleReport,
+    errors: Vec<String>,
+}
+
 impl SyncDriver {
     /// Runs one cycle at `now` (SPEC §4-5): takes the global lease, then per linked database one
     /// change query (or a full read on reconcile), plans each due election, writes at most one
@@ -113,16 +129,96 @@ impl SyncDriver {
     ) -> Result<CycleReport, DriverError> {
         let requests_before = self.requests_so_far();
         let run_trigger = recorded_trigger(options.trigger, options.reconcile);
-        let run_id: Option<Uuid> = if preview {
-            None
-        } else {
-            let holder = self.inner.config.holder.clone();
-            Some(
-                self.blocking(move |s| s.start_run(run_trigger, &holder, now))
-                    .await?
-                    .id,
-            )
+        let run_id = self.open_run(now, run_trigger, preview).await?;
+        let (linked, mut cursors) = self.load_work(now, options, run_id).await?;
+        let elections_total = linked.len() as u64;
+        let by_database = group_by_database(linked);
+        let mut progress = ProgressTracker::new(
+            options.progress.clone(),
+            elections_total,
+            by_database.len() as u64,
+        );
+        let cycle = CycleContext {
+            now,
+            options,
+            reconcile_every,
+            preview,
+            run_id,
         };
+        let mut tally = CycleTally {
+            report: CycleReport {
+                run_id,
+                trigger: run_trigger,
+                preview,
+                started_at: now,
+                counts: RunCounts::default(),
+                plans: Vec::new(),
+                databases: Vec::new(),
+                skipped: Vec::new(),
+                error: None,
+                rate_limited_until: None,
+            },
+            errors: Vec::new(),
+        };
+        progress.report(&DatabaseWork::default());
+        for (database, elections) in by_database {
+            if let Err(lost) = self.keep_lease(lease).await {
+                // A rate limit is recorded once, below, for the whole cycle.
+                if lease.rate_limited_until().is_none() {
+                    tally.errors.push(format!("stopped: {lost}"));
+                }
+                break;
+            }
+            let input = DatabaseInput {
+                database: &database,
+                elections,
+                cursor: cursors.remove(&database),
+            };
+            self.cycle_database(&cycle, input, lease, &mut progress, &mut tally)
+                .await;
+            if lease.lost().is_some() || lease.rate_limited_until().is_some() {
+                // What was written is recorded; nothing more is.
+                break;
+            }
+        }
+        let mut report = tally.report;
+        let mut errors = tally.errors;
+        report.counts.notion_requests = self.requests_since(requests_before);
+        report.rate_limited_until = lease.rate_limited_until();
+        if let Some(until) = report.rate_limited_until {
+            // First: `runs list` shows the start of the error.
+            errors.insert(0, lease::rate_limited_message(until));
+        }
+        report.error = (!errors.is_empty()).then(|| errors.join("; "));
+        self.close_run(&report, lease.now()).await?;
+        Ok(report)
+    }
+
+    /// Records the start of the cycle's run (none for a preview).
+    async fn open_run(
+        &self,
+        now: Timestamp,
+        trigger: Trigger,
+        preview: bool,
+    ) -> Result<Option<Uuid>, DriverError> {
+        if preview {
+            return Ok(None);
+        }
+        let holder = self.inner.config.holder.clone();
+        let run = self
+            .blocking(move |s| s.start_run(trigger, &holder, now))
+            .await?;
+        Ok(Some(run.id))
+    }
+
+    /// The linked elections and the databases' cursors; a store that cannot give them ends the
+    /// run with that error.
+    async fn load_work(
+        &self,
+        now: Timestamp,
+        options: &CycleOptions,
+        run_id: Option<Uuid>,
+    ) -> Result<(Vec<LinkedElection>, HashMap<String, SyncCursor>), DriverError> {
         let filter = LinkedFilter {
             election_id: options.election.clone(),
             ..LinkedFilter::default()
@@ -130,8 +226,14 @@ impl SyncDriver {
         let loaded = self
             .blocking(move |s| Ok((s.list_linked(&filter)?, s.list_cursors()?)))
             .await;
-        let (linked, cursors) = match loaded {
-            Ok(loaded) => loaded,
+        match loaded {
+            Ok((linked, cursors)) => {
+                let cursors = cursors
+                    .into_iter()
+                    .map(|c| (c.database_id.clone(), c))
+                    .collect();
+                Ok((linked, cursors))
+            }
             Err(e) => {
                 if let Some(id) = run_id {
                     let message = format!("could not load linked elections: {e}");
@@ -141,132 +243,102 @@ impl SyncDriver {
                         })
                         .await;
                 }
-                return Err(e.into());
+                Err(e.into())
             }
-        };
-        let mut cursors: HashMap<String, SyncCursor> = cursors
-            .into_iter()
-            .map(|c| (c.database_id.clone(), c))
-            .collect();
-        let elections_total = linked.len() as u64;
-        let by_database = group_by_database(linked);
-        let mut progress = ProgressTracker::new(
-            options.progress.clone(),
-            elections_total,
-            by_database.len() as u64,
-        );
+        }
+    }
 
-        let mut report = CycleReport {
-            run_id,
-            trigger: run_trigger,
+    /// One database's part of the cycle: read, plan and write it, then commit what it did in one
+    /// transaction, give back its write leases and add it to the tally.
+    async fn cycle_database(
+        &self,
+        cycle: &CycleContext<'_>,
+        input: DatabaseInput<'_>,
+        lease: &mut LeaseKeeper,
+        progress: &mut ProgressTracker,
+        tally: &mut CycleTally,
+    ) {
+        let CycleContext {
+            now,
+            options,
+            reconcile_every,
             preview,
-            started_at: now,
-            counts: RunCounts::default(),
-            plans: Vec::new(),
-            databases: Vec::new(),
-            skipped: Vec::new(),
-            error: None,
-            rate_limited_until: None,
-        };
-        let mut errors: Vec<String> = Vec::new();
-        progress.report(&DatabaseWork::default());
-        for (database, elections) in by_database {
-            if let Err(lost) = self.keep_lease(lease).await {
-                // A rate limit is recorded once, below, for the whole cycle.
-                if lease.rate_limited_until().is_none() {
-                    errors.push(format!("stopped: {lost}"));
-                }
-                break;
-            }
-            let cursor = cursors.remove(&database);
-            let cursor_from = cursor.as_ref().and_then(|c| c.last_edited_cursor);
-            let requests_before_database = self.requests_so_far();
-            let mut work = self
-                .sync_database(
-                    now,
-                    options,
-                    reconcile_every,
-                    DatabaseInput {
-                        database: &database,
-                        elections,
-                        cursor,
-                    },
-                    lease,
-                    &progress,
-                )
+            run_id,
+        } = *cycle;
+        let database = input.database.to_owned();
+        let cursor_from = input.cursor.as_ref().and_then(|c| c.last_edited_cursor);
+        let requests_before_database = self.requests_so_far();
+        let mut work = self
+            .sync_database(now, options, reconcile_every, input, lease, progress)
+            .await;
+        if preview {
+            work.discard_for_preview();
+        }
+        if !preview && let Some(db_report) = &work.report {
+            let entry = database_summary(
+                now,
+                db_report,
+                work.cap,
+                &work.counts,
+                self.requests_since(requests_before_database),
+                cursor_from,
+                work.cursor.as_ref().and_then(|c| c.last_edited_cursor),
+            );
+            work.logs.insert(0, entry);
+        }
+        let DatabaseWork {
+            records,
+            logs,
+            cursor,
+            leases,
+            plans,
+            mut skipped,
+            counts,
+            writes_planned,
+            report: db_report,
+            ..
+        } = work;
+        if !preview && (!records.is_empty() || cursor.is_some() || !logs.is_empty()) {
+            let committed = self
+                .commit_database_resilient(now, run_id, records, cursor, logs)
                 .await;
-            if preview {
-                work.discard_for_preview();
-            }
-            if !preview && let Some(db_report) = &work.report {
-                let entry = database_summary(
-                    now,
-                    db_report,
-                    work.cap,
-                    &work.counts,
-                    self.requests_since(requests_before_database),
-                    cursor_from,
-                    work.cursor.as_ref().and_then(|c| c.last_edited_cursor),
-                );
-                work.logs.insert(0, entry);
-            }
-            let DatabaseWork {
-                records,
-                logs,
-                cursor,
-                leases,
-                plans,
-                mut skipped,
-                counts,
-                writes_planned,
-                report: db_report,
-                ..
-            } = work;
-            if !preview && (!records.is_empty() || cursor.is_some() || !logs.is_empty()) {
-                let committed = self
-                    .commit_database_resilient(now, run_id, records, cursor, logs)
-                    .await;
-                skipped.extend(committed.skipped);
-                errors.extend(
-                    committed
-                        .errors
-                        .into_iter()
-                        .map(|e| format!("database '{database}': {e}")),
-                );
-            }
-            self.release_election_leases(leases, Writer::Cycle).await;
-            progress.finish_database(&counts, writes_planned);
-            add_counts(&mut report.counts, &counts);
-            report.plans.extend(plans);
-            report.skipped.extend(skipped);
-            if let Some(db_report) = db_report {
-                if let Some(error) = &db_report.error {
-                    errors.push(format!("database '{database}': {error}"));
-                }
-                report.databases.push(db_report);
-            }
-            if lease.lost().is_some() || lease.rate_limited_until().is_some() {
-                // What was written is recorded above; nothing more is.
-                break;
-            }
+            skipped.extend(committed.skipped);
+            tally.errors.extend(
+                committed
+                    .errors
+                    .into_iter()
+                    .map(|e| format!("database '{database}': {e}")),
+            );
         }
-        report.counts.notion_requests = self.requests_since(requests_before);
-        report.rate_limited_until = lease.rate_limited_until();
-        if let Some(until) = report.rate_limited_until {
-            // First: `runs list` shows the start of the error.
-            errors.insert(0, lease::rate_limited_message(until));
+        self.release_election_leases(leases, Writer::Cycle).await;
+        progress.finish_database(&counts, writes_planned);
+        let report = &mut tally.report;
+        add_counts(&mut report.counts, &counts);
+        report.plans.extend(plans);
+        report.skipped.extend(skipped);
+        if let Some(db_report) = db_report {
+            if let Some(error) = &db_report.error {
+                tally.errors.push(format!("database '{database}': {error}"));
+            }
+            report.databases.push(db_report);
         }
-        report.error = (!errors.is_empty()).then(|| errors.join("; "));
-        if let Some(id) = run_id {
+    }
+
+    /// Records the end of the cycle's run (with its counts and error) and logs the summary.
+    async fn close_run(
+        &self,
+        report: &CycleReport,
+        finished_at: Timestamp,
+    ) -> Result<(), DriverError> {
+        if let Some(id) = report.run_id {
             let counts = report.counts;
             let error = report.error.clone();
-            let finished_at = lease.now();
             self.blocking(move |s| s.finish_run(id, &counts, error.as_deref(), finished_at))
                 .await?;
         }
         tracing::info!(
-            trigger = %run_trigger,
-            preview,
+            trigger = %report.trigger,
+            preview = report.preview,
             read = report.counts.read,
             planned = report.counts.planned,
             written = report.counts.written,
@@ -274,7 +346,7 @@ impl SyncDriver {
             notion_requests = report.counts.notion_requests,
             "sync cycle finished"
         );
-        Ok(report)
+        Ok(())
     }
 
     /// Commits one database's records, cursor and logs in one store transaction. `Ok` holds the
