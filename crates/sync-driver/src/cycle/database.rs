@@ -157,17 +157,7 @@ impl SyncDriver {
         // spend no read (the next regular cycle picks up any edit made meanwhile).
         let phase_change_only = !reconcile
             && trigger == Trigger::Scheduled
-            && cursor
-                .as_ref()
-                .is_some_and(|c| now.duration_since(c.updated_at) < config.min_interval)
-            && due.iter().all(|e| {
-                e.state.error_class.is_none()
-                    && !e.state.link_broken
-                    && e.state.last_observation.is_some()
-                    && e.state
-                        .notion_last_sync_at
-                        .is_some_and(|last| now.duration_since(last) < config.min_interval)
-            });
+            && plans_from_stored_observations(now, config.min_interval, cursor.as_ref(), &due);
 
         let database_id = match parse_database_id(database) {
             Ok(id) => id,
@@ -276,9 +266,23 @@ impl SyncDriver {
             progress.report(&work);
         }
 
-        // Elections not due now whose page changed: keep their observation current, so their next
-        // sync plans from what Notion has now although the cursor moves past this edit.
-        for election in &not_due {
+        self.keep_not_due_current(now, &not_due, &read, lease, &mut work)
+            .await;
+        work.report = Some(db_report);
+        work
+    }
+
+    /// Elections not due now whose page changed: keeps their observation current, so their next
+    /// sync plans from what Notion has now although the cursor moves past this edit.
+    async fn keep_not_due_current(
+        &self,
+        now: Timestamp,
+        not_due: &[LinkedElection],
+        read: &DatabaseRead,
+        lease: &mut LeaseKeeper,
+        work: &mut DatabaseWork,
+    ) {
+        for election in not_due {
             let mut observation = read.observe(election, now);
             if observation.is_none() && read.incomplete() {
                 // The capped query may have left out this page's edit, and the cursor moves on:
@@ -307,8 +311,6 @@ impl SyncDriver {
                 work.records.push(sync_record(election, state, None));
             }
         }
-        work.report = Some(db_report);
-        work
     }
 
     /// Whether a due election whose page the database read did not bring must have it read on
@@ -349,4 +351,25 @@ fn reconcile_due(
             || c.last_full_reconcile_at
                 .is_none_or(|at| now.duration_since(at) >= reconcile_every)
     })
+}
+
+/// A wake-up at a phase change right after a cycle: every due election was synced within the
+/// minimum interval from an observation the database's cursor is just as fresh as, with no error
+/// to recover from. Its plan can then use the stored observations and spend no read (the next
+/// regular cycle picks up any edit made meanwhile).
+fn plans_from_stored_observations(
+    now: Timestamp,
+    min_interval: SignedDuration,
+    cursor: Option<&SyncCursor>,
+    due: &[LinkedElection],
+) -> bool {
+    cursor.is_some_and(|c| now.duration_since(c.updated_at) < min_interval)
+        && due.iter().all(|e| {
+            e.state.error_class.is_none()
+                && !e.state.link_broken
+                && e.state.last_observation.is_some()
+                && e.state
+                    .notion_last_sync_at
+                    .is_some_and(|last| now.duration_since(last) < min_interval)
+        })
 }
