@@ -116,7 +116,7 @@ impl ElectionJson {
         let e = &record.election;
         let link = record.link.as_ref();
         let linked = |f: fn(&sync_engine::NotionLink) -> &String| link.map(|l| f(l).clone());
-        let sync = link.map(|_| &record.sync);
+        let sync = link.map(|_| &record.state);
         let observation = sync.and_then(|s| s.last_observation.as_ref());
         Self {
             id: e.id.to_string(),

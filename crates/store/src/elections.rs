@@ -100,7 +100,7 @@ fn row_to_record(row: &Row<'_>) -> rusqlite::Result<ElectionRecord> {
     Ok(ElectionRecord {
         election,
         link,
-        sync,
+        state: sync,
         paused_at: opt_col(row, 26)?,
     })
 }
@@ -464,7 +464,7 @@ impl Store {
                 Some(link) => Ok(LinkedElection {
                     election: record.election,
                     link,
-                    state: record.sync,
+                    state: record.state,
                     paused,
                 }),
                 None => Err(StoreError::Conflict {
@@ -519,13 +519,13 @@ impl Store {
                 .filter_map(|record| {
                     let link = record.link?;
                     let keep = due.is_none_or(|DueFilter { now, min_interval, trigger }| {
-                        sync_engine::is_due(now, &record.election, &record.sync, min_interval, trigger)
+                        sync_engine::is_due(now, &record.election, &record.state, min_interval, trigger)
                     });
                     keep.then(|| LinkedElection {
                         paused: global.is_some() || record.paused_at.is_some(),
                         election: record.election,
                         link,
-                        state: record.sync,
+                        state: record.state,
                     })
                 })
                 .collect())

@@ -54,7 +54,7 @@ pub struct ElectionRecord {
     /// Its Notion link, if linked.
     pub link: Option<NotionLink>,
     /// Its sync state (all empty when never synced or unlinked).
-    pub sync: SyncState,
+    pub state: SyncState,
     /// When syncing this election was paused; `None` when not paused.
     pub paused_at: Option<Timestamp>,
 }

@@ -150,7 +150,7 @@ fn election_crud() {
     assert_eq!(created.election.title, "Board");
     assert_eq!(created.election.created_at, now());
     assert_eq!(created.link, None);
-    assert_eq!(created.sync, SyncState::default());
+    assert_eq!(created.state, SyncState::default());
     assert_eq!(store.get_election(&id).unwrap(), created);
 
     let later = now() + secs(60);
@@ -422,12 +422,12 @@ fn link_relink_unlink_and_linked_listing() {
     assert_eq!(store.get_linked(&a).unwrap().state, state);
     let relinked = store.set_link(&a, &link("db1", "page-a2"), now()).unwrap();
     assert_eq!(relinked.link.unwrap().notion_page_id, "page-a2");
-    assert_eq!(relinked.sync, SyncState::default());
+    assert_eq!(relinked.state, SyncState::default());
 
     // Unlink: fields cleared, election kept.
     let unlinked = store.clear_link(&a, now()).unwrap();
     assert_eq!(unlinked.link, None);
-    assert_eq!(unlinked.sync, SyncState::default());
+    assert_eq!(unlinked.state, SyncState::default());
     assert_eq!(unlinked.election.title, "A");
     assert_eq!(
         store.list_linked(&LinkedFilter::default()).unwrap().len(),
@@ -565,13 +565,13 @@ fn record_sync_applies_state_observation_and_pulls() {
     assert_eq!(record.election.title, "New title");
     assert_eq!(record.election.description, "desc", "admin's value wins");
     assert_eq!(record.election.updated_at, later);
-    assert_eq!(record.sync, state);
+    assert_eq!(record.state, state);
 
     let mut fresh = observation();
     fresh.status = Some("Done".into());
     store.save_observation(&id, &fresh).unwrap();
     assert_eq!(
-        store.get_election(&id).unwrap().sync.last_observation,
+        store.get_election(&id).unwrap().state.last_observation,
         Some(fresh.clone())
     );
     let state = SyncState {
@@ -589,7 +589,7 @@ fn record_sync_applies_state_observation_and_pulls() {
     let report = store.record_sync(&stale, later).unwrap();
     assert_eq!(report.skipped.len(), 1);
     assert!(report.skipped[0].reason.contains("re-linked"));
-    assert_eq!(store.get_election(&id).unwrap().sync, state);
+    assert_eq!(store.get_election(&id).unwrap().state, state);
     store.delete_election(&id).unwrap();
     let report = store.record_sync(&stale, later).unwrap();
     assert!(report.skipped[0].reason.contains("deleted"));
@@ -657,7 +657,7 @@ fn batch_commits_everything_or_nothing() {
         store.commit_batch(&bad, now()),
         Err(StoreError::NotFound { what: "run", .. })
     ));
-    assert_eq!(store.get_election(&a).unwrap().sync, SyncState::default());
+    assert_eq!(store.get_election(&a).unwrap().state, SyncState::default());
     assert_eq!(store.get_cursor("db").unwrap(), None);
     assert!(matches!(
         store.commit_batch(
@@ -679,7 +679,7 @@ fn batch_commits_everything_or_nothing() {
     };
     let report = store.commit_batch(&good, now()).unwrap();
     assert_eq!(report.recorded.len(), 2);
-    assert_eq!(store.get_election(&b).unwrap().sync, synced_state(now()));
+    assert_eq!(store.get_election(&b).unwrap().state, synced_state(now()));
     assert_eq!(store.get_cursor("db").unwrap(), Some(cursor));
     let with_logs = store.get_run(run.id).unwrap();
     assert_eq!(with_logs.logs.len(), 1);

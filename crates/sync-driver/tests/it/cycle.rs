@@ -89,8 +89,8 @@ async fn goes_not_started_in_voting_done_on_time(version: NotionVersion) {
     assert_eq!(report.counts.written, 1);
     assert_eq!(w.status(demo::BOARD_PRESIDENT).as_deref(), Some("Done"));
     let stored = w.election(&election);
-    assert_eq!(stored.sync.notion_done_set_at, Some(w.now()));
-    assert_eq!(stored.sync.notion_last_sync_error, None);
+    assert_eq!(stored.state.notion_done_set_at, Some(w.now()));
+    assert_eq!(stored.state.notion_last_sync_error, None);
 
     // Every cycle left a finished run with its log.
     let runs = w.store.list_runs(&ListRequest::first(10)).unwrap().items;
@@ -179,7 +179,7 @@ async fn a_removed_status_option_records_a_clear_error_and_backs_off() {
     w.advance(secs(60));
     let report = cycle(&w).await;
     assert_eq!(report.counts.failed, 1, "{report:?}");
-    let state = w.election(&election).sync;
+    let state = w.election(&election).state;
     assert_eq!(state.error_class, Some(ErrorClass::Permanent));
     let error = state.notion_last_sync_error.unwrap();
     assert!(error.contains("status option is missing"), "{error}");
@@ -198,7 +198,7 @@ async fn a_removed_status_option_records_a_clear_error_and_backs_off() {
     w.advance(secs(30));
     let report = cycle(&w).await;
     assert_eq!(report.counts.failed, 1);
-    let state = w.election(&election).sync;
+    let state = w.election(&election).state;
     assert_eq!(state.consecutive_failures, 2);
     assert_eq!(state.next_attempt_at, Some(w.now() + secs(120)));
     assert!(
@@ -243,10 +243,10 @@ async fn trashed_and_unshared_pages_break_the_link_without_stopping_others() {
         .await
         .unwrap();
     assert_eq!(report.counts.failed, 1, "{report:?}");
-    let state = w.election(&trashed).sync;
+    let state = w.election(&trashed).state;
     assert!(state.link_broken);
     assert!(state.notion_last_sync_error.unwrap().contains("in trash"));
-    assert_eq!(w.election(&fine).sync.notion_last_sync_error, None);
+    assert_eq!(w.election(&fine).state.notion_last_sync_error, None);
 
     // The integration loses access to everything: every election records the 404 and how to fix it.
     w.emu
@@ -255,7 +255,7 @@ async fn trashed_and_unshared_pages_break_the_link_without_stopping_others() {
     w.advance(secs(3600));
     let report = cycle(&w).await;
     assert!(report.databases[0].error.is_some());
-    let state = w.election(&fine).sync;
+    let state = w.election(&fine).state;
     assert!(state.link_broken);
     let error = state.notion_last_sync_error.unwrap();
     assert!(error.contains("Notion 404 object_not_found"), "{error}");
@@ -297,7 +297,7 @@ async fn a_failing_database_does_not_stop_the_others() {
     // transiently; Legacy Elections is synced.
     assert_eq!(report.counts.failed, 1, "{report:?}");
     assert_eq!(w.status(demo::LEGACY_PAGE).as_deref(), Some("In Voting"));
-    let state = w.election(&board).sync;
+    let state = w.election(&board).state;
     assert_eq!(state.error_class, Some(ErrorClass::Transient));
     assert!(state.notion_last_sync_error.unwrap().contains("503"));
     // Next cycle: it converges.
@@ -307,7 +307,7 @@ async fn a_failing_database_does_not_stop_the_others() {
         w.status(demo::BOARD_PRESIDENT).as_deref(),
         Some("In Voting")
     );
-    assert_eq!(w.election(&board).sync.error_class, None);
+    assert_eq!(w.election(&board).state.error_class, None);
 }
 
 #[tokio::test]
@@ -337,7 +337,7 @@ async fn thirty_percent_faults_still_converge_with_every_write_made_once() {
     for (election, page) in &elections {
         assert_eq!(w.status(*page).as_deref(), Some("In Voting"), "{election}");
         assert_eq!(w.results_link(*page), Some(results(election)));
-        assert_eq!(w.election(election).sync.notion_last_sync_error, None);
+        assert_eq!(w.election(election).state.notion_last_sync_error, None);
     }
     // Faults fired, and yet each page got exactly one successful write.
     assert!(w.emu.request_counts().with_status(429) + w.emu.request_counts().with_status(503) > 0);
@@ -631,7 +631,7 @@ async fn paused_elections_do_not_wake_the_daemon() {
         .unshare(demo::INTEGRATION_NAME, demo::ROOT_PAGE)
         .unwrap();
     assert_eq!(cycle(&w).await.counts.failed, 2);
-    let retry = w.election(&later).sync.next_attempt_at.unwrap();
+    let retry = w.election(&later).state.next_attempt_at.unwrap();
     assert_eq!(retry, w.now() + secs(60));
     assert_eq!(w.next_wakeup().await, Some(w.now() + secs(30)));
     w.store
@@ -884,7 +884,7 @@ async fn a_cycle_that_loses_its_lease_stops_writing_and_records_what_it_did() {
     // What was written is recorded; the rest is left for the runner that holds the lease.
     let synced: Vec<bool> = elections
         .iter()
-        .map(|(e, _)| w.election(e).sync.notion_last_sync_at.is_some())
+        .map(|(e, _)| w.election(e).state.notion_last_sync_at.is_some())
         .collect();
     assert_eq!(synced.iter().filter(|s| **s).count(), 8);
     for ((election, page), synced) in elections.iter().zip(&synced) {
@@ -937,7 +937,7 @@ async fn a_database_never_shared_is_retried_on_the_backoff_schedule_not_every_cy
     }
     // Permanent (404 object_not_found): the backoff doubles from 1 min to at most 1 h.
     assert_eq!(attempts, [0, 1, 3, 7, 15, 31, 63]);
-    let state = w.election(&elections[0].0).sync;
+    let state = w.election(&elections[0].0).state;
     assert_eq!(state.error_class, Some(ErrorClass::Permanent));
     assert_eq!(state.consecutive_failures, 7);
     assert_eq!(

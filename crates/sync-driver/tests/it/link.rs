@@ -41,7 +41,7 @@ async fn link_stores_the_link_and_a_first_observation() {
     assert_eq!(link.notion_page_id, demo::BOARD_PRESIDENT.to_string());
     assert_eq!(link.notion_status_property_name, "Voting Status");
     assert!(link.notion_page_url.unwrap().contains("notion"));
-    let observation = outcome.record.sync.last_observation.unwrap();
+    let observation = outcome.record.state.last_observation.unwrap();
     assert_eq!(observation.title.as_deref(), Some("Board President 2026"));
     assert_eq!(observation.status.as_deref(), Some("Not started"));
     assert_eq!(
@@ -369,7 +369,7 @@ async fn sync_now_writes_status_and_link_and_pulls_the_title() {
     let stored = w.election(&election);
     assert_eq!(stored.election.title, "Board President 2026");
     assert_eq!(stored.election.description, "Elect the president");
-    assert_eq!(stored.sync.notion_last_sync_at, Some(w.now()));
+    assert_eq!(stored.state.notion_last_sync_at, Some(w.now()));
     assert_eq!(sync.election, stored);
     let runs = w.store.list_runs(&store::ListRequest::first(10)).unwrap();
     assert_eq!(runs.items.len(), 1);
@@ -404,11 +404,11 @@ async fn sync_now_reports_a_missing_status_option_and_records_it() {
     assert!(message.contains("no option 'In Voting'"), "{message}");
     let stored = w.election(&election);
     assert_eq!(
-        stored.sync.notion_last_sync_error.as_deref(),
+        stored.state.notion_last_sync_error.as_deref(),
         Some(message.as_str())
     );
     assert_eq!(
-        stored.sync.error_class,
+        stored.state.error_class,
         Some(sync_engine::ErrorClass::Permanent)
     );
     assert_eq!(
