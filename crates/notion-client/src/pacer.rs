@@ -82,6 +82,8 @@ enum Budget {
         /// Slots of the window only interactive requests may use.
         reserve: u32,
         window: Duration,
+        /// The budget as configured, per minute (the window may be padded beyond it).
+        per_minute: f64,
     },
 }
 
@@ -113,6 +115,7 @@ impl State {
                 limit,
                 reserve,
                 window,
+                ..
             } => {
                 while self.starts.front().is_some_and(|s| *s + window <= now) {
                     self.starts.pop_front();
@@ -164,6 +167,7 @@ impl std::fmt::Debug for Pacer {
                 limit,
                 reserve,
                 window,
+                ..
             } => f
                 .debug_struct("Pacer")
                 .field("requests", &limit)
@@ -238,7 +242,15 @@ impl Pacer {
     /// A pacer for Notion's per-minute budget: at most `requests_per_minute` requests in any
     /// [`Pacer::MINUTE_WINDOW`].
     pub fn per_minute(requests_per_minute: u32) -> Result<Self, PacerConfigError> {
-        Self::per_window(requests_per_minute, Self::MINUTE_WINDOW)
+        let mut pacer = Self::per_window(requests_per_minute, Self::MINUTE_WINDOW)?;
+        if let Some(PacerInner {
+            budget: Budget::Window { per_minute, .. },
+            ..
+        }) = Arc::get_mut(&mut pacer.inner)
+        {
+            *per_minute = f64::from(requests_per_minute);
+        }
+        Ok(pacer)
     }
 
     /// At most `limit` requests start in any window of length `window` (tests and benchmarks
@@ -256,6 +268,7 @@ impl Pacer {
             limit,
             reserve,
             window,
+            per_minute: f64::from(limit) * 60.0 / window.as_secs_f64(),
         }))
     }
 
@@ -281,6 +294,16 @@ impl Pacer {
         match self.inner.budget {
             Budget::Spaced { rate, .. } => rate,
             Budget::Window { limit, window, .. } => f64::from(limit) / window.as_secs_f64(),
+        }
+    }
+
+    /// The budget in requests per minute, as configured: `requests_per_minute` of
+    /// [`Pacer::per_minute`] (not reduced by its padded window), or 60 × the rate of a spaced
+    /// pacer. What a chart of requests per minute draws as the limit.
+    pub fn budget_per_minute(&self) -> f64 {
+        match self.inner.budget {
+            Budget::Spaced { rate, .. } => rate * 60.0,
+            Budget::Window { per_minute, .. } => per_minute,
         }
     }
 
@@ -640,6 +663,10 @@ mod tests {
         assert_eq!(Pacer::per_minute(1).unwrap().interactive_reserve(), 0);
         assert_eq!(Pacer::per_minute(180).unwrap().interactive_reserve(), 3);
         assert_eq!(Pacer::per_minute(600).unwrap().interactive_reserve(), 10);
+        assert_eq!(Pacer::per_minute(180).unwrap().budget_per_minute(), 180.0);
+        assert_eq!(Pacer::new(2.5, 2).unwrap().budget_per_minute(), 150.0);
+        let short = Pacer::per_window(100, Duration::from_secs(3)).unwrap();
+        assert_eq!(short.budget_per_minute(), 2000.0);
         let a = Pacer::new(2.5, 2).unwrap();
         assert!(a.same_as(&a.clone()));
         assert!(
