@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{NotionError, Result};
 use crate::id::NotionId;
 use crate::pacer::{Pacer, RequestBudget};
-use crate::priority::{self, Priority};
+use crate::priority::Priority;
 use crate::retry::{Executor, JitterSource, OperationKind, RetryPolicy, random_jitter};
 use crate::stats::{ClientStats, StatsInner};
 use crate::version::NotionVersion;
@@ -431,8 +431,8 @@ impl NotionClient {
         }
     }
 
-    /// A clone of this client whose requests wait on the pacer as `priority` (keeping this
-    /// handle's stats scope). Cheap: the connection pool, pacer, counters and caches stay
+    /// A clone of this client whose requests wait on the pacer as `priority`, or more urgently
+    /// inside a [`Priority::scope`] that says so (keeping this handle's stats scope). Cheap: the connection pool, pacer, counters and caches stay
     /// shared, so the budget is one; only the order in which waiting requests are served
     /// changes. A client starts as [`Priority::Background`].
     pub fn with_priority(&self, priority: Priority) -> Self {
@@ -533,7 +533,7 @@ impl NotionClient {
                 }
             }
         });
-        priority::scope(self.priority, run).await
+        self.priority.scope(run).await
     }
 }
 

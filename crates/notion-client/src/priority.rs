@@ -32,6 +32,16 @@ impl Priority {
         Priority::Background,
     ];
 
+    /// Runs `future` with every Notion request made in it (by any client) at least this urgent:
+    /// a request goes with the more urgent of this and its client's own priority
+    /// ([`crate::NotionClient::with_priority`]). For code that calls Notion through layers that
+    /// do not take a priority: an admin API handler wraps the driver call it waits on in
+    /// `Priority::Interactive.scope(..)`.
+    pub async fn scope<F: std::future::Future>(self, future: F) -> F::Output {
+        let effective = self.min(current());
+        CURRENT.scope(effective, future).await
+    }
+
     /// The lowercase name, as in logs: `interactive`, `phase`, `corrective`, `background`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,18 +60,15 @@ impl fmt::Display for Priority {
 }
 
 tokio::task_local! {
-    /// The priority of the request being sent by this task. The client sets it around one
+    /// The priority of the requests made by this task now. The client sets it around each
     /// call, so the retry loop (which only knows the pacer) waits with the caller's priority
-    /// without every layer between having to pass it along.
+    /// without every layer between having to pass it along; callers set it around work that
+    /// calls Notion through layers that take no priority.
     static CURRENT: Priority;
 }
 
-/// Runs `future` with `priority` as the priority its pacer waits use.
-pub(crate) async fn scope<F: std::future::Future>(priority: Priority, future: F) -> F::Output {
-    CURRENT.scope(priority, future).await
-}
-
-/// The priority set by the innermost [`scope`], or [`Priority::Background`] outside any.
+/// The priority set by the innermost [`Priority::scope`], or [`Priority::Background`] outside
+/// any.
 pub(crate) fn current() -> Priority {
     CURRENT.try_with(|p| *p).unwrap_or_default()
 }
