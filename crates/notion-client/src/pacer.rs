@@ -30,7 +30,7 @@ impl Default for RequestBudget {
     /// 180 per minute: Notion's budget on every plan but Business and Enterprise, so it is
     /// safe on any workspace.
     fn default() -> Self {
-        RequestBudget::PerMinute(Pacer::DEFAULT_REQUESTS_PER_MINUTE)
+        Self::PerMinute(Pacer::DEFAULT_REQUESTS_PER_MINUTE)
     }
 }
 

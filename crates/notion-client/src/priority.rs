@@ -25,18 +25,18 @@ pub enum Priority {
 
 impl Priority {
     /// Every priority, most urgent first.
-    pub const ALL: [Priority; 4] = [
-        Priority::Interactive,
-        Priority::Phase,
-        Priority::Corrective,
-        Priority::Background,
+    pub const ALL: [Self; 4] = [
+        Self::Interactive,
+        Self::Phase,
+        Self::Corrective,
+        Self::Background,
     ];
 
     /// Runs `future` with every Notion request made in it (by any client) at least this urgent:
     /// a request goes with the more urgent of this and its client's own priority
     /// ([`crate::NotionClient::with_priority`]). For code that calls Notion through layers that
     /// do not take a priority: an admin API handler wraps the driver call it waits on in
-    /// `Priority::Interactive.scope(..)`.
+    /// `Self::Interactive.scope(..)`.
     pub async fn scope<F: std::future::Future>(self, future: F) -> F::Output {
         let effective = self.min(current());
         CURRENT.scope(effective, future).await
@@ -45,10 +45,10 @@ impl Priority {
     /// The lowercase name, as in logs: `interactive`, `phase`, `corrective`, `background`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Priority::Interactive => "interactive",
-            Priority::Phase => "phase",
-            Priority::Corrective => "corrective",
-            Priority::Background => "background",
+            Self::Interactive => "interactive",
+            Self::Phase => "phase",
+            Self::Corrective => "corrective",
+            Self::Background => "background",
         }
     }
 }
