@@ -369,6 +369,7 @@ mod tests {
             (["--listen", "localhost"], "LISTEN_ADDR"),
             (["--notion-version", "2020-01-01"], "NOTION_VERSION"),
             (["--max-rps", "0"], "NOTION_MAX_RPS"),
+            (["--max-rpm", "0"], "NOTION_MAX_RPM"),
             (["--base-url", "vote.example"], "BASE_URL"),
             (
                 ["--notion-api-base", "ftp://example.org"],

@@ -150,7 +150,9 @@ pub async fn start(
         .client_builder(USER_AGENT)?
         .max_retry_wait(Duration::from_secs(10))
         .build()
-        .context("cannot build the Notion client (NOTION_API_BASE, NOTION_MAX_RPS)")?;
+        .context(
+            "cannot build the Notion client (NOTION_API_BASE, NOTION_MAX_RPM, NOTION_MAX_RPS)",
+        )?;
 
     let (admin_token, token_generated) = match &settings.admin_token {
         Some(token) => (token.clone(), false),

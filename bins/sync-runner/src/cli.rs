@@ -403,6 +403,7 @@ mod tests {
             "--notion-api-key",
             "--notion-api-base",
             "--max-rps",
+            "--max-rpm",
         ];
         for path in [&["run"][..], &["once"], &["backfill"]] {
             let flags = flags(path);

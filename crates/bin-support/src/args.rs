@@ -42,9 +42,16 @@ pub struct NotionArgs {
     )]
     pub database_allowlist: String,
 
-    /// Notion requests per second for the whole process (Notion allows about 3).
-    #[arg(long = "max-rps", env = "NOTION_MAX_RPS", default_value_t = 2.5)]
-    pub max_requests_per_second: f64,
+    /// Notion's budget for this connection in requests per minute: 180 on most plans, 600 on
+    /// Business and Enterprise. Spent in bursts as Notion allows, never more in any minute.
+    /// Default 180. Not together with `--max-rps`.
+    #[arg(long = "max-rpm", env = "NOTION_MAX_RPM")]
+    pub max_requests_per_minute: Option<u32>,
+
+    /// Instead of `--max-rpm`: space requests at this many per second (the older setting, e.g.
+    /// 2.5), without bursts. Not together with `--max-rpm`.
+    #[arg(long = "max-rps", env = "NOTION_MAX_RPS")]
+    pub max_requests_per_second: Option<f64>,
 }
 
 impl NotionArgs {
@@ -146,7 +153,8 @@ mod tests {
         let cli = Cli::try_parse_from(["x"]).unwrap();
         assert_eq!(cli.notion.api_base, "https://api.notion.com");
         assert_eq!(cli.notion.notion_version, "2025-09-03");
-        assert!((cli.notion.max_requests_per_second - 2.5).abs() < f64::EPSILON);
+        assert_eq!(cli.notion.max_requests_per_minute, None, "180 in settings");
+        assert_eq!(cli.notion.max_requests_per_second, None);
         assert_eq!(cli.database.sqlite_path(), "data/elections.db");
         assert_eq!(cli.public.base_url, "http://localhost:8080");
         assert_eq!(cli.log.log_format, LogFormat::Human);

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use notion_client::{NotionClient, NotionClientBuilder, NotionVersion};
+use notion_client::{NotionClient, NotionClientBuilder, NotionVersion, Pacer, RequestBudget};
 use secrecy::SecretString;
 use sync_driver::Allowlist;
 
@@ -45,8 +45,9 @@ pub struct NotionSettings {
     pub version: NotionVersion,
     /// The databases that may be searched and linked (may be empty).
     pub allowlist: Allowlist,
-    /// Notion requests per second of the default connection's pacer: finite and above 0.
-    pub max_requests_per_second: f64,
+    /// The default connection's request budget: `NOTION_MAX_RPM` per minute (default 180), or
+    /// `NOTION_MAX_RPS` per second (finite and above 0) when that is set instead.
+    pub budget: RequestBudget,
 }
 
 impl NotionSettings {
@@ -66,11 +67,11 @@ impl NotionSettings {
             .token(token)
             .base_url(self.api_base.clone())
             .notion_version(self.version)
-            .max_requests_per_second(self.max_requests_per_second)
+            .budget(self.budget)
             .user_agent(user_agent))
     }
 
-    /// The client of the default Notion connection, with its own pacer (`NOTION_MAX_RPS`). Build
+    /// The client of the default Notion connection, with its own pacer (`NOTION_MAX_RPM`). Build
     /// it once and clone it for every user of the connection (the sync driver, the admin API):
     /// clones share the pacer, so the connection's budget and any `Retry-After` hold all of
     /// them; a second client built here would get a second, separate budget. Without a token, an
@@ -105,23 +106,48 @@ impl NotionArgs {
                 error.to_string(),
             )
         })?;
-        let rate = self.max_requests_per_second;
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(ConfigError::new(
-                "NOTION_MAX_RPS",
-                "--max-rps",
-                format!(
-                    "must be a number of requests per second above 0 (Notion allows about 3), got {rate}"
-                ),
-            ));
-        }
+        let budget = self.budget()?;
         Ok(NotionSettings {
             api_key: self.api_key(),
             api_base,
             version,
             allowlist,
-            max_requests_per_second: rate,
+            budget,
         })
+    }
+
+    /// The request budget: per minute unless only a per-second rate is given; both at once is
+    /// an error, since they say different things and neither should silently win.
+    fn budget(&self) -> Result<RequestBudget, ConfigError> {
+        match (self.max_requests_per_minute, self.max_requests_per_second) {
+            (Some(rpm), Some(rps)) => Err(ConfigError::new(
+                "NOTION_MAX_RPM",
+                "--max-rpm",
+                format!(
+                    "is set ({rpm}) together with NOTION_MAX_RPS (--max-rps, {rps}): set only one. \
+                     NOTION_MAX_RPM is Notion's own unit (180 per minute on most plans, 600 on \
+                     Business and Enterprise); unset NOTION_MAX_RPS to use it"
+                ),
+            )),
+            (Some(0), None) => Err(ConfigError::new(
+                "NOTION_MAX_RPM",
+                "--max-rpm",
+                "must be at least 1 request per minute (Notion allows 180 on most plans, 600 on Business and Enterprise), got 0",
+            )),
+            (Some(rpm), None) => Ok(RequestBudget::PerMinute(rpm)),
+            (None, Some(rate)) if !(rate.is_finite() && rate > 0.0) => Err(ConfigError::new(
+                "NOTION_MAX_RPS",
+                "--max-rps",
+                format!(
+                    "must be a number of requests per second above 0 (Notion allows about 3), got {rate}"
+                ),
+            )),
+            (None, Some(rate)) => Ok(RequestBudget::PerSecond {
+                rate,
+                burst: Pacer::DEFAULT_BURST,
+            }),
+            (None, None) => Ok(RequestBudget::default()),
+        }
     }
 }
 
@@ -220,7 +246,8 @@ mod tests {
             api_base: "https://api.notion.com".into(),
             notion_version: "2025-09-03".into(),
             database_allowlist: String::new(),
-            max_requests_per_second: 2.5,
+            max_requests_per_minute: None,
+            max_requests_per_second: None,
         }
     }
 
@@ -256,7 +283,7 @@ mod tests {
         assert_eq!(settings.api_base, "https://api.notion.com");
         assert_eq!(settings.version, NotionVersion::V2025_09_03);
         assert!(settings.allowlist.is_empty());
-        assert!((settings.max_requests_per_second - 2.5).abs() < f64::EPSILON);
+        assert_eq!(settings.budget, RequestBudget::PerMinute(180));
         assert_eq!(
             database(crate::DEFAULT_DATABASE_URL).database_path(),
             Ok(PathBuf::from("data/elections.db"))
@@ -379,18 +406,59 @@ mod tests {
     }
 
     #[test]
+    fn max_requests_per_minute() {
+        for rpm in [1, 180, 600, 10_000] {
+            let args = NotionArgs {
+                max_requests_per_minute: Some(rpm),
+                ..notion()
+            };
+            assert_eq!(
+                args.settings().unwrap().budget,
+                RequestBudget::PerMinute(rpm)
+            );
+        }
+        let args = NotionArgs {
+            max_requests_per_minute: Some(0),
+            ..notion()
+        };
+        assert_names(
+            &args.settings().unwrap_err(),
+            "NOTION_MAX_RPM",
+            "--max-rpm",
+            &["at least 1", "180", "600", "got 0"],
+        );
+        let both = NotionArgs {
+            max_requests_per_minute: Some(600),
+            max_requests_per_second: Some(2.5),
+            ..notion()
+        };
+        assert_names(
+            &both.settings().unwrap_err(),
+            "NOTION_MAX_RPM",
+            "--max-rpm",
+            &["NOTION_MAX_RPS", "--max-rps", "only one", "(600)", "2.5"],
+        );
+    }
+
+    #[test]
     fn max_requests_per_second() {
         for rate in [0.1, 1.0, 2.5, 3.0, 500.0] {
             let args = NotionArgs {
-                max_requests_per_second: rate,
+                max_requests_per_second: Some(rate),
                 ..notion()
             };
             let settings = args.settings().unwrap();
-            assert!((settings.max_requests_per_second - rate).abs() < f64::EPSILON);
+            assert_eq!(
+                settings.budget,
+                RequestBudget::PerSecond {
+                    rate,
+                    burst: Pacer::DEFAULT_BURST
+                }
+            );
         }
         for rate in [0.0, -0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let args = NotionArgs {
-                max_requests_per_second: rate,
+                max_requests_per_second: Some(rate),
                 ..notion()
             };
             let error = args.settings().unwrap_err();
@@ -402,7 +470,7 @@ mod tests {
             );
         }
         let args = NotionArgs {
-            max_requests_per_second: 0.0,
+            max_requests_per_second: Some(0.0),
             ..notion()
         };
         assert_eq!(

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{NotionError, Result};
 use crate::id::NotionId;
-use crate::pacer::Pacer;
+use crate::pacer::{Pacer, RequestBudget};
+use crate::priority::Priority;
 use crate::retry::{Executor, JitterSource, OperationKind, RetryPolicy, random_jitter};
 use crate::stats::{ClientStats, StatsInner};
 use crate::version::NotionVersion;
@@ -45,6 +46,8 @@ pub struct NotionClient {
     pub(crate) inner: Arc<Inner>,
     /// This handle's stats scope (shared by its clones); `None`: the shared counters only.
     scope: Option<Arc<StatsInner>>,
+    /// The priority this handle's requests wait on the pacer with.
+    priority: Priority,
 }
 
 pub(crate) struct Inner {
@@ -65,6 +68,7 @@ impl fmt::Debug for NotionClient {
             .field("notion_version", &self.inner.version)
             .field("token", &self.token_set().then_some("[REDACTED]"))
             .field("pacer", &self.inner.exec.pacer)
+            .field("priority", &self.priority)
             .field("retry", &self.inner.exec.policy)
             .finish()
     }
@@ -79,7 +83,7 @@ pub struct NotionClientBuilder {
     token: Option<SecretString>,
     base_url: String,
     version: NotionVersion,
-    rate: f64,
+    budget: RequestBudget,
     burst: u32,
     pacer: Option<Pacer>,
     policy: RetryPolicy,
@@ -94,8 +98,7 @@ impl fmt::Debug for NotionClientBuilder {
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
             .field("base_url", &self.base_url)
             .field("notion_version", &self.version)
-            .field("max_requests_per_second", &self.rate)
-            .field("burst", &self.burst)
+            .field("budget", &self.budget)
             .field("retry", &self.policy)
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
@@ -109,7 +112,7 @@ impl Default for NotionClientBuilder {
             token: None,
             base_url: NotionClient::DEFAULT_BASE_URL.to_owned(),
             version: NotionVersion::default(),
-            rate: Pacer::DEFAULT_RATE,
+            budget: RequestBudget::default(),
             burst: Pacer::DEFAULT_BURST,
             pacer: None,
             policy: RetryPolicy::default(),
@@ -140,19 +143,42 @@ impl NotionClientBuilder {
         self
     }
 
-    /// Average request rate of the pacer (default 2.5/s; Notion allows about 3/s per connection).
+    /// Spaces requests at this average rate (a spaced pacer, see [`Pacer::new`]), instead of the
+    /// default budget of 180 requests per minute. The last budget setting wins.
     pub fn max_requests_per_second(mut self, rate: f64) -> Self {
-        self.rate = rate;
+        self.budget = RequestBudget::PerSecond {
+            rate,
+            burst: self.burst,
+        };
         self
     }
 
-    /// Requests that may go out back to back before pacing starts (default 2).
+    /// Spends at most this many requests in any minute, in bursts as Notion allows (see
+    /// [`Pacer::per_minute`]); the default is 180, Notion's budget on most plans (600 on
+    /// Business and Enterprise). The last budget setting wins.
+    pub fn max_requests_per_minute(mut self, requests_per_minute: u32) -> Self {
+        self.budget = RequestBudget::PerMinute(requests_per_minute);
+        self
+    }
+
+    /// The pacer's budget (default [`RequestBudget::PerMinute`] 180). The last budget setting
+    /// wins.
+    pub fn budget(mut self, budget: RequestBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Requests that may go out back to back under a per-second budget (default 2; a
+    /// per-minute budget bursts up to its window's budget).
     pub fn burst(mut self, burst: u32) -> Self {
         self.burst = burst;
+        if let RequestBudget::PerSecond { burst: b, .. } = &mut self.budget {
+            *b = burst;
+        }
         self
     }
 
-    /// Uses this pacer (overrides the rate and burst settings). Without one, the client gets a
+    /// Uses this pacer (overrides the budget and burst settings). Without one, the client gets a
     /// new pacer of its own.
     ///
     /// A pacer stands for one Notion connection's budget: every client of one connection must
@@ -226,7 +252,7 @@ impl NotionClientBuilder {
         }
         let pacer = match self.pacer {
             Some(p) => p,
-            None => Pacer::new(self.rate, self.burst)
+            None => Pacer::from_budget(self.budget)
                 .map_err(|e| NotionError::invalid_request(e.to_string()))?,
         };
         let http = reqwest::Client::builder()
@@ -252,6 +278,7 @@ impl NotionClientBuilder {
                 data_source_cache: Mutex::new(HashMap::new()),
             }),
             scope: None,
+            priority: Priority::default(),
         })
     }
 }
@@ -400,7 +427,25 @@ impl NotionClient {
         Self {
             inner: Arc::clone(&self.inner),
             scope: Some(Arc::new(StatsInner::scope_of(parent))),
+            priority: self.priority,
         }
+    }
+
+    /// A clone of this client whose requests wait on the pacer as `priority`, or more urgently
+    /// inside a [`Priority::scope`] that says so (keeping this handle's stats scope). Cheap: the connection pool, pacer, counters and caches stay
+    /// shared, so the budget is one; only the order in which waiting requests are served
+    /// changes. A client starts as [`Priority::Background`].
+    pub fn with_priority(&self, priority: Priority) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            scope: self.scope.clone(),
+            priority,
+        }
+    }
+
+    /// The priority this handle's requests wait with.
+    pub fn priority(&self) -> Priority {
+        self.priority
     }
 
     /// A snapshot of this handle's stats scope: the requests sent through it and its clones since
@@ -429,7 +474,9 @@ impl NotionClient {
         let method_str = method_name(&call.method);
         let exec = &self.inner.exec;
         let stats = self.scope.as_deref().unwrap_or(&exec.stats);
-        exec.run_counted(stats, method_str, call.template, call.kind, |_attempt| {
+        // The retry loop waits on the pacer with this handle's priority (a task-local, so the
+        // loop needs no priority parameter of its own).
+        let run = exec.run_counted(stats, method_str, call.template, call.kind, |_attempt| {
             // Per attempt: a token swapped while this request waited or retried is the one sent.
             let auth_header = match &call.auth {
                 Auth::Bearer => Some(self.bearer_header()),
@@ -485,8 +532,8 @@ impl NotionClient {
                     ))
                 }
             }
-        })
-        .await
+        });
+        self.priority.scope(run).await
     }
 }
 

@@ -6,6 +6,7 @@ mod error;
 mod id;
 mod objects;
 mod pacer;
+mod priority;
 mod property;
 mod query;
 mod retry;
@@ -24,7 +25,8 @@ pub use objects::{
     Block, BlockNode, Comment, ListResponse, OAuthToken, Page, Parent, Person, RequestStatus,
     SearchResult, TokenIntrospection, User,
 };
-pub use pacer::{Pacer, PacerConfigError};
+pub use pacer::{Pacer, PacerConfigError, RequestBudget};
+pub use priority::Priority;
 pub use property::{
     DateValue, FileRef, Formula, PageProperty, PropertyValue, RelationRef, Rollup, SelectOption,
     UniqueId, Verification,

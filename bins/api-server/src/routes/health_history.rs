@@ -129,8 +129,8 @@ pub(crate) struct HealthHistoryResponse {
     /// Its end (now).
     #[serde(serialize_with = "crate::time::serialize")]
     until: Timestamp,
-    /// The connection's budget of Notion requests per minute: this server's configured pace
-    /// (`NOTION_MAX_RPS`) × 60.
+    /// The connection's budget of Notion requests per minute: this server's `NOTION_MAX_RPM`
+    /// (default 180), or `NOTION_MAX_RPS` × 60 when that is set instead.
     #[schema(example = 180.0)]
     budget_per_minute: f64,
     /// Per minute with runs, oldest first (minutes without runs are left out: zero).
@@ -396,7 +396,7 @@ pub(crate) async fn health_history(
     let hours = parse_hours(query.hours.as_deref())?;
     let until = Timestamp::now();
     let since = until - SignedDuration::from_hours(i64::from(hours));
-    let budget_per_minute = state.driver.notion().pacer().rate() * 60.0;
+    let budget_per_minute = state.driver.notion().pacer().budget_per_minute();
     let store = state.store.clone();
     let history = blocking(move || store.run_history(since)).await?;
     Ok(web::Json(shape(

@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, post, web};
 use jiff::Timestamp;
-use notion_client::NotionId;
+use notion_client::{NotionId, Priority};
 
 use crate::error::{ApiError, ErrorResponse};
 use crate::extract::{ApiJson, parse_election_id};
@@ -75,13 +75,13 @@ pub(crate) async fn search_pages(
     let database_id = parse_notion_id("databaseId", &path.database_id)?;
     let query = query.into_inner();
     let cursor = query.cursor.filter(|c| !c.trim().is_empty());
-    let result = state
-        .driver
-        .search_pages(
+    // An admin waits on each of these handlers: its Notion requests go ahead of sync work.
+    let result = Priority::Interactive
+        .scope(state.driver.search_pages(
             &database_id,
             query.query.as_deref().unwrap_or(""),
             cursor.as_deref(),
-        )
+        ))
         .await;
     let search = match result {
         Ok(search) => search,
@@ -141,9 +141,8 @@ pub(crate) async fn validate_page(
         .into_inner()
         .property_name
         .filter(|p| !p.trim().is_empty());
-    let validation = state
-        .driver
-        .validate_page(&page_id, property.as_deref())
+    let validation = Priority::Interactive
+        .scope(state.driver.validate_page(&page_id, property.as_deref()))
         .await?;
     Ok(web::Json(ValidationResponse {
         success: true,
@@ -183,7 +182,9 @@ pub(crate) async fn link(
     parse_notion_id("database_id", &request.database_id)?;
     parse_notion_id("page_id", &request.page_id)?;
     let now = Timestamp::now();
-    let outcome = state.driver.link(&id, request.into(), now).await?;
+    let outcome = Priority::Interactive
+        .scope(state.driver.link(&id, request.into(), now))
+        .await?;
     Ok(web::Json(LinkResponse {
         success: true,
         election: ElectionJson::from_record(&outcome.record, now),
@@ -243,7 +244,9 @@ pub(crate) async fn sync(
 ) -> Result<web::Json<SyncResponse>, ApiError> {
     let id = parse_election_id(&path.id)?;
     let now = Timestamp::now();
-    let result = state.driver.sync_now(&id, now).await;
+    let result = Priority::Interactive
+        .scope(state.driver.sync_now(&id, now))
+        .await;
     let outcome = match result {
         Ok(outcome) => {
             state.metrics.record_sync(true);

@@ -4,4 +4,5 @@
 mod contract;
 mod emulator;
 mod http;
+mod pacing;
 mod versions;

@@ -3,7 +3,7 @@
 //! what to record.
 
 use jiff::Timestamp;
-use notion_client::{NotionError, NotionId, Page, PropertyValue};
+use notion_client::{NotionError, NotionId, Page, Priority, PropertyValue};
 use store::{LinkedElection, LogAction, NewLogEntry, SyncRecord};
 use sync_engine::{
     OutcomeKind, PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger,
@@ -238,8 +238,16 @@ impl SyncDriver {
 
     async fn write_page(&self, write: &PageWrite) -> Result<Page, NotionError> {
         let page_id = stored_id("page", &write.page_id)?;
+        // A status write tells Notion the phase; a link-only write corrects (reads stay
+        // background, the client's default).
+        let priority = if write.status.is_some() {
+            Priority::Phase
+        } else {
+            Priority::Corrective
+        };
         match self
             .notion()
+            .with_priority(priority)
             .update_page_properties(page_id, write_properties(write))
             .await
         {
