@@ -191,13 +191,15 @@ impl DemoProcess {
             .current_dir(folder)
             .args(["--demo", "--listen", "127.0.0.1:0", "--demo-step", "3s"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Its log goes to the test's output: shown when the test fails.
+            .stderr(Stdio::inherit())
             .spawn()
             .expect("binary starts");
         let stdout = child.stdout.take().unwrap();
         let (mut base, mut emulator, mut token) = (None, None, None);
         let mut seen = Vec::new();
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             let value = |label: &str| {
                 line.trim()
@@ -214,6 +216,9 @@ impl DemoProcess {
             }
             seen.push(line);
         }
+        // Keep reading what the demo prints after its banner: a closed pipe would make its next
+        // line on stdout fail (EPIPE) and stop the demo mid-test.
+        std::thread::spawn(move || lines.for_each(drop));
         let missing = || format!("the banner lacks a line: {seen:#?}");
         Self {
             child,
