@@ -244,9 +244,8 @@ impl SyncDriver {
             Priority::Corrective
         };
         match self
-            .notion()
-            .with_priority(priority)
-            .update_page_properties(page_id, write_properties(write))
+            .notion_ops()
+            .update_page_properties(page_id, write_properties(write), priority)
             .await
         {
             Ok(page) => Ok(page),
