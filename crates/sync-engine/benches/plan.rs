@@ -6,11 +6,34 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 use sync_engine::{
-    Election, ElectionId, NotionLink, PageObservation, PropertyKind, SchemaObservation, SyncInput,
-    SyncState, Trigger, plan,
+    DatabaseSchema, Election, ElectionId, NotionLink, ObservedValue, PageObservation, PropertyKind,
+    SchemaProperty, SyncInput, SyncState, Trigger, plan,
 };
 
 const ELECTIONS: usize = 100_000;
+
+/// The demo database's schema: the four properties of the default mapping.
+fn schema() -> DatabaseSchema {
+    let property = |id: &str, name: &str, kind, options: &[&str]| SchemaProperty {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+    };
+    DatabaseSchema {
+        properties: vec![
+            property("title", "Name", PropertyKind::Title, &[]),
+            property("desc", "Description", PropertyKind::RichText, &[]),
+            property(
+                "st",
+                "Voting Status",
+                PropertyKind::Status,
+                &["Not started", "In Voting", "Done"],
+            ),
+            property("url", "Results Link", PropertyKind::Url, &[]),
+        ],
+    }
+}
 
 struct Linked {
     election: Election,
@@ -41,26 +64,30 @@ fn population(now: Timestamp) -> Vec<Linked> {
                 "11111111-1111-4111-8111-111111111111",
                 format!("00000000-0000-4000-8000-{i:012x}"),
             );
+            let title = if i % 10 == 0 {
+                format!("Election {i} (renamed)")
+            } else {
+                election.title.clone()
+            };
+            let results =
+                (i % 3 == 0).then(|| format!("https://vote.example.org/e/{}/results", election.id));
             let observation = PageObservation {
                 observed_at: now - hour,
                 last_edited_time: Some(now - hour),
                 in_trash: false,
-                status: statuses[i % statuses.len()].map(str::to_owned),
-                results_url: (i % 3 == 0)
-                    .then(|| format!("https://vote.example.org/e/{}/results", election.id)),
-                title: Some(if i % 10 == 0 {
-                    format!("Election {i} (renamed)")
-                } else {
-                    election.title.clone()
-                }),
-                description: Some("Annual vote".into()),
-                schema: SchemaObservation {
-                    status_property_type: Some(PropertyKind::Status),
-                    status_options: vec!["Not started".into(), "In Voting".into(), "Done".into()],
-                    results_property_type: Some(PropertyKind::Url),
-                    title_property_type: Some(PropertyKind::Title),
-                    description_property_type: Some(PropertyKind::RichText),
-                },
+                values: [
+                    ("title", ObservedValue::Text(title)),
+                    ("desc", ObservedValue::Text("Annual vote".into())),
+                    (
+                        "st",
+                        ObservedValue::Status(statuses[i % statuses.len()].map(str::to_owned)),
+                    ),
+                    ("url", ObservedValue::Url(results)),
+                ]
+                .into_iter()
+                .map(|(id, value)| (id.to_owned(), value))
+                .collect(),
+                schema: schema(),
             };
             Linked {
                 election,

@@ -2,6 +2,7 @@
 
 mod cadence;
 mod error;
+mod link;
 mod link_check;
 mod model;
 mod observation;
@@ -12,17 +13,22 @@ pub use error::{
     ErrorClass, PERMANENT_BACKOFF_BASE, PERMANENT_BACKOFF_MAX, SyncError, SyncErrorKind,
     TRANSIENT_RETRY_DELAY, classify_error, next_attempt_after_failure,
 };
-pub use link_check::{DatabaseSchema, LinkProblem, LinkWarning, SchemaProperty, check_link};
-pub use model::{
+pub use link::{
     DEFAULT_DESCRIPTION_PROPERTY_NAME, DEFAULT_RESULTS_PROPERTY_NAME, DEFAULT_STATUS_PROPERTY_NAME,
     DEFAULT_STATUS_VALUE_DONE, DEFAULT_STATUS_VALUE_IN_VOTING, DEFAULT_STATUS_VALUE_NOT_STARTED,
-    DEFAULT_TITLE_PROPERTY_NAME, Election, ElectionId, MAX_ELECTION_ID_LEN, NotionLink, Phase,
-    SyncState, ValidationError, validate_description, validate_text, validate_title,
-    validate_window,
+    DEFAULT_TITLE_PROPERTY_NAME, FieldMapping, NotionLink, PhaseMapping, PropertyRef, PropertyRole,
+    StatusMapping, TextDirection, TextMapping, WindowMapping,
 };
-pub use observation::{PageObservation, PropertyKind, SchemaObservation};
+pub use link_check::{LinkProblem, LinkWarning, check_link};
+pub use model::{
+    Election, ElectionId, MAX_ELECTION_ID_LEN, Phase, SyncState, ValidationError,
+    validate_description, validate_text, validate_title, validate_window,
+};
+pub use observation::{
+    DatabaseSchema, DateValue, ObservedValue, PageObservation, PropertyKind, SchemaProperty,
+};
 pub use plan::{
-    ElectionUpdate, PageWrite, PlanNote, PulledField, StatusChange, SyncInput, SyncOutcome,
-    SyncPlan, TextChange, Trigger, UrlChange, Verdict, desired_status, plan, record_failure,
+    ElectionUpdate, PageWrite, PlanNote, PropertyWrite, PulledField, SyncInput, SyncOutcome,
+    SyncPlan, TextChange, Trigger, Verdict, WriteValue, desired_status, plan, record_failure,
     results_url,
 };

@@ -1,34 +1,10 @@
 //! Whether a database's schema can carry a link (SPEC §3): the rule behind "validate" and "link",
 //! next to the planner that relies on it. Pure: the shell reads the schema, this decides.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::model::NotionLink;
-use crate::observation::PropertyKind;
-
-/// A database's properties as the link check needs them: by name, each with its type and (for a
-/// status property) its options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DatabaseSchema {
-    /// Every property of the database, by name.
-    pub properties: BTreeMap<String, SchemaProperty>,
-}
-
-/// One property of a [`DatabaseSchema`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaProperty {
-    /// Its type.
-    pub kind: PropertyKind,
-    /// The option names of a status or select property, in Notion's order; empty otherwise.
-    pub options: Vec<String>,
-}
-
-impl SchemaProperty {
-    fn has_option(&self, name: &str) -> bool {
-        self.options.iter().any(|o| o == name)
-    }
-}
+use crate::link::{NotionLink, PropertyRole, TextDirection};
+use crate::observation::{DatabaseSchema, PropertyKind};
 
 /// Why a page cannot be linked: the sync could never write its status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +35,25 @@ pub enum LinkProblem {
     },
     /// The results property exists but is not a URL property.
     ResultsPropertyNotUrl {
+        /// Its name.
+        property: String,
+        /// Its type.
+        kind: PropertyKind,
+    },
+    /// A property the link writes (voting window, election id, phase, or a pushed title or
+    /// description) does not exist.
+    MappedPropertyMissing {
+        /// The part it would play.
+        role: PropertyRole,
+        /// The name the link gives.
+        property: String,
+        /// The database's property names, sorted.
+        available: Vec<String>,
+    },
+    /// A property the link writes has a type that cannot hold its field.
+    MappedPropertyWrongType {
+        /// The part it would play.
+        role: PropertyRole,
         /// Its name.
         property: String,
         /// Its type.
@@ -106,27 +101,26 @@ pub fn check_link(
     schema: &DatabaseSchema,
     link: &NotionLink,
 ) -> Result<Vec<LinkWarning>, LinkProblem> {
-    let status_name = &link.notion_status_property_name;
-    let Some(status) = schema.properties.get(status_name) else {
+    let mapping = &link.mapping;
+    let status_mapping = &mapping.status;
+    let Some(status) = schema.resolve(&status_mapping.property) else {
         return Err(LinkProblem::StatusPropertyMissing {
-            property: status_name.clone(),
-            available: schema.properties.keys().cloned().collect(),
+            property: status_mapping.property.name.clone(),
+            available: schema.names(),
         });
     };
+    let status_name = &status.name;
     if status.kind != PropertyKind::Status {
         return Err(LinkProblem::StatusPropertyNotStatus {
             property: status_name.clone(),
             kind: status.kind.clone(),
         });
     }
-    let missing: Vec<String> = [
-        &link.notion_status_value_in_voting,
-        &link.notion_status_value_done,
-    ]
-    .into_iter()
-    .filter(|option| !status.has_option(option))
-    .cloned()
-    .collect();
+    let missing: Vec<String> = [&status_mapping.in_voting, &status_mapping.done]
+        .into_iter()
+        .filter(|option| !status.has_option(option))
+        .cloned()
+        .collect();
     if !missing.is_empty() {
         return Err(LinkProblem::StatusOptionsMissing {
             property: status_name.clone(),
@@ -135,43 +129,93 @@ pub fn check_link(
         });
     }
     let mut warnings = Vec::new();
-    if !status.has_option(&link.notion_status_value_not_started) {
+    if !status.has_option(&status_mapping.not_started) {
         warnings.push(LinkWarning::NotStartedOptionMissing {
             property: status_name.clone(),
-            option: link.notion_status_value_not_started.clone(),
+            option: status_mapping.not_started.clone(),
         });
     }
-    let results_name = &link.notion_results_property_name;
-    match schema.properties.get(results_name).map(|p| &p.kind) {
+    match schema.resolve(&mapping.results_link) {
         None => warnings.push(LinkWarning::ResultsPropertyMissing {
-            property: results_name.clone(),
+            property: mapping.results_link.name.clone(),
         }),
-        Some(PropertyKind::Url) => {}
-        Some(other) => {
+        Some(p) if p.kind == PropertyKind::Url => {}
+        Some(p) => {
             return Err(LinkProblem::ResultsPropertyNotUrl {
-                property: results_name.clone(),
-                kind: other.clone(),
+                property: p.name.clone(),
+                kind: p.kind.clone(),
             });
         }
     }
-    let kind_of = |name: &str| schema.properties.get(name).map(|p| p.kind.clone());
-    let title_name = &link.notion_title_property_name;
-    let title = kind_of(title_name);
-    if !matches!(title, Some(PropertyKind::Title | PropertyKind::RichText)) {
-        warnings.push(LinkWarning::TitleNotPulled {
-            property: title_name.clone(),
-            kind: title,
+    for (role, text) in [
+        (PropertyRole::Title, &mapping.title),
+        (PropertyRole::Description, &mapping.description),
+    ] {
+        let found = schema.resolve(&text.property);
+        let readable = found.is_some_and(|p| role.accepts(&p.kind));
+        if readable {
+            continue;
+        }
+        if text.direction == TextDirection::Push {
+            return Err(mapped_problem(schema, role, &text.property.name));
+        }
+        let property = found.map_or_else(|| text.property.name.clone(), |p| p.name.clone());
+        let kind = found.map(|p| p.kind.clone());
+        warnings.push(match role {
+            PropertyRole::Title => LinkWarning::TitleNotPulled { property, kind },
+            _ => LinkWarning::DescriptionNotPulled { property, kind },
         });
     }
-    let description_name = &link.notion_description_property_name;
-    let description = kind_of(description_name);
-    if description != Some(PropertyKind::RichText) {
-        warnings.push(LinkWarning::DescriptionNotPulled {
-            property: description_name.clone(),
-            kind: description,
-        });
+    let optional = mapping.properties().into_iter().filter(|(role, _)| {
+        !matches!(
+            role,
+            PropertyRole::Status
+                | PropertyRole::ResultsLink
+                | PropertyRole::Title
+                | PropertyRole::Description
+        )
+    });
+    for (role, reference) in optional {
+        match schema.resolve(reference) {
+            Some(p) if role.accepts(&p.kind) => {}
+            _ => return Err(mapped_problem(schema, role, &reference.name)),
+        }
     }
     Ok(warnings)
+}
+
+/// The problem of a written property `name` playing `role` that is missing or of the wrong type.
+fn mapped_problem(schema: &DatabaseSchema, role: PropertyRole, name: &str) -> LinkProblem {
+    let reference = crate::link::PropertyRef::named(name);
+    match schema.resolve(&reference) {
+        Some(p) => LinkProblem::MappedPropertyWrongType {
+            role,
+            property: p.name.clone(),
+            kind: p.kind.clone(),
+        },
+        None => LinkProblem::MappedPropertyMissing {
+            role,
+            property: name.to_owned(),
+            available: schema.names(),
+        },
+    }
+}
+
+/// The types a role accepts, for people: "Date", "Title or Text".
+fn kind_names(role: PropertyRole) -> String {
+    role.accepted_kinds()
+        .iter()
+        .map(|kind| match kind {
+            PropertyKind::Title => "Title",
+            PropertyKind::RichText => "Text",
+            PropertyKind::Status => "Status",
+            PropertyKind::Select => "Select",
+            PropertyKind::Url => "URL",
+            PropertyKind::Date => "Date",
+            PropertyKind::Other(name) => name.as_str(),
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 fn quoted_list(names: &[String], none: &str) -> String {
@@ -219,6 +263,27 @@ impl fmt::Display for LinkProblem {
             Self::ResultsPropertyNotUrl { property, kind } => write!(
                 f,
                 "The property '{property}' is not a URL property (it is {kind}): change its type to URL in Notion, or name another property for the results link"
+            ),
+            Self::MappedPropertyMissing {
+                role,
+                property,
+                available,
+            } => write!(
+                f,
+                "The property '{property}' for {} does not exist in the database: add a {} property named '{property}', or choose an existing one (the database has: {})",
+                role.describe(),
+                kind_names(*role),
+                available.join(", ")
+            ),
+            Self::MappedPropertyWrongType {
+                role,
+                property,
+                kind,
+            } => write!(
+                f,
+                "The property '{property}' cannot hold {} (it is {kind}, it must be {}): choose another property or change its type in Notion",
+                role.describe(),
+                kind_names(*role)
             ),
         }
     }

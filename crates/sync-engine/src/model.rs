@@ -1,4 +1,4 @@
-//! The domain model: elections, their phase, their Notion link and their sync state.
+//! The domain model: elections, their phase and the sync state of a link.
 
 use std::fmt;
 
@@ -10,21 +10,6 @@ use crate::observation::PageObservation;
 
 /// Longest election id accepted, in bytes.
 pub const MAX_ELECTION_ID_LEN: usize = 100;
-
-/// Default name of the Status-type property the sync writes.
-pub const DEFAULT_STATUS_PROPERTY_NAME: &str = "Voting Status";
-/// Default status option for upcoming elections.
-pub const DEFAULT_STATUS_VALUE_NOT_STARTED: &str = "Not started";
-/// Default status option for open elections.
-pub const DEFAULT_STATUS_VALUE_IN_VOTING: &str = "In Voting";
-/// Default status option for closed elections.
-pub const DEFAULT_STATUS_VALUE_DONE: &str = "Done";
-/// Default name of the URL-type property that receives the results link.
-pub const DEFAULT_RESULTS_PROPERTY_NAME: &str = "Results Link";
-/// Default name of the property the election title is pulled from.
-pub const DEFAULT_TITLE_PROPERTY_NAME: &str = "Name";
-/// Default name of the property the election description is pulled from.
-pub const DEFAULT_DESCRIPTION_PROPERTY_NAME: &str = "Description";
 
 /// Input that breaks a rule of the model. Each variant names the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -253,62 +238,6 @@ impl Election {
     #[must_use]
     pub fn next_phase_change(&self, now: Timestamp) -> Option<Timestamp> {
         [self.open_at, self.close_at].into_iter().find(|t| *t > now)
-    }
-}
-
-/// The Notion page an election is linked to, and how its properties are named (SPEC §3).
-///
-/// Ids are canonical lowercase dashed UUIDs; callers canonicalise them (notion-client's `NotionId`)
-/// before building a link, this crate only compares strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NotionLink {
-    /// Allowlisted database the page lives in.
-    pub notion_database_id: String,
-    /// The linked page.
-    pub notion_page_id: String,
-    /// Page URL, for display.
-    pub notion_page_url: Option<String>,
-    /// The Status-type property the sync writes.
-    pub notion_status_property_name: String,
-    /// Status option for upcoming elections (the option itself is optional in the schema).
-    pub notion_status_value_not_started: String,
-    /// Status option for open elections.
-    pub notion_status_value_in_voting: String,
-    /// Status option for closed elections.
-    pub notion_status_value_done: String,
-    /// URL-type property that receives the results link.
-    pub notion_results_property_name: String,
-    /// Property the election title is pulled from (`title` or `rich_text`).
-    pub notion_title_property_name: String,
-    /// Property the election description is pulled from (`rich_text`).
-    pub notion_description_property_name: String,
-}
-
-impl NotionLink {
-    /// A link to `page_id` in `database_id` with every property name and status value at its default.
-    pub fn new(database_id: impl Into<String>, page_id: impl Into<String>) -> Self {
-        Self {
-            notion_database_id: database_id.into(),
-            notion_page_id: page_id.into(),
-            notion_page_url: None,
-            notion_status_property_name: DEFAULT_STATUS_PROPERTY_NAME.to_owned(),
-            notion_status_value_not_started: DEFAULT_STATUS_VALUE_NOT_STARTED.to_owned(),
-            notion_status_value_in_voting: DEFAULT_STATUS_VALUE_IN_VOTING.to_owned(),
-            notion_status_value_done: DEFAULT_STATUS_VALUE_DONE.to_owned(),
-            notion_results_property_name: DEFAULT_RESULTS_PROPERTY_NAME.to_owned(),
-            notion_title_property_name: DEFAULT_TITLE_PROPERTY_NAME.to_owned(),
-            notion_description_property_name: DEFAULT_DESCRIPTION_PROPERTY_NAME.to_owned(),
-        }
-    }
-
-    /// The status option this link uses for `phase`.
-    #[must_use]
-    pub fn status_value_for(&self, phase: Phase) -> &str {
-        match phase {
-            Phase::Upcoming => &self.notion_status_value_not_started,
-            Phase::Open => &self.notion_status_value_in_voting,
-            Phase::Closed => &self.notion_status_value_done,
-        }
     }
 }
 

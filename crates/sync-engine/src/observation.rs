@@ -1,9 +1,12 @@
 //! What the shell saw on a Notion page and in its database's schema.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+use crate::link::{FieldMapping, PropertyRef, PropertyRole};
 
 /// The type of a Notion property, by Notion's own type name (`status`, `url`, `title`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -19,6 +22,8 @@ pub enum PropertyKind {
     Select,
     /// `url`.
     Url,
+    /// `date`.
+    Date,
     /// Any other Notion type, by name.
     Other(String),
 }
@@ -32,6 +37,7 @@ impl PropertyKind {
             Self::Status => "status",
             Self::Select => "select",
             Self::Url => "url",
+            Self::Date => "date",
             Self::Other(name) => name,
         }
     }
@@ -45,6 +51,7 @@ impl From<&str> for PropertyKind {
             "status" => Self::Status,
             "select" => Self::Select,
             "url" => Self::Url,
+            "date" => Self::Date,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -68,35 +75,144 @@ impl fmt::Display for PropertyKind {
     }
 }
 
-/// The parts of the database schema the planner needs, looked up by the link's property names.
-///
-/// A `None` type means the property does not exist (under that name).
+/// A database's properties as the sync needs them: each with its id, name, type and (for a
+/// status or select property) its options. The shell fills it from the data source's schema,
+/// with every property for a link check, or only those a link maps for a stored observation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SchemaObservation {
-    /// Type of the status property.
-    pub status_property_type: Option<PropertyKind>,
-    /// Names of the status property's options (all groups).
-    pub status_options: Vec<String>,
-    /// Type of the results property.
-    pub results_property_type: Option<PropertyKind>,
-    /// Type of the title property.
-    pub title_property_type: Option<PropertyKind>,
-    /// Type of the description property.
-    pub description_property_type: Option<PropertyKind>,
+pub struct DatabaseSchema {
+    /// The properties, in the database's order.
+    pub properties: Vec<SchemaProperty>,
 }
 
-impl SchemaObservation {
-    /// Whether the status property offers an option with exactly this name.
+/// One property of a [`DatabaseSchema`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaProperty {
+    /// Notion's id of the property, stable through renames.
+    pub id: String,
+    /// Its current name.
+    pub name: String,
+    /// Its type.
+    pub kind: PropertyKind,
+    /// The option names of a status or select property, in Notion's order; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+}
+
+impl SchemaProperty {
+    /// Whether the property offers an option with exactly this name.
     #[must_use]
-    pub fn has_status_option(&self, name: &str) -> bool {
-        self.status_options.iter().any(|o| o == name)
+    pub fn has_option(&self, name: &str) -> bool {
+        self.options.iter().any(|o| o == name)
     }
 }
 
-/// One observation of the linked page, filled by the shell from the page and its data source's schema.
-///
-/// Text values are plain text: the shell joins every rich-text segment. `None` means no value
-/// (empty property, or property absent).
+impl DatabaseSchema {
+    /// The property `reference` points at: by id when the reference has one (so a renamed
+    /// property is still found), else, or when no property has that id any more (deleted and
+    /// made again under the same name), by name.
+    #[must_use]
+    pub fn resolve(&self, reference: &PropertyRef) -> Option<&SchemaProperty> {
+        reference
+            .id
+            .as_ref()
+            .and_then(|id| self.properties.iter().find(|p| &p.id == id))
+            .or_else(|| self.named(&reference.name))
+    }
+
+    /// The property named `name`.
+    #[must_use]
+    pub fn named(&self, name: &str) -> Option<&SchemaProperty> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// The property names, sorted (for messages that list what the database has).
+    #[must_use]
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.properties.iter().map(|p| p.name.clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// Only the properties `mapping` refers to (resolved by id or name): what an observation
+    /// stored with a link needs, without the rest of a wide database.
+    #[must_use]
+    pub fn restricted_to(&self, mapping: &FieldMapping) -> Self {
+        let refs = mapping.properties();
+        Self {
+            properties: self
+                .properties
+                .iter()
+                .filter(|p| {
+                    refs.iter()
+                        .any(|(_, r)| r.id.as_deref() == Some(p.id.as_str()) || r.name == p.name)
+                })
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// A date or date-time value of a Date property, as instants (a date without a time is its
+/// midnight, UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateValue {
+    /// The start.
+    pub start: Timestamp,
+    /// The end of a range, if it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Timestamp>,
+}
+
+/// The value of one page property, as the sync reads it. Text is plain text: the shell joins
+/// every rich-text segment; an empty value is `None` (or empty text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum ObservedValue {
+    /// A title or rich-text property's text (empty when it has none).
+    Text(String),
+    /// A status property's option.
+    Status(Option<String>),
+    /// A select property's option.
+    Select(Option<String>),
+    /// A URL property's value.
+    Url(Option<String>),
+    /// A date property's value.
+    Date(Option<DateValue>),
+    /// A property of a type the sync does not read.
+    Other,
+}
+
+impl ObservedValue {
+    /// The text of a title or rich-text value.
+    #[must_use]
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The option of a status or select value.
+    #[must_use]
+    pub fn as_option(&self) -> Option<&str> {
+        match self {
+            Self::Status(option) | Self::Select(option) => option.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The URL of a URL value.
+    #[must_use]
+    pub fn as_url(&self) -> Option<&str> {
+        match self {
+            Self::Url(url) => url.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// One observation of the linked page, filled by the shell from the page and its data source's
+/// schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageObservation {
     /// When the page was read.
@@ -105,16 +221,30 @@ pub struct PageObservation {
     pub last_edited_time: Option<Timestamp>,
     /// The page is in Notion's trash (`in_trash` / `archived`).
     pub in_trash: bool,
-    /// Current status option name.
-    pub status: Option<String>,
-    /// Current value of the results URL property.
-    pub results_url: Option<String>,
-    /// Current title text.
-    pub title: Option<String>,
-    /// Current description text.
-    pub description: Option<String>,
-    /// The schema, for the link's property names.
-    pub schema: SchemaObservation,
+    /// The page's property values, by property id (the properties the link maps, at least).
+    pub values: BTreeMap<String, ObservedValue>,
+    /// The database's schema, for the properties the link maps at least.
+    pub schema: DatabaseSchema,
+}
+
+impl PageObservation {
+    /// The value of the property `reference` points at, with that property: `None` when the
+    /// schema has no such property; the value is `None` when the page has none for it.
+    #[must_use]
+    pub fn lookup(
+        &self,
+        reference: &PropertyRef,
+    ) -> Option<(&SchemaProperty, Option<&ObservedValue>)> {
+        let property = self.schema.resolve(reference)?;
+        Some((property, self.values.get(&property.id)))
+    }
+
+    /// The current value of the property playing `role` in `mapping`.
+    #[must_use]
+    pub fn value_of(&self, mapping: &FieldMapping, role: PropertyRole) -> Option<&ObservedValue> {
+        let reference = mapping.property(role)?;
+        self.lookup(reference).and_then(|(_, value)| value)
+    }
 }
 
 /// Pulled text as the store may keep it: control characters (C0, DEL and C1: `char::is_control`)

@@ -1,27 +1,53 @@
 //! Table tests of the link check (SPEC §3): which schemas can carry a link, and what is said.
 
-use std::collections::BTreeMap;
-
 use sync_engine::*;
 
+/// A property of `kind` (its name and id are set when it is inserted).
 fn property(kind: &str, options: &[&str]) -> SchemaProperty {
     SchemaProperty {
+        id: String::new(),
+        name: String::new(),
         kind: PropertyKind::from(kind),
         options: options.iter().map(|o| (*o).to_owned()).collect(),
     }
 }
 
+/// The schema's properties, changed by name as a map would be.
+struct Props<'a>(&'a mut DatabaseSchema);
+
+impl Props<'_> {
+    fn remove(&mut self, name: &str) {
+        self.0.properties.retain(|p| p.name != name);
+    }
+
+    /// Adds `property` as `name`, or replaces the property of that name (keeping its id).
+    fn insert(&mut self, name: String, mut property: SchemaProperty) {
+        property.name.clone_from(&name);
+        match self.0.properties.iter_mut().find(|p| p.name == name) {
+            Some(existing) => {
+                property.id.clone_from(&existing.id);
+                *existing = property;
+            }
+            None => {
+                property.id = format!("id-{name}");
+                self.0.properties.push(property);
+            }
+        }
+    }
+}
+
 /// The schema of SPEC §3's example database: every property the link names, of the right type.
 fn full_schema() -> DatabaseSchema {
-    let mut properties = BTreeMap::new();
-    properties.insert("Name".to_owned(), property("title", &[]));
-    properties.insert("Description".to_owned(), property("rich_text", &[]));
-    properties.insert(
+    let mut schema = DatabaseSchema::default();
+    let mut props = Props(&mut schema);
+    props.insert("Name".to_owned(), property("title", &[]));
+    props.insert("Description".to_owned(), property("rich_text", &[]));
+    props.insert(
         "Voting Status".to_owned(),
         property("status", &["Not started", "In Voting", "Done"]),
     );
-    properties.insert("Results Link".to_owned(), property("url", &[]));
-    DatabaseSchema { properties }
+    props.insert("Results Link".to_owned(), property("url", &[]));
+    schema
 }
 
 fn link() -> NotionLink {
@@ -40,8 +66,8 @@ struct Case {
     warning: Option<&'static str>,
 }
 
-fn props(schema: &mut DatabaseSchema) -> &mut BTreeMap<String, SchemaProperty> {
-    &mut schema.properties
+fn props(schema: &mut DatabaseSchema) -> Props<'_> {
+    Props(schema)
 }
 
 #[test]
@@ -181,15 +207,15 @@ fn link_check_rules() {
 #[test]
 fn custom_names_and_options_are_the_links() {
     let mut schema = full_schema();
-    schema.properties.insert(
+    props(&mut schema).insert(
         "Stage".into(),
         property("status", &["Soon", "Live", "Closed"]),
     );
     let mut custom = link();
-    custom.notion_status_property_name = "Stage".into();
-    custom.notion_status_value_not_started = "Soon".into();
-    custom.notion_status_value_in_voting = "Live".into();
-    custom.notion_status_value_done = "Closed".into();
+    custom.mapping.status.property.name = "Stage".into();
+    custom.mapping.status.not_started = "Soon".into();
+    custom.mapping.status.in_voting = "Live".into();
+    custom.mapping.status.done = "Closed".into();
     assert_eq!(check_link(&schema, &custom), Ok(Vec::new()));
     // The default options are not what this link needs.
     assert!(matches!(

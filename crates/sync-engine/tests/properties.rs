@@ -77,31 +77,29 @@ fn any_case() -> impl Strategy<Value = (Fixture, Timestamp)> {
             f.election.close_at = ts(open + length);
             f.election.description = description.unwrap_or_default();
             if custom {
-                f.link.notion_status_value_in_voting = "Active".into();
-                f.link.notion_status_value_done = "Completed".into();
+                f.link.mapping.status.in_voting = "Active".into();
+                f.link.mapping.status.done = "Completed".into();
             }
             if trailing_slash {
                 f.base_url.push('/');
             }
             let (status, results, title, desc, correct_url) = page;
             let obs = f.obs();
-            obs.status = status;
-            obs.results_url = if correct_url {
+            obs.set_status(status);
+            obs.set_results_url(if correct_url {
                 Some(expected_results_url())
             } else {
                 results.map(|r| format!("https://x.example/{r}"))
-            };
-            obs.title = title;
-            obs.description = desc;
+            });
+            obs.set_title(title);
+            obs.set_description(desc);
             obs.observed_at = ts(-20_000);
             let (status_type, options, results_type, title_type, description_type) = schema;
-            obs.schema = SchemaObservation {
-                status_property_type: status_type,
-                status_options: options.into_iter().map(str::to_owned).collect(),
-                results_property_type: results_type,
-                title_property_type: title_type,
-                description_property_type: description_type,
-            };
+            obs.set_kind(STATUS_ID, status_type);
+            obs.set_options(STATUS_ID, options.into_iter().map(str::to_owned).collect());
+            obs.set_kind(RESULTS_ID, results_type);
+            obs.set_kind(TITLE_ID, title_type);
+            obs.set_kind(DESCRIPTION_ID, description_type);
             (f, ts(now))
         },
     )
@@ -142,13 +140,13 @@ proptest! {
         let plan = fixture.plan(now);
         let phase = fixture.election.phase(now);
         prop_assert_eq!(plan.phase, phase);
-        if let Some(status) = plan.page_write.as_ref().and_then(|w| w.status.as_ref()) {
-            prop_assert_eq!(status.to.as_str(), fixture.link.status_value_for(phase));
-            prop_assert_eq!(&status.property, &fixture.link.notion_status_property_name);
+        if let Some(status) = plan.page_write.as_ref().and_then(PageWrite::status) {
+            prop_assert_eq!(status.to.to_string(), fixture.link.status_value_for(phase));
+            prop_assert_eq!(&status.property, &fixture.link.mapping.status.property.name);
         }
-        if let Some(url) = plan.page_write.as_ref().and_then(|w| w.results_url.as_ref()) {
+        if let Some(url) = plan.page_write.as_ref().and_then(PageWrite::results_link) {
             prop_assert_ne!(phase, Phase::Upcoming);
-            prop_assert_eq!(&url.to, &expected_results_url());
+            prop_assert_eq!(url.to.to_string(), expected_results_url());
         }
     }
 
@@ -157,12 +155,14 @@ proptest! {
     fn empty_notion_value_never_erases((fixture, now) in any_case()) {
         let plan = fixture.plan(now);
         let obs = fixture.observation.as_ref().unwrap();
-        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        let blank = |id: &str| {
+            obs.values.get(id).and_then(ObservedValue::as_text).is_none_or(|s| s.trim().is_empty())
+        };
         if let Some(update) = &plan.election_update {
-            if blank(&obs.title) {
+            if blank(TITLE_ID) {
                 prop_assert!(update.title.is_none());
             }
-            if blank(&obs.description) {
+            if blank(DESCRIPTION_ID) {
                 prop_assert!(update.description.is_none());
             }
             for change in [&update.title, &update.description].into_iter().flatten() {

@@ -41,13 +41,16 @@ fn cases() -> Vec<Case> {
         Case {
             name: "upcoming, page already Not started: no write",
             now: before(),
-            setup: |f| f.obs().status = Some("Not started".into()),
+            setup: |f| f.obs().set_status(Some("Not started".into())),
             expect: Expect::default(),
         },
         Case {
             name: "upcoming, no Not started option: no status write, warning",
             now: before(),
-            setup: |f| f.obs().schema.status_options = vec!["In Voting".into(), "Done".into()],
+            setup: |f| {
+                f.obs()
+                    .set_options(STATUS_ID, vec!["In Voting".into(), "Done".into()])
+            },
             expect: Expect {
                 note: Some(
                     |n| matches!(n, PlanNote::UpcomingStatusOptionMissing { option, .. } if option == "Not started"),
@@ -58,13 +61,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "upcoming election gets no results link even with a results property",
             now: before(),
-            setup: |f| f.obs().status = Some("Not started".into()),
+            setup: |f| f.obs().set_status(Some("Not started".into())),
             expect: Expect::default(),
         },
         Case {
             name: "open: In Voting and results link in one write",
             now: during(),
-            setup: |f| f.obs().status = Some("Not started".into()),
+            setup: |f| f.obs().set_status(Some("Not started".into())),
             expect: Expect {
                 status_to: Some("In Voting"),
                 results_to: Some(expected_results_url()),
@@ -75,8 +78,8 @@ fn cases() -> Vec<Case> {
             name: "closed: Done",
             now: after(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
             },
             expect: Expect {
                 status_to: Some("Done"),
@@ -87,8 +90,9 @@ fn cases() -> Vec<Case> {
             name: "manual edit in Notion is overwritten",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("Done".into());
-                f.obs().results_url = Some("https://elsewhere.example/x".into());
+                f.obs().set_status(Some("Done".into()));
+                f.obs()
+                    .set_results_url(Some("https://elsewhere.example/x".into()));
             },
             expect: Expect {
                 status_to: Some("In Voting"),
@@ -100,8 +104,8 @@ fn cases() -> Vec<Case> {
             name: "page already matches: no write",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
             },
             expect: Expect::default(),
         },
@@ -109,12 +113,14 @@ fn cases() -> Vec<Case> {
             name: "custom status values are honoured",
             now: during(),
             setup: |f| {
-                f.link.notion_status_property_name = "Stage".into();
-                f.link.notion_status_value_in_voting = "Active".into();
-                f.link.notion_status_value_done = "Completed".into();
-                f.obs().schema.status_options = vec!["Active".into(), "Completed".into()];
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
+                f.link.mapping.status.property = PropertyRef::named("Stage");
+                f.obs().rename(STATUS_ID, "Stage");
+                f.link.mapping.status.in_voting = "Active".into();
+                f.link.mapping.status.done = "Completed".into();
+                f.obs()
+                    .set_options(STATUS_ID, vec!["Active".into(), "Completed".into()]);
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
             },
             expect: Expect {
                 status_to: Some("Active"),
@@ -125,9 +131,10 @@ fn cases() -> Vec<Case> {
             name: "custom done value when closed",
             now: after(),
             setup: |f| {
-                f.link.notion_status_value_done = "Completed".into();
-                f.obs().schema.status_options = vec!["In Voting".into(), "Completed".into()];
-                f.obs().results_url = Some(expected_results_url());
+                f.link.mapping.status.done = "Completed".into();
+                f.obs()
+                    .set_options(STATUS_ID, vec!["In Voting".into(), "Completed".into()]);
+                f.obs().set_results_url(Some(expected_results_url()));
             },
             expect: Expect {
                 status_to: Some("Completed"),
@@ -137,7 +144,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "missing results property: status only, warning",
             now: during(),
-            setup: |f| f.obs().schema.results_property_type = None,
+            setup: |f| f.obs().set_kind(RESULTS_ID, None),
             expect: Expect {
                 status_to: Some("In Voting"),
                 note: Some(
@@ -149,7 +156,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "results property of the wrong type: no results link, warning",
             now: during(),
-            setup: |f| f.obs().schema.results_property_type = Some(PropertyKind::RichText),
+            setup: |f| f.obs().set_kind(RESULTS_ID, Some(PropertyKind::RichText)),
             expect: Expect {
                 status_to: Some("In Voting"),
                 note: Some(|n| matches!(n, PlanNote::ResultsPropertyNotUrl { .. })),
@@ -161,7 +168,7 @@ fn cases() -> Vec<Case> {
             now: during(),
             setup: |f| {
                 f.base_url = format!("{BASE_URL}/");
-                f.obs().status = Some("In Voting".into());
+                f.obs().set_status(Some("In Voting".into()));
             },
             expect: Expect {
                 results_to: Some(expected_results_url()),
@@ -172,9 +179,9 @@ fn cases() -> Vec<Case> {
             name: "title changed in Notion is pulled",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
-                f.obs().title = Some("Board election 2026".into());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
+                f.obs().set_title(Some("Board election 2026".into()));
             },
             expect: Expect {
                 title_to: Some("Board election 2026"),
@@ -185,10 +192,10 @@ fn cases() -> Vec<Case> {
             name: "title from a rich_text property is pulled, trimmed",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
-                f.obs().schema.title_property_type = Some(PropertyKind::RichText);
-                f.obs().title = Some("  Joined segments title ".into());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
+                f.obs().set_kind(TITLE_ID, Some(PropertyKind::RichText));
+                f.obs().set_title(Some("  Joined segments title ".into()));
             },
             expect: Expect {
                 title_to: Some("Joined segments title"),
@@ -199,9 +206,9 @@ fn cases() -> Vec<Case> {
             name: "title differing only by surrounding whitespace is not a change",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
-                f.obs().title = Some(" Board election\n".into());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
+                f.obs().set_title(Some(" Board election\n".into()));
             },
             expect: Expect::default(),
         },
@@ -209,9 +216,9 @@ fn cases() -> Vec<Case> {
             name: "empty Notion title never erases ours",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
-                f.obs().title = Some("   ".into());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
+                f.obs().set_title(Some("   ".into()));
             },
             expect: Expect {
                 note: Some(|n| {
@@ -230,9 +237,9 @@ fn cases() -> Vec<Case> {
             name: "a Notion title of a space and a NUL is empty: ours is kept",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
-                f.obs().title = Some(" \u{0}".into());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
+                f.obs().set_title(Some(" \u{0}".into()));
             },
             expect: Expect {
                 note: Some(|n| {
@@ -251,9 +258,10 @@ fn cases() -> Vec<Case> {
             name: "control characters are dropped from a pulled title",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
-                f.obs().title = Some("Board\u{0} vote\u{1b}\u{85}".into());
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
+                f.obs()
+                    .set_title(Some("Board\u{0} vote\u{1b}\u{85}".into()));
             },
             expect: Expect {
                 title_to: Some("Board vote"),
@@ -264,8 +272,9 @@ fn cases() -> Vec<Case> {
             name: "a pulled description keeps its lines and tabs but loses other controls",
             now: before(),
             setup: |f| {
-                f.obs().status = Some("Not started".into());
-                f.obs().description = Some("Line one\n\tLine two\u{0}\u{7}".into());
+                f.obs().set_status(Some("Not started".into()));
+                f.obs()
+                    .set_description(Some("Line one\n\tLine two\u{0}\u{7}".into()));
             },
             expect: Expect {
                 description_to: Some("Line one\n\tLine two"),
@@ -276,9 +285,9 @@ fn cases() -> Vec<Case> {
             name: "absent Notion description never erases ours",
             now: during(),
             setup: |f| {
-                f.obs().status = Some("In Voting".into());
-                f.obs().results_url = Some(expected_results_url());
-                f.obs().description = None;
+                f.obs().set_status(Some("In Voting".into()));
+                f.obs().set_results_url(Some(expected_results_url()));
+                f.obs().set_description(None);
             },
             expect: Expect {
                 note: Some(|n| {
@@ -297,8 +306,8 @@ fn cases() -> Vec<Case> {
             name: "description changed in Notion is pulled",
             now: before(),
             setup: |f| {
-                f.obs().status = Some("Not started".into());
-                f.obs().description = Some("New text".into());
+                f.obs().set_status(Some("Not started".into()));
+                f.obs().set_description(Some("New text".into()));
             },
             expect: Expect {
                 description_to: Some("New text"),
@@ -309,9 +318,9 @@ fn cases() -> Vec<Case> {
             name: "description property of the wrong type is not pulled",
             now: before(),
             setup: |f| {
-                f.obs().status = Some("Not started".into());
-                f.obs().schema.description_property_type = Some(PropertyKind::Title);
-                f.obs().description = Some("New text".into());
+                f.obs().set_status(Some("Not started".into()));
+                f.obs().set_kind(DESCRIPTION_ID, Some(PropertyKind::Title));
+                f.obs().set_description(Some("New text".into()));
             },
             expect: Expect {
                 note: Some(|n| {
@@ -330,9 +339,10 @@ fn cases() -> Vec<Case> {
             name: "title property of an unreadable type is not pulled",
             now: before(),
             setup: |f| {
-                f.obs().status = Some("Not started".into());
-                f.obs().schema.title_property_type = Some(PropertyKind::Other("number".into()));
-                f.obs().title = Some("42".into());
+                f.obs().set_status(Some("Not started".into()));
+                f.obs()
+                    .set_kind(TITLE_ID, Some(PropertyKind::Other("number".into())));
+                f.obs().set_title(Some("42".into()));
             },
             expect: Expect {
                 note: Some(
@@ -346,7 +356,7 @@ fn cases() -> Vec<Case> {
             now: during(),
             setup: |f| {
                 f.obs().in_trash = true;
-                f.obs().title = Some("Other".into());
+                f.obs().set_title(Some("Other".into()));
             },
             expect: Expect {
                 failure: Some(SyncErrorKind::PageTrashed),
@@ -356,7 +366,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "status property missing: permanent failure, no write",
             now: during(),
-            setup: |f| f.obs().schema.status_property_type = None,
+            setup: |f| f.obs().set_kind(STATUS_ID, None),
             expect: Expect {
                 failure: Some(SyncErrorKind::PropertyMissing),
                 ..Expect::default()
@@ -365,7 +375,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "status property of the wrong type: permanent failure",
             now: during(),
-            setup: |f| f.obs().schema.status_property_type = Some(PropertyKind::Select),
+            setup: |f| f.obs().set_kind(STATUS_ID, Some(PropertyKind::Select)),
             expect: Expect {
                 failure: Some(SyncErrorKind::PropertyWrongType),
                 ..Expect::default()
@@ -374,7 +384,10 @@ fn cases() -> Vec<Case> {
         Case {
             name: "in-voting option missing: permanent failure",
             now: during(),
-            setup: |f| f.obs().schema.status_options = vec!["Not started".into(), "Done".into()],
+            setup: |f| {
+                f.obs()
+                    .set_options(STATUS_ID, vec!["Not started".into(), "Done".into()])
+            },
             expect: Expect {
                 failure: Some(SyncErrorKind::StatusOptionMissing),
                 ..Expect::default()
@@ -383,7 +396,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "done option missing: permanent failure",
             now: after(),
-            setup: |f| f.obs().schema.status_options = vec!["In Voting".into()],
+            setup: |f| f.obs().set_options(STATUS_ID, vec!["In Voting".into()]),
             expect: Expect {
                 failure: Some(SyncErrorKind::StatusOptionMissing),
                 ..Expect::default()
@@ -393,8 +406,8 @@ fn cases() -> Vec<Case> {
             name: "status failure still pulls a changed title",
             now: during(),
             setup: |f| {
-                f.obs().schema.status_property_type = None;
-                f.obs().title = Some("Renamed".into());
+                f.obs().set_kind(STATUS_ID, None);
+                f.obs().set_title(Some("Renamed".into()));
             },
             expect: Expect {
                 failure: Some(SyncErrorKind::PropertyMissing),
@@ -407,8 +420,8 @@ fn cases() -> Vec<Case> {
             now: after(),
             setup: |f| {
                 let mut stored = f.observation.take().unwrap();
-                stored.status = Some("In Voting".into());
-                stored.results_url = Some(expected_results_url());
+                stored.set_status(Some("In Voting".into()));
+                stored.set_results_url(Some(expected_results_url()));
                 f.state.last_observation = Some(stored);
             },
             expect: Expect {
@@ -428,22 +441,19 @@ fn every_rule_row() {
         let name = case.name;
         let write = plan.page_write.as_ref();
         assert_eq!(
-            write.and_then(|w| w.status.as_ref()).map(|s| s.to.as_str()),
-            case.expect.status_to,
+            write.and_then(|w| w.status()).map(|s| s.to.to_string()),
+            case.expect.status_to.map(str::to_owned),
             "{name}: status"
         );
         assert_eq!(
             write
-                .and_then(|w| w.results_url.as_ref())
-                .map(|u| u.to.clone()),
+                .and_then(|w| w.results_link())
+                .map(|u| u.to.to_string()),
             case.expect.results_to,
             "{name}: results link"
         );
         if let Some(w) = write {
-            assert!(
-                w.status.is_some() || w.results_url.is_some(),
-                "{name}: empty page write"
-            );
+            assert!(!w.properties.is_empty(), "{name}: empty page write");
             assert_eq!(w.page_id, fixture.link.notion_page_id, "{name}: page id");
         }
         let update = plan.election_update.as_ref();
@@ -488,13 +498,13 @@ fn every_rule_row() {
 #[test]
 fn link_defaults_are_the_specs() {
     let link = NotionLink::new("db", "page");
-    assert_eq!(link.notion_status_property_name, "Voting Status");
-    assert_eq!(link.notion_status_value_not_started, "Not started");
-    assert_eq!(link.notion_status_value_in_voting, "In Voting");
-    assert_eq!(link.notion_status_value_done, "Done");
-    assert_eq!(link.notion_results_property_name, "Results Link");
-    assert_eq!(link.notion_title_property_name, "Name");
-    assert_eq!(link.notion_description_property_name, "Description");
+    assert_eq!(link.mapping.status.property.name, "Voting Status");
+    assert_eq!(link.mapping.status.not_started, "Not started");
+    assert_eq!(link.mapping.status.in_voting, "In Voting");
+    assert_eq!(link.mapping.status.done, "Done");
+    assert_eq!(link.mapping.results_link.name, "Results Link");
+    assert_eq!(link.mapping.title.property.name, "Name");
+    assert_eq!(link.mapping.description.property.name, "Description");
     assert_eq!(link.notion_page_url, None);
     let state = SyncState::default();
     assert_eq!(state.notion_last_sync_at, None);
@@ -536,13 +546,13 @@ fn validation_errors_name_the_field() {
 #[test]
 fn done_set_at_is_set_once_kept_and_cleared_on_reopen() {
     let mut f = Fixture::new();
-    f.obs().status = Some("In Voting".into());
+    f.obs().set_status(Some("In Voting".into()));
     let first = f.plan(after());
     assert_eq!(first.outcome.state.notion_done_set_at, Some(after()));
 
     // Already Done with an earlier value: keep it.
     let earlier = t("2026-03-08T09:00:30Z");
-    f.obs().status = Some("Done".into());
+    f.obs().set_status(Some("Done".into()));
     f.state.notion_done_set_at = Some(earlier);
     let again = f.plan(after());
     assert_eq!(again.outcome.state.notion_done_set_at, Some(earlier));
@@ -550,15 +560,21 @@ fn done_set_at_is_set_once_kept_and_cleared_on_reopen() {
     // Reopened (close_at moved later): In Voting again and done_set_at cleared.
     f.election.close_at = t("2026-04-01T00:00:00Z");
     let reopened = f.plan(after());
-    assert_eq!(reopened.page_write.unwrap().status.unwrap().to, "In Voting");
+    assert_eq!(
+        reopened.page_write.unwrap().status().unwrap().to,
+        WriteValue::Status("In Voting".into())
+    );
     assert_eq!(reopened.outcome.state.notion_done_set_at, None);
 
     // Closed early (close_at moved earlier): Done now.
     f.election.close_at = t("2026-03-02T00:00:00Z");
-    f.obs().status = Some("In Voting".into());
+    f.obs().set_status(Some("In Voting".into()));
     f.state.notion_done_set_at = None;
     let early = f.plan(during());
-    assert_eq!(early.page_write.unwrap().status.unwrap().to, "Done");
+    assert_eq!(
+        early.page_write.unwrap().status().unwrap().to,
+        WriteValue::Status("Done".into())
+    );
     assert_eq!(early.outcome.state.notion_done_set_at, Some(during()));
 }
 
@@ -607,7 +623,7 @@ fn trashed_page_breaks_the_link_and_says_so() {
 #[test]
 fn wrong_type_message_matches_the_source_document() {
     let mut f = Fixture::new();
-    f.obs().schema.status_property_type = Some(PropertyKind::Select);
+    f.obs().set_kind(STATUS_ID, Some(PropertyKind::Select));
     let plan = f.plan(during());
     let Verdict::Failed { error, .. } = plan.outcome.verdict else {
         panic!("expected a failure");
@@ -629,7 +645,7 @@ fn the_next_phase_change_and_a_failures_retry_are_what_the_daemon_wakes_for() {
     assert_eq!(f.election.next_phase_change(after()), None);
 
     let mut broken = Fixture::new();
-    broken.obs().schema.status_property_type = None;
+    broken.obs().set_kind(STATUS_ID, None);
     let plan = broken.plan(after());
     let retry = plan
         .outcome
@@ -834,27 +850,36 @@ fn phase_change_without_read_writes_from_stored_observation() {
     assert!(!needs_observation(open_at(), &f.input(), false));
     let at_open = f.plan(open_at());
     let write = at_open.page_write.expect("a write at open_at");
-    assert_eq!(write.status.unwrap().to, "In Voting");
-    assert_eq!(write.results_url.unwrap().to, expected_results_url());
+    assert_eq!(
+        write.status().unwrap().to,
+        WriteValue::Status("In Voting".into())
+    );
+    assert_eq!(
+        write.results_link().unwrap().to,
+        WriteValue::Url(expected_results_url())
+    );
 }
 
 #[test]
 fn plan_round_trips_json() {
     let mut f = Fixture::new();
-    f.obs().status = Some("Not started".into());
-    f.obs().title = Some("New name".into());
+    f.obs().set_status(Some("Not started".into()));
+    f.obs().set_title(Some("New name".into()));
     let plan = f.plan(during());
 
     let json = serde_json::to_value(&plan).unwrap();
-    assert_eq!(json["page_write"]["status"]["to"], "In Voting");
+    assert_eq!(
+        json["page_write"]["properties"][0]["to"]["value"],
+        "In Voting"
+    );
     assert_eq!(json["outcome"]["result"]["kind"], "synced");
     assert_eq!(json["phase"], "open");
     let back: SyncPlan = serde_json::from_value(json).unwrap();
     assert_eq!(back, plan);
 
     let mut matching = Fixture::new();
-    matching.obs().status = Some("In Voting".into());
-    matching.obs().results_url = Some(expected_results_url());
+    matching.obs().set_status(Some("In Voting".into()));
+    matching.obs().set_results_url(Some(expected_results_url()));
     let unchanged = matching.plan(during());
     assert!(unchanged.page_write.is_none() && unchanged.election_update.is_none());
 
@@ -870,7 +895,7 @@ fn plan_round_trips_json() {
 #[test]
 fn notes_serialise_tagged_with_their_fields() {
     let mut f = Fixture::new();
-    f.obs().schema.results_property_type = None;
+    f.obs().set_kind(RESULTS_ID, None);
     let plan = f.plan(during());
     let json = serde_json::to_value(&plan.notes).unwrap();
     assert_eq!(

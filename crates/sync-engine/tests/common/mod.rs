@@ -45,26 +45,113 @@ pub fn link() -> NotionLink {
     )
 }
 
-pub fn schema() -> SchemaObservation {
-    SchemaObservation {
-        status_property_type: Some(PropertyKind::Status),
-        status_options: vec!["Not started".into(), "In Voting".into(), "Done".into()],
-        results_property_type: Some(PropertyKind::Url),
-        title_property_type: Some(PropertyKind::Title),
-        description_property_type: Some(PropertyKind::RichText),
+/// The fixture database's property ids.
+pub const TITLE_ID: &str = "title";
+pub const DESCRIPTION_ID: &str = "desc";
+pub const STATUS_ID: &str = "st%3A";
+pub const RESULTS_ID: &str = "url";
+
+fn property(id: &str, name: &str, kind: PropertyKind, options: &[&str]) -> SchemaProperty {
+    SchemaProperty {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+    }
+}
+
+pub fn schema() -> DatabaseSchema {
+    DatabaseSchema {
+        properties: vec![
+            property(TITLE_ID, "Name", PropertyKind::Title, &[]),
+            property(DESCRIPTION_ID, "Description", PropertyKind::RichText, &[]),
+            property(
+                STATUS_ID,
+                "Voting Status",
+                PropertyKind::Status,
+                &["Not started", "In Voting", "Done"],
+            ),
+            property(RESULTS_ID, "Results Link", PropertyKind::Url, &[]),
+        ],
     }
 }
 
 pub fn observation() -> PageObservation {
-    PageObservation {
+    let mut observation = PageObservation {
         observed_at: t("2026-02-01T00:00:00Z"),
         last_edited_time: Some(t("2026-02-01T00:00:00Z")),
         in_trash: false,
-        status: None,
-        results_url: None,
-        title: Some("Board election".into()),
-        description: Some("Choose the board".into()),
+        values: Default::default(),
         schema: schema(),
+    };
+    observation.set_status(None);
+    observation.set_results_url(None);
+    observation.set_title(Some("Board election".into()));
+    observation.set_description(Some("Choose the board".into()));
+    observation
+}
+
+/// Reading and changing the fixture page's values and schema by role, as the old fixed slots did.
+pub trait ObservationExt {
+    fn set_status(&mut self, value: Option<String>);
+    fn set_results_url(&mut self, value: Option<String>);
+    fn set_title(&mut self, value: Option<String>);
+    fn set_description(&mut self, value: Option<String>);
+    fn set_value(&mut self, id: &str, value: ObservedValue);
+    /// Changes the type of property `id`, or removes it from the schema with `None`.
+    fn set_kind(&mut self, id: &str, kind: Option<PropertyKind>);
+    fn set_options(&mut self, id: &str, options: Vec<String>);
+    fn rename(&mut self, id: &str, name: &str);
+    fn status(&self) -> Option<&str>;
+    fn results_url(&self) -> Option<&str>;
+}
+
+impl ObservationExt for PageObservation {
+    fn set_status(&mut self, value: Option<String>) {
+        self.set_value(STATUS_ID, ObservedValue::Status(value));
+    }
+    fn set_results_url(&mut self, value: Option<String>) {
+        self.set_value(RESULTS_ID, ObservedValue::Url(value));
+    }
+    fn set_title(&mut self, value: Option<String>) {
+        self.set_value(TITLE_ID, ObservedValue::Text(value.unwrap_or_default()));
+    }
+    fn set_description(&mut self, value: Option<String>) {
+        self.set_value(
+            DESCRIPTION_ID,
+            ObservedValue::Text(value.unwrap_or_default()),
+        );
+    }
+    fn set_value(&mut self, id: &str, value: ObservedValue) {
+        self.values.insert(id.into(), value);
+    }
+    fn set_kind(&mut self, id: &str, kind: Option<PropertyKind>) {
+        match kind {
+            None => self.schema.properties.retain(|p| p.id != id),
+            Some(kind) => {
+                if let Some(p) = self.schema.properties.iter_mut().find(|p| p.id == id) {
+                    p.kind = kind;
+                }
+            }
+        }
+    }
+    fn set_options(&mut self, id: &str, options: Vec<String>) {
+        if let Some(p) = self.schema.properties.iter_mut().find(|p| p.id == id) {
+            p.options = options;
+        }
+    }
+    fn rename(&mut self, id: &str, name: &str) {
+        if let Some(p) = self.schema.properties.iter_mut().find(|p| p.id == id) {
+            p.name = name.into();
+        }
+    }
+    fn status(&self) -> Option<&str> {
+        self.values
+            .get(STATUS_ID)
+            .and_then(ObservedValue::as_option)
+    }
+    fn results_url(&self) -> Option<&str> {
+        self.values.get(RESULTS_ID).and_then(ObservedValue::as_url)
     }
 }
 

@@ -8,8 +8,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{
     ErrorClass, SyncError, SyncErrorKind, classify_error, next_attempt_after_failure,
 };
-use crate::model::{Election, ElectionId, NotionLink, Phase, SyncState};
-use crate::observation::{PageObservation, PropertyKind, SchemaObservation};
+use crate::link::{FieldMapping, NotionLink, PropertyRole, StatusMapping};
+use crate::model::{Election, ElectionId, Phase, SyncState};
+use crate::observation::{DatabaseSchema, DateValue, ObservedValue, PageObservation, PropertyKind};
+
+mod pulls;
+mod references;
+mod writes;
 
 /// Why a sync runs. Recorded with runs; decides cadence in [`crate::is_due`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,38 +63,98 @@ pub struct SyncInput<'a> {
     pub trigger: Trigger,
 }
 
-/// A status property change: absolute value to write.
+/// A value the sync sets a property to. Absolute, so sending it twice is harmless.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusChange {
-    /// The status property's name.
-    pub property: String,
-    /// The option on the page now (`None`: empty).
-    pub from: Option<String>,
-    /// The option to write.
-    pub to: String,
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum WriteValue {
+    /// A status option.
+    Status(String),
+    /// A select option (Notion creates it if the select lacks it).
+    Select(String),
+    /// A URL.
+    Url(String),
+    /// The text of a title property.
+    Title(String),
+    /// The text of a rich-text property.
+    RichText(String),
+    /// A date, or a range of dates.
+    Date(DateValue),
 }
 
-/// A URL property change: absolute value to write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UrlChange {
-    /// The URL property's name.
-    pub property: String,
-    /// The URL on the page now (`None`: empty).
-    pub from: Option<String>,
-    /// The URL to write.
-    pub to: String,
+impl fmt::Display for WriteValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Status(text)
+            | Self::Select(text)
+            | Self::Url(text)
+            | Self::Title(text)
+            | Self::RichText(text) => f.write_str(text),
+            Self::Date(DateValue { start, end: None }) => write!(f, "{start}"),
+            Self::Date(DateValue {
+                start,
+                end: Some(end),
+            }) => write!(f, "{start} → {end}"),
+        }
+    }
 }
 
-/// The one page update of a sync: status and results link together. Absolute values, so a retry is
-/// harmless.
+impl WriteValue {
+    /// The value as an observation of the page shows it once written.
+    #[must_use]
+    pub fn observed(&self) -> ObservedValue {
+        match self {
+            Self::Status(option) => ObservedValue::Status(Some(option.clone())),
+            Self::Select(option) => ObservedValue::Select(Some(option.clone())),
+            Self::Url(url) => ObservedValue::Url(Some(url.clone())),
+            Self::Title(text) | Self::RichText(text) => ObservedValue::Text(text.clone()),
+            Self::Date(date) => ObservedValue::Date(Some(*date)),
+        }
+    }
+}
+
+/// One property the page write sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyWrite {
+    /// The part the property plays in the link.
+    pub role: PropertyRole,
+    /// The property's current name.
+    pub property: String,
+    /// Its Notion id.
+    pub property_id: String,
+    /// The value on the page now, in the form written (`None`: empty).
+    pub from: Option<WriteValue>,
+    /// The value to write.
+    pub to: WriteValue,
+}
+
+/// The one page update of a sync: every mapped property that differs, together. Absolute values,
+/// so a retry is harmless.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageWrite {
     /// The page to update.
     pub page_id: String,
-    /// Status to set, if it differs.
-    pub status: Option<StatusChange>,
-    /// Results link to set, if it differs.
-    pub results_url: Option<UrlChange>,
+    /// The properties to set, in the mapping's order (status first).
+    pub properties: Vec<PropertyWrite>,
+}
+
+impl PageWrite {
+    /// The write of the property playing `role`, if it is part of this update.
+    #[must_use]
+    pub fn get(&self, role: PropertyRole) -> Option<&PropertyWrite> {
+        self.properties.iter().find(|w| w.role == role)
+    }
+
+    /// The status write, if any.
+    #[must_use]
+    pub fn status(&self) -> Option<&PropertyWrite> {
+        self.get(PropertyRole::Status)
+    }
+
+    /// The results link write, if any.
+    #[must_use]
+    pub fn results_link(&self) -> Option<&PropertyWrite> {
+        self.get(PropertyRole::ResultsLink)
+    }
 }
 
 /// A text field pulled from Notion into the election.
@@ -164,6 +229,10 @@ pub struct SyncPlan {
     pub page_write: Option<PageWrite>,
     /// Fields pulled from Notion, `None` when nothing changed.
     pub election_update: Option<ElectionUpdate>,
+    /// The link's mapping with what reading the schema taught: property ids filled in, names
+    /// following renames made in Notion. `None` when the stored mapping is current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_update: Option<FieldMapping>,
     /// What to record.
     pub outcome: SyncOutcome,
     /// Warnings for people, e.g. a missing optional status option; the edge words them.
@@ -270,6 +339,32 @@ pub enum PlanNote {
         /// The property's name.
         property: String,
     },
+    /// A mapped property was renamed in Notion; the link follows it by id.
+    PropertyRenamed {
+        /// The part it plays.
+        role: PropertyRole,
+        /// The name the link knew.
+        from: String,
+        /// Its name now.
+        to: String,
+    },
+    /// An optional mapped property (voting window, election id, phase) is not in the database:
+    /// that field is not written.
+    MappedPropertyMissing {
+        /// The part it plays.
+        role: PropertyRole,
+        /// The name the link gives.
+        property: String,
+    },
+    /// An optional mapped property has a type that cannot hold its field: it is not written.
+    MappedPropertyWrongType {
+        /// The part it plays.
+        role: PropertyRole,
+        /// Its name.
+        property: String,
+        /// Its type.
+        kind: PropertyKind,
+    },
 }
 
 /// The results page URL: `{base_url}/e/{election_id}/results`, without a doubled slash.
@@ -295,6 +390,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
         trigger: input.trigger,
         page_write: None,
         election_update: None,
+        mapping_update: None,
         outcome: SyncOutcome {
             verdict: Verdict::NeedsObservation,
             state: input.state.clone(),
@@ -315,21 +411,31 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
         return fail(plan, now, input.state, observation, error);
     }
 
-    plan.election_update = plan_pull(election, link, observation, &mut plan.notes);
+    // Ids learnt and renames followed before anything else, so every later step (and the
+    // stored link) names each property as Notion does now.
+    let mut mapping = link.mapping.clone();
+    references::follow_schema(&mut mapping, &observation.schema, &mut plan.notes);
+    if mapping != link.mapping {
+        plan.mapping_update = Some(mapping.clone());
+    }
 
-    let status = match plan_status(phase, link, observation, &mut plan.notes) {
-        Ok(status) => status,
-        Err(error) => {
-            return fail(plan, now, input.state, observation, error);
-        }
+    plan.election_update = pulls::plan_pulls(election, &mapping, observation, &mut plan.notes);
+
+    let context = writes::WriteContext {
+        phase,
+        election,
+        mapping: &mapping,
+        base_url: input.base_url,
+        observation,
     };
-    let results = plan_results(phase, input, observation, &mut plan.notes);
-
-    if status.is_some() || results.is_some() {
+    let properties = match writes::plan_writes(&context, &mut plan.notes) {
+        Ok(properties) => properties,
+        Err(error) => return fail(plan, now, input.state, observation, error),
+    };
+    if !properties.is_empty() {
         plan.page_write = Some(PageWrite {
             page_id: link.notion_page_id.clone(),
-            status,
-            results_url: results,
+            properties,
         });
     }
 
@@ -340,11 +446,13 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
             ..observation.clone()
         },
     };
-    let done_value = link.status_value_for(Phase::Closed);
+    let done_value = mapping.status.value_for(Phase::Closed);
+    let done_shown = after
+        .value_of(&mapping, PropertyRole::Status)
+        .and_then(ObservedValue::as_option)
+        == Some(done_value);
     let notion_done_set_at = match phase {
-        Phase::Closed if after.status.as_deref() == Some(done_value) => {
-            input.state.notion_done_set_at.or(Some(now))
-        }
+        Phase::Closed if done_shown => input.state.notion_done_set_at.or(Some(now)),
         Phase::Closed => input.state.notion_done_set_at,
         Phase::Upcoming | Phase::Open => None,
     };
@@ -406,53 +514,6 @@ fn fail(
     plan
 }
 
-fn plan_status(
-    phase: Phase,
-    link: &NotionLink,
-    observation: &PageObservation,
-    notes: &mut Vec<PlanNote>,
-) -> Result<Option<StatusChange>, SyncError> {
-    let property = &link.notion_status_property_name;
-    let schema = &observation.schema;
-    match &schema.status_property_type {
-        None => {
-            return Err(SyncError::new(
-                SyncErrorKind::PropertyMissing,
-                format!("The property '{property}' does not exist in the database"),
-            ));
-        }
-        Some(PropertyKind::Status) => {}
-        Some(other) => {
-            return Err(SyncError::new(
-                SyncErrorKind::PropertyWrongType,
-                format!("The property '{property}' is not a Status property (it is {other})"),
-            ));
-        }
-    }
-    let Some(desired) = status_for_phase(phase, link, Some(schema)) else {
-        let missing = link.status_value_for(phase);
-        notes.push(PlanNote::UpcomingStatusOptionMissing {
-            property: property.clone(),
-            option: missing.to_owned(),
-        });
-        return Ok(None);
-    };
-    if !schema.has_status_option(desired) {
-        return Err(SyncError::new(
-            SyncErrorKind::StatusOptionMissing,
-            format!("The property '{property}' has no option '{desired}'"),
-        ));
-    }
-    if observation.status.as_deref() == Some(desired) {
-        return Ok(None);
-    }
-    Ok(Some(StatusChange {
-        property: property.clone(),
-        from: observation.status.clone(),
-        to: desired.to_owned(),
-    }))
-}
-
 /// The status option the sync keeps the page at for the election's phase at `now` (SPEC §4): the
 /// link's option for that phase, or `None` when the election is upcoming and the status property,
 /// as last observed, has no such option (an upcoming election then gets no status write). Without
@@ -467,138 +528,25 @@ pub fn desired_status<'a>(
     observation: Option<&PageObservation>,
     now: Timestamp,
 ) -> Option<&'a str> {
-    status_for_phase(election.phase(now), link, observation.map(|o| &o.schema))
+    status_for_phase(
+        election.phase(now),
+        &link.mapping.status,
+        observation.map(|o| &o.schema),
+    )
 }
 
 /// The one rule behind [`desired_status`] and the planner's status write.
-fn status_for_phase<'a>(
+pub(crate) fn status_for_phase<'a>(
     phase: Phase,
-    link: &'a NotionLink,
-    schema: Option<&SchemaObservation>,
+    status: &'a StatusMapping,
+    schema: Option<&DatabaseSchema>,
 ) -> Option<&'a str> {
-    let value = link.status_value_for(phase);
-    let option_missing = schema.is_some_and(|s| !s.has_status_option(value));
+    let value = status.value_for(phase);
+    let option_missing = schema.is_some_and(|s| {
+        !s.resolve(&status.property)
+            .is_some_and(|p| p.has_option(value))
+    });
     (phase != Phase::Upcoming || !option_missing).then_some(value)
-}
-
-fn plan_results(
-    phase: Phase,
-    input: &SyncInput<'_>,
-    observation: &PageObservation,
-    notes: &mut Vec<PlanNote>,
-) -> Option<UrlChange> {
-    if phase == Phase::Upcoming {
-        return None;
-    }
-    let property = &input.link.notion_results_property_name;
-    match &observation.schema.results_property_type {
-        None => {
-            notes.push(PlanNote::NoResultsProperty {
-                property: property.clone(),
-            });
-            None
-        }
-        Some(PropertyKind::Url) if input.base_url.trim().is_empty() => {
-            notes.push(PlanNote::NoBaseUrl);
-            None
-        }
-        Some(PropertyKind::Url) => {
-            let desired = results_url(input.base_url, &input.election.id);
-            if observation.results_url.as_deref() == Some(desired.as_str()) {
-                None
-            } else {
-                Some(UrlChange {
-                    property: property.clone(),
-                    from: observation.results_url.clone(),
-                    to: desired,
-                })
-            }
-        }
-        Some(other) => {
-            notes.push(PlanNote::ResultsPropertyNotUrl {
-                property: property.clone(),
-                kind: other.clone(),
-            });
-            None
-        }
-    }
-}
-
-fn plan_pull(
-    election: &Election,
-    link: &NotionLink,
-    observation: &PageObservation,
-    notes: &mut Vec<PlanNote>,
-) -> Option<ElectionUpdate> {
-    let schema = &observation.schema;
-    let title = pull_text(
-        PulledField::Title,
-        &link.notion_title_property_name,
-        schema.title_property_type.as_ref(),
-        &[PropertyKind::Title, PropertyKind::RichText],
-        pulled_text(observation.title.as_deref(), false).as_deref(),
-        &election.title,
-        notes,
-    );
-    let description = pull_text(
-        PulledField::Description,
-        &link.notion_description_property_name,
-        schema.description_property_type.as_ref(),
-        &[PropertyKind::RichText],
-        pulled_text(observation.description.as_deref(), true).as_deref(),
-        &election.description,
-        notes,
-    );
-    (title.is_some() || description.is_some()).then_some(ElectionUpdate { title, description })
-}
-
-/// Text pulled from Notion without control characters (a NUL in a title), trimmed: what is left
-/// empty counts as an empty value.
-fn pulled_text(text: Option<&str>, multiline: bool) -> Option<String> {
-    text.map(|t| crate::observation::pulled_text(t, multiline))
-}
-
-fn pull_text(
-    field: PulledField,
-    property: &str,
-    kind: Option<&PropertyKind>,
-    readable: &[PropertyKind],
-    notion: Option<&str>,
-    ours: &str,
-    notes: &mut Vec<PlanNote>,
-) -> Option<TextChange> {
-    match kind {
-        Some(kind) if readable.contains(kind) => {}
-        None => {
-            notes.push(PlanNote::PulledPropertyMissing {
-                field,
-                property: property.to_owned(),
-            });
-            return None;
-        }
-        Some(kind) => {
-            notes.push(PlanNote::PulledPropertyUnreadable {
-                field,
-                property: property.to_owned(),
-                kind: kind.clone(),
-            });
-            return None;
-        }
-    }
-    let notion = notion.unwrap_or_default();
-    if notion.is_empty() {
-        if !ours.is_empty() {
-            notes.push(PlanNote::EmptyInNotion {
-                field,
-                property: property.to_owned(),
-            });
-        }
-        return None;
-    }
-    (notion != ours).then(|| TextChange {
-        from: ours.to_owned(),
-        to: notion.to_owned(),
-    })
 }
 
 impl PageObservation {
@@ -606,11 +554,10 @@ impl PageObservation {
     #[must_use]
     pub fn with_write_applied(&self, write: &PageWrite, at: Timestamp) -> Self {
         let mut after = self.clone();
-        if let Some(status) = &write.status {
-            after.status = Some(status.to.clone());
-        }
-        if let Some(url) = &write.results_url {
-            after.results_url = Some(url.to.clone());
+        for property in &write.properties {
+            after
+                .values
+                .insert(property.property_id.clone(), property.to.observed());
         }
         after.observed_at = self.observed_at.max(at);
         after
@@ -655,14 +602,14 @@ mod tests {
             observed_at: t("2026-02-01T00:00:00Z"),
             last_edited_time: None,
             in_trash: false,
-            status: None,
-            results_url: None,
-            title: None,
-            description: None,
-            schema: SchemaObservation {
-                status_property_type: Some(PropertyKind::Status),
-                status_options: options.iter().map(|o| (*o).to_owned()).collect(),
-                ..SchemaObservation::default()
+            values: std::collections::BTreeMap::new(),
+            schema: DatabaseSchema {
+                properties: vec![crate::observation::SchemaProperty {
+                    id: "st".into(),
+                    name: "Voting Status".into(),
+                    kind: PropertyKind::Status,
+                    options: options.iter().map(|o| (*o).to_owned()).collect(),
+                }],
             },
         }
     }
@@ -671,7 +618,7 @@ mod tests {
     fn desired_status_follows_the_phase_and_the_planner() {
         let election = election();
         let mut link = NotionLink::new("db", "page");
-        link.notion_status_value_in_voting = "Voting".into();
+        link.mapping.status.in_voting = "Voting".into();
         let all = observation(&["Not started", "Voting", "Done"]);
         let no_not_started = observation(&["Voting", "Done"]);
         let (before, during, after) = (
@@ -707,8 +654,8 @@ mod tests {
                     trigger: Trigger::Manual,
                 },
             );
-            if let Some(write) = planned.page_write.and_then(|w| w.status) {
-                assert_eq!(Some(write.to.as_str()), expected, "{now}");
+            if let Some(write) = planned.page_write.as_ref().and_then(PageWrite::status) {
+                assert_eq!(Some(write.to.to_string().as_str()), expected, "{now}");
             }
         }
     }

@@ -1,0 +1,38 @@
+//! Keeping a link's property references current: the id of a property first found by name is
+//! learnt, and a property renamed in Notion is followed by its id.
+
+use crate::link::FieldMapping;
+use crate::observation::DatabaseSchema;
+
+use super::PlanNote;
+
+/// Updates every reference of `mapping` that `schema` resolves: fills in its id, and takes the
+/// property's current name (noting a rename when the reference already had the id).
+pub(super) fn follow_schema(
+    mapping: &mut FieldMapping,
+    schema: &DatabaseSchema,
+    notes: &mut Vec<PlanNote>,
+) {
+    let roles: Vec<_> = mapping.properties().into_iter().map(|(r, _)| r).collect();
+    for role in roles {
+        let Some(reference) = mapping.property_mut(role) else {
+            continue;
+        };
+        let Some(property) = schema.resolve(reference) else {
+            continue;
+        };
+        if reference.name != property.name {
+            if reference.id.as_deref() == Some(property.id.as_str()) {
+                notes.push(PlanNote::PropertyRenamed {
+                    role,
+                    from: reference.name.clone(),
+                    to: property.name.clone(),
+                });
+            }
+            reference.name.clone_from(&property.name);
+        }
+        if reference.id.as_deref() != Some(property.id.as_str()) {
+            reference.id = Some(property.id.clone());
+        }
+    }
+}
