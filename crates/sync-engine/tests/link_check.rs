@@ -223,3 +223,76 @@ fn custom_names_and_options_are_the_links() {
         Err(LinkProblem::StatusPropertyMissing { .. })
     ));
 }
+
+#[test]
+fn every_mapped_property_is_checked_for_its_type_and_named_when_wrong() {
+    let mut schema = full_schema();
+    props(&mut schema).insert("Window".into(), property("date", &[]));
+    props(&mut schema).insert("Ref".into(), property("rich_text", &[]));
+    props(&mut schema).insert("Stage".into(), property("select", &[]));
+    let mut mapped = link();
+    mapped.mapping.voting_window = Some(WindowMapping::Range {
+        property: PropertyRef::named("Window"),
+    });
+    mapped.mapping.election_id = Some(PropertyRef::named("Ref"));
+    mapped.mapping.phase = Some(PhaseMapping::named("Stage"));
+    assert_eq!(check_link(&schema, &mapped), Ok(Vec::new()));
+
+    // A window on a text property: refused, naming the property and what it must be.
+    let mut wrong = mapped.clone();
+    wrong.mapping.voting_window = Some(WindowMapping::Range {
+        property: PropertyRef::named("Ref"),
+    });
+    let problem = check_link(&schema, &wrong).unwrap_err();
+    assert_eq!(
+        problem.to_string(),
+        "The property 'Ref' cannot hold the voting window (it is rich_text, it must be Date): choose another property or change its type in Notion"
+    );
+
+    // A phase select that does not exist: refused, listing what the database has.
+    let mut missing = mapped.clone();
+    missing.mapping.phase = Some(PhaseMapping::named("Phase"));
+    let text = check_link(&schema, &missing).unwrap_err().to_string();
+    assert!(
+        text.starts_with("The property 'Phase' for the phase does not exist in the database: add a Select property named 'Phase'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Description, Name, Ref, Results Link, Stage, Voting Status, Window"),
+        "{text}"
+    );
+
+    // A pushed title needs its property; a pulled one only warns.
+    let mut pushed = link();
+    pushed.mapping.title = TextMapping {
+        property: PropertyRef::named("Heading"),
+        direction: TextDirection::Push,
+    };
+    assert!(matches!(
+        check_link(&schema, &pushed),
+        Err(LinkProblem::MappedPropertyMissing {
+            role: PropertyRole::Title,
+            ..
+        })
+    ));
+    pushed.mapping.title.direction = TextDirection::Pull;
+    assert!(matches!(
+        check_link(&schema, &pushed).as_deref(),
+        Ok([LinkWarning::TitleNotPulled { .. }])
+    ));
+}
+
+#[test]
+fn a_renamed_status_property_is_found_by_its_id() {
+    let mut schema = full_schema();
+    let id = schema.named("Voting Status").unwrap().id.clone();
+    schema
+        .properties
+        .iter_mut()
+        .find(|p| p.id == id)
+        .unwrap()
+        .name = "Election state".into();
+    let mut renamed = link();
+    renamed.mapping.status.property = PropertyRef::with_id(id, "Voting Status");
+    assert_eq!(check_link(&schema, &renamed), Ok(Vec::new()));
+}
