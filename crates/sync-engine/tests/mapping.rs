@@ -367,11 +367,7 @@ mod properties {
             any::<bool>(),
         )
             .prop_map(|(window, id, phase, push_title, push_description)| {
-                let mut m = FieldMapping {
-                    voting_window: None,
-                    ..FieldMapping::default()
-                };
-                m.voting_window = match window {
+                let voting_window = match window {
                     0 => None,
                     1 => Some(WindowMapping::Range {
                         property: PropertyRef::named("Voting window"),
@@ -381,15 +377,28 @@ mod properties {
                         closes: PropertyRef::named("Closes"),
                     }),
                 };
-                m.election_id = id.then(|| PropertyRef::named("Election ID"));
-                m.phase = phase.then(|| PhaseMapping::named("Phase"));
-                if push_title {
-                    m.title.direction = TextDirection::Push;
+                let direction = |push: bool| {
+                    if push {
+                        TextDirection::Push
+                    } else {
+                        TextDirection::Pull
+                    }
+                };
+                let defaults = FieldMapping::default();
+                FieldMapping {
+                    voting_window,
+                    election_id: id.then(|| PropertyRef::named("Election ID")),
+                    phase: phase.then(|| PhaseMapping::named("Phase")),
+                    title: TextMapping {
+                        direction: direction(push_title),
+                        ..defaults.title.clone()
+                    },
+                    description: TextMapping {
+                        direction: direction(push_description),
+                        ..defaults.description.clone()
+                    },
+                    ..defaults
                 }
-                if push_description {
-                    m.description.direction = TextDirection::Push;
-                }
-                m
             })
     }
 
