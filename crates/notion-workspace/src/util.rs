@@ -52,7 +52,7 @@ impl SplitMix {
     }
 
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -66,7 +66,7 @@ impl SplitMix {
     }
 
     /// A random version-4 UUID.
-    pub fn uuid(&mut self) -> Uuid {
+    pub(crate) fn uuid(&mut self) -> Uuid {
         let hi = self.next_u64().to_be_bytes();
         let lo = self.next_u64().to_be_bytes();
         let mut bytes = [0u8; 16];
