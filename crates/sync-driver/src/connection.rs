@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use notion_client::NotionClient;
 
-use crate::Allowlist;
+use crate::{Allowlist, NotionOperations};
 
 /// The id of a Notion connection. The connection every process has (the internal integration
 /// token, `NOTION_API_KEY`) is [`ConnectionId::default`], spelled `default`.
@@ -45,21 +46,56 @@ impl fmt::Display for ConnectionId {
     }
 }
 
-/// One connection as the driver uses it: the Notion client of that connection and the databases
-/// it may search and link. Cheap to clone; clones share the client's pacer and caches.
-#[derive(Debug, Clone)]
+/// One connection as the driver uses it: the Notion client of that connection, the databases it
+/// may search and link, and the [`NotionOperations`] the driver performs through it (the client
+/// itself unless replaced, e.g. by a test's mock). Cheap to clone; clones share the client's
+/// pacer and caches.
+#[derive(Clone)]
 pub struct Connection {
     /// The connection's client. Every user of the connection must use this client (or a clone):
     /// its pacer is the connection's request budget.
     pub client: NotionClient,
     /// The databases of this connection that may be searched and linked.
     pub allowlist: Allowlist,
+    /// What replaces the client's operations; `None`: the client's own.
+    operations: Option<Arc<dyn NotionOperations>>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("client", &self.client)
+            .field("allowlist", &self.allowlist)
+            .field("operations_replaced", &self.operations.is_some())
+            .finish()
+    }
 }
 
 impl Connection {
     /// A connection of `client` allowing the databases of `allowlist`.
     pub fn new(client: NotionClient, allowlist: Allowlist) -> Self {
-        Self { client, allowlist }
+        Self {
+            client,
+            allowlist,
+            operations: None,
+        }
+    }
+
+    /// The same connection performing its Notion operations through `operations` instead of
+    /// the client (the client still owns the pacer and the request counts). For tests that
+    /// provoke failures Notion cannot be made to show on demand.
+    #[must_use]
+    pub fn with_operations(mut self, operations: Arc<dyn NotionOperations>) -> Self {
+        self.operations = Some(operations);
+        self
+    }
+
+    /// The Notion operations of this connection.
+    pub fn operations(&self) -> &dyn NotionOperations {
+        match &self.operations {
+            Some(operations) => operations.as_ref(),
+            None => &self.client,
+        }
     }
 }
 
@@ -112,7 +148,10 @@ impl Connections {
 
     /// The same connections with each client replaced by `f(client)` (e.g. a stats scope).
     pub(crate) fn map_clients(&self, f: impl Fn(&NotionClient) -> NotionClient) -> Self {
-        let map = |c: &Connection| Connection::new(f(&c.client), c.allowlist.clone());
+        let map = |c: &Connection| Connection {
+            client: f(&c.client),
+            ..c.clone()
+        };
         Self {
             default: map(&self.default),
             others: self

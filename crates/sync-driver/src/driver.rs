@@ -155,6 +155,12 @@ impl SyncDriver {
         &self.inner.connections.default_connection().client
     }
 
+    /// The default connection's Notion operations: every read and write of the driver goes
+    /// through them.
+    pub(crate) fn notion_ops(&self) -> &dyn crate::NotionOperations {
+        self.inner.connections.default_connection().operations()
+    }
+
     /// The default connection's allowlist: the databases that may be searched and linked.
     pub fn allowlist(&self) -> &Allowlist {
         &self.inner.connections.default_connection().allowlist
@@ -199,7 +205,10 @@ impl SyncDriver {
             ));
         }
         request.start_cursor = cursor.filter(|c| !c.is_empty()).map(str::to_owned);
-        let list = self.notion().query_database(*database_id, &request).await?;
+        let list = self
+            .notion_ops()
+            .query_database(*database_id, &request)
+            .await?;
         let next_cursor = list.continuation().map(str::to_owned);
         Ok(PageSearch {
             pages: list
@@ -300,8 +309,8 @@ impl SyncDriver {
         page_id: NotionId,
         expected_database: Option<NotionId>,
     ) -> Result<Inspection, DriverError> {
-        let notion = self.notion();
-        let page = match notion.retrieve_page(page_id, &[]).await {
+        let notion = self.notion_ops();
+        let page = match notion.retrieve_page(page_id, Vec::new()).await {
             Ok(page) => page,
             Err(e) if matches!(e.kind(), ErrorKind::NotFound) => {
                 return Err(DriverError::Validation(format!(
@@ -361,7 +370,7 @@ impl SyncDriver {
     }
 
     async fn resolve_data_source(&self, database_id: NotionId) -> Result<NotionId, DriverError> {
-        self.notion()
+        self.notion_ops()
             .resolve_data_source(database_id)
             .await
             .map_err(|e| database_error(database_id, e))
@@ -371,7 +380,7 @@ impl SyncDriver {
         &self,
         database_id: NotionId,
     ) -> Result<DataSource, DriverError> {
-        self.notion()
+        self.notion_ops()
             .retrieve_database_schema(database_id)
             .await
             .map_err(|e| database_error(database_id, e))

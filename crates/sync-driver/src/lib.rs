@@ -9,6 +9,7 @@ mod driver;
 mod error;
 mod manual;
 mod observe;
+mod operations;
 mod types;
 
 pub use allowlist::{Allowlist, AllowlistEntry, AllowlistError};
@@ -18,6 +19,7 @@ pub use cycle::QUERY_PAGE_SIZE;
 pub use driver::{SEARCH_PAGE_SIZE, SyncDriver};
 pub use error::DriverError;
 pub use observe::{database_schema, page_observation, schema_observation, sync_error_from_notion};
+pub use operations::NotionOperations;
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
     CycleOptions, CycleProgress, CycleReport, DEFAULT_CHANGE_OVERLAP, DEFAULT_LEASE_TTL,

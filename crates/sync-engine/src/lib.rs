@@ -22,7 +22,7 @@ pub use model::{
 };
 pub use observation::{PageObservation, PropertyKind, SchemaObservation};
 pub use plan::{
-    ElectionUpdate, OutcomeKind, PageWrite, PlanNote, PulledField, StatusChange, SyncInput,
-    SyncOutcome, SyncPlan, TextChange, Trigger, UrlChange, desired_status, plan, record_failure,
+    ElectionUpdate, PageWrite, PlanNote, PulledField, StatusChange, SyncInput, SyncOutcome,
+    SyncPlan, TextChange, Trigger, UrlChange, Verdict, desired_status, plan, record_failure,
     results_url,
 };

@@ -110,10 +110,11 @@ pub struct ElectionUpdate {
     pub description: Option<TextChange>,
 }
 
-/// How a sync ended.
+/// What the planner concluded about one election's sync: ready to record (once its write, if any,
+/// is answered), failed, or unable to plan before the page is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OutcomeKind {
+pub enum Verdict {
     /// The plan is complete: once its page write (if any) succeeds, record `state`.
     Synced,
     /// The sync failed; `state` records the error and the backoff.
@@ -130,10 +131,12 @@ pub enum OutcomeKind {
 /// What to record for the election after the sync: the complete next [`SyncState`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncOutcome {
-    /// Success, failure or "read first".
-    pub result: OutcomeKind,
-    /// The state to store (for `Synced`, valid once the page write succeeded; if the write fails,
-    /// record [`record_failure`] instead).
+    /// Success, failure or "read first". Serialised as `result`, the name the run logs and the
+    /// preview's JSON have always used.
+    #[serde(rename = "result")]
+    pub verdict: Verdict,
+    /// The state to store. For `Synced` with a page write, it holds once the write succeeded:
+    /// record what [`SyncPlan::on_write_result`] says instead of this when a write was sent.
     pub state: SyncState,
 }
 
@@ -141,7 +144,7 @@ impl SyncOutcome {
     /// Whether the sync succeeded.
     #[must_use]
     pub fn is_success(&self) -> bool {
-        matches!(self.result, OutcomeKind::Synced)
+        matches!(self.verdict, Verdict::Synced)
     }
 }
 
@@ -165,6 +168,33 @@ pub struct SyncPlan {
     pub outcome: SyncOutcome,
     /// Warnings for people, e.g. a missing optional status option; the edge words them.
     pub notes: Vec<PlanNote>,
+}
+
+impl SyncPlan {
+    /// What to record once this plan's page write has been answered: the planned outcome when
+    /// the write succeeded; when it failed, the failure recorded on the state the sync started
+    /// from (`prior`: the planned state assumed the write), keeping `seen` (the observation the
+    /// plan was made against, when the page was read) as the last observation so the next sync
+    /// plans against what the page really holds.
+    #[must_use]
+    pub fn on_write_result(
+        &self,
+        now: Timestamp,
+        prior: &SyncState,
+        seen: Option<&PageObservation>,
+        result: Result<(), SyncError>,
+    ) -> SyncOutcome {
+        match result {
+            Ok(()) => self.outcome.clone(),
+            Err(error) => {
+                let mut base = prior.clone();
+                if let Some(seen) = seen {
+                    base.last_observation = Some(seen.clone());
+                }
+                record_failure(now, &base, error)
+            }
+        }
+    }
 }
 
 /// A field of the election that the sync pulls from Notion.
@@ -266,7 +296,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
         page_write: None,
         election_update: None,
         outcome: SyncOutcome {
-            result: OutcomeKind::NeedsObservation,
+            verdict: Verdict::NeedsObservation,
             state: input.state.clone(),
         },
         notes: Vec::new(),
@@ -319,7 +349,7 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
         Phase::Upcoming | Phase::Open => None,
     };
     plan.outcome = SyncOutcome {
-        result: OutcomeKind::Synced,
+        verdict: Verdict::Synced,
         state: SyncState {
             notion_last_sync_at: Some(now),
             notion_last_sync_error: None,
@@ -359,7 +389,7 @@ pub fn record_failure(now: Timestamp, state: &SyncState, error: SyncError) -> Sy
             link_broken,
             ..state.clone()
         },
-        result: OutcomeKind::Failed { error, class },
+        verdict: Verdict::Failed { error, class },
     }
 }
 

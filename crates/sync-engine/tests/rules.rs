@@ -459,12 +459,12 @@ fn every_rule_row() {
             case.expect.description_to,
             "{name}: description"
         );
-        match (&plan.outcome.result, case.expect.failure) {
-            (OutcomeKind::Synced, None) => {
+        match (&plan.outcome.verdict, case.expect.failure) {
+            (Verdict::Synced, None) => {
                 assert_eq!(plan.outcome.state.notion_last_sync_at, Some(case.now));
                 assert_eq!(plan.outcome.state.notion_last_sync_error, None, "{name}");
             }
-            (OutcomeKind::Failed { error, class }, Some(kind)) => {
+            (Verdict::Failed { error, class }, Some(kind)) => {
                 assert_eq!(error.kind, kind, "{name}: failure kind");
                 assert_eq!(*class, ErrorClass::Permanent, "{name}: class");
                 assert!(plan.page_write.is_none(), "{name}: failure must not write");
@@ -586,7 +586,7 @@ fn no_observation_at_all_asks_for_a_read() {
     let mut f = Fixture::new();
     f.observation = None;
     let plan = f.plan(during());
-    assert_eq!(plan.outcome.result, OutcomeKind::NeedsObservation);
+    assert_eq!(plan.outcome.verdict, Verdict::NeedsObservation);
     assert_eq!(plan.outcome.state, f.state);
     assert!(plan.page_write.is_none());
     assert_eq!(plan.notes, [PlanNote::NotReadYet]);
@@ -609,7 +609,7 @@ fn wrong_type_message_matches_the_source_document() {
     let mut f = Fixture::new();
     f.obs().schema.status_property_type = Some(PropertyKind::Select);
     let plan = f.plan(during());
-    let OutcomeKind::Failed { error, .. } = plan.outcome.result else {
+    let Verdict::Failed { error, .. } = plan.outcome.verdict else {
         panic!("expected a failure");
     };
     assert!(
@@ -890,4 +890,44 @@ fn property_kinds_use_notion_names() {
         assert_eq!(json, format!("\"{name}\""));
         assert_eq!(serde_json::from_str::<PropertyKind>(&json).unwrap(), kind);
     }
+}
+
+#[test]
+fn a_write_answered_ok_records_the_plan_and_a_failed_one_records_the_failure_on_the_prior_state() {
+    let mut f = Fixture::new();
+    f.state.notion_last_sync_at = Some(before());
+    f.state.last_observation = None;
+    let plan = f.plan(during());
+    assert!(plan.page_write.is_some(), "the phase change needs a write");
+    let seen = f.observation.clone();
+
+    let written = plan.on_write_result(during(), &f.state, seen.as_ref(), Ok(()));
+    assert_eq!(
+        written, plan.outcome,
+        "a write that succeeded records the plan"
+    );
+
+    let error = SyncError::from_notion(SyncErrorKind::RateLimited, 429, "rate_limited", "slow");
+    let failed = plan.on_write_result(during(), &f.state, seen.as_ref(), Err(error.clone()));
+    assert!(matches!(failed.verdict, Verdict::Failed { .. }));
+    assert_eq!(failed.state.consecutive_failures, 1);
+    assert_eq!(failed.state.error_class, Some(ErrorClass::Transient));
+    assert_eq!(
+        failed.state.notion_last_sync_at,
+        Some(before()),
+        "the planned success is not recorded"
+    );
+    assert_eq!(
+        failed.state.last_observation, seen,
+        "the next sync plans against what the page holds, not what the write meant it to"
+    );
+    assert_ne!(
+        failed.state.last_observation,
+        plan.outcome.state.last_observation,
+    );
+
+    // Without a fresh read, the observation the sync started from stays.
+    f.state.last_observation = Some(observation());
+    let unread = plan.on_write_result(during(), &f.state, None, Err(error));
+    assert_eq!(unread.state.last_observation, Some(observation()));
 }

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use sync_driver::{CycleOptions, CycleReport, DriverError};
-use sync_engine::{OutcomeKind, SyncErrorKind, SyncPlan, Trigger};
+use sync_engine::{SyncErrorKind, SyncPlan, Trigger, Verdict};
 
 use crate::cli::OnceArgs;
 use crate::commands::election_id;
@@ -36,8 +36,8 @@ pub(crate) fn driver_error(error: DriverError) -> RunnerError {
 }
 
 fn failed_kind(plan: &SyncPlan) -> Option<SyncErrorKind> {
-    match &plan.outcome.result {
-        OutcomeKind::Failed { error, .. } => Some(error.kind),
+    match &plan.outcome.verdict {
+        Verdict::Failed { error, .. } => Some(error.kind),
         _ => None,
     }
 }

@@ -1,7 +1,7 @@
 //! The preview table: a cycle's plans as the rows an operator reads (`once --preview`, `backfill`),
 //! and the plans' notes in words. The planner returns typed data; wording it is this edge's job.
 
-use sync_engine::{OutcomeKind, PlanNote, SyncPlan};
+use sync_engine::{PlanNote, SyncPlan, Verdict};
 
 use crate::output::{Table, or_empty};
 
@@ -82,7 +82,7 @@ fn preview_rows(plan: &SyncPlan) -> Vec<PreviewRow> {
             ));
         }
     }
-    if let OutcomeKind::Failed { error, .. } = &plan.outcome.result {
+    if let Verdict::Failed { error, .. } = &plan.outcome.verdict {
         rows.push(row(
             Direction::Error,
             error.kind.as_str(),

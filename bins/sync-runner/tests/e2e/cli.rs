@@ -91,7 +91,7 @@ fn every_command_has_help_with_examples_and_the_top_level_lists_exit_codes() {
 }
 
 #[test]
-fn bad_configuration_stops_with_exit_3_and_names_the_variable() {
+fn bad_configuration_stops_with_exit_78_and_names_the_variable() {
     let world = World::new();
     let cases: &[(&str, &str, &[&str])] = &[
         ("NOTION_API_KEY", "", &["once"]),

@@ -5,9 +5,7 @@
 use jiff::Timestamp;
 use notion_client::{NotionError, NotionId, Page, Priority, PropertyValue};
 use store::{LinkedElection, LogAction, NewLogEntry, SyncRecord};
-use sync_engine::{
-    OutcomeKind, PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger,
-};
+use sync_engine::{PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger, Verdict};
 
 use super::lease::Writer;
 use super::read::{moved_out, stored_id};
@@ -101,128 +99,128 @@ impl SyncDriver {
             base_url: &self.inner.config.base_url,
             trigger,
         };
-        let ExecuteAt { now, lease_now } = at;
+        let now = at.now;
         let mut result = ElectionResult::planned(sync_engine::plan(now, &input));
         // Reads are summed up per database (one entry per cycle); per election, only what
         // happened is logged: writes, pulls, failures, skips (and a manual sync's no-change).
-        let plan = &result.plan;
-        let record = |plan: &SyncPlan| {
-            sync_record(
-                election,
-                plan.outcome.state.clone(),
-                plan.election_update.clone(),
-            )
-        };
-        match &plan.outcome.result {
-            OutcomeKind::NeedsObservation => {
+        match (&result.plan.outcome.verdict, mode) {
+            (Verdict::NeedsObservation, _) => {
                 result.skipped = Some("the page has not been read yet".into());
             }
-            OutcomeKind::Failed { .. } => {
-                result.failed = true;
-                result.logs.push(log(
-                    now,
-                    election,
-                    LogAction::Failed,
-                    plan_detail(plan),
-                    plan.outcome.state.notion_last_sync_error.clone(),
-                ));
-                result.record = Some(record(plan));
+            (Verdict::Failed { .. }, _) => record_failed_plan(now, election, &mut result),
+            (Verdict::Synced, ExecuteMode::Write(writer)) if result.plan.page_write.is_some() => {
+                if !self
+                    .lease_for_write(at, election, writer, &mut result)
+                    .await
+                {
+                    return result;
+                }
+                self.send_write(now, election, fresh, writer, &mut result)
+                    .await;
             }
-            OutcomeKind::Synced => match &plan.page_write {
-                Some(write) if let ExecuteMode::Write(writer) = mode => {
-                    match self.take_write_lease(election, lease_now, writer).await {
-                        Ok(None) => result.leased = true,
-                        Ok(Some(reason)) => {
-                            result.skipped = Some(reason.to_owned());
-                            result.logs.push(log(
-                                now,
-                                election,
-                                LogAction::Skipped,
-                                plan_detail(plan),
-                                result.skipped.clone(),
-                            ));
-                            return result;
-                        }
-                        Err(e) => {
-                            result.skipped = Some(format!("could not take the write lease: {e}"));
-                            return result;
-                        }
-                    }
-                    let written = match writer {
-                        Writer::Cycle => self.write_page_bounded(write).await,
-                        Writer::Manual => self.write_page(write).await,
-                    };
-                    // The write's answer is the page: one moved out of the database since it
-                    // was last read is caught here, before any further write.
-                    let written = written.map(|page| self.moved_after_write(&page, election));
-                    match written {
-                        Ok(Some(moved)) => {
-                            let (mut failed, entry) = failure_record(now, election, None, moved);
-                            failed.election_update = plan.election_update.clone();
-                            result.wrote = true;
-                            result.failed = true;
-                            result.logs.push(entry);
-                            result.record = Some(failed);
-                        }
-                        Ok(None) => {
-                            result.wrote = true;
-                            result.logs.push(log(
-                                now,
-                                election,
-                                LogAction::Wrote,
-                                plan_detail(plan),
-                                None,
-                            ));
-                            result.record = Some(record(plan));
-                        }
-                        Err(error) => {
-                            let sync_error = sync_error_from_notion(&error, write.status.is_some());
-                            let observation =
-                                fresh.or_else(|| election.state.last_observation.clone());
-                            let (mut failed, entry) =
-                                failure_record(now, election, observation, sync_error);
-                            failed.election_update = plan.election_update.clone();
-                            result.failed = true;
-                            result.notion_error = Some(error);
-                            result.logs.push(entry);
-                            result.record = Some(failed);
-                        }
-                    }
-                }
-                _ => {
-                    let action = if plan.page_write.is_some() {
-                        Some(LogAction::Wrote)
-                    } else if plan.election_update.is_some() {
-                        Some(LogAction::Pulled)
-                    } else if trigger == Trigger::Manual {
-                        Some(LogAction::NoChange)
-                    } else {
-                        None
-                    };
-                    if let Some(action) = action {
-                        result
-                            .logs
-                            .push(log(now, election, action, plan_detail(plan), None));
-                    }
-                    result.record = Some(record(plan));
-                }
-            },
+            (Verdict::Synced, _) => record_unwritten_plan(now, election, trigger, &mut result),
         }
-        if result
-            .record
-            .as_ref()
-            .is_some_and(|r| r.election_update.is_some())
-            && !matches!(result.logs.last(), Some(l) if l.action == LogAction::Pulled)
-        {
+        log_pull_unless_logged(now, election, &mut result);
+        result
+    }
+
+    /// Takes the election's write lease for `writer`. When it cannot be had, says why in
+    /// `result` (logged as a skip when another writer holds it) and answers `false`.
+    async fn lease_for_write(
+        &self,
+        at: ExecuteAt,
+        election: &LinkedElection,
+        writer: Writer,
+        result: &mut ElectionResult,
+    ) -> bool {
+        match self.take_write_lease(election, at.lease_now, writer).await {
+            Ok(None) => {
+                result.leased = true;
+                true
+            }
+            Ok(Some(reason)) => {
+                result.skipped = Some(reason.to_owned());
+                result.logs.push(log(
+                    at.now,
+                    election,
+                    LogAction::Skipped,
+                    plan_detail(&result.plan),
+                    result.skipped.clone(),
+                ));
+                false
+            }
+            Err(e) => {
+                result.skipped = Some(format!("could not take the write lease: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Sends the planned page write (bounded when a cycle sends it) and records what its
+    /// answer means, as the plan's [`sync_engine::SyncPlan::on_write_result`] says: the plan when
+    /// it was written, else the failure (the page moved out of its database, or Notion's error).
+    async fn send_write(
+        &self,
+        now: Timestamp,
+        election: &LinkedElection,
+        fresh: Option<PageObservation>,
+        writer: Writer,
+        result: &mut ElectionResult,
+    ) {
+        let Some(write) = result.plan.page_write.as_ref() else {
+            return;
+        };
+        let written = match writer {
+            Writer::Cycle => self.write_page_bounded(write).await,
+            Writer::Manual => self.write_page(write).await,
+        };
+        // The write's answer is the page: one moved out of the database since it was last read
+        // is caught here, before any further write.
+        let failure = match written {
+            Ok(page) => self
+                .moved_after_write(&page, election)
+                .map(|moved| (moved, None)),
+            Err(error) => Some((
+                sync_error_from_notion(&error, write.status.is_some()),
+                Some(error),
+            )),
+        };
+        // A write Notion refused did not happen; one answered with a moved page did.
+        result.wrote = !matches!(failure, Some((_, Some(_))));
+        let Some((error, notion_error)) = failure else {
             result.logs.push(log(
                 now,
                 election,
-                LogAction::Pulled,
-                serde_json::to_value(&result.plan.election_update).ok(),
+                LogAction::Wrote,
+                plan_detail(&result.plan),
                 None,
             ));
-        }
-        result
+            result.record = Some(planned_record(election, &result.plan));
+            return;
+        };
+        // A page that moved was read by the write itself; otherwise the observation the plan
+        // was made against (the fresh read, else the stored one) stays what the page holds.
+        let seen = match notion_error {
+            None => None,
+            Some(_) => fresh.as_ref(),
+        };
+        let outcome = result
+            .plan
+            .on_write_result(now, &election.state, seen, Err(error.clone()));
+        result.failed = true;
+        result.notion_error = notion_error;
+        result.logs.push(log(
+            now,
+            election,
+            LogAction::Failed,
+            serde_json::to_value(&error).ok(),
+            outcome.state.notion_last_sync_error.clone(),
+        ));
+        result.record = Some(sync_record(
+            election,
+            outcome.state,
+            result.plan.election_update.clone(),
+        ));
     }
 
     /// The page-moved failure when the page a write answered with is no longer in the linked
@@ -246,9 +244,8 @@ impl SyncDriver {
             Priority::Corrective
         };
         match self
-            .notion()
-            .with_priority(priority)
-            .update_page_properties(page_id, write_properties(write))
+            .notion_ops()
+            .update_page_properties(page_id, write_properties(write), priority)
             .await
         {
             Ok(page) => Ok(page),
@@ -276,6 +273,73 @@ impl SyncDriver {
                 ),
             ))),
         }
+    }
+}
+
+/// The record of a plan that holds as planned: its state and the fields it pulls.
+fn planned_record(election: &LinkedElection, plan: &SyncPlan) -> SyncRecord {
+    sync_record(
+        election,
+        plan.outcome.state.clone(),
+        plan.election_update.clone(),
+    )
+}
+
+/// A plan the planner failed (e.g. a missing property): log and record its failure.
+fn record_failed_plan(now: Timestamp, election: &LinkedElection, result: &mut ElectionResult) {
+    let plan = &result.plan;
+    result.failed = true;
+    result.logs.push(log(
+        now,
+        election,
+        LogAction::Failed,
+        plan_detail(plan),
+        plan.outcome.state.notion_last_sync_error.clone(),
+    ));
+    result.record = Some(planned_record(election, plan));
+}
+
+/// A plan recorded without sending anything: nothing to write, or a preview. Logs what it would
+/// do (a write, a pull, or a manual sync's "no change").
+fn record_unwritten_plan(
+    now: Timestamp,
+    election: &LinkedElection,
+    trigger: Trigger,
+    result: &mut ElectionResult,
+) {
+    let plan = &result.plan;
+    let action = if plan.page_write.is_some() {
+        Some(LogAction::Wrote)
+    } else if plan.election_update.is_some() {
+        Some(LogAction::Pulled)
+    } else if trigger == Trigger::Manual {
+        Some(LogAction::NoChange)
+    } else {
+        None
+    };
+    if let Some(action) = action {
+        result
+            .logs
+            .push(log(now, election, action, plan_detail(plan), None));
+    }
+    result.record = Some(planned_record(election, plan));
+}
+
+/// A pull recorded (also alongside a write or a failed write) is logged as its own `pulled`
+/// entry after the others, unless the last entry already is one.
+fn log_pull_unless_logged(now: Timestamp, election: &LinkedElection, result: &mut ElectionResult) {
+    let pulls = result
+        .record
+        .as_ref()
+        .is_some_and(|r| r.election_update.is_some());
+    if pulls && !matches!(result.logs.last(), Some(l) if l.action == LogAction::Pulled) {
+        result.logs.push(log(
+            now,
+            election,
+            LogAction::Pulled,
+            serde_json::to_value(&result.plan.election_update).ok(),
+            None,
+        ));
     }
 }
 

@@ -162,7 +162,10 @@ impl SyncDriver {
         lease: &mut LeaseKeeper,
     ) -> Result<DataSource, ReadFailure> {
         let read = self
-            .leased(lease, self.notion().retrieve_database_schema(database_id))
+            .leased(
+                lease,
+                self.notion_ops().retrieve_database_schema(database_id),
+            )
             .await;
         read.map_err(|e| {
             self.note_rate_limit(lease, &e);
@@ -193,7 +196,10 @@ impl SyncDriver {
             return;
         }
         let schema = self
-            .leased(lease, self.notion().retrieve_database_schema(database_id))
+            .leased(
+                lease,
+                self.notion_ops().retrieve_database_schema(database_id),
+            )
             .await;
         match schema {
             Ok(ds) => read.schema = Some(ds),
@@ -216,7 +222,7 @@ impl SyncDriver {
         properties: Vec<String>,
         lease: &mut LeaseKeeper,
     ) -> Result<(HashMap<NotionId, Page>, CapRecord), NotionError> {
-        let notion = self.notion();
+        let notion = self.notion_ops();
         let data_source = self
             .leased(lease, notion.resolve_data_source(database_id))
             .await?;
@@ -269,8 +275,8 @@ impl SyncDriver {
         };
         let page_id = stored_id("page", &linked.link.notion_page_id).map_err(fail)?;
         let page = self
-            .notion()
-            .retrieve_page(page_id, &[])
+            .notion_ops()
+            .retrieve_page(page_id, Vec::new())
             .await
             .map_err(fail)?;
         let read_schema;
@@ -280,7 +286,7 @@ impl SyncDriver {
                 let database_id =
                     stored_id("database", &linked.link.notion_database_id).map_err(fail)?;
                 read_schema = self
-                    .notion()
+                    .notion_ops()
                     .retrieve_database_schema(database_id)
                     .await
                     .map_err(fail)?;
@@ -316,13 +322,13 @@ impl SyncDriver {
         let Ok(page_id) = stored_id("page", &write.page_id) else {
             return Err(error);
         };
-        let names: Vec<&str> = write
+        let names: Vec<String> = write
             .status
             .iter()
-            .map(|s| s.property.as_str())
-            .chain(write.results_url.iter().map(|u| u.property.as_str()))
+            .map(|s| s.property.clone())
+            .chain(write.results_url.iter().map(|u| u.property.clone()))
             .collect();
-        let page = match self.notion().retrieve_page(page_id, &names).await {
+        let page = match self.notion_ops().retrieve_page(page_id, names).await {
             Ok(page) => page,
             Err(read_error) => {
                 tracing::warn!(page = %page_id, error = %read_error, "could not read the page again after a 503 that may have saved the write");

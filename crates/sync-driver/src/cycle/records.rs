@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use notion_client::CapRecord;
 use store::{LinkedElection, LogAction, NewLogEntry, RunCounts, SyncRecord};
 use sync_engine::{
-    ElectionUpdate, OutcomeKind, PageObservation, SyncError, SyncPlan, SyncState, Trigger,
+    ElectionUpdate, PageObservation, SyncError, SyncPlan, SyncState, Trigger, Verdict,
     record_failure,
 };
 
@@ -128,7 +128,7 @@ pub(crate) fn failed_plan(
         page_write: None,
         election_update: None,
         outcome: sync_engine::SyncOutcome {
-            result: OutcomeKind::Failed { error, class },
+            verdict: Verdict::Failed { error, class },
             state: record.state.clone(),
         },
         notes: Vec::new(),

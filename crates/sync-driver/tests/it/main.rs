@@ -5,6 +5,7 @@ mod common;
 mod connections;
 mod cycle;
 mod link;
+mod lost_response;
 mod moved;
 mod query_cap;
 mod rate_limit;
