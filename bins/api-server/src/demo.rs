@@ -5,14 +5,13 @@
 //! then "In Voting", then "Done") plays again. It never touches a store it did not create.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use notion_client::NotionId;
 use notion_emulator::{RowSpec, Workspace, demo};
 use serde_json::json;
-use store::{DemoClaim, NewElection, Store, StoreError};
+use store::{DemoClaim, NewElection, SharedStore, StoreErrorKind};
 use sync_driver::{LinkRequest, SyncDriver};
 use sync_engine::ElectionId;
 use uuid::{Uuid, uuid};
@@ -95,11 +94,8 @@ fn samples(step: SignedDuration) -> [Sample; 4] {
 /// Makes the store at `path` ready for a fresh demo run: empties it if an earlier demo run created
 /// it, marks it as the demo's if it is empty, and refuses (a [`ConfigError`] naming
 /// `DATABASE_URL`) a store that holds anything else, changing nothing in it.
-pub async fn claim_store(store: &Arc<Store>, path: &Path, now: Timestamp) -> anyhow::Result<()> {
-    let claim = {
-        let store = Arc::clone(store);
-        tokio::task::spawn_blocking(move || store.claim_for_demo(now)).await??
-    };
+pub async fn claim_store(store: &SharedStore, path: &Path, now: Timestamp) -> anyhow::Result<()> {
+    let claim = store.claim_for_demo(now).await?;
     match claim {
         DemoClaim::Marked => tracing::info!(store = %path.display(), "new demo store"),
         DemoClaim::Reset { elections } => tracing::info!(
@@ -129,7 +125,6 @@ pub async fn seed(driver: &SyncDriver, now: Timestamp, step: Duration) -> anyhow
     let step = SignedDuration::try_from(step)?;
     for sample in samples(step) {
         let id = ElectionId::parse(sample.id)?;
-        let store = driver.store().clone();
         let new = NewElection {
             id: Some(id.clone()),
             title: sample.title.into(),
@@ -137,12 +132,11 @@ pub async fn seed(driver: &SyncDriver, now: Timestamp, step: Duration) -> anyhow
             open_at: now + sample.open_in,
             close_at: now + sample.close_in,
         };
-        let created = tokio::task::spawn_blocking(move || match store.create_election(new, now) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict { .. }) => Ok(false),
-            Err(error) => Err(error),
-        })
-        .await??;
+        let created = match driver.store().create_election(new, now).await {
+            Ok(_) => true,
+            Err(error) if error.kind() == StoreErrorKind::Conflict => false,
+            Err(error) => return Err(error.into()),
+        };
         if !created {
             continue;
         }

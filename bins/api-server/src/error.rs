@@ -286,21 +286,6 @@ fn whole_seconds(duration: Duration) -> u64 {
     duration.as_secs_f64().ceil() as u64
 }
 
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(error: actix_web::error::BlockingError) -> Self {
-        Self::internal(anyhow::anyhow!("blocking task failed: {error}"))
-    }
-}
-
-/// Runs a store call on the blocking pool and maps its error.
-pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
-where
-    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
-    T: Send + 'static,
-{
-    Ok(actix_web::web::block(f).await??)
-}
-
 /// Maps a Notion failure to 404 (the object is missing or not shared), 502 (Notion refused or
 /// failed) or 503 (rate limited or overloaded: try again after `retry_after`), keeping Notion's
 /// status, code and message.

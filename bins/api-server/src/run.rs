@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use notion_emulator::{Emulator, EmulatorConfig};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
-use store::Store;
+use store::{OpenMode, SharedStore, StoreLocation};
 use sync_driver::{DaemonOptions, DriverConfig, DriverError, SyncDriver, SystemClock};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -107,14 +107,11 @@ fn generate_token() -> SecretString {
     SecretString::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let path = &settings.database_path;
-    Store::open(path).with_context(|| {
-        format!(
-            "cannot open the SQLite store {} (DATABASE_URL)",
-            path.display()
-        )
-    })
+async fn open_store(settings: &Settings) -> anyhow::Result<SharedStore> {
+    let location = StoreLocation::Sqlite(settings.database_path.clone());
+    store::open_store(&location, OpenMode::CreateIfMissing)
+        .await
+        .with_context(|| format!("cannot open {location} (DATABASE_URL)"))
 }
 
 /// Starts the server described by `settings`: opens (and migrates) the store, connects to Notion
@@ -124,13 +121,7 @@ pub async fn start(
     settings: Settings,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunningServer> {
-    let store = {
-        let settings = settings.clone();
-        tokio::task::spawn_blocking(move || open_store(&settings))
-            .await
-            .context("opening the store panicked")??
-    };
-    let store = Arc::new(store);
+    let store = open_store(&settings).await?;
 
     let (emulator, notion) = if settings.demo {
         let config = EmulatorConfig::default().with_workspace(crate::demo::workspace());
@@ -174,7 +165,7 @@ pub async fn start(
         DriverConfig::new(links_base.clone(), settings.notion.allowlist.clone());
     driver_config.min_interval = SignedDuration::try_from(settings.min_sync_interval)
         .context("MIN_SYNC_INTERVAL is too large")?;
-    let driver = SyncDriver::new(Arc::clone(&store), notion, driver_config);
+    let driver = SyncDriver::new(SharedStore::clone(&store), notion, driver_config);
 
     if settings.demo {
         // After the listener is bound: a second demo on the same address stops before it empties

@@ -1,9 +1,7 @@
 //! What every request handler shares.
 
-use std::sync::Arc;
-
 use secrecy::SecretString;
-use store::Store;
+use store::SharedStore;
 use sync_driver::{Allowlist, SyncDriver};
 use tokio_util::sync::CancellationToken;
 
@@ -13,8 +11,8 @@ use crate::metrics::Metrics;
 /// and the allowlist) and the metrics registry. Handlers receive it as `web::Data<AppState>`.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The SQLite store (call it inside `web::block`).
-    pub store: Arc<Store>,
+    /// The store (async: `state.store.get_election(&id).await`).
+    pub store: SharedStore,
     /// The bearer token of `/admin`.
     pub admin_token: SecretString,
     /// The sync shell shared with the sync-runner: search, validate, link, unlink, sync.

@@ -22,7 +22,7 @@ use notion_emulator::{
     ParentSpec, RowSpec, Workspace,
 };
 use serde_json::{Map, Value, json};
-use store::{NewElection, Store};
+use store::{NewElection, OpenMode, SharedStore, Store, StoreLocation, open_store};
 use sync_driver::{
     Allowlist, CancellationToken, CycleOptions, DaemonOptions, DriverConfig, SyncDriver,
     SystemClock,
@@ -344,7 +344,13 @@ where
     }
 }
 
-fn seed(store: &Store, n: usize, open_at: Timestamp, close_at: Timestamp, now: Timestamp) {
+async fn seed(
+    store: &dyn Store,
+    n: usize,
+    open_at: Timestamp,
+    close_at: Timestamp,
+    now: Timestamp,
+) {
     for i in 0..n {
         let record = store
             .create_election(
@@ -357,10 +363,12 @@ fn seed(store: &Store, n: usize, open_at: Timestamp, close_at: Timestamp, now: T
                 },
                 now,
             )
+            .await
             .expect("create");
         let link = NotionLink::new(DATABASE.to_string(), page_id(i).to_string());
         store
             .set_link(&record.election.id, &link, now)
+            .await
             .expect("link");
     }
 }
@@ -375,7 +383,14 @@ fn client(base: &str) -> NotionClient {
         .expect("client")
 }
 
-fn driver(store: Arc<Store>, notion: NotionClient) -> SyncDriver {
+/// A new SQLite store at `path`, as the runner opens it.
+async fn bench_store(path: std::path::PathBuf) -> SharedStore {
+    open_store(&StoreLocation::Sqlite(path), OpenMode::CreateIfMissing)
+        .await
+        .expect("store")
+}
+
+fn driver(store: SharedStore, notion: NotionClient) -> SyncDriver {
     let allowlist = Allowlist::parse(&format!("{DATABASE}:Elections")).expect("allowlist");
     SyncDriver::new(store, notion, DriverConfig::new(BASE_URL, allowlist))
 }
@@ -384,21 +399,17 @@ async fn cost(n: usize, spread: bool) -> Vec<Measure> {
     let t0 = Timestamp::now().round(jiff::Unit::Minute).expect("round");
     let emu = Emu::start(n, true, &t0.to_string(), spread);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open(dir.path().join("bench.db")).expect("store"));
-    let seed_store = Arc::clone(&store);
-    tokio::task::spawn_blocking(move || {
-        seed(
-            &seed_store,
-            n,
-            t0 - SignedDuration::from_hours(1),
-            t0 + SignedDuration::from_hours(24 * 30),
-            t0,
-        );
-    })
-    .await
-    .expect("seed");
+    let store = bench_store(dir.path().join("bench.db")).await;
+    seed(
+        &*store,
+        n,
+        t0 - SignedDuration::from_hours(1),
+        t0 + SignedDuration::from_hours(24 * 30),
+        t0,
+    )
+    .await;
     let notion = client(&emu.base);
-    let driver = driver(Arc::clone(&store), notion.clone());
+    let driver = driver(SharedStore::clone(&store), notion.clone());
     let at = |secs: i64| t0 + SignedDuration::from_secs(secs);
     let cycle = |now: Timestamp, options: CycleOptions| {
         let driver = driver.clone();
@@ -503,17 +514,18 @@ async fn cost(n: usize, spread: bool) -> Vec<Measure> {
 async fn open_latency(elections: usize) -> Vec<Duration> {
     let emu = Emu::start(elections, false, "system", true);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(Store::open(dir.path().join("latency.db")).expect("store"));
+    let store = bench_store(dir.path().join("latency.db")).await;
     let now = Timestamp::now();
     let first_open = now + SignedDuration::from_secs(3);
     seed(
-        &store,
+        &*store,
         elections,
         first_open,
         now + SignedDuration::from_hours(1),
         now,
-    );
-    let driver = driver(Arc::clone(&store), client(&emu.base));
+    )
+    .await;
+    let driver = driver(SharedStore::clone(&store), client(&emu.base));
     let shutdown = CancellationToken::new();
     let options = DaemonOptions {
         interval: Duration::from_secs(60),

@@ -1,13 +1,12 @@
 //! Turns flags and environment into a store, a Notion client and a driver, or a
 //! [`RunnerError::Config`] naming the variable to fix.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bin_support::{ConfigError, DatabaseArgs, parse_duration};
 use jiff::SignedDuration;
 use notion_client::NotionClient;
-use store::Store;
+use store::{OpenMode, SharedStore, open_store as open_location};
 use sync_driver::{DriverConfig, SyncDriver};
 
 use crate::cli::SyncArgs;
@@ -27,19 +26,16 @@ impl From<ConfigError> for RunnerError {
 }
 
 /// Opens (creating the file and its folder) the store named by `DATABASE_URL`.
-pub(crate) fn open_store(args: &DatabaseArgs) -> Result<Arc<Store>> {
-    let path = args.database_path()?;
-    let store = Store::open(&path).map_err(|e| {
-        RunnerError::config(
-            "DATABASE_URL",
-            format!(
-                "cannot open the SQLite store {}: {}",
-                path.display(),
-                error_chain(&e)
-            ),
-        )
-    })?;
-    Ok(Arc::new(store))
+pub(crate) async fn open_store(args: &DatabaseArgs) -> Result<SharedStore> {
+    let location = args.store_location()?;
+    open_location(&location, OpenMode::CreateIfMissing)
+        .await
+        .map_err(|e| {
+            RunnerError::config(
+                "DATABASE_URL",
+                format!("cannot open {location}: {}", error_chain(&e)),
+            )
+        })
 }
 
 /// A duration setting and the shortest value the sync works with (docs/CONFIGURATION.md).
@@ -137,7 +133,7 @@ pub(crate) struct SyncSetup {
 }
 
 /// Validates every setting of a syncing command before touching the store or Notion.
-pub(crate) fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Result<SyncSetup> {
+pub(crate) async fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Result<SyncSetup> {
     let settings = args.notion.settings()?;
     let notion = settings
         .client_builder(USER_AGENT)?
@@ -158,7 +154,7 @@ pub(crate) fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Result<S
     config.reconcile_every = signed(SYNC_RECONCILE_EVERY, &args.reconcile_every)?;
     config.lease_ttl = signed(SYNC_LEASE_TTL, &args.lease_ttl)?;
     config.holder = holder();
-    let store = open_store(store_args)?;
+    let store = open_store(store_args).await?;
     let driver = SyncDriver::new(store, notion.clone(), config);
     Ok(SyncSetup { driver, notion })
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use notion_client::{NotionClient, NotionClientBuilder, NotionVersion, Pacer, RequestBudget};
 use secrecy::SecretString;
+use store::StoreLocation;
 use sync_driver::Allowlist;
 
 use crate::args::{DatabaseArgs, NotionArgs, PublicUrlArgs};
@@ -171,6 +172,12 @@ impl DatabaseArgs {
             )),
             path => Ok(PathBuf::from(path)),
         }
+    }
+
+    /// Where the store named by `--database-url` lives, for [`store::open_store`]: the SQLite
+    /// file of [`DatabaseArgs::database_path`] (the only kind of store today), with its errors.
+    pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
+        self.database_path().map(StoreLocation::Sqlite)
     }
 }
 
@@ -543,6 +550,21 @@ mod tests {
         ] {
             let error = database(text).database_path().unwrap_err();
             assert_names(&error, "DATABASE_URL", "--database-url", words);
+        }
+    }
+
+    #[test]
+    fn a_database_url_names_a_store_location_with_the_same_errors() {
+        assert_eq!(
+            database("sqlite:data/elections.db").store_location(),
+            Ok(StoreLocation::Sqlite(PathBuf::from("data/elections.db")))
+        );
+        for text in ["", ":memory:", "postgres://u:PASS@db/x"] {
+            assert_eq!(
+                database(text).store_location().map(|_| ()),
+                database(text).database_path().map(|_| ()),
+                "{text:?}"
+            );
         }
     }
 

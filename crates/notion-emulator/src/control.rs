@@ -4,18 +4,16 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
+use notion_workspace::model::{Actor, Parent, State};
+use notion_workspace::util::{fmt_id, parse_id};
+use notion_workspace::{ApiError, ApiVersion, Workspace, WorkspaceError, ops, render};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::error::ApiError;
 use crate::faults::FaultRule;
-use crate::model::{Actor, Parent, State};
+use crate::html;
 use crate::ratelimit::RateLimit;
-use crate::render::{self, ApiVersion};
 use crate::server::{Outcome, Shared};
-use crate::util::parse_id;
-use crate::workspace::{Workspace, WorkspaceError};
-use crate::{html, ops};
 
 /// Why a control operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +200,7 @@ impl Shared {
         let idx = state
             .integrations
             .iter()
-            .position(|i| i.name == integration || crate::util::fmt_id(i.id) == integration)
+            .position(|i| i.name == integration || fmt_id(i.id) == integration)
             .ok_or_else(|| ControlError::NotFound(format!("integration {integration}")))?;
         let set = &mut state.integrations[idx].shared;
         if shared {

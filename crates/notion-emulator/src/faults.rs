@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
+use notion_workspace::util::SplitMix;
 use serde::{Deserialize, Serialize};
-
-use crate::util::SplitMix;
 
 /// What an injected fault does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

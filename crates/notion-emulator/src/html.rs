@@ -1,10 +1,9 @@
 //! A read-only HTML view of the workspace: each data source as a table, status shown in its colour.
 
+use notion_workspace::model::{Parent, State, plain_text};
+use notion_workspace::render::property_value;
+use notion_workspace::util::{fmt_id, fmt_minute};
 use serde_json::Value;
-
-use crate::model::{Parent, State, plain_text};
-use crate::render::property_value;
-use crate::util::{fmt_id, fmt_minute, html_escape};
 
 fn color(name: &str) -> &'static str {
     match name {
@@ -179,5 +178,21 @@ pub(crate) fn render(state: &State) -> String {
     }
     out.push_str("</ul>");
     out.push_str("</body></html>");
+    out
+}
+
+/// Escapes text for HTML.
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
     out
 }

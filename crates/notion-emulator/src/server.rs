@@ -13,6 +13,8 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use notion_workspace::model::State;
+use notion_workspace::{ACCEPTED_VERSIONS, ApiError, ApiVersion, Workspace, fidelity};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
@@ -20,12 +22,8 @@ use tokio::sync::{Notify, oneshot};
 use crate::api::{self, OAuthOutcome, Req};
 use crate::clock::Clock;
 use crate::counters::Counters;
-use crate::error::ApiError;
 use crate::faults::{Fault, FaultRule, FaultSet};
-use crate::model::State;
 use crate::ratelimit::{Limiter, RateLimit};
-use crate::render::{ACCEPTED_VERSIONS, ApiVersion};
-use crate::workspace::Workspace;
 
 /// Request bodies above this size are refused (Notion: 500 KB).
 pub(crate) const MAX_BODY: usize = 500 * 1024;
@@ -415,7 +413,7 @@ fn dispatch(
     };
     let mut result = api::handle(&mut state, route, &params, &req);
     if let Ok(body) = result.as_mut() {
-        crate::fidelity::finish(&state, integration, version, body);
+        fidelity::finish(&state, integration, version, body);
     }
     // Serialize outside the lock so other requests proceed meanwhile.
     drop(state);

@@ -11,7 +11,7 @@ use crate::error::{conversion, corrupt};
 use crate::runs::row_to_log;
 use crate::time::{col, opt_col, to_ms};
 use crate::{
-    ListRequest, Listing, LogAction, LogEntry, Result, Store, StoreError, check_limit,
+    ListRequest, Listing, LogAction, LogEntry, Result, SqliteStore, StoreError, check_limit,
     decode_cursor, encode_cursor,
 };
 
@@ -85,7 +85,7 @@ pub struct RunHistory {
     pub cycle_errors: Vec<CycleError>,
 }
 
-/// Most events (and cycle errors) [`Store::run_history`] returns: enough for a chart of hours of a
+/// Most events (and cycle errors) [`SqliteStore::run_history`] returns: enough for a chart of hours of a
 /// busy sync, and a bound on what one request reads.
 pub const HISTORY_EVENT_LIMIT: u32 = 20_000;
 
@@ -109,7 +109,7 @@ fn bad_cursor() -> StoreError {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// One election's activity, newest first, `page.limit` at a time: every log entry about it
     /// (writes, pulls, failures, skips, a manual sync's no-change) with its run's trigger. The
     /// entries outlive the election. Errors: `Invalid` (limit, cursor).
@@ -280,109 +280,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{NewElection, NewLogEntry, RunCounts};
-
-    fn at(secs: i64) -> Timestamp {
-        Timestamp::from_second(1_800_000_000 + secs).unwrap()
-    }
-
-    #[test]
-    fn activity_pages_newest_first_with_the_trigger_and_the_history_buckets_by_minute() {
-        let store = Store::open_in_memory().unwrap();
-        let election = store
-            .create_election(
-                NewElection {
-                    id: None,
-                    title: "Board".into(),
-                    description: String::new(),
-                    open_at: at(600),
-                    close_at: at(1200),
-                },
-                at(0),
-            )
-            .unwrap()
-            .election;
-        let token_before = store.change_token(at(1)).unwrap();
-        for (i, trigger) in [Trigger::Scheduled, Trigger::Manual, Trigger::Scheduled]
-            .into_iter()
-            .enumerate()
-        {
-            let start = at(60 * i as i64 + 10);
-            let run = store.start_run(trigger, "test", start).unwrap();
-            let entry = NewLogEntry {
-                at: start,
-                election_id: Some(election.id.clone()),
-                page_id: Some("p".into()),
-                action: LogAction::Wrote,
-                detail: Some(serde_json::json!({ "n": i })),
-                error: None,
-            };
-            store.append_logs(run.id, &[entry]).unwrap();
-            let counts = RunCounts {
-                written: 1,
-                notion_requests: 2,
-                ..RunCounts::default()
-            };
-            store.finish_run(run.id, &counts, None, start).unwrap();
-        }
-        assert_ne!(store.change_token(at(1)).unwrap(), token_before);
-        // A phase change alone changes the token.
-        assert_ne!(
-            store.change_token(at(599)).unwrap(),
-            store.change_token(at(600)).unwrap()
-        );
-
-        let first = store
-            .election_activity(&election.id, &ListRequest::first(2))
-            .unwrap();
-        let ns: Vec<_> = first
-            .items
-            .iter()
-            .map(|e| e.log.entry.detail.as_ref().unwrap()["n"].as_i64().unwrap())
-            .collect();
-        assert_eq!(ns, [2, 1]);
-        assert_eq!(first.items[1].trigger, Trigger::Manual);
-        let rest = store
-            .election_activity(
-                &election.id,
-                &ListRequest {
-                    limit: 2,
-                    cursor: first.next_cursor,
-                },
-            )
-            .unwrap();
-        assert_eq!(rest.items.len(), 1);
-        assert_eq!(rest.next_cursor, None);
-        assert!(matches!(
-            store.election_activity(
-                &election.id,
-                &ListRequest {
-                    limit: 2,
-                    cursor: Some("zz".into())
-                }
-            ),
-            Err(StoreError::Invalid {
-                field: "cursor",
-                ..
-            })
-        ));
-
-        let history = store.run_history(at(0)).unwrap();
-        assert_eq!(history.minutes.len(), 3);
-        assert!(
-            history
-                .minutes
-                .iter()
-                .all(|m| m.runs == 1 && m.notion_requests == 2)
-        );
-        assert_eq!(history.events.len(), 3);
-        assert_eq!(history.events[0].open_at, Some(at(600)));
-        assert!(history.cycle_errors.is_empty());
-    }
 
     #[test]
     fn an_elections_activity_is_read_through_its_index() {
-        let store = Store::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         let plan: Vec<String> = store
             .read(|tx| {
                 let mut stmt = tx.prepare(

@@ -6,7 +6,11 @@ use sync_engine::ElectionId;
 
 use crate::error::election_not_found;
 use crate::time::{col, opt_col, to_ms};
-use crate::{Lease, LeaseTakeover, PauseScope, PauseStatus, Result, Store, StoreError};
+use crate::types::ELECTION_LEASE_PREFIX;
+use crate::{
+    Lease, LeaseClaim, LeaseKey, PauseScope, PauseStatus, Result, SqliteStore, StoreError,
+    cycle_lease_holder,
+};
 
 fn row_to_lease(row: &Row<'_>) -> rusqlite::Result<Lease> {
     Ok(Lease {
@@ -27,13 +31,7 @@ fn lease(tx: &Transaction<'_>, name: &str) -> Result<Option<Lease>> {
         .optional()?)
 }
 
-fn check_lease_args(name: &str, holder: &str, ttl: SignedDuration) -> Result<()> {
-    if name.trim().is_empty() {
-        return Err(StoreError::Invalid {
-            field: "name",
-            message: "a lease needs a name".into(),
-        });
-    }
+fn check_lease_args(holder: &str, ttl: SignedDuration) -> Result<()> {
     if holder.trim().is_empty() {
         return Err(StoreError::Invalid {
             field: "holder",
@@ -82,7 +80,7 @@ fn expiry(now: Timestamp, ttl: SignedDuration) -> Timestamp {
     now.checked_add(ttl).unwrap_or(Timestamp::MAX)
 }
 
-impl Store {
+impl SqliteStore {
     /// Pauses syncing of everything or of one election. Pausing twice keeps the first instant.
     /// Errors: `NotFound` (unknown election).
     pub fn pause(&self, scope: &PauseScope, now: Timestamp) -> Result<()> {
@@ -185,63 +183,40 @@ impl Store {
         })
     }
 
-    /// Takes the lease `name` for `holder` until `now + ttl` if it is free, expired, or already
-    /// held by `holder` (then it is renewed). Returns `None` while another holder's lease is live.
-    /// Errors: `Invalid` (empty name/holder, non-positive ttl).
-    pub fn try_acquire_lease(
+    /// Claims the lease `key` for `holder` until `now + ttl` if it is free, expired, or already
+    /// held by `holder` (then it is renewed, keeping its `acquired_at`). `None` while another
+    /// holder's lease is live.
+    ///
+    /// Claiming [`LeaseKey::Global`] over another holder's *expired* lease (a runner killed
+    /// mid-cycle) also deletes, in the same transaction, the [`LeaseKey::Election`] leases held
+    /// as that holder's cycle ([`cycle_lease_holder`]), so the election whose write was in flight
+    /// is synced now rather than once its write lease lapses; leases of any other holder (a
+    /// manual sync's) stay. Errors: `Invalid` (empty holder, non-positive ttl).
+    pub fn claim_lease(
         &self,
-        name: &str,
+        key: &LeaseKey,
         holder: &str,
         ttl: SignedDuration,
         now: Timestamp,
-    ) -> Result<Option<Lease>> {
-        check_lease_args(name, holder, ttl)?;
-        self.write(|tx| Ok(acquire(tx, name, holder, ttl, now)?.map(|(lease, _)| lease)))
-    }
-
-    /// [`Store::try_acquire_lease`], cleaning up after a dead holder: when the lease is taken
-    /// from another holder whose lease had expired, the leases named `dependents_prefix…` held
-    /// by `dependent_holder(that holder)` are deleted in the same transaction (e.g. the per-election
-    /// write leases of a runner killed mid-cycle). Leases of any other holder are left alone.
-    pub fn try_acquire_lease_taking_over(
-        &self,
-        name: &str,
-        holder: &str,
-        ttl: SignedDuration,
-        now: Timestamp,
-        dependents_prefix: &str,
-        dependent_holder: impl Fn(&str) -> String,
-    ) -> Result<Option<LeaseTakeover>> {
-        check_lease_args(name, holder, ttl)?;
+    ) -> Result<Option<LeaseClaim>> {
+        check_lease_args(holder, ttl)?;
+        let name = key.name();
         self.write(|tx| {
-            let Some((lease, expired)) = acquire(tx, name, holder, ttl, now)? else {
+            let Some((lease, expired)) = acquire(tx, &name, holder, ttl, now)? else {
                 return Ok(None);
             };
-            let mut takeover = LeaseTakeover {
+            let mut claim = LeaseClaim {
                 lease,
                 taken_from: None,
                 released: Vec::new(),
             };
             if let Some(previous) = expired.filter(|p| p.holder != holder) {
-                let dependent = dependent_holder(&previous.holder);
-                let mut select = tx.prepare(
-                    "SELECT name FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3 \
-                     ORDER BY name",
-                )?;
-                let prefix_len =
-                    i64::try_from(dependents_prefix.chars().count()).unwrap_or(i64::MAX);
-                takeover.released = select
-                    .query_map(params![dependent, prefix_len, dependents_prefix], |row| {
-                        row.get::<_, String>(0)
-                    })?
-                    .collect::<rusqlite::Result<_>>()?;
-                tx.execute(
-                    "DELETE FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3",
-                    params![dependent, prefix_len, dependents_prefix],
-                )?;
-                takeover.taken_from = Some(previous.holder);
+                if *key == LeaseKey::Global {
+                    claim.released = release_cycle_leases(tx, &previous.holder)?;
+                }
+                claim.taken_from = Some(previous.holder);
             }
-            Ok(Some(takeover))
+            Ok(Some(claim))
         })
     }
 
@@ -249,14 +224,15 @@ impl Store {
     /// expired, or not held), `Invalid`.
     pub fn renew_lease(
         &self,
-        name: &str,
+        key: &LeaseKey,
         holder: &str,
         ttl: SignedDuration,
         now: Timestamp,
     ) -> Result<Lease> {
-        check_lease_args(name, holder, ttl)?;
+        check_lease_args(holder, ttl)?;
+        let name = key.name();
         self.write(|tx| {
-            match lease(tx, name)? {
+            match lease(tx, &name)? {
                 Some(current) if current.holder == holder && current.expires_at > now => {}
                 Some(current) if current.holder == holder => {
                     return Err(StoreError::Conflict {
@@ -281,14 +257,15 @@ impl Store {
                 "UPDATE leases SET expires_at = ?3 WHERE name = ?1 AND holder = ?2",
                 params![name, holder, to_ms(expiry(now, ttl))],
             )?;
-            lease(tx, name)?.ok_or_else(|| StoreError::Conflict {
+            lease(tx, &name)?.ok_or_else(|| StoreError::Conflict {
                 message: format!("lease '{name}' vanished"),
             })
         })
     }
 
     /// Gives up a lease if `holder` holds it. Returns whether it did.
-    pub fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+    pub fn release_lease(&self, key: &LeaseKey, holder: &str) -> Result<bool> {
+        let name = key.name();
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
@@ -297,8 +274,34 @@ impl Store {
         })
     }
 
-    /// The lease row of `name`, live or expired, if any.
-    pub fn get_lease(&self, name: &str) -> Result<Option<Lease>> {
-        self.read(|tx| lease(tx, name))
+    /// The lease `key`, live or expired, if any.
+    pub fn get_lease(&self, key: &LeaseKey) -> Result<Option<Lease>> {
+        let name = key.name();
+        self.read(|tx| lease(tx, &name))
     }
+}
+
+/// Deletes the election leases held as the cycle of `dead_holder` and returns their keys.
+fn release_cycle_leases(tx: &Transaction<'_>, dead_holder: &str) -> Result<Vec<LeaseKey>> {
+    let dependent = cycle_lease_holder(dead_holder);
+    let prefix_len = i64::try_from(ELECTION_LEASE_PREFIX.chars().count()).unwrap_or(i64::MAX);
+    let mut select = tx.prepare(
+        "SELECT name FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3 ORDER BY name",
+    )?;
+    let names = select
+        .query_map(
+            params![dependent, prefix_len, ELECTION_LEASE_PREFIX],
+            |row| row.get::<_, String>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    tx.execute(
+        "DELETE FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3",
+        params![dependent, prefix_len, ELECTION_LEASE_PREFIX],
+    )?;
+    // Every name here was made by `LeaseKey::name`; one that is not (written by hand) is
+    // released all the same, only not reported.
+    Ok(names
+        .iter()
+        .filter_map(|n| LeaseKey::from_name(n))
+        .collect())
 }

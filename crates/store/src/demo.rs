@@ -5,9 +5,9 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction};
 
 use crate::time::to_ms;
-use crate::{Result, Store};
+use crate::{Result, SqliteStore};
 
-/// What [`Store::claim_for_demo`] found and did.
+/// What [`SqliteStore::claim_for_demo`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoClaim {
     /// The store was empty: it is now marked as the demo's own.
@@ -49,8 +49,8 @@ fn count(tx: &Transaction<'_>, table: &str) -> Result<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-impl Store {
-    /// Whether the demo created this store ([`Store::claim_for_demo`] marked it).
+impl SqliteStore {
+    /// Whether the demo created this store ([`SqliteStore::claim_for_demo`] marked it).
     pub fn is_demo_store(&self) -> Result<bool> {
         self.read(is_marked)
     }
@@ -78,75 +78,5 @@ impl Store {
             )?;
             Ok(DemoClaim::Marked)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::NewElection;
-
-    fn now() -> Timestamp {
-        "2026-02-01T10:00:00Z".parse().unwrap()
-    }
-
-    fn add_election(store: &Store) {
-        store
-            .create_election(
-                NewElection {
-                    id: None,
-                    title: "Board election".into(),
-                    description: String::new(),
-                    open_at: "2026-03-01T09:00:00Z".parse().unwrap(),
-                    close_at: "2026-03-08T09:00:00Z".parse().unwrap(),
-                },
-                now(),
-            )
-            .unwrap();
-    }
-
-    #[test]
-    fn an_empty_store_is_marked_then_reset_at_each_claim() {
-        let store = Store::open_in_memory().unwrap();
-        assert!(!store.is_demo_store().unwrap());
-        assert_eq!(store.claim_for_demo(now()).unwrap(), DemoClaim::Marked);
-        assert!(store.is_demo_store().unwrap());
-        add_election(&store);
-        add_election(&store);
-        assert_eq!(
-            store.claim_for_demo(now()).unwrap(),
-            DemoClaim::Reset { elections: 2 }
-        );
-        assert_eq!(
-            store.claim_for_demo(now()).unwrap(),
-            DemoClaim::Reset { elections: 0 }
-        );
-        assert!(store.is_demo_store().unwrap());
-    }
-
-    #[test]
-    fn a_store_holding_other_data_is_refused_and_left_as_it_was() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("elections.db");
-        let store = Store::open(&path).unwrap();
-        add_election(&store);
-        assert_eq!(
-            store.claim_for_demo(now()).unwrap(),
-            DemoClaim::Refused {
-                elections: 1,
-                runs: 0
-            }
-        );
-        drop(store);
-        let store = Store::open(&path).unwrap();
-        assert!(!store.is_demo_store().unwrap());
-        assert_eq!(
-            store
-                .list_elections(&crate::ListRequest::first(10))
-                .unwrap()
-                .items
-                .len(),
-            1
-        );
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{conversion, corrupt, election_not_found as not_found};
 use crate::time::{col, opt_col, to_ms};
 use crate::{
     BatchReport, DueFilter, ElectionPatch, ElectionRecord, LinkedElection, LinkedFilter,
-    ListRequest, Listing, NewElection, PhaseChange, Result, SkippedRecord, Store, StoreError,
+    ListRequest, Listing, NewElection, PhaseChange, Result, SkippedRecord, SqliteStore, StoreError,
     SyncBatch, SyncRecord, check_limit, decode_cursor, encode_cursor,
 };
 
@@ -282,7 +282,7 @@ fn apply_record(
     Ok(())
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates an election. Errors: `Invalid` (empty title, close not after open, bad id),
     /// `Conflict` (id taken).
     pub fn create_election(&self, new: NewElection, now: Timestamp) -> Result<ElectionRecord> {
@@ -625,7 +625,7 @@ impl Store {
 
     /// The soonest end of a backoff strictly after `now`: the earliest `sync_next_attempt_at` of
     /// a linked, unpaused election whose last sync failed (`None` while everything is paused).
-    /// With [`Store::next_phase_change_at`], the runner's other wake-up instant.
+    /// With [`SqliteStore::next_phase_change_at`], the runner's other wake-up instant.
     pub fn next_retry_at(&self, now: Timestamp) -> Result<Option<Timestamp>> {
         self.read(|tx| {
             tx.query_row(

@@ -20,7 +20,7 @@ pub enum StoreErrorKind {
     /// The disk (or the database's size limit) is full: writes fail until space is freed.
     Full,
     /// The store cannot be used: its file is missing, was deleted or replaced, cannot be opened,
-    /// or IO failed.
+    /// IO failed, or the runtime is shutting down.
     Unavailable,
     /// The file is not a database, is damaged, or holds a value that cannot be read back.
     Corrupt,
@@ -84,7 +84,8 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    /// [`crate::Store::open_existing`] found no store at `path` (and created none).
+    /// [`crate::SqliteStore::open_existing`] (or [`crate::open_store`] with
+    /// [`crate::OpenMode::Existing`]) found no store at `path` (and created none).
     #[error(
         "no store at {path}: the file does not exist or is not an election-notion-sync store (nothing was created)"
     )]
@@ -112,6 +113,10 @@ pub enum StoreError {
         /// SQLite's message, e.g. `database is locked`.
         message: String,
     },
+    /// The call never ran: the async runtime is shutting down (its blocking pool takes no more
+    /// work). Nothing was read or written.
+    #[error("the store call did not run: the runtime is shutting down")]
+    ShuttingDown,
     /// The schema could not be migrated.
     #[error("database migration failed: {message}")]
     Migration {
@@ -132,9 +137,10 @@ impl StoreError {
             Self::Invalid { .. } => StoreErrorKind::Invalid,
             Self::Conflict { .. } => StoreErrorKind::Conflict,
             Self::Corrupt { .. } => StoreErrorKind::Corrupt,
-            Self::Folder { .. } | Self::Missing { .. } | Self::FileGone { .. } => {
-                StoreErrorKind::Unavailable
-            }
+            Self::Folder { .. }
+            | Self::Missing { .. }
+            | Self::FileGone { .. }
+            | Self::ShuttingDown => StoreErrorKind::Unavailable,
             Self::Sqlite { kind, .. } | Self::Migration { kind, .. } => *kind,
         }
     }

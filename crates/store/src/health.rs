@@ -1,6 +1,7 @@
-//! A summary of the sync's health for monitoring: how many linked elections are failing, broken or
-//! paused, and when the sync last ran and succeeded. Read by the api-server at scrape time, so it
-//! reports what the sync-runner (a separate process sharing the file) did.
+//! Health for monitoring: the store's own ([`StoreHealth`]: can it take writes, at which schema),
+//! and a summary of the sync's ([`SyncHealth`]: how many linked elections are failing, broken or
+//! paused, and when the sync last ran and succeeded). Read by the api-server at probe and scrape
+//! time, so it reports what the sync-runner (a separate process sharing the store) did.
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction};
@@ -9,7 +10,25 @@ use serde::{Deserialize, Serialize};
 use crate::error::corrupt;
 use crate::runs::{RUN_COLUMNS, row_to_run};
 use crate::time::opt_col;
-use crate::{Result, Store, SyncRun};
+use crate::{Result, SqliteStore, SyncRun};
+
+/// The store's own health, for readiness probes: what [`crate::Store::health`] found when the
+/// store could take writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreHealth {
+    /// The schema version the store is at.
+    pub schema_version: usize,
+    /// The schema version this build migrates the store to (for SQLite,
+    /// [`crate::LATEST_SCHEMA_VERSION`]).
+    pub latest_schema_version: usize,
+}
+
+impl StoreHealth {
+    /// Whether the store is at the schema this build expects.
+    pub fn is_current(&self) -> bool {
+        self.schema_version == self.latest_schema_version
+    }
+}
 
 /// The sync's health as stored, for metrics and readiness.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +51,7 @@ pub struct SyncHealth {
     pub last_finished_run: Option<SyncRun>,
 }
 
-impl Store {
+impl SqliteStore {
     /// The sync's health in one read transaction: a count over the linked elections and the two
     /// newest runs (by the runs' start index, so the cost does not grow with the history).
     pub fn sync_health(&self) -> Result<SyncHealth> {

@@ -1,17 +1,20 @@
 #![doc = include_str!("../README.md")]
 
 mod activity;
+mod blocking;
 mod control;
 mod demo;
 mod elections;
 mod error;
 mod health;
+mod interface;
+mod open;
 mod runs;
 mod time;
 mod types;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -22,7 +25,9 @@ pub use activity::{
 };
 pub use demo::DemoClaim;
 pub use error::{Result, StoreError, StoreErrorKind};
-pub use health::SyncHealth;
+pub use health::{StoreHealth, SyncHealth};
+pub use interface::{SharedStore, Store};
+pub use open::{OpenMode, StoreLocation, open_store};
 pub use runs::parse_run_id;
 pub use time::stored_precision;
 pub use types::*;
@@ -102,7 +107,7 @@ impl StoreOptions {
     }
 
     /// Opens the store at `path` with these options and migrates it to the latest schema.
-    pub fn open(&self, path: impl AsRef<Path>) -> Result<Store> {
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref();
         let existed = path.exists();
         if !self.create && !existed {
@@ -139,14 +144,11 @@ impl StoreOptions {
                 });
             }
         }
-        let store = Store::init(conn, Some(path.to_path_buf()), self)?;
+        let store = SqliteStore::init(conn, Some(path.to_path_buf()), self, !existed)?;
         if !existed {
             tracing::warn!(path = %path.display(), "created a new, empty store");
         }
-        Ok(Store {
-            created: !existed,
-            ..store
-        })
+        Ok(store)
     }
 }
 
@@ -196,12 +198,19 @@ struct FileStore {
 /// Synchronous and thread-safe: one writer connection behind a mutex (every write is one
 /// `BEGIN IMMEDIATE` transaction) and, for a file, a small pool of read-only connections, so reads
 /// never queue behind a write that waits for a lock (WAL lets readers run beside the writer).
-/// `&self` methods may be called from many threads (`Arc<Store>`); from async code, call it inside
-/// `tokio::task::spawn_blocking` (or actix `web::block`). Several processes (api-server,
-/// sync-runner) may open the same file: the busy timeout makes writers queue. No method reads the
-/// wall clock: `now` is a parameter.
+/// Its inherent `&self` methods are the synchronous core and may be called from many threads;
+/// async code uses it through the [`Store`] trait (as a [`SharedStore`]), which runs each call on
+/// tokio's blocking pool. Cloning is cheap: clones share the connections. Several processes
+/// (api-server, sync-runner) may open the same file: the busy timeout makes writers queue. No
+/// method reads the wall clock: `now` is a parameter.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    shared: Arc<Shared>,
+}
+
+/// What the clones of one [`SqliteStore`] share.
 #[derive(Debug)]
-pub struct Store {
+struct Shared {
     conn: Mutex<Connection>,
     file: Option<FileStore>,
     created: bool,
@@ -209,7 +218,7 @@ pub struct Store {
     full_since: Mutex<Option<Instant>>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed, with its folder) the database file at `path` and migrates it to
     /// the latest schema. Creating a file is logged at warn level with its path.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -224,10 +233,20 @@ impl Store {
 
     /// Opens a private in-memory database (tests, demos). Reads share the writer's connection.
     pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?, None, &StoreOptions::new())
+        Self::init(
+            Connection::open_in_memory()?,
+            None,
+            &StoreOptions::new(),
+            false,
+        )
     }
 
-    fn init(mut conn: Connection, path: Option<PathBuf>, options: &StoreOptions) -> Result<Self> {
+    fn init(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        options: &StoreOptions,
+        created: bool,
+    ) -> Result<Self> {
         conn.busy_timeout(options.busy_timeout)?;
         // journal_mode cannot change inside a transaction, so before migrating.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -249,21 +268,23 @@ impl Store {
             busy_timeout: options.busy_timeout,
         });
         Ok(Self {
-            conn: Mutex::new(conn),
-            file,
-            created: false,
-            full_since: Mutex::new(None),
+            shared: Arc::new(Shared {
+                conn: Mutex::new(conn),
+                file,
+                created,
+                full_since: Mutex::new(None),
+            }),
         })
     }
 
     /// The database file, `None` for in-memory stores.
     pub fn path(&self) -> Option<&Path> {
-        self.file.as_ref().map(|f| f.path.as_path())
+        self.shared.file.as_ref().map(|f| f.path.as_path())
     }
 
     /// Whether opening this store created its file (a new, empty store).
     pub fn created(&self) -> bool {
-        self.created
+        self.shared.created
     }
 
     /// The schema version the database is at (`PRAGMA user_version`).
@@ -284,11 +305,11 @@ impl Store {
     /// short wait (else the busy kind), and no write failed for lack of space lately (the full
     /// kind). In-memory stores are always healthy.
     pub fn check_health(&self) -> Result<()> {
-        let Some(file) = &self.file else {
+        let Some(file) = &self.shared.file else {
             return Ok(());
         };
         self.check_file()?;
-        if let Some(since) = *lock(&self.full_since)
+        if let Some(since) = *lock(&self.shared.full_since)
             && since.elapsed() < FULL_HOLD
         {
             return Err(StoreError::Sqlite {
@@ -313,9 +334,20 @@ impl Store {
         Ok(())
     }
 
+    /// The store's health for readiness probes: [`SqliteStore::check_health`], then the schema
+    /// version. An error is why the store cannot take writes now (busy, full, file gone).
+    /// `PRAGMA integrity_check` is left out: it reads the whole file.
+    pub fn health(&self) -> Result<StoreHealth> {
+        self.check_health()?;
+        Ok(StoreHealth {
+            schema_version: self.schema_version()?,
+            latest_schema_version: LATEST_SCHEMA_VERSION,
+        })
+    }
+
     /// [`StoreError::FileGone`] when the file at the store's path is gone or is another file.
     fn check_file(&self) -> Result<()> {
-        if let Some(file) = &self.file
+        if let Some(file) = &self.shared.file
             && FileId::of(&file.path) != file.id
         {
             return Err(StoreError::FileGone {
@@ -326,7 +358,7 @@ impl Store {
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        lock(&self.conn)
+        lock(&self.shared.conn)
     }
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`), committed when `f` succeeds. Refused
@@ -340,7 +372,7 @@ impl Store {
             tx.commit()?;
             Ok(value)
         })();
-        let mut full_since = lock(&self.full_since);
+        let mut full_since = lock(&self.shared.full_since);
         match &result {
             Ok(_) => *full_since = None,
             Err(error) if error.kind() == StoreErrorKind::Full => {
@@ -354,7 +386,7 @@ impl Store {
     /// Runs `f` in one read transaction, so it sees one consistent snapshot. For a file it runs on
     /// a read-only connection of the pool, never waiting for the writer's mutex.
     fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let Some(file) = &self.file else {
+        let Some(file) = &self.shared.file else {
             let mut conn = self.lock();
             return run_read(&mut conn, f);
         };

@@ -9,7 +9,7 @@ use crate::error::{conversion, corrupt};
 use crate::time::{col, opt_col, to_ms};
 use crate::{
     ListRequest, Listing, LogAction, LogEntry, NewLogEntry, PrunedRuns, Result, RunActivity,
-    RunCounts, RunFilter, RunWithLogs, Store, StoreError, SyncCursor, SyncRun, check_limit,
+    RunCounts, RunFilter, RunWithLogs, SqliteStore, StoreError, SyncCursor, SyncRun, check_limit,
     decode_cursor, encode_cursor,
 };
 
@@ -22,7 +22,7 @@ pub(crate) const RUN_COLUMNS: &str = "id, started_at, finished_at, trigger_kind,
 pub(crate) const CHANGES_PREDICATE: &str = "(finished_at IS NULL OR error IS NOT NULL \
     OR read_count > 0 OR written_count > 0 OR pulled_count > 0 OR failed_count > 0)";
 
-/// The page query of [`Store::list_runs_filtered`]: the runs `only` keeps, after the cursor
+/// The page query of [`SqliteStore::list_runs_filtered`]: the runs `only` keeps, after the cursor
 /// (`?1` started_at in ms, `?2` id), newest first, `?3` at most.
 fn list_runs_sql(only: &str) -> String {
     format!(
@@ -172,7 +172,7 @@ pub fn parse_run_id(text: &str) -> Result<Uuid> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// The cursor of one database, `None` if it has none yet.
     pub fn get_cursor(&self, database_id: &str) -> Result<Option<SyncCursor>> {
         self.read(|tx| {
@@ -405,7 +405,7 @@ fn get_run(tx: &Transaction<'_>, id: Uuid) -> Result<SyncRun> {
 mod tests {
     use super::*;
 
-    fn plan(store: &Store, sql: &str) -> String {
+    fn plan(store: &SqliteStore, sql: &str) -> String {
         store
             .read(|tx| {
                 let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
@@ -421,7 +421,7 @@ mod tests {
 
     #[test]
     fn listing_runs_walks_an_index_in_order_with_or_without_idle_cycles() {
-        let store = Store::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         let changes = plan(&store, &list_runs_sql(CHANGES_PREDICATE));
         assert!(
             changes.contains("USING INDEX sync_runs_with_changes")

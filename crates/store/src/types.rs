@@ -100,7 +100,7 @@ impl ListRequest {
     }
 }
 
-/// Due-ness inputs for [`crate::Store::list_linked`]: keep only elections
+/// Due-ness inputs for [`crate::SqliteStore::list_linked`]: keep only elections
 /// [`sync_engine::is_due`] says are due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DueFilter {
@@ -149,7 +149,7 @@ pub struct SkippedRecord {
     pub reason: String,
 }
 
-/// What [`crate::Store::commit_batch`] did.
+/// What [`crate::SqliteStore::commit_batch`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchReport {
     /// Elections whose outcome was recorded.
@@ -238,7 +238,7 @@ impl SyncRun {
     }
 }
 
-/// Which runs [`crate::Store::list_runs_filtered`] lists.
+/// Which runs [`crate::SqliteStore::list_runs_filtered`] lists.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunActivity {
@@ -268,14 +268,14 @@ impl RunActivity {
     }
 }
 
-/// A filter on the run history, for [`crate::Store::list_runs_filtered`].
+/// A filter on the run history, for [`crate::SqliteStore::list_runs_filtered`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RunFilter {
     /// Every run, or only those with changes.
     pub activity: RunActivity,
 }
 
-/// What [`crate::Store::prune_runs`] deleted.
+/// What [`crate::SqliteStore::prune_runs`] deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrunedRuns {
     /// Runs deleted.
@@ -368,10 +368,61 @@ pub struct RunWithLogs {
     pub logs: Vec<LogEntry>,
 }
 
-/// A named lease: whoever holds an unexpired lease owns what the name stands for.
+/// What a lease guards. Each key is stored under a fixed name (the `leases` table's `name`), the
+/// same since the first schema, so stores written before typed keys need no migration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum LeaseKey {
+    /// The sync as a whole (`sync:global`): one runner's cycles at a time. Claiming it over an
+    /// expired lease of another holder also releases that holder's cycle election leases (see
+    /// [`cycle_lease_holder`]).
+    Global,
+    /// One election's page writes (`sync:election:<id>`), so a manual sync and a cycle never
+    /// both write its page.
+    Election(ElectionId),
+}
+
+/// The stored name prefix of [`LeaseKey::Election`] leases.
+pub(crate) const ELECTION_LEASE_PREFIX: &str = "sync:election:";
+
+impl LeaseKey {
+    /// The name the lease is stored under, e.g. `sync:global` or `sync:election:elec_…`.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Global => "sync:global".to_owned(),
+            Self::Election(id) => format!("{ELECTION_LEASE_PREFIX}{id}"),
+        }
+    }
+
+    /// The key stored under `name`, if it is one [`LeaseKey::name`] makes.
+    pub fn from_name(name: &str) -> Option<Self> {
+        if name == "sync:global" {
+            return Some(Self::Global);
+        }
+        let id = name.strip_prefix(ELECTION_LEASE_PREFIX)?;
+        ElectionId::parse(id).ok().map(Self::Election)
+    }
+}
+
+impl std::fmt::Display for LeaseKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The holder a sync cycle of the runner `holder` takes [`LeaseKey::Election`] leases as
+/// (`<holder>/cycle`). Distinct from the holder a manual sync uses (`holder` itself), so that a
+/// runner claiming [`LeaseKey::Global`] over the expired lease of a dead `holder` releases that
+/// holder's cycle write leases and never a manual sync's, and so that a cycle and a manual sync
+/// of one process never both hold one election.
+pub fn cycle_lease_holder(holder: &str) -> String {
+    format!("{holder}/cycle")
+}
+
+/// A lease as stored: whoever holds an unexpired lease owns what its key stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
-    /// What is leased (e.g. `sync:global`, `sync:db:<id>`, `sync:election:<id>`).
+    /// The stored name of what is leased ([`LeaseKey::name`], e.g. `sync:global`).
     pub name: String,
     /// Who holds it (e.g. `host:pid:uuid`).
     pub holder: String,
@@ -381,15 +432,17 @@ pub struct Lease {
     pub expires_at: Timestamp,
 }
 
-/// What [`crate::Store::try_acquire_lease_taking_over`] did.
+/// What a successful [`crate::Store::claim_lease`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaseTakeover {
+pub struct LeaseClaim {
     /// The lease, now held.
     pub lease: Lease,
-    /// The holder whose expired lease was taken over, if it was another's.
+    /// The holder whose expired lease was taken over, if it was another's (`None` when the lease
+    /// was free, released, or already the claimer's).
     pub taken_from: Option<String>,
-    /// Names of that holder's dependent leases deleted with it.
-    pub released: Vec<String>,
+    /// Claiming [`LeaseKey::Global`] from another holder: that holder's cycle election leases,
+    /// released with it (empty otherwise).
+    pub released: Vec<LeaseKey>,
 }
 
 /// What to pause or resume.

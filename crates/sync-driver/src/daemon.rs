@@ -16,9 +16,9 @@ impl SyncDriver {
     /// its backoff after a failure. `None` when nothing is scheduled.
     pub async fn next_wakeup(&self, now: Timestamp) -> Result<Option<Timestamp>, DriverError> {
         // Two indexed lookups in the store, rather than loading every linked election.
-        let (phase_change, retry) = self
-            .blocking(move |s| Ok((s.next_phase_change_at(now)?, s.next_retry_at(now)?)))
-            .await?;
+        let store = &self.inner.store;
+        let phase_change = store.next_phase_change_at(now).await?;
+        let retry = store.next_retry_at(now).await?;
         Ok(phase_change.into_iter().chain(retry).min())
     }
 
@@ -28,7 +28,7 @@ impl SyncDriver {
         let Some(keep) = self.inner.config.run_retention else {
             return Ok(PrunedRuns::default());
         };
-        Ok(self.blocking(move |s| s.prune_runs(keep, now)).await?)
+        Ok(self.inner.store.prune_runs(keep, now).await?)
     }
 
     /// Runs cycles until `shutdown` is cancelled: a cycle, then sleep until the next poll tick or

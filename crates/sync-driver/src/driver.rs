@@ -7,7 +7,7 @@ use notion_client::{
     DataSource, Direction, ErrorKind, Filter, NotionClient, NotionError, NotionId, Page, Query,
     Sort, TextCondition, TimestampKind,
 };
-use store::{ElectionRecord, Store, StoreError};
+use store::{ElectionRecord, SharedStore};
 use sync_engine::{
     DEFAULT_DESCRIPTION_PROPERTY_NAME, DEFAULT_RESULTS_PROPERTY_NAME, DEFAULT_STATUS_PROPERTY_NAME,
     DEFAULT_STATUS_VALUE_DONE, DEFAULT_STATUS_VALUE_IN_VOTING, DEFAULT_STATUS_VALUE_NOT_STARTED,
@@ -37,7 +37,7 @@ pub struct SyncDriver {
 }
 
 pub(crate) struct Inner {
-    pub(crate) store: Arc<Store>,
+    pub(crate) store: SharedStore,
     pub(crate) connections: Connections,
     pub(crate) config: DriverConfig,
     /// Where a running cycle reads the time to keep its lease alive (see [`SyncDriver::with_clock`]).
@@ -63,7 +63,7 @@ impl SyncDriver {
     /// A driver over `store` with one Notion connection, the default: `notion` with
     /// `config.allowlist`. The caller keeps `notion` (or clones it) for its own Notion requests,
     /// so that they share the connection's pacer with the driver's.
-    pub fn new(store: Arc<Store>, notion: NotionClient, config: DriverConfig) -> Self {
+    pub fn new(store: SharedStore, notion: NotionClient, config: DriverConfig) -> Self {
         let connection = Connection::new(notion, config.allowlist.clone());
         Self::with_connections(store, Connections::new(connection), config)
     }
@@ -71,7 +71,7 @@ impl SyncDriver {
     /// A driver over `store` reaching Notion through `connections`. Each connection brings its
     /// own allowlist: `config.allowlist` is not read.
     pub fn with_connections(
-        store: Arc<Store>,
+        store: SharedStore,
         connections: Connections,
         config: DriverConfig,
     ) -> Self {
@@ -136,7 +136,7 @@ impl SyncDriver {
     }
 
     /// The store.
-    pub fn store(&self) -> &Arc<Store> {
+    pub fn store(&self) -> &SharedStore {
         &self.inner.store
     }
 
@@ -164,22 +164,6 @@ impl SyncDriver {
     /// The default connection's allowlist: the databases that may be searched and linked.
     pub fn allowlist(&self) -> &Allowlist {
         &self.inner.connections.default_connection().allowlist
-    }
-
-    /// Runs a store call on the blocking pool.
-    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        let store = Arc::clone(&self.inner.store);
-        match tokio::task::spawn_blocking(move || f(&store)).await {
-            Ok(result) => result,
-            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(_) => Err(StoreError::Conflict {
-                message: "the runtime is shutting down".into(),
-            }),
-        }
     }
 
     pub(crate) fn check_allowlisted(&self, database_id: &NotionId) -> Result<(), DriverError> {
@@ -292,8 +276,7 @@ impl SyncDriver {
     ) -> Result<LinkOutcome, DriverError> {
         let database_id = parse_id("database_id", &request.database_id)?;
         let page_id = parse_id("page_id", &request.page_id)?;
-        let id = election_id.clone();
-        self.blocking(move |s| s.get_election(&id)).await?;
+        self.inner.store.get_election(election_id).await?;
         self.check_allowlisted(&database_id)?;
         let inspection = self.inspect(page_id, Some(database_id)).await?;
         let mut link = link_from_request(database_id, page_id, &request);
@@ -301,14 +284,10 @@ impl SyncDriver {
         link.notion_page_url = Some(inspection.page.url.clone()).filter(|u| !u.is_empty());
         let schema = schema_observation(&inspection.schema, &link);
         let observation = page_observation(&inspection.page, &link, schema, now);
-        let id = election_id.clone();
-        let record = self
-            .blocking(move |s| {
-                s.set_link(&id, &link, now)?;
-                s.save_observation(&id, &observation)?;
-                s.get_election(&id)
-            })
-            .await?;
+        let store = &self.inner.store;
+        store.set_link(election_id, &link, now).await?;
+        store.save_observation(election_id, &observation).await?;
+        let record = store.get_election(election_id).await?;
         tracing::info!(election = %election_id, page = %page_id, "linked to Notion page");
         Ok(LinkOutcome { record, warnings })
     }
@@ -320,8 +299,7 @@ impl SyncDriver {
         election_id: &ElectionId,
         now: Timestamp,
     ) -> Result<ElectionRecord, DriverError> {
-        let id = election_id.clone();
-        Ok(self.blocking(move |s| s.clear_link(&id, now)).await?)
+        Ok(self.inner.store.clear_link(election_id, now).await?)
     }
 
     /// Reads a page and its database's schema. With `expected_database`, the page must belong to

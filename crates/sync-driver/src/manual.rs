@@ -2,11 +2,10 @@
 //! cycle's per-election steps 3-5 under the election's write lease, recorded as a `manual` run.
 
 use jiff::Timestamp;
-use store::{ElectionRecord, LinkedElection, RunCounts, SyncBatch};
+use store::{ElectionRecord, LeaseKey, LinkedElection, RunCounts, SyncBatch};
 use sync_engine::{ElectionId, SyncPlan, Trigger};
 
 use crate::cycle::{ElectionResult, ExecuteAt, ExecuteMode, Writer, time_since};
-use crate::types::election_lease;
 use crate::{DriverError, ManualSync, SyncDriver, SyncedFields, WrittenFields};
 
 impl SyncDriver {
@@ -23,31 +22,31 @@ impl SyncDriver {
         election_id: &ElectionId,
         now: Timestamp,
     ) -> Result<ManualSync, DriverError> {
-        let holder = self.inner.config.holder.clone();
+        let holder = &self.inner.config.holder;
         let ttl = self.inner.config.lease_ttl;
-        let name = election_lease(election_id);
-        let id = election_id.clone();
+        let key = LeaseKey::Election(election_id.clone());
+        let store = &self.inner.store;
         // Lease first, then load: the state planned with is the latest.
-        let loaded = self
-            .blocking(move |s| {
-                s.get_election(&id)?;
-                if s.try_acquire_lease(&name, &holder, ttl, now)?.is_none() {
-                    let holder = s
-                        .get_lease(&name)?
-                        .map(|l| l.holder)
-                        .unwrap_or_else(|| "another process".into());
-                    return Ok(Err(holder));
+        let loaded: store::Result<_> = async {
+            store.get_election(election_id).await?;
+            if store.claim_lease(&key, holder, ttl, now).await?.is_none() {
+                let holder = store
+                    .get_lease(&key)
+                    .await?
+                    .map(|l| l.holder)
+                    .unwrap_or_else(|| "another process".into());
+                return Ok(Err(holder));
+            }
+            match store.get_linked(election_id).await {
+                Ok(linked) => Ok(Ok(linked)),
+                Err(e) => {
+                    store.release_lease(&key, holder).await?;
+                    Err(e)
                 }
-                match s.get_linked(&id) {
-                    Ok(linked) => Ok(Ok(linked)),
-                    Err(e) => {
-                        s.release_lease(&name, &holder)?;
-                        Err(e)
-                    }
-                }
-            })
-            .await
-            .map_err(|e| DriverError::from_store_for(e, election_id))?;
+            }
+        }
+        .await;
+        let loaded = loaded.map_err(|e| DriverError::from_store_for(e, election_id))?;
         let linked = match loaded {
             Ok(linked) => linked,
             Err(holder) => return Err(DriverError::LeaseHeld { holder }),
@@ -63,11 +62,11 @@ impl SyncDriver {
         linked: &LinkedElection,
         now: Timestamp,
     ) -> Result<ManualSync, DriverError> {
-        let holder = self.inner.config.holder.clone();
+        let store = &self.inner.store;
         let requests_before = self.requests_so_far();
         let started = tokio::time::Instant::now();
-        let run = self
-            .blocking(move |s| s.start_run(Trigger::Manual, &holder, now))
+        let run = store
+            .start_run(Trigger::Manual, &self.inner.config.holder, now)
             .await?;
         let (result, read_error) = match self.read_one(linked, now, None).await {
             Ok(observation) => (
@@ -104,7 +103,6 @@ impl SyncDriver {
             logs: result.logs.clone(),
             run_id: Some(run.id),
         };
-        let id = linked.election.id.clone();
         let error_text = result
             .plan
             .outcome
@@ -112,15 +110,12 @@ impl SyncDriver {
             .notion_last_sync_error
             .clone()
             .filter(|_| result.failed);
-        let run_error = error_text.clone();
         let finished_at = time_since(self.inner.clock.as_ref(), now, started);
-        let election = self
-            .blocking(move |s| {
-                s.commit_batch(&batch, now)?;
-                s.finish_run(run.id, &counts, run_error.as_deref(), finished_at)?;
-                s.get_election(&id)
-            })
+        store.commit_batch(batch, now).await?;
+        store
+            .finish_run(run.id, &counts, error_text.as_deref(), finished_at)
             .await?;
+        let election = store.get_election(&linked.election.id).await?;
         if let Some(error) = read_error.or(result.notion_error) {
             return Err(DriverError::Notion(error));
         }

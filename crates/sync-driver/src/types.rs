@@ -30,25 +30,6 @@ pub const DEFAULT_RUN_RETENTION: SignedDuration = SignedDuration::from_hours(24 
 pub const PRUNE_EVERY: SignedDuration = SignedDuration::from_hours(1);
 /// Default poll interval of the daemon.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);
-/// Name of the lease a cycle holds: one runner syncs at a time.
-pub const GLOBAL_LEASE: &str = "sync:global";
-
-/// Prefix of the per-election write lease names.
-pub const ELECTION_LEASE_PREFIX: &str = "sync:election:";
-
-/// The lease name that guards one election's page writes (manual sync vs. a cycle).
-pub fn election_lease(election_id: &ElectionId) -> String {
-    format!("{ELECTION_LEASE_PREFIX}{election_id}")
-}
-
-/// The holder a cycle of the driver `holder` takes election write leases as. Distinct from the
-/// manual sync's (`holder` itself), so that a runner taking over the global lease of a dead
-/// holder can take over that holder's cycle write leases and never a manual sync's, and so that
-/// a cycle and a manual sync of one process never both "hold" one election.
-pub fn cycle_lease_holder(holder: &str) -> String {
-    format!("{holder}/cycle")
-}
-
 /// How a [`crate::SyncDriver`] behaves. Build with [`DriverConfig::new`] and adjust fields.
 #[derive(Debug, Clone)]
 pub struct DriverConfig {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use store::{ActivityEntry, ListRequest, LogAction};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ErrorResponse, blocking};
+use crate::error::{ApiError, ErrorResponse};
 use crate::extract::{parse_election_id, parse_limit};
 use crate::models::{ElectionPath, ListQuery};
 use crate::responses::Unauthorized;
@@ -175,17 +175,13 @@ pub(crate) async fn election_activity(
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
     };
     let first = page.cursor.is_none();
-    let store = state.store.clone();
-    let page = blocking(move || {
-        let activity = store.election_activity(&id, &page)?;
-        // An empty history of an id that names no election is most likely a wrong id: say so
-        // (404) rather than answer an empty list. A deleted election with history still answers.
-        if first && activity.items.is_empty() {
-            store.get_election(&id)?;
-        }
-        Ok(activity)
-    })
-    .await?;
+    let store = &state.store;
+    let page = store.election_activity(&id, &page).await?;
+    // An empty history of an id that names no election is most likely a wrong id: say so (404)
+    // rather than answer an empty list. A deleted election with history still answers.
+    if first && page.items.is_empty() {
+        store.get_election(&id).await?;
+    }
     Ok(web::Json(ActivityResponse {
         success: true,
         entries: page.items.iter().map(ActivityEntryJson::from).collect(),

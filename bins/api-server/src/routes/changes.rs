@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ErrorResponse, blocking};
+use crate::error::{ApiError, ErrorResponse};
 use crate::responses::Unauthorized;
 use crate::state::AppState;
 
@@ -84,8 +84,7 @@ fn parse_timeout(raw: Option<&str>) -> Result<Duration, ApiError> {
 }
 
 async fn current_token(state: &AppState) -> Result<String, ApiError> {
-    let store = state.store.clone();
-    blocking(move || store.change_token(Timestamp::now())).await
+    Ok(state.store.change_token(Timestamp::now()).await?)
 }
 
 /// Wait until anything the admin pages show changes: answers at once when the current token

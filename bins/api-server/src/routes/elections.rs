@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use jiff::Timestamp;
 use store::{ElectionPatch, ListRequest, NewElection};
 
-use crate::error::{ApiError, ErrorResponse, blocking};
+use crate::error::{ApiError, ErrorResponse};
 use crate::extract::{ApiJson, parse_election_id, parse_limit};
 use crate::models::{
     CreateElectionRequest, ElectionJson, ElectionListResponse, ElectionPath, ElectionResponse,
@@ -57,8 +57,7 @@ pub(crate) async fn create_election(
         open_at: request.open_at.0,
         close_at: request.close_at.0,
     };
-    let store = state.store.clone();
-    let record = blocking(move || store.create_election(new, Timestamp::now())).await?;
+    let record = state.store.create_election(new, Timestamp::now()).await?;
     tracing::info!(election = %record.election.id, "election created");
     Ok(HttpResponse::Created().json(election_response(&record)))
 }
@@ -84,8 +83,7 @@ pub(crate) async fn list_elections(
         limit: parse_limit(query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?,
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
     };
-    let store = state.store.clone();
-    let page = blocking(move || store.list_elections(&page)).await?;
+    let page = state.store.list_elections(&page).await?;
     let now = Timestamp::now();
     Ok(web::Json(ElectionListResponse {
         success: true,
@@ -116,8 +114,7 @@ pub(crate) async fn get_election(
     path: web::Path<ElectionPath>,
 ) -> Result<web::Json<ElectionResponse>, ApiError> {
     let id = parse_election_id(&path.id)?;
-    let store = state.store.clone();
-    let record = blocking(move || store.get_election(&id)).await?;
+    let record = state.store.get_election(&id).await?;
     Ok(web::Json(election_response(&record)))
 }
 
@@ -150,8 +147,10 @@ pub(crate) async fn update_election(
         open_at: request.open_at.map(|i| i.0),
         close_at: request.close_at.map(|i| i.0),
     };
-    let store = state.store.clone();
-    let record = blocking(move || store.update_election(&id, &patch, Timestamp::now())).await?;
+    let record = state
+        .store
+        .update_election(&id, &patch, Timestamp::now())
+        .await?;
     Ok(web::Json(election_response(&record)))
 }
 
@@ -173,9 +172,7 @@ pub(crate) async fn delete_election(
     path: web::Path<ElectionPath>,
 ) -> Result<web::Json<SuccessResponse>, ApiError> {
     let id = parse_election_id(&path.id)?;
-    let store = state.store.clone();
-    let deleted = id.clone();
-    blocking(move || store.delete_election(&id)).await?;
-    tracing::info!(election = %deleted, "election deleted");
+    state.store.delete_election(&id).await?;
+    tracing::info!(election = %id, "election deleted");
     Ok(web::Json(SuccessResponse { success: true }))
 }

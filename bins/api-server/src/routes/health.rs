@@ -104,16 +104,13 @@ pub(crate) async fn readyz(
         Some(text) => bin_support::parse_duration(text)
             .map_err(|error| ApiError::invalid("stale_after", error.to_string()))?,
     };
-    let store = state.store.clone();
-    let (version, health) = web::block(move || {
-        store.check_health()?;
-        let version = store.schema_version()?;
-        let health = store.sync_health()?;
-        Ok::<_, store::StoreError>((version, health))
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable("the store check could not run".into()))?
-    .map_err(|error| {
+    let store = &state.store;
+    let checked: store::Result<_> = async {
+        let ours = store.health().await?;
+        Ok((ours, store.sync_health().await?))
+    }
+    .await;
+    let (ours, health) = checked.map_err(|error| {
         tracing::warn!(%error, "readiness check failed");
         if error.kind().is_unavailable() {
             crate::error::store_unavailable(&error)
@@ -121,10 +118,11 @@ pub(crate) async fn readyz(
             ApiError::Unavailable(format!("the store is unreachable: {error}"))
         }
     })?;
-    if version != store::LATEST_SCHEMA_VERSION {
+    let version = ours.schema_version;
+    if !ours.is_current() {
         return Err(ApiError::Unavailable(format!(
             "the store is at schema version {version}, expected {}",
-            store::LATEST_SCHEMA_VERSION
+            ours.latest_schema_version
         )));
     }
     let now = Timestamp::now();
@@ -153,15 +151,10 @@ pub(crate) async fn readyz(
 #[get("/metrics")]
 pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let stats = state.driver.notion().stats();
-    let store = state.store.clone();
-    let health = match web::block(move || store.sync_health()).await {
-        Ok(Ok(health)) => Some(health),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "the sync health could not be read for /metrics");
-            None
-        }
+    let health = match state.store.sync_health().await {
+        Ok(health) => Some(health),
         Err(error) => {
-            tracing::warn!(%error, "the sync health read did not run");
+            tracing::warn!(%error, "the sync health could not be read for /metrics");
             None
         }
     };

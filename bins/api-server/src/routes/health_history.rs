@@ -11,7 +11,7 @@ use serde_json::Value;
 use store::{HISTORY_EVENT_LIMIT, HistoryEvent, LogAction, RunHistory};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ErrorResponse, blocking};
+use crate::error::{ApiError, ErrorResponse};
 use crate::responses::Unauthorized;
 use crate::state::AppState;
 
@@ -397,8 +397,7 @@ pub(crate) async fn health_history(
     let until = Timestamp::now();
     let since = until - SignedDuration::from_hours(i64::from(hours));
     let budget_per_minute = state.driver.notion().pacer().budget_per_minute();
-    let store = state.store.clone();
-    let history = blocking(move || store.run_history(since)).await?;
+    let history = state.store.run_history(since).await?;
     Ok(web::Json(shape(
         history,
         hours,

@@ -3,7 +3,7 @@
 use actix_web::{get, web};
 use store::{ListRequest, RunActivity, RunFilter};
 
-use crate::error::{ApiError, ErrorResponse, blocking};
+use crate::error::{ApiError, ErrorResponse};
 use crate::extract::parse_limit;
 use crate::models::{LogEntryJson, RunJson, RunListQuery, RunListResponse, RunPath, RunResponse};
 use crate::responses::Unauthorized;
@@ -45,8 +45,7 @@ pub(crate) async fn list_runs(
         })?,
     };
     let filter = RunFilter { activity };
-    let store = state.store.clone();
-    let page = blocking(move || store.list_runs_filtered(&filter, &page)).await?;
+    let page = state.store.list_runs_filtered(&filter, &page).await?;
     Ok(web::Json(RunListResponse {
         success: true,
         runs: page.items.iter().map(RunJson::from).collect(),
@@ -75,8 +74,7 @@ pub(crate) async fn get_run(
         store::StoreError::Invalid { message, .. } => ApiError::invalid("id", message),
         other => ApiError::from(other),
     })?;
-    let store = state.store.clone();
-    let run = blocking(move || store.get_run(id)).await?;
+    let run = state.store.get_run(id).await?;
     Ok(web::Json(RunResponse {
         success: true,
         run: RunJson::from(&run.run),

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use jiff::Timestamp;
-use store::StoreError;
+use store::StoreErrorKind;
 use sync_engine::{ElectionId, Phase};
 
 use super::assets;
@@ -260,11 +260,11 @@ pub(crate) async fn demo_results(
         Ok(election_id) if valid_election_id(election_id.as_str()) => election_id,
         _ => return html(StatusCode::NOT_FOUND, &page),
     };
-    let store = state.store.clone();
-    let record = match web::block(move || store.get_election(&election_id)).await {
-        Ok(Ok(record)) => record,
-        Ok(Err(StoreError::NotFound { .. })) => return html(StatusCode::NOT_FOUND, &page),
-        Ok(Err(error)) => return store_unavailable(&error),
+    let record = match state.store.get_election(&election_id).await {
+        Ok(record) => record,
+        Err(error) if error.kind() == StoreErrorKind::NotFound => {
+            return html(StatusCode::NOT_FOUND, &page);
+        }
         Err(error) => return store_unavailable(&error),
     };
     (page.phase, page.phase_class) = match record.election.phase(Timestamp::now()) {

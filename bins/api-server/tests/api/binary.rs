@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use jiff::Timestamp;
-use store::{NewElection, Store};
+use store::{NewElection, SqliteStore};
 
 /// The api-server binary, with none of its settings inherited from the test's environment.
 pub(crate) fn api_server() -> Command {
@@ -166,7 +166,7 @@ fn a_malformed_flag_stays_a_usage_error_naming_the_flag() {
 /// A store holding one real election, as a production store would.
 fn production_store(path: &Path) {
     let now: Timestamp = "2026-02-01T10:00:00Z".parse().unwrap();
-    let store = Store::open(path).unwrap();
+    let store = SqliteStore::open(path).unwrap();
     store
         .create_election(
             NewElection {
@@ -183,7 +183,7 @@ fn production_store(path: &Path) {
 
 /// The elections of the store at `path`, and whether the demo marked it as its own.
 fn store_contents(path: &Path) -> (Vec<String>, bool) {
-    let store = Store::open(path).unwrap();
+    let store = SqliteStore::open(path).unwrap();
     let titles = store
         .list_elections(&store::ListRequest::first(100))
         .unwrap()
@@ -370,7 +370,7 @@ fn a_sqlite_url_or_a_bare_path_opens_the_store_there() {
                 .any(|l| l.contains("created a new, empty store") && l.contains(file)),
             "{url}: {seen:#?}"
         );
-        let store = Store::open_existing(&path).expect("a store");
+        let store = SqliteStore::open_existing(&path).expect("a store");
         assert!(!store.is_demo_store().unwrap());
     }
 }

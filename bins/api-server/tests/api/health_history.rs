@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use notion_emulator::{Fault, FaultRule, demo};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use store::{LogAction, NewLogEntry, RunCounts, Store};
+use store::{LogAction, NewLogEntry, RunCounts, SqliteStore};
 use sync_driver::CycleOptions;
 use sync_engine::{ElectionId, Trigger};
 
@@ -21,7 +21,7 @@ fn instant(value: &Value) -> Timestamp {
 }
 
 fn runner(t: &TestServer) -> sync_driver::SyncDriver {
-    let store = std::sync::Arc::new(Store::open(t.db_path()).expect("store opens"));
+    let store = std::sync::Arc::new(SqliteStore::open(t.db_path()).expect("store opens"));
     let notion = notion_client::NotionClient::builder()
         .token(notion_client::SecretString::from(demo::TOKEN))
         .base_url(t.emulator.base_url())
@@ -38,7 +38,7 @@ fn runner(t: &TestServer) -> sync_driver::SyncDriver {
 
 /// A finished run at `at` with `requests` Notion requests, its log and its cycle error.
 fn seed_run(
-    store: &Store,
+    store: &SqliteStore,
     at: Timestamp,
     requests: u64,
     logs: &[NewLogEntry],
@@ -134,7 +134,7 @@ async fn the_history_charts_requests_against_the_budget_latency_and_failures_by_
 
     // Older runs, seeded in the store: a busy minute two hours ago with a rate-limited election,
     // and a run three hours ago that failed as a whole.
-    let store = Store::open(t.db_path()).unwrap();
+    let store = SqliteStore::open(t.db_path()).unwrap();
     let now = Timestamp::now();
     let busy = now - SignedDuration::from_hours(2);
     let busy_minute = Timestamp::from_millisecond(busy.as_millisecond() / 60_000 * 60_000).unwrap();

@@ -103,9 +103,9 @@ async fn openapi_document_and_offline_docs_page() {
     );
 }
 
-/// A sync driver on its own `Store` over the server's file: what the sync-runner process is.
+/// A sync driver on its own `SqliteStore` over the server's file: what the sync-runner process is.
 fn runner(t: &TestServer) -> sync_driver::SyncDriver {
-    let store = std::sync::Arc::new(store::Store::open(t.db_path()).expect("store opens"));
+    let store = std::sync::Arc::new(store::SqliteStore::open(t.db_path()).expect("store opens"));
     let notion = notion_client::NotionClient::builder()
         .token(notion_client::SecretString::from(demo::TOKEN))
         .base_url(t.emulator.base_url())
@@ -253,6 +253,7 @@ async fn metrics_show_the_sync_runners_health_from_the_store() {
     let paused = sync_engine::ElectionId::parse(ids[1].as_str()).unwrap();
     store
         .pause(&store::PauseScope::Election(paused), jiff::Timestamp::now())
+        .await
         .unwrap();
     let hour_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
     driver
@@ -261,6 +262,7 @@ async fn metrics_show_the_sync_runners_health_from_the_store() {
         .expect("cycle");
     let run = store
         .list_runs(&store::ListRequest::first(1))
+        .await
         .unwrap()
         .items
         .remove(0);
@@ -330,7 +332,7 @@ async fn metrics_show_the_sync_runners_health_from_the_store() {
 #[tokio::test]
 async fn sync_runs_can_leave_out_idle_cycles() {
     let t = TestServer::start().await;
-    let store = store::Store::open(t.db_path()).expect("store opens");
+    let store = store::SqliteStore::open(t.db_path()).expect("store opens");
     let start = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
     let mut with_changes = Vec::new();
     for i in 0..12 {

@@ -4,7 +4,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use store::{LogAction, NewLogEntry, RunCounts, Store};
+use store::{LogAction, NewLogEntry, RunCounts, SqliteStore};
 use sync_engine::{ElectionId, Trigger};
 
 use crate::harness::Env;
@@ -34,7 +34,13 @@ fn entry(at: Timestamp, election: &str, action: LogAction, detail: Value) -> New
     }
 }
 
-fn run(store: &Store, at: Timestamp, requests: u64, logs: &[NewLogEntry], error: Option<&str>) {
+fn run(
+    store: &SqliteStore,
+    at: Timestamp,
+    requests: u64,
+    logs: &[NewLogEntry],
+    error: Option<&str>,
+) {
     let run = store
         .start_run(Trigger::Scheduled, "sync-runner:seed", at)
         .unwrap();
@@ -166,7 +172,7 @@ async fn the_health_page_charts_the_seeded_history_at_desktop_and_phone_widths()
     let budget = env
         .create_election("Budget vote", &ago(120).to_string(), "2099-01-01T00:00:00Z")
         .await;
-    let store = Store::open(env.db_path()).expect("store opens");
+    let store = SqliteStore::open(env.db_path()).expect("store opens");
     for i in 0..30 {
         run(
             &store,

@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use notion_emulator::demo;
 use reqwest::Method;
 use serde_json::{Value, json};
-use store::{RunCounts, Store};
+use store::{RunCounts, SqliteStore};
 use sync_engine::Trigger;
 
 use crate::harness::Env;
@@ -209,7 +209,7 @@ async fn the_election_page_lists_its_activity_page_by_page_and_says_what_a_sync_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runs_page_shows_the_whole_error_column_at_1280_and_the_checkbox_beside_its_label() {
     let env = Env::start("runs-layout").await;
-    let store = Store::open(env.db_path()).expect("store opens");
+    let store = SqliteStore::open(env.db_path()).expect("store opens");
     let now = Timestamp::now();
     let run = store
         .start_run(Trigger::Scheduled, "sync-runner:test", now)

@@ -8,7 +8,7 @@ use notion_client::{NotionClient, SecretString};
 use notion_emulator::{Fault, FaultRule, demo};
 use reqwest::Method;
 use serde_json::{Value, json};
-use store::{RunCounts, Store};
+use store::{RunCounts, SqliteStore};
 use sync_driver::{Allowlist, CycleOptions, DriverConfig, SyncDriver};
 use sync_engine::Trigger;
 
@@ -32,9 +32,9 @@ async fn link(env: &Env, id: &str, page: uuid::Uuid) {
     .await;
 }
 
-/// What the sync-runner is: a driver on its own `Store` over the server's file.
+/// What the sync-runner is: a driver on its own `SqliteStore` over the server's file.
 fn runner(env: &Env) -> SyncDriver {
-    let store = Arc::new(Store::open(env.db_path()).expect("store opens"));
+    let store = Arc::new(SqliteStore::open(env.db_path()).expect("store opens"));
     let notion = NotionClient::builder()
         .token(SecretString::from(demo::TOKEN))
         .base_url(env.emulator.base_url())
@@ -160,6 +160,7 @@ async fn sync_runs_are_listed_page_by_page_and_each_shows_its_log() {
         let at = two_days_ago + SignedDuration::from_mins(i);
         let run = store
             .start_run(Trigger::Scheduled, "sync-runner:old", at)
+            .await
             .unwrap();
         store
             .finish_run(
@@ -168,6 +169,7 @@ async fn sync_runs_are_listed_page_by_page_and_each_shows_its_log() {
                 None,
                 at + SignedDuration::from_secs(1),
             )
+            .await
             .unwrap();
     }
     let cycle = driver

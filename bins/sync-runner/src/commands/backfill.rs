@@ -10,7 +10,6 @@ use store::LinkedFilter;
 use sync_driver::{CycleOptions, CycleProgress, ProgressSink};
 
 use crate::cli::BackfillArgs;
-use crate::commands::blocking;
 use crate::commands::once::{cycle_exit_code, driver_error, explain_exit, summary};
 use crate::commands::preview::plan_table;
 use crate::config::sync_setup;
@@ -19,11 +18,12 @@ use crate::output::{print, print_json};
 
 /// `backfill`.
 pub(crate) async fn backfill(args: BackfillArgs) -> Result<u8> {
-    let setup = sync_setup(&args.common.store, &args.sync)?;
-    let linked = blocking(setup.driver.store(), |s| {
-        s.list_linked(&LinkedFilter::default())
-    })
-    .await?;
+    let setup = sync_setup(&args.common.store, &args.sync).await?;
+    let linked = setup
+        .driver
+        .store()
+        .list_linked(&LinkedFilter::default())
+        .await?;
     let total = linked.len() as u64;
     let databases: std::collections::BTreeSet<&str> = linked
         .iter()

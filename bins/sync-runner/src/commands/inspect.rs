@@ -7,36 +7,33 @@ use jiff::Timestamp;
 use notion_client::NotionId;
 use serde::Serialize;
 use store::{
-    LinkedElection, LinkedFilter, ListRequest, LogAction, LogEntry, RunActivity, RunFilter,
-    RunWithLogs, SyncRun,
+    LeaseKey, LinkedElection, LinkedFilter, ListRequest, LogAction, LogEntry, OpenMode,
+    RunActivity, RunFilter, RunWithLogs, SharedStore, SyncRun,
 };
 use sync_engine::{ElectionUpdate, PageWrite, Phase, SyncError, SyncPlan};
 
 use crate::cli::{RunsListArgs, RunsLogsArgs, StateGetArgs, StateResetArgs, StatusArgs};
-use crate::commands::blocking;
 use crate::config::{error_chain, open_store};
 
 /// Opens the store named by `DATABASE_URL` for a read-only command: never creates one. A missing
 /// store is a configuration error (exit 78) naming the path looked at and how to fix it.
-fn open_existing_store(args: &bin_support::DatabaseArgs) -> Result<std::sync::Arc<store::Store>> {
-    let path = args.database_path()?;
-    let store = store::Store::open_existing(&path).map_err(|e| {
-        crate::error::RunnerError::config(
-            "DATABASE_URL",
-            format!(
-                "{}. Point DATABASE_URL (or --database-url) at the store the api-server and `sync-runner run` use",
-                error_chain(&e)
-            ),
-        )
-    })?;
-    Ok(std::sync::Arc::new(store))
+async fn open_existing_store(args: &bin_support::DatabaseArgs) -> Result<SharedStore> {
+    let location = args.store_location()?;
+    store::open_store(&location, OpenMode::Existing)
+        .await
+        .map_err(|e| {
+            crate::error::RunnerError::config(
+                "DATABASE_URL",
+                format!(
+                    "{}. Point DATABASE_URL (or --database-url) at the store the api-server and `sync-runner run` use",
+                    error_chain(&e)
+                ),
+            )
+        })
 }
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
 use crate::output::{Table, duration, print, print_json, time, truncate};
-
-/// The name of the lease a cycle holds (the driver's `GLOBAL_LEASE`).
-const GLOBAL_LEASE: &str = sync_driver::GLOBAL_LEASE;
 
 /// One election in `status --json`.
 #[derive(Debug, Serialize)]
@@ -115,20 +112,15 @@ fn election_status(e: &LinkedElection, now: Timestamp, global: bool) -> Election
 
 /// `status`.
 pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
-    let store = open_existing_store(&args.common.store)?;
+    let store = open_existing_store(&args.common.store).await?;
     let now = Timestamp::now();
-    let (linked, pauses, lease) = blocking(&store, |s| {
-        let filter = LinkedFilter {
-            include_paused: true,
-            ..LinkedFilter::default()
-        };
-        Ok((
-            s.list_linked(&filter)?,
-            s.pause_status()?,
-            s.get_lease(GLOBAL_LEASE)?,
-        ))
-    })
-    .await?;
+    let filter = LinkedFilter {
+        include_paused: true,
+        ..LinkedFilter::default()
+    };
+    let linked = store.list_linked(&filter).await?;
+    let pauses = store.pause_status().await?;
+    let lease = store.get_lease(&LeaseKey::Global).await?;
     let global = pauses.global_paused_at.is_some();
     let status = Status {
         now,
@@ -210,22 +202,20 @@ fn run_duration(run: &SyncRun) -> String {
 
 /// `runs list`.
 pub(crate) async fn runs_list(args: RunsListArgs) -> Result<u8> {
-    let store = open_existing_store(&args.common.store)?;
+    let store = open_existing_store(&args.common.store).await?;
     let limit = args.limit;
     let activity = if args.all {
         RunActivity::All
     } else {
         RunActivity::Changes
     };
-    let (page, hidden) = blocking(&store, move |s| {
-        let page = s.list_runs_filtered(&RunFilter { activity }, &ListRequest::first(limit))?;
-        let hidden = match activity {
-            RunActivity::All => 0,
-            RunActivity::Changes => s.count_idle_runs_after(page.items.first())?,
-        };
-        Ok((page, hidden))
-    })
-    .await?;
+    let page = store
+        .list_runs_filtered(&RunFilter { activity }, &ListRequest::first(limit))
+        .await?;
+    let hidden = match activity {
+        RunActivity::All => 0,
+        RunActivity::Changes => store.count_idle_runs_after(page.items.first()).await?,
+    };
     if args.json {
         print_json(&serde_json::json!({
             "activity": activity.as_str(),
@@ -440,8 +430,8 @@ fn pull_detail(update: &ElectionUpdate) -> String {
 /// `runs logs RUN_ID`.
 pub(crate) async fn runs_logs(args: RunsLogsArgs) -> Result<u8> {
     let id = store::parse_run_id(&args.run_id)?;
-    let store = open_existing_store(&args.common.store)?;
-    let RunWithLogs { run, logs } = blocking(&store, move |s| s.get_run(id)).await?;
+    let store = open_existing_store(&args.common.store).await?;
+    let RunWithLogs { run, logs } = store.get_run(id).await?;
     if args.json {
         print_json(&RunWithLogs { run, logs })?;
         return Ok(exit_codes::OK);
@@ -505,15 +495,13 @@ struct DatabaseState {
 
 /// `state get`.
 pub(crate) async fn state_get(args: StateGetArgs) -> Result<u8> {
-    let store = open_existing_store(&args.common.store)?;
-    let (cursors, linked) = blocking(&store, |s| {
-        let filter = LinkedFilter {
-            include_paused: true,
-            ..LinkedFilter::default()
-        };
-        Ok((s.list_cursors()?, s.list_linked(&filter)?))
-    })
-    .await?;
+    let store = open_existing_store(&args.common.store).await?;
+    let filter = LinkedFilter {
+        include_paused: true,
+        ..LinkedFilter::default()
+    };
+    let cursors = store.list_cursors().await?;
+    let linked = store.list_linked(&filter).await?;
     let mut databases: BTreeMap<String, DatabaseState> = BTreeMap::new();
     for e in &linked {
         databases
@@ -602,39 +590,35 @@ pub(crate) async fn state_reset(args: StateResetArgs) -> Result<u8> {
                 .to_string(),
         ),
     };
-    let store = open_store(&args.common.store)?;
-    let target = database.clone();
-    let (linked, removed) = blocking(&store, move |s| {
-        let filter = LinkedFilter {
-            include_paused: true,
-            ..LinkedFilter::default()
-        };
-        let linked = linked_databases(&s.list_linked(&filter)?);
-        let removed = match &target {
-            None => Some(s.reset_cursors(None)?),
-            Some(db) => {
-                // The stored cursors of this database, however its id was written.
-                let stored: Vec<String> = s
-                    .list_cursors()?
-                    .into_iter()
-                    .map(|c| c.database_id)
-                    .filter(|id| same_database(id, db))
-                    .collect();
-                if stored.is_empty() && !linked.iter().any(|l| same_database(l, db)) {
-                    // No election uses it and nothing is stored: the id names nothing here.
-                    None
-                } else {
-                    let mut removed = 0;
-                    for id in &stored {
-                        removed += s.reset_cursors(Some(id))?;
-                    }
-                    Some(removed)
+    let store = open_store(&args.common.store).await?;
+    let filter = LinkedFilter {
+        include_paused: true,
+        ..LinkedFilter::default()
+    };
+    let linked = linked_databases(&store.list_linked(&filter).await?);
+    let removed = match &database {
+        None => Some(store.reset_cursors(None).await?),
+        Some(db) => {
+            // The stored cursors of this database, however its id was written.
+            let stored: Vec<String> = store
+                .list_cursors()
+                .await?
+                .into_iter()
+                .map(|c| c.database_id)
+                .filter(|id| same_database(id, db))
+                .collect();
+            if stored.is_empty() && !linked.iter().any(|l| same_database(l, db)) {
+                // No election uses it and nothing is stored: the id names nothing here.
+                None
+            } else {
+                let mut removed = 0;
+                for id in &stored {
+                    removed += store.reset_cursors(Some(id)).await?;
                 }
+                Some(removed)
             }
-        };
-        Ok((linked, removed))
-    })
-    .await?;
+        }
+    };
     let Some(removed) = removed else {
         let db = database.unwrap_or_default();
         return Err(RunnerError::Usage(if linked.is_empty() {

@@ -7,10 +7,6 @@ mod pause;
 mod preview;
 mod run;
 
-use std::sync::Arc;
-
-use store::{Store, StoreError};
-
 use crate::cli::{Command, RunsCommand, StateCommand};
 use crate::error::Result;
 
@@ -28,19 +24,6 @@ pub(crate) async fn dispatch(command: Command) -> Result<u8> {
         Command::Resume(args) => pause::pause(args, false).await,
         Command::Backfill(args) => backfill::backfill(args).await,
     }
-}
-
-/// Runs a store call on the blocking pool (the store is synchronous).
-pub(crate) async fn blocking<T, F>(store: &Arc<Store>, f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&Store) -> std::result::Result<T, StoreError> + Send + 'static,
-{
-    let store = Arc::clone(store);
-    let result = tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| anyhow::anyhow!("store task failed: {e}"))?;
-    Ok(result?)
 }
 
 /// Parses an election id given on the command line.

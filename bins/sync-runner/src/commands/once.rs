@@ -6,8 +6,8 @@ use sync_driver::{CycleOptions, CycleReport, DriverError};
 use sync_engine::{SyncErrorKind, SyncPlan, Trigger, Verdict};
 
 use crate::cli::OnceArgs;
+use crate::commands::election_id;
 use crate::commands::preview::plan_table;
-use crate::commands::{blocking, election_id};
 use crate::config::sync_setup;
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
@@ -111,15 +111,14 @@ struct OnceJson<'a> {
 
 /// `once`.
 pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
-    let setup = sync_setup(&args.common.store, &args.sync)?;
+    let setup = sync_setup(&args.common.store, &args.sync).await?;
     let mut options = CycleOptions::scheduled();
     if args.force || args.election.is_some() {
         options.trigger = Trigger::Manual;
     }
     if let Some(text) = &args.election {
         let id = election_id(text)?;
-        let check = id.clone();
-        let record = blocking(setup.driver.store(), move |s| s.get_election(&check)).await?;
+        let record = setup.driver.store().get_election(&id).await?;
         if record.link.is_none() {
             return Err(RunnerError::Usage(format!(
                 "election '{id}' is not linked to a Notion page: link it in the admin page or API first"

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use store::PauseScope;
 
 use crate::cli::PauseArgs;
-use crate::commands::{blocking, election_id};
+use crate::commands::election_id;
 use crate::config::open_store;
 use crate::error::Result;
 use crate::exit_codes;
@@ -12,21 +12,18 @@ use crate::output::{print, time};
 
 /// Pauses (`pause == true`) or resumes everything or one election.
 pub(crate) async fn pause(args: PauseArgs, pause: bool) -> Result<u8> {
-    let store = open_store(&args.common.store)?;
+    let store = open_store(&args.common.store).await?;
     let scope = match &args.election {
         Some(id) => PauseScope::Election(election_id(id)?),
         None => PauseScope::All,
     };
     let now = Timestamp::now();
-    let (scope, status) = blocking(&store, move |s| {
-        if pause {
-            s.pause(&scope, now)?;
-        } else {
-            s.resume(&scope)?;
-        }
-        Ok((scope, s.pause_status()?))
-    })
-    .await?;
+    if pause {
+        store.pause(&scope, now).await?;
+    } else {
+        store.resume(&scope).await?;
+    }
+    let status = store.pause_status().await?;
     let mut text = match (&scope, pause) {
         (PauseScope::All, true) => format!(
             "Paused: no election is synced until `sync-runner resume` (paused since {}).\n",

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use store::{Lease, Store};
-use sync_driver::{DaemonOptions, GLOBAL_LEASE, SystemClock};
+use store::{Lease, LeaseKey, SharedStore};
+use sync_driver::{DaemonOptions, SystemClock};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
@@ -18,7 +18,7 @@ use crate::exit_codes;
 pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     let interval = duration(SYNC_INTERVAL, &args.interval)?;
     let reconcile_every = duration(SYNC_RECONCILE_EVERY, &args.sync.reconcile_every)?;
-    let setup = sync_setup(&args.common.store, &args.sync)?;
+    let setup = sync_setup(&args.common.store, &args.sync).await?;
     // Fail fast on a bad token instead of logging one failure per cycle forever.
     if let Err(error) = setup.notion.me().await {
         match error.kind() {
@@ -124,7 +124,7 @@ fn next_role(
 
 /// Logs once at info when another runner holds the sync lease (this one stands by) and once when
 /// this one takes it over, rather than a debug line per poll. Ends with `shutdown`.
-async fn watch_lease(store: Arc<Store>, ours: String, shutdown: CancellationToken) {
+async fn watch_lease(store: SharedStore, ours: String, shutdown: CancellationToken) {
     let mut role = Role::Unknown;
     let mut ticks = tokio::time::interval(LEASE_WATCH_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -133,15 +133,14 @@ async fn watch_lease(store: Arc<Store>, ours: String, shutdown: CancellationToke
             () = shutdown.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        let reader = Arc::clone(&store);
-        let lease = match tokio::task::spawn_blocking(move || reader.get_lease(GLOBAL_LEASE)).await
-        {
-            Ok(Ok(lease)) => lease,
-            Ok(Err(error)) => {
+        let lease = match store.get_lease(&LeaseKey::Global).await {
+            Ok(lease) => lease,
+            // Ending with the runtime, the store answers `ShuttingDown`: nothing more to watch.
+            Err(store::StoreError::ShuttingDown) => return,
+            Err(error) => {
                 tracing::debug!(%error, "could not read the sync lease");
                 continue;
             }
-            Err(_) => return,
         };
         let (next, message) = next_role(&role, lease.as_ref(), &ours, Timestamp::now());
         if let Some(message) = message {
@@ -160,7 +159,7 @@ mod tests {
 
     fn lease(holder: &str, expires_at: Timestamp) -> Lease {
         Lease {
-            name: GLOBAL_LEASE.to_owned(),
+            name: LeaseKey::Global.name(),
             holder: holder.to_owned(),
             acquired_at: expires_at - jiff::SignedDuration::from_mins(5),
             expires_at,

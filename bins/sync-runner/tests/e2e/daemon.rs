@@ -62,7 +62,13 @@ fn the_daemon_follows_open_and_close_and_stops_on_sigterm_with_exit_0() {
     );
     assert_eq!(world.patches(), 3);
     // The lease is released at shutdown.
-    assert!(world.store.get_lease("sync:global").unwrap().is_none());
+    assert!(
+        world
+            .store
+            .get_lease(&store::LeaseKey::Global)
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -140,12 +146,16 @@ fn a_runner_killed_mid_cycle_converges_after_restart() {
     // Its lease lapses (rather than waiting out SYNC_LEASE_TTL, at least 250 s): the first runner
     // to get it takes over the dead runner's write lease of the election whose page write was
     // in flight (rather than skipping it until that lease lapses too): it converges.
-    let dead = world.store.get_lease("sync:global").unwrap().expect("held");
+    let dead = world
+        .store
+        .get_lease(&store::LeaseKey::Global)
+        .unwrap()
+        .expect("held");
     let past = Timestamp::now() - SignedDuration::from_mins(10);
     world
         .store
         .renew_lease(
-            "sync:global",
+            &store::LeaseKey::Global,
             &dead.holder,
             SignedDuration::from_secs(10),
             past,
@@ -185,7 +195,7 @@ fn a_runner_killed_mid_cycle_converges_after_restart() {
 fn lease_holder(world: &World) -> Option<String> {
     world
         .store
-        .get_lease("sync:global")
+        .get_lease(&store::LeaseKey::Global)
         .unwrap()
         .map(|lease| lease.holder)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use notion_emulator::{Emulator, EmulatorConfig, Workspace, demo};
 use serde_json::Value;
-use store::{NewElection, Store};
+use store::{NewElection, SqliteStore};
 use sync_engine::{ElectionId, NotionLink};
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -24,7 +24,7 @@ pub(crate) const BASE_URL: &str = "https://vote.example.org";
 pub(crate) struct World {
     pub(crate) emu: Emulator,
     pub(crate) dir: TempDir,
-    pub(crate) store: Arc<Store>,
+    pub(crate) store: Arc<SqliteStore>,
     pub(crate) token: String,
 }
 
@@ -61,7 +61,7 @@ impl World {
         let emu =
             Emulator::start_blocking(config.with_workspace(Workspace::demo())).expect("emulator");
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Arc::new(Store::open(dir.path().join("elections.db")).expect("store"));
+        let store = Arc::new(SqliteStore::open(dir.path().join("elections.db")).expect("store"));
         let token = emu.demo_token();
         Self {
             emu,

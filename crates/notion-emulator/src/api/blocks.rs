@@ -1,13 +1,12 @@
 //! `/v1/blocks`: retrieve, update, delete (trash), list and append children.
 
+use notion_workspace::model::{Parent, State};
+use notion_workspace::util::{fmt_id, parse_id};
+use notion_workspace::{ApiError, ApiResult, ApiVersion, ops, render};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Req, bad_cursor, body_id, need, not_found, page_size};
-use crate::error::{ApiError, ApiResult};
-use crate::model::{Parent, State};
-use crate::ops;
-use crate::render::{self, ApiVersion};
 
 fn exists(state: &State, id: Uuid) -> bool {
     state.blocks.contains_key(&id)
@@ -86,12 +85,12 @@ pub(super) fn children(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<
     let all = live_children(state, id);
     let start = match req.query_param("start_cursor") {
         None | Some("") => 0,
-        Some(raw) => crate::util::parse_id(raw)
+        Some(raw) => parse_id(raw)
             .and_then(|c| all.iter().position(|x| *x == c))
             .ok_or_else(|| bad_cursor("query.start_cursor", raw))?,
     };
     let end = (start + size).min(all.len());
-    let next = all.get(end).map(|n| crate::util::fmt_id(*n));
+    let next = all.get(end).map(|n| fmt_id(*n));
     let results = all[start..end]
         .iter()
         .filter_map(|c| render::as_block(state, *c, req.version))
@@ -160,8 +159,8 @@ pub(super) fn append(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Va
     {
         return Err(ApiError::validation(format!(
             "body failed validation: body.after should be the id of a child of block {}, instead was `\"{}\"`.",
-            crate::util::fmt_id(id),
-            crate::util::fmt_id(a)
+            fmt_id(id),
+            fmt_id(a)
         )));
     }
     let created = if after == Some(Uuid::nil()) {

@@ -1,14 +1,11 @@
 //! `/v1/databases` and `/v1/data_sources`, including queries.
 
+use notion_workspace::model::{Parent, State};
+use notion_workspace::{ApiError, ApiResult, ApiVersion, ops, query, render, richtext};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Req, body_id, body_snapshot, need, not_found, page_size, slice_snapshot};
-use crate::error::{ApiError, ApiResult};
-use crate::model::{Parent, State};
-use crate::query;
-use crate::render::{self, ApiVersion};
-use crate::{ops, richtext};
 
 fn require_data_sources(req: &Req<'_>) -> ApiResult<()> {
     if req.version.has_data_sources() {
@@ -242,38 +239,7 @@ fn run_query(state: &mut State, req: &Req<'_>, ds_id: Uuid, list_type: &str) -> 
     }
     let scope = format!("query:{ds_id}");
     let entry = body_snapshot(state, body, scope, || {
-        let ds = &state.data_sources[&ds_id];
-        let filter = body
-            .get("filter")
-            .filter(|f| !f.is_null())
-            .map(|f| query::parse_filter(ds, f, "body.filter", 0, req.version))
-            .transpose()?;
-        let sorts = body
-            .get("sorts")
-            .filter(|s| !s.is_null())
-            .map(|s| query::parse_sorts(ds, s))
-            .transpose()?
-            .unwrap_or_default();
-        let want_trash = body
-            .get("in_trash")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let ds_trashed = ds.in_trash;
-        let rows: Vec<&crate::model::Page> = ds
-            .pages
-            .iter()
-            .filter_map(|id| state.pages.get(id))
-            .filter(|p| (p.in_trash || ds_trashed) == want_trash)
-            .filter(|p| filter.as_ref().is_none_or(|f| query::matches(f, p)))
-            .collect();
-        let cap = state.query_result_cap;
-        let capped = rows.len() > cap;
-        let ids = if sorts.is_empty() {
-            rows.iter().take(cap).map(|p| p.id).collect()
-        } else {
-            query::sorted_ids(&sorts, &rows, cap)
-        };
-        Ok((ids, capped))
+        query::run(state, ds_id, body, req.version)
     })?;
     let slice = slice_snapshot(state, entry, size);
     let shown = req.version.list_properties(filter_props);

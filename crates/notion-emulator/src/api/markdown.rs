@@ -4,14 +4,13 @@
 //! line, is the default from 2026-12-01 on, where `markdown_version: "v1"` and the
 //! `replace_content_range` edit answer 400 (2026-12-01 upgrade guide).
 
+use notion_workspace::model::{Parent, State, plain_text};
+use notion_workspace::util::fmt_id;
+use notion_workspace::{ApiError, ApiResult, ops};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Req, need, not_found};
-use crate::error::{ApiError, ApiResult};
-use crate::model::{Parent, State, plain_text};
-use crate::ops;
-use crate::util::fmt_id;
 
 /// The two Markdown dialects of the endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,13 +11,11 @@ mod users;
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use notion_workspace::model::{Actor, Capabilities, CursorEntry, State};
+use notion_workspace::util::{fmt_id, parse_id};
+use notion_workspace::{ApiError, ApiResult, ApiVersion, render};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-use crate::error::{ApiError, ApiResult};
-use crate::model::{Actor, CursorEntry, State};
-use crate::render::ApiVersion;
-use crate::util::{fmt_id, parse_id};
 
 /// A matched route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,11 +241,7 @@ pub(crate) fn not_found(state: &State, req: &Req<'_>, kind: &str, id: Uuid) -> A
 }
 
 /// 403 unless the integration has the capability.
-pub(crate) fn need(
-    state: &State,
-    req: &Req<'_>,
-    cap: fn(&crate::model::Capabilities) -> bool,
-) -> ApiResult<()> {
+pub(crate) fn need(state: &State, req: &Req<'_>, cap: fn(&Capabilities) -> bool) -> ApiResult<()> {
     if cap(&state.integrations[req.integration].capabilities) {
         Ok(())
     } else {
@@ -370,7 +364,7 @@ pub(crate) fn handle(
     let p0 = params.first().map_or("", String::as_str);
     match route {
         UsersList => users::list(state, req),
-        UsersMe => Ok(crate::render::bot_user(state, req.integration)),
+        UsersMe => Ok(render::bot_user(state, req.integration)),
         UsersGet => users::get(state, req, p0),
         Search => search::search(state, req),
         PagesCreate => pages::create(state, req),

@@ -2,12 +2,12 @@
 
 use base64::Engine;
 use jiff::Timestamp;
+use notion_workspace::ApiError;
+use notion_workspace::model::{OAuthGrant, State};
+use notion_workspace::util::fmt_id;
 use serde_json::{Value, json};
 
 use super::Route;
-use crate::error::ApiError;
-use crate::model::{OAuthGrant, State};
-use crate::util::fmt_id;
 
 /// What an OAuth route answers.
 pub(crate) enum OAuthOutcome {

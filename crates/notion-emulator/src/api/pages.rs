@@ -5,13 +5,11 @@ use uuid::Uuid;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use notion_workspace::model::{Parent, State};
+use notion_workspace::util::{fmt_id, percent_decode, truncate_minute};
+use notion_workspace::{ApiError, ApiResult, ops, render};
 
 use super::{Req, bad_cursor, body_id, need, not_found, page_size};
-use crate::error::{ApiError, ApiResult};
-use crate::model::{Parent, State};
-use crate::ops;
-use crate::props::Writer;
-use crate::render;
 
 /// Resolves a create-page `parent` to a data source, page or workspace, checking visibility.
 fn resolve_parent(state: &State, req: &Req<'_>, parent: &Value) -> ApiResult<Parent> {
@@ -49,7 +47,7 @@ fn resolve_parent(state: &State, req: &Req<'_>, parent: &Value) -> ApiResult<Par
         if live.len() != 1 && req.version.has_data_sources() {
             return Err(ApiError::validation(format!(
                 "Database {} has {} data sources; use a data_source_id parent.",
-                crate::util::fmt_id(id),
+                fmt_id(id),
                 live.len()
             )));
         }
@@ -142,7 +140,7 @@ pub(super) fn patch(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult<Val
             ));
         }
         // Validate before touching anything: one bad property rejects the whole update.
-        ops::validate_props(state, parent, p, Writer::Api)?;
+        ops::check_api_props(state, parent, p)?;
     }
     for key in ["is_locked", "is_archived"] {
         if let Some(v) = body.get(key)
@@ -251,7 +249,7 @@ pub(super) fn move_page(state: &mut State, req: &Req<'_>, id: Uuid) -> ApiResult
             page.props.insert(to_key, title);
         }
         page.parent = target;
-        page.last_edited_time = crate::util::truncate_minute(req.now);
+        page.last_edited_time = truncate_minute(req.now);
     }
     Ok(render::page(state, &state.pages[&id], req.version, None))
 }
@@ -288,7 +286,7 @@ pub(super) fn property(
     visible_page(state, req, id)?;
     need(state, req, |c| c.read_content)?;
     let page = &state.pages[&id];
-    let decoded = crate::util::percent_decode(prop_key);
+    let decoded = percent_decode(prop_key);
     let (prop_id, kind) = match page.parent {
         Parent::DataSource(ds) => {
             let ds = &state.data_sources[&ds];
@@ -342,7 +340,7 @@ pub(super) fn property(
         let size = raw_size.map_or_else(String::new, |_| format!("&page_size={size}"));
         format!(
             "{origin}/v1/pages/{}/properties/{prop_key}?start_cursor={cursor}{size}",
-            crate::util::fmt_id(id)
+            fmt_id(id)
         )
     });
     let items: Vec<Value> = all[start..end]

@@ -1,14 +1,13 @@
 //! `POST /v1/search`: titles of everything shared with the integration.
 
 use jiff::Timestamp;
+use notion_workspace::model::{State, plain_text};
+use notion_workspace::{ApiError, ApiResult, render};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::databases::search_lists_databases;
 use super::{Req, body_snapshot, need, page_size, slice_snapshot};
-use crate::error::{ApiError, ApiResult};
-use crate::model::{State, plain_text};
-use crate::render;
 
 /// `POST /v1/search`.
 pub(super) fn search(state: &mut State, req: &Req<'_>) -> ApiResult<Value> {

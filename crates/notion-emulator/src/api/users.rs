@@ -1,14 +1,12 @@
 //! `/v1/users` and `/v1/comments`.
 
+use notion_workspace::model::{Comment, Event, State};
+use notion_workspace::util::{fmt_id, parse_id};
+use notion_workspace::{ApiError, ApiResult, render, richtext};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Req, bad_cursor, body_id, need, not_found, page_size, path_id};
-use crate::error::{ApiError, ApiResult};
-use crate::model::{Comment, Event, State};
-use crate::render;
-use crate::richtext;
-use crate::util::parse_id;
 
 fn query_page_size(req: &Req<'_>) -> ApiResult<usize> {
     page_size(
@@ -29,7 +27,7 @@ fn page_by_id(all: &[Uuid], req: &Req<'_>) -> ApiResult<(std::ops::Range<usize>,
             .ok_or_else(|| bad_cursor("query.start_cursor", raw))?,
     };
     let end = (start + size).min(all.len());
-    Ok((start..end, all.get(end).map(|n| crate::util::fmt_id(*n))))
+    Ok((start..end, all.get(end).map(|n| fmt_id(*n))))
 }
 
 /// `GET /v1/users`: people, then bots.

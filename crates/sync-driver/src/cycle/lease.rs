@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{ErrorKind, NotionError};
-use store::LinkedElection;
+use store::{LeaseKey, LinkedElection, cycle_lease_holder};
 use sync_engine::ElectionId;
 
-use crate::types::{ELECTION_LEASE_PREFIX, GLOBAL_LEASE, cycle_lease_holder, election_lease};
 use crate::{Clock, DriverError, SleepFuture, SyncDriver};
 
 /// Who writes an election's page: decides the holder of its write lease and whether the write
@@ -123,53 +122,48 @@ pub(crate) fn time_since(
 
 impl SyncDriver {
     pub(crate) async fn take_global_lease(&self, now: Timestamp) -> Result<(), DriverError> {
-        let holder = self.inner.config.holder.clone();
+        let holder = &self.inner.config.holder;
         let ttl = self.inner.config.lease_ttl;
-        // Taking the lease over from a holder whose lease expired (a runner killed mid-cycle)
-        // also takes over that holder's cycle write leases, so the election whose write was in
-        // flight is synced now rather than once its write lease lapses. Safe: a live cycle
-        // takes a write lease only while its global lease is its own (checked after taking it)
-        // and bounds each write to half the TTL, which its global lease still had at the start;
-        // a manual sync's write leases have another holder and are never taken over.
-        let taken = self
-            .blocking(move |s| {
-                Ok(
-                    match s.try_acquire_lease_taking_over(
-                        GLOBAL_LEASE,
-                        &holder,
-                        ttl,
-                        now,
-                        ELECTION_LEASE_PREFIX,
-                        cycle_lease_holder,
-                    )? {
-                        Some(takeover) => Ok(takeover),
-                        None => Err(s
-                            .get_lease(GLOBAL_LEASE)?
-                            .map(|l| l.holder)
-                            .unwrap_or_default()),
-                    },
-                )
-            })
-            .await?;
-        match taken {
-            Ok(takeover) => {
-                if let Some(dead) = &takeover.taken_from {
+        let store = &self.inner.store;
+        // Claiming the global lease over a holder whose lease expired (a runner killed mid-cycle)
+        // also takes over that holder's cycle write leases (the store releases them), so the
+        // election whose write was in flight is synced now rather than once its write lease
+        // lapses. Safe: a live cycle takes a write lease only while its global lease is its own
+        // (checked after taking it) and bounds each write to half the TTL, which its global
+        // lease still had at the start; a manual sync's write leases have another holder and are
+        // never taken over.
+        match store
+            .claim_lease(&LeaseKey::Global, holder, ttl, now)
+            .await?
+        {
+            Some(claim) => {
+                if let Some(dead) = &claim.taken_from {
+                    let released: Vec<String> = claim.released.iter().map(LeaseKey::name).collect();
                     tracing::info!(
                         previous_holder = %dead,
-                        released = ?takeover.released,
+                        released = ?released,
                         "took over the expired sync lease and the previous holder's write leases"
                     );
                 }
                 Ok(())
             }
-            Err(holder) => Err(DriverError::LeaseHeld { holder }),
+            None => {
+                let holder = store
+                    .get_lease(&LeaseKey::Global)
+                    .await?
+                    .map(|l| l.holder)
+                    .unwrap_or_default();
+                Err(DriverError::LeaseHeld { holder })
+            }
         }
     }
 
     pub(crate) async fn release_global_lease(&self) {
-        let holder = self.inner.config.holder.clone();
+        let holder = &self.inner.config.holder;
         if let Err(e) = self
-            .blocking(move |s| s.release_lease(GLOBAL_LEASE, &holder))
+            .inner
+            .store
+            .release_lease(&LeaseKey::Global, holder)
             .await
         {
             tracing::warn!(error = %e, "could not release the sync lease; it expires on its own");
@@ -197,9 +191,11 @@ impl SyncDriver {
         if now.duration_since(lease.renewed_at) < ttl / 2 {
             return Ok(now);
         }
-        let holder = self.inner.config.holder.clone();
+        let holder = &self.inner.config.holder;
         match self
-            .blocking(move |s| s.renew_lease(GLOBAL_LEASE, &holder, ttl, now))
+            .inner
+            .store
+            .renew_lease(&LeaseKey::Global, holder, ttl, now)
             .await
         {
             Ok(_) => {
@@ -283,43 +279,44 @@ impl SyncDriver {
         lease_now: Timestamp,
         writer: Writer,
     ) -> store::Result<Option<&'static str>> {
-        let driver_holder = self.inner.config.holder.clone();
+        let driver_holder = &self.inner.config.holder;
         let holder = self.write_lease_holder(writer);
         let ttl = self.inner.config.lease_ttl;
-        let name = election_lease(&election.election.id);
-        let id = election.election.id.clone();
-        let planned_with = (election.state.last_attempt_at, election.link.clone());
+        let key = LeaseKey::Election(election.election.id.clone());
+        let store = &self.inner.store;
+        let planned_with = (election.state.last_attempt_at, &election.link);
         // Take the write lease, then make sure nobody synced the election since it was
         // loaded (a manual sync that just finished): its plan would be stale.
-        self.blocking(move |s| {
-            if s.try_acquire_lease(&name, &holder, ttl, lease_now)?
-                .is_none()
-            {
-                return Ok(Some("another process is syncing this election right now"));
-            }
-            // Checked after taking the write lease: a runner that took the global
-            // lease over from us has already released our write leases, or does
-            // so after this check and then finds this one live (and skips).
-            let global_ours = |s: &store::Store| -> store::Result<bool> {
-                Ok(s.get_lease(GLOBAL_LEASE)?
-                    .is_some_and(|l| l.holder == driver_holder && l.expires_at > lease_now))
-            };
-            if writer == Writer::Cycle && !global_ours(s)? {
-                s.release_lease(&name, &holder)?;
+        if store
+            .claim_lease(&key, &holder, ttl, lease_now)
+            .await?
+            .is_none()
+        {
+            return Ok(Some("another process is syncing this election right now"));
+        }
+        // Checked after taking the write lease: a runner that took the global
+        // lease over from us has already released our write leases, or does
+        // so after this check and then finds this one live (and skips).
+        if writer == Writer::Cycle {
+            let global_ours = store
+                .get_lease(&LeaseKey::Global)
+                .await?
+                .is_some_and(|l| l.holder == *driver_holder && l.expires_at > lease_now);
+            if !global_ours {
+                store.release_lease(&key, &holder).await?;
                 return Ok(Some(
                     "the sync lease was lost; the runner holding it syncs this election",
                 ));
             }
-            let current = s.get_linked(&id)?;
-            if (current.state.last_attempt_at, current.link) != planned_with {
-                s.release_lease(&name, &holder)?;
-                return Ok(Some(
-                    "the election was synced meanwhile; it is planned again next cycle",
-                ));
-            }
-            Ok(None)
-        })
-        .await
+        }
+        let current = store.get_linked(&election.election.id).await?;
+        if (current.state.last_attempt_at, &current.link) != planned_with {
+            store.release_lease(&key, &holder).await?;
+            return Ok(Some(
+                "the election was synced meanwhile; it is planned again next cycle",
+            ));
+        }
+        Ok(None)
     }
 
     /// The holder of the election write leases: the cycle's, or the manual sync's.
@@ -335,14 +332,16 @@ impl SyncDriver {
             return;
         }
         let holder = self.write_lease_holder(writer);
-        let released = self
-            .blocking(move |s| {
-                for id in &elections {
-                    s.release_lease(&election_lease(id), &holder)?;
-                }
-                Ok(())
-            })
-            .await;
+        let store = &self.inner.store;
+        let released: store::Result<()> = async {
+            for id in elections {
+                store
+                    .release_lease(&LeaseKey::Election(id), &holder)
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
         if let Err(e) = released {
             tracing::warn!(error = %e, "could not release election write leases; they expire on their own");
         }

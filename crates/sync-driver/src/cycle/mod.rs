@@ -204,9 +204,10 @@ impl SyncDriver {
         if preview {
             return Ok(None);
         }
-        let holder = self.inner.config.holder.clone();
         let run = self
-            .blocking(move |s| s.start_run(trigger, &holder, now))
+            .inner
+            .store
+            .start_run(trigger, &self.inner.config.holder, now)
             .await?;
         Ok(Some(run.id))
     }
@@ -223,9 +224,14 @@ impl SyncDriver {
             election_id: options.election.clone(),
             ..LinkedFilter::default()
         };
-        let loaded = self
-            .blocking(move |s| Ok((s.list_linked(&filter)?, s.list_cursors()?)))
-            .await;
+        let store = &self.inner.store;
+        let loaded: store::Result<_> = async {
+            Ok((
+                store.list_linked(&filter).await?,
+                store.list_cursors().await?,
+            ))
+        }
+        .await;
         match loaded {
             Ok((linked, cursors)) => {
                 let cursors = cursors
@@ -237,10 +243,8 @@ impl SyncDriver {
             Err(e) => {
                 if let Some(id) = run_id {
                     let message = format!("could not load linked elections: {e}");
-                    let _ = self
-                        .blocking(move |s| {
-                            s.finish_run(id, &RunCounts::default(), Some(&message), now)
-                        })
+                    let _ = store
+                        .finish_run(id, &RunCounts::default(), Some(&message), now)
                         .await;
                 }
                 Err(e.into())
@@ -331,9 +335,9 @@ impl SyncDriver {
         finished_at: Timestamp,
     ) -> Result<(), DriverError> {
         if let Some(id) = report.run_id {
-            let counts = report.counts;
-            let error = report.error.clone();
-            self.blocking(move |s| s.finish_run(id, &counts, error.as_deref(), finished_at))
+            self.inner
+                .store
+                .finish_run(id, &report.counts, report.error.as_deref(), finished_at)
                 .await?;
         }
         tracing::info!(
@@ -365,7 +369,7 @@ impl SyncDriver {
             logs,
             run_id,
         };
-        let committed = self.blocking(move |s| s.commit_batch(&batch, now)).await?;
+        let committed = self.inner.store.commit_batch(batch, now).await?;
         Ok(committed
             .skipped
             .into_iter()

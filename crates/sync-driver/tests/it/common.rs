@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use notion_client::{NotionClient, NotionId, NotionVersion, SecretString};
 use notion_emulator::{Clock as EmuClock, Emulator, EmulatorConfig, demo};
 use serde_json::{Value, json};
-use store::{ElectionRecord, NewElection, Store};
+use store::{ElectionRecord, NewElection, SqliteStore};
 use sync_driver::{Allowlist, DriverConfig, LinkRequest, ManualClock, SyncDriver};
 use sync_engine::ElectionId;
 use uuid::Uuid;
@@ -30,7 +30,7 @@ pub(crate) fn id(uuid: Uuid) -> NotionId {
 
 pub(crate) struct World {
     pub(crate) emu: Emulator,
-    pub(crate) store: Arc<Store>,
+    pub(crate) store: Arc<SqliteStore>,
     pub(crate) driver: SyncDriver,
     pub(crate) clock: ManualClock,
     _dir: tempfile::TempDir,
@@ -83,10 +83,10 @@ impl World {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path().join("sync.sqlite3")).unwrap());
+        let store = Arc::new(SqliteStore::open(dir.path().join("sync.sqlite3")).unwrap());
         let mut driver_config = DriverConfig::new(BASE_URL, allowlist());
         driver_config.holder = "driver-a".to_owned();
-        let driver = SyncDriver::new(Arc::clone(&store), client_for(&emu, version), driver_config);
+        let driver = SyncDriver::new(store.clone(), client_for(&emu, version), driver_config);
         Self {
             emu,
             store,
@@ -97,10 +97,10 @@ impl World {
     }
 
     /// Another driver (another runner process) on the same store and Notion.
-    pub(crate) fn driver_for(emu: &Emulator, store: &Arc<Store>, holder: &str) -> SyncDriver {
+    pub(crate) fn driver_for(emu: &Emulator, store: &Arc<SqliteStore>, holder: &str) -> SyncDriver {
         let mut config = DriverConfig::new(BASE_URL, allowlist());
         config.holder = holder.to_owned();
-        SyncDriver::new(Arc::clone(store), client(emu), config)
+        SyncDriver::new(store.clone(), client(emu), config)
     }
 
     /// The store's SQLite file.

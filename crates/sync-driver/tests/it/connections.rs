@@ -1,8 +1,6 @@
 //! The driver reaches Notion through its connections: each connection's client (and pacer) and
 //! allowlist, found by id.
 
-use std::sync::Arc;
-
 use notion_emulator::demo;
 use sync_driver::{
     Allowlist, Connection, ConnectionId, Connections, DriverConfig, DriverError, SyncDriver,
@@ -15,7 +13,7 @@ async fn a_driver_built_with_one_client_uses_it_as_the_default_connection() {
     let w = World::new().await;
     let notion = client(&w.emu);
     let driver = SyncDriver::new(
-        Arc::clone(&w.store),
+        w.store.clone(),
         notion.clone(),
         DriverConfig::new(BASE_URL, allowlist()),
     );
@@ -40,7 +38,7 @@ async fn the_allowlist_comes_from_the_connection() {
     let connections = Connections::new(Connection::new(client(&w.emu), only_legacy.clone()));
     // The configuration's allowlist names the Elections database too; the connection's does not.
     let driver = SyncDriver::with_connections(
-        Arc::clone(&w.store),
+        w.store.clone(),
         connections,
         DriverConfig::new(BASE_URL, allowlist()),
     );

@@ -7,7 +7,7 @@ use std::time::Duration;
 use notion_client::NotionVersion;
 use notion_emulator::{EmulatorConfig, Fault, FaultRule, demo};
 use serde_json::json;
-use store::ListRequest;
+use store::{LeaseKey, ListRequest};
 use sync_driver::{
     CancellationToken, Clock, CycleOptions, DaemonOptions, DriverError, ManualClock,
 };
@@ -421,7 +421,7 @@ async fn preview_changes_nothing_in_notion_or_the_store() {
     assert!(w.store.list_cursors().unwrap().is_empty());
     assert!(
         w.store
-            .get_lease(sync_driver::GLOBAL_LEASE)
+            .get_lease(&store::LeaseKey::Global)
             .unwrap()
             .is_none()
     );
@@ -596,7 +596,7 @@ async fn daemon_wakes_at_the_phase_change_and_stops_cleanly() {
     daemon.await.unwrap().unwrap();
     assert!(
         w.store
-            .get_lease(sync_driver::GLOBAL_LEASE)
+            .get_lease(&store::LeaseKey::Global)
             .unwrap()
             .is_none()
     );
@@ -795,13 +795,13 @@ fn driver_with_clock(w: &World, clock: Arc<dyn Clock>) -> sync_driver::SyncDrive
     let mut config = sync_driver::DriverConfig::new(BASE_URL, allowlist());
     config.holder = "driver-a".into();
     config.lease_ttl = secs(TTL);
-    sync_driver::SyncDriver::new(Arc::clone(&w.store), client(&w.emu), config).with_clock(clock)
+    sync_driver::SyncDriver::new(w.store.clone(), client(&w.emu), config).with_clock(clock)
 }
 
 /// What a second runner gets when it tries to take the global lease at `now`.
-fn second_runner_takes_lease(store: &store::Store, now: jiff::Timestamp) -> bool {
+fn second_runner_takes_lease(store: &store::SqliteStore, now: jiff::Timestamp) -> bool {
     store
-        .try_acquire_lease(sync_driver::GLOBAL_LEASE, "driver-b", secs(TTL), now)
+        .claim_lease(&store::LeaseKey::Global, "driver-b", secs(TTL), now)
         .unwrap()
         .is_some()
 }
@@ -900,7 +900,7 @@ async fn a_cycle_that_loses_its_lease_stops_writing_and_records_what_it_did() {
     // The other runner holds the lease now.
     assert_eq!(
         w.store
-            .get_lease(sync_driver::GLOBAL_LEASE)
+            .get_lease(&store::LeaseKey::Global)
             .unwrap()
             .unwrap()
             .holder,
@@ -1104,20 +1104,20 @@ async fn a_runner_taking_over_a_dead_runners_lease_syncs_its_in_flight_election_
     let w = World::new().await;
     let elections = linked_elections(&w, 3, -60, 3600).await;
     let now = w.now();
-    let lease = |name: &str, holder: &str, ttl: i64, at: jiff::Timestamp| {
+    let lease = |key: &LeaseKey, holder: &str, ttl: i64, at: jiff::Timestamp| {
         w.store
-            .try_acquire_lease(name, holder, secs(ttl), at)
+            .claim_lease(key, holder, secs(ttl), at)
             .unwrap()
             .unwrap();
     };
     // "driver-x" was killed mid-cycle: its global lease (5 min) and the write lease of the
     // election whose page write was in flight, taken 10 s later, remain.
-    lease(sync_driver::GLOBAL_LEASE, "driver-x", 300, now);
-    let in_flight = sync_driver::election_lease(&elections[0].0);
-    let x_cycle = sync_driver::cycle_lease_holder("driver-x");
+    lease(&LeaseKey::Global, "driver-x", 300, now);
+    let in_flight = LeaseKey::Election(elections[0].0.clone());
+    let x_cycle = store::cycle_lease_holder("driver-x");
     lease(&in_flight, &x_cycle, 300, now + secs(10));
     // Manual syncs (an api-server's, even one in the same process as driver-x) hold theirs.
-    let manual = sync_driver::election_lease(&elections[1].0);
+    let manual = LeaseKey::Election(elections[1].0.clone());
     lease(&manual, "driver-x", 600, now);
 
     // While driver-x's lease is live, nobody else runs a cycle.
@@ -1145,9 +1145,9 @@ async fn a_runner_taking_over_a_dead_runners_lease_syncs_its_in_flight_election_
 async fn a_cycle_whose_global_lease_was_taken_writes_nothing_more() {
     let w = World::new().await;
     let elections = linked_elections(&w, 5, -60, 3600).await;
-    let write_leases: Vec<String> = elections
+    let write_leases: Vec<LeaseKey> = elections
         .iter()
-        .map(|(e, _)| sync_driver::election_lease(e))
+        .map(|(e, _)| LeaseKey::Election(e.clone()))
         .collect();
     let taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let clock = Arc::new(SteppingClock {
@@ -1165,20 +1165,11 @@ async fn a_cycle_whose_global_lease_was_taken_writes_nothing_more() {
                 if !taken.load(std::sync::atomic::Ordering::SeqCst)
                     && write_leases
                         .iter()
-                        .any(|name| store.get_lease(name).unwrap().is_some())
+                        .any(|key| store.get_lease(key).unwrap().is_some())
                 {
+                    store.release_lease(&LeaseKey::Global, "driver-a").unwrap();
                     store
-                        .release_lease(sync_driver::GLOBAL_LEASE, "driver-a")
-                        .unwrap();
-                    store
-                        .try_acquire_lease_taking_over(
-                            sync_driver::GLOBAL_LEASE,
-                            "driver-b",
-                            secs(TTL),
-                            now,
-                            sync_driver::ELECTION_LEASE_PREFIX,
-                            sync_driver::cycle_lease_holder,
-                        )
+                        .claim_lease(&LeaseKey::Global, "driver-b", secs(TTL), now)
                         .unwrap()
                         .unwrap();
                     taken.store(true, std::sync::atomic::Ordering::SeqCst);

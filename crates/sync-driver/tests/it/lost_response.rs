@@ -12,7 +12,7 @@ use notion_client::{
     DataSource, ListResponse, NotionClient, NotionError, NotionId, Page, Priority, PropertyValue,
     Query, QueryAllReport, decode_json,
 };
-use store::{NewElection, Store};
+use store::{NewElection, SqliteStore};
 use sync_driver::{
     Allowlist, Connection, Connections, DriverConfig, DriverError, NotionOperations, SyncDriver,
 };
@@ -115,7 +115,7 @@ fn lost_answer() -> NotionError {
 #[tokio::test]
 async fn a_write_whose_answer_was_lost_is_a_transient_failure_and_is_not_sent_again() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path().join("sync.sqlite3")).unwrap());
+    let store = Arc::new(SqliteStore::open(dir.path().join("sync.sqlite3")).unwrap());
     let now = t0();
     let election = store
         .create_election(
@@ -178,7 +178,7 @@ async fn a_write_whose_answer_was_lost_is_a_transient_failure_and_is_not_sent_ag
     let connection =
         Connection::new(client, Allowlist::default()).with_operations(Arc::new(notion));
     let driver = SyncDriver::with_connections(
-        Arc::clone(&store),
+        store.clone(),
         Connections::new(connection),
         DriverConfig::new(BASE_URL, Allowlist::default()),
     );

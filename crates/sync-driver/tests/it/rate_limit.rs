@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use notion_client::{NotionClient, Pacer, SecretString};
 use notion_emulator::{Fault, FaultRule, demo};
+use store::LeaseKey;
 use store::ListRequest;
-use sync_driver::{CycleOptions, DriverConfig, GLOBAL_LEASE, SyncDriver};
+use sync_driver::{CycleOptions, DriverConfig, SyncDriver};
 use sync_engine::{ElectionId, ErrorClass};
 use uuid::Uuid;
 
@@ -41,7 +42,7 @@ fn driver(w: &World, notion: NotionClient, lease_ttl: i64) -> SyncDriver {
     let mut config = DriverConfig::new(BASE_URL, allowlist());
     config.holder = "driver-a".into();
     config.lease_ttl = secs(lease_ttl);
-    SyncDriver::new(Arc::clone(&w.store), notion, config)
+    SyncDriver::new(w.store.clone(), notion, config)
 }
 
 /// `n` elections open now, linked to new pages of the Elections database (each needs a write).
@@ -196,8 +197,8 @@ async fn a_lone_runner_at_the_minimum_lease_ttl_keeps_its_lease_through_long_ret
                 let s = Arc::clone(&store);
                 let taken = tokio::task::spawn_blocking(move || {
                     // Only once the cycle has taken the lease: before, it is free for anyone.
-                    s.get_lease(GLOBAL_LEASE).unwrap().is_some()
-                        && s.try_acquire_lease(GLOBAL_LEASE, "driver-b", secs(ttl), at)
+                    s.get_lease(&LeaseKey::Global).unwrap().is_some()
+                        && s.claim_lease(&LeaseKey::Global, "driver-b", secs(ttl), at)
                             .unwrap()
                             .is_some()
                 })
@@ -284,7 +285,7 @@ async fn the_daemon_runs_no_cycle_before_the_penalty_ends_and_keeps_its_lease_me
         settle().await;
     }
     assert_eq!(runs().len(), 1, "a cycle ran inside the penalty");
-    let lease = w.store.get_lease(GLOBAL_LEASE).unwrap().expect("held");
+    let lease = w.store.get_lease(&LeaseKey::Global).unwrap().expect("held");
     assert_eq!(lease.holder, "driver-a");
     assert!(
         lease.expires_at > w.now(),

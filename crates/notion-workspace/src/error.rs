@@ -3,21 +3,28 @@
 use serde_json::{Value, json};
 
 /// An error response in Notion's shape: `{object:"error", status, code, message, request_id}`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ApiError {
-    pub(crate) status: u16,
-    pub(crate) code: String,
-    pub(crate) message: String,
-    pub(crate) additional_data: Option<Value>,
+/// Every workspace operation fails with one, so the HTTP layer answers it as it is.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{status} {code}: {message}")]
+pub struct ApiError {
+    /// The HTTP status (400, 404, 429...).
+    pub status: u16,
+    /// Notion's error `code` (`validation_error`, `object_not_found`...).
+    pub code: String,
+    /// Notion's human-readable `message`.
+    pub message: String,
+    /// `additional_data`, when Notion sends one (the integration id of a 404, `retry_guidance`...).
+    pub additional_data: Option<Value>,
     /// Seconds for the `Retry-After` header (429 and 529).
-    pub(crate) retry_after: Option<u64>,
+    pub retry_after: Option<u64>,
 }
 
 /// Shorthand for handler results.
-pub(crate) type ApiResult<T> = Result<T, ApiError>;
+pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub(crate) fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+    /// An error with this status, code and message.
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
             code: code.to_owned(),
@@ -27,17 +34,19 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn with_data(mut self, data: Value) -> Self {
+    /// Adds `additional_data`.
+    pub fn with_data(mut self, data: Value) -> Self {
         self.additional_data = Some(data);
         self
     }
 
-    pub(crate) fn validation(message: impl Into<String>) -> Self {
+    /// 400 `validation_error` with this message.
+    pub fn validation(message: impl Into<String>) -> Self {
         Self::new(400, "validation_error", message)
     }
 
-    /// `body failed validation: <path> should be <expected>, instead was `<actual>`.`
-    pub(crate) fn body_validation(path: &str, expected: &str, actual: &Value) -> Self {
+    /// ``body failed validation: <path> should be <expected>, instead was `<actual>`.``
+    pub fn body_validation(path: &str, expected: &str, actual: &Value) -> Self {
         let actual = match actual {
             Value::Null => "null".to_owned(),
             other => serde_json::to_string(other).unwrap_or_default(),
@@ -47,19 +56,23 @@ impl ApiError {
         ))
     }
 
-    pub(crate) fn invalid_request_url() -> Self {
+    /// 400 `invalid_request_url`: no such route (or not in this Notion-Version).
+    pub fn invalid_request_url() -> Self {
         Self::new(400, "invalid_request_url", "Invalid request URL.")
     }
 
-    pub(crate) fn invalid_json() -> Self {
+    /// 400 `invalid_json`: the body does not parse.
+    pub fn invalid_json() -> Self {
         Self::new(400, "invalid_json", "Error parsing JSON body.")
     }
 
-    pub(crate) fn unauthorized() -> Self {
+    /// 401 `unauthorized`: a missing or unknown token.
+    pub fn unauthorized() -> Self {
         Self::new(401, "unauthorized", "API token is invalid.")
     }
 
-    pub(crate) fn restricted() -> Self {
+    /// 403 `restricted_resource`: the integration lacks the capability.
+    pub fn restricted() -> Self {
         Self::new(
             403,
             "restricted_resource",
@@ -68,12 +81,7 @@ impl ApiError {
     }
 
     /// The 404 Notion returns for missing *and* unshared objects alike.
-    pub(crate) fn not_found(
-        kind: &str,
-        id: &str,
-        integration_name: &str,
-        integration_id: &str,
-    ) -> Self {
+    pub fn not_found(kind: &str, id: &str, integration_name: &str, integration_id: &str) -> Self {
         Self::new(
             404,
             "object_not_found",
@@ -84,7 +92,8 @@ impl ApiError {
         .with_data(json!({ "integration_id": integration_id }))
     }
 
-    pub(crate) fn rate_limited(retry_after: u64, reason: &str) -> Self {
+    /// 429 `rate_limited` with `Retry-After` and Notion's `rate_limit_reason`.
+    pub fn rate_limited(retry_after: u64, reason: &str) -> Self {
         let mut e = Self::new(
             429,
             "rate_limited",
@@ -96,11 +105,7 @@ impl ApiError {
     }
 
     /// The body for an injected status fault.
-    pub(crate) fn for_status(
-        status: u16,
-        retry_after: Option<u64>,
-        retry_guidance: Option<&str>,
-    ) -> Self {
+    pub fn for_status(status: u16, retry_after: Option<u64>, retry_guidance: Option<&str>) -> Self {
         let mut e = match status {
             400 => Self::new(400, "invalid_request", "Unsupported request."),
             401 => Self::unauthorized(),
@@ -148,7 +153,7 @@ impl ApiError {
     }
 
     /// The JSON body, with the request id.
-    pub(crate) fn body(&self, request_id: &str) -> Value {
+    pub fn body(&self, request_id: &str) -> Value {
         let mut body = json!({
             "object": "error",
             "status": self.status,

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 /// Parses an id given with or without dashes.
-pub(crate) fn parse_id(raw: &str) -> Option<Uuid> {
+pub fn parse_id(raw: &str) -> Option<Uuid> {
     let raw = raw.trim();
     if raw.len() != 32 && raw.len() != 36 {
         return None;
@@ -13,19 +13,19 @@ pub(crate) fn parse_id(raw: &str) -> Option<Uuid> {
 }
 
 /// The dashed lowercase form Notion returns.
-pub(crate) fn fmt_id(id: Uuid) -> String {
+pub fn fmt_id(id: Uuid) -> String {
     id.hyphenated().to_string()
 }
 
 /// `2026-07-04T09:08:00.000Z`: page and block times, truncated to the minute.
-pub(crate) fn fmt_minute(ts: Timestamp) -> String {
+pub fn fmt_minute(ts: Timestamp) -> String {
     let secs = ts.as_second().div_euclid(60) * 60;
     let ts = Timestamp::from_second(secs).unwrap_or(ts);
     ts.strftime("%Y-%m-%dT%H:%M:00.000Z").to_string()
 }
 
 /// Truncates to the minute (what pages store).
-pub(crate) fn truncate_minute(ts: Timestamp) -> Timestamp {
+pub fn truncate_minute(ts: Timestamp) -> Timestamp {
     let secs = ts.as_second().div_euclid(60) * 60;
     Timestamp::from_second(secs).unwrap_or(ts)
 }
@@ -43,13 +43,15 @@ pub(crate) fn fmt_millis_offset(ts: Timestamp) -> String {
 
 /// A small seeded generator (SplitMix64): reproducible fault probabilities and ids.
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix(u64);
+pub struct SplitMix(u64);
 
 impl SplitMix {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator that starts from `seed` (the same seed gives the same sequence).
+    pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
+    /// The next 64 random bits.
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -59,7 +61,7 @@ impl SplitMix {
     }
 
     /// A float in `[0, 1)`.
-    pub(crate) fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -74,7 +76,7 @@ impl SplitMix {
     }
 
     /// A random token of URL-safe characters.
-    pub(crate) fn token(&mut self, len: usize) -> String {
+    pub fn token(&mut self, len: usize) -> String {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         (0..len)
             .map(|_| ALPHABET[(self.next_u64() % ALPHABET.len() as u64) as usize] as char)
@@ -82,24 +84,8 @@ impl SplitMix {
     }
 }
 
-/// Escapes text for HTML.
-pub(crate) fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Percent-decodes a string (used for property ids, which Notion returns URL-encoded).
-pub(crate) fn percent_decode(raw: &str) -> String {
+pub fn percent_decode(raw: &str) -> String {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8_lossy()
         .into_owned()

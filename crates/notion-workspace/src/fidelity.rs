@@ -6,14 +6,15 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{State, plain_text};
-use crate::render::{self, ApiVersion};
+use crate::render;
 use crate::util::{fmt_id, parse_id};
+use crate::version::ApiVersion;
 
 /// What Notion shows for a mention of something the reader cannot see or that has no title.
 const UNTITLED: &str = "Untitled";
 
 /// Rewrites a response body in place for the integration and version that asked.
-pub(crate) fn finish(state: &State, integration: usize, v: ApiVersion, body: &mut Value) {
+pub fn finish(state: &State, integration: usize, v: ApiVersion, body: &mut Value) {
     walk(state, integration, v, body, 0);
 }
 

@@ -1,4 +1,5 @@
-//! Response shapes per Notion-Version.
+//! Response shapes: pages, databases, data sources, blocks, comments, users and lists as the
+//! API answers them, per [`ApiVersion`].
 
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -6,84 +7,7 @@ use uuid::Uuid;
 use crate::model::{Block, Comment, DataSource, Database, Page, Parent, State, plain_text};
 use crate::props::render_schema;
 use crate::util::{fmt_id, fmt_millis, fmt_millis_offset, fmt_minute};
-
-/// The Notion-Version a request was made with, reduced to what changes the responses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ApiVersion {
-    /// 2022-06-28 (and the older dates still accepted): databases are tables.
-    V2022_06_28,
-    /// 2025-09-03: databases contain data sources.
-    V2025_09_03,
-    /// 2026-03-11: as 2025-09-03, without `archived`.
-    V2026_03_11,
-    /// 2026-12-01: as 2026-03-11; lists carry only the title without `filter_properties`.
-    V2026_12_01,
-}
-
-/// Every Notion-Version value the emulator accepts.
-pub const ACCEPTED_VERSIONS: &[&str] = &[
-    "2021-05-11",
-    "2021-05-13",
-    "2021-08-16",
-    "2022-02-22",
-    "2022-06-28",
-    "2025-09-03",
-    "2026-03-11",
-    "2026-12-01",
-];
-
-impl ApiVersion {
-    /// Parses a `Notion-Version` header value.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "2025-09-03" => Some(Self::V2025_09_03),
-            "2026-03-11" => Some(Self::V2026_03_11),
-            "2026-12-01" => Some(Self::V2026_12_01),
-            v if ACCEPTED_VERSIONS.contains(&v) => Some(Self::V2022_06_28),
-            _ => None,
-        }
-    }
-
-    /// Whether databases are data-source containers in this version.
-    pub fn has_data_sources(self) -> bool {
-        self >= Self::V2025_09_03
-    }
-
-    /// Whether `position` replaced `after` and `in_trash` replaced `archived` in requests.
-    pub fn uses_in_trash_and_position(self) -> bool {
-        self >= Self::V2026_03_11
-    }
-
-    /// Whether search and data source queries return only the title property of each page
-    /// unless `filter_properties` names more (2026-12-01).
-    pub fn lists_only_title(self) -> bool {
-        self >= Self::V2026_12_01
-    }
-
-    /// The properties a list (query, search) returns: those named, or on 2026-12-01 the title.
-    pub(crate) fn list_properties(self, named: Option<Vec<String>>) -> Option<Vec<String>> {
-        match named {
-            None if self.lists_only_title() => Some(vec!["title".to_owned()]),
-            other => other,
-        }
-    }
-
-    /// Whether a status `equals` filter naming a status group matches the group's options
-    /// (every version before 2026-12-01).
-    pub fn status_equals_matches_groups(self) -> bool {
-        self < Self::V2026_12_01
-    }
-
-    /// Whether a person without a name answers `name: null` (2026-12-01); earlier versions answer
-    /// an empty string (the emulator's guess: they documented `name` as a string).
-    pub fn null_person_names(self) -> bool {
-        self >= Self::V2026_12_01
-    }
-
-    fn with_archived(self) -> bool {
-        self < Self::V2026_03_11
-    }
-}
+use crate::version::ApiVersion;
 
 fn user_ref(id: Uuid) -> Value {
     json!({"object": "user", "id": fmt_id(id)})
@@ -152,7 +76,7 @@ fn people_value(state: &State, v: &Value) -> Value {
 }
 
 /// One property value in page-response shape.
-pub(crate) fn property_value(state: &State, page: &Page, id: &str, kind: &str) -> Value {
+pub fn property_value(state: &State, page: &Page, id: &str, kind: &str) -> Value {
     let stored = page.props.get(id);
     let value = match kind {
         "created_time" => json!(fmt_minute(page.created_time)),
@@ -186,7 +110,7 @@ pub(crate) fn property_value(state: &State, page: &Page, id: &str, kind: &str) -
 
 /// How many page or person references a page response carries per property; Notion cuts longer
 /// relation and people values there (use the property item endpoint for the rest).
-pub(crate) const PAGE_RESPONSE_REFS: usize = 25;
+pub const PAGE_RESPONSE_REFS: usize = 25;
 
 /// Cuts a property value to what a page response carries: relations to the first
 /// [`PAGE_RESPONSE_REFS`] references with `has_more: true` (as Notion documents), people to the
@@ -220,12 +144,12 @@ fn wanted(filter: PropFilter<'_>, name: &str, id: &str) -> bool {
 
 /// A page object as API responses carry it: long relation and people values are cut to
 /// [`PAGE_RESPONSE_REFS`] items.
-pub(crate) fn page(state: &State, page: &Page, v: ApiVersion, filter: PropFilter<'_>) -> Value {
+pub fn page(state: &State, page: &Page, v: ApiVersion, filter: PropFilter<'_>) -> Value {
     page_with(state, page, v, filter, true)
 }
 
 /// A page object with whole property values (the control API's view, like the Notion UI's).
-pub(crate) fn page_whole(state: &State, page: &Page, v: ApiVersion) -> Value {
+pub fn page_whole(state: &State, page: &Page, v: ApiVersion) -> Value {
     page_with(state, page, v, None, false)
 }
 
@@ -325,7 +249,7 @@ fn database_common(state: &State, db: &Database, v: ApiVersion) -> Map<String, V
 }
 
 /// A database object: a container (2025-09-03+) or a table with `properties` (2022-06-28).
-pub(crate) fn database(state: &State, db: &Database, v: ApiVersion) -> Value {
+pub fn database(state: &State, db: &Database, v: ApiVersion) -> Value {
     let mut m = database_common(state, db, v);
     if v.has_data_sources() {
         let list: Vec<Value> = db
@@ -357,7 +281,7 @@ pub(crate) fn database(state: &State, db: &Database, v: ApiVersion) -> Value {
 }
 
 /// A data source object.
-pub(crate) fn data_source(state: &State, ds: &DataSource, v: ApiVersion) -> Value {
+pub fn data_source(state: &State, ds: &DataSource, v: ApiVersion) -> Value {
     let db = state.databases.get(&ds.database_id);
     let mut m = Map::new();
     m.insert("object".to_owned(), json!("data_source"));
@@ -469,7 +393,7 @@ pub(crate) fn has_children(state: &State, id: Uuid) -> bool {
 }
 
 /// Any block-addressable object (block, page as `child_page`, database as `child_database`) as a block.
-pub(crate) fn as_block(state: &State, id: Uuid, v: ApiVersion) -> Option<Value> {
+pub fn as_block(state: &State, id: Uuid, v: ApiVersion) -> Option<Value> {
     if let Some(b) = state.blocks.get(&id) {
         return Some(block(state, b, v));
     }
@@ -534,7 +458,7 @@ pub(crate) fn block(state: &State, b: &Block, v: ApiVersion) -> Value {
 }
 
 /// A comment.
-pub(crate) fn comment(c: &Comment) -> Value {
+pub fn comment(c: &Comment) -> Value {
     let parent = if c.parent_is_page {
         json!({"type": "page_id", "page_id": fmt_id(c.parent)})
     } else {
@@ -554,7 +478,7 @@ pub(crate) fn comment(c: &Comment) -> Value {
 }
 
 /// A bot user (an integration).
-pub(crate) fn bot_user(state: &State, integration: usize) -> Value {
+pub fn bot_user(state: &State, integration: usize) -> Value {
     let i = &state.integrations[integration];
     json!({
         "object": "user",
@@ -572,7 +496,7 @@ pub(crate) fn bot_user(state: &State, integration: usize) -> Value {
 }
 
 /// A person.
-pub(crate) fn person(p: &crate::model::Person) -> Value {
+pub fn person(p: &crate::model::Person) -> Value {
     json!({
         "object": "user",
         "id": fmt_id(p.id),
@@ -584,7 +508,7 @@ pub(crate) fn person(p: &crate::model::Person) -> Value {
 }
 
 /// The list envelope: `{object:"list", results, next_cursor, has_more, type, <type>:{}}`.
-pub(crate) fn list(results: Vec<Value>, next_cursor: Option<String>, kind: &str) -> Value {
+pub fn list(results: Vec<Value>, next_cursor: Option<String>, kind: &str) -> Value {
     let mut m = Map::new();
     m.insert("object".to_owned(), json!("list"));
     m.insert("results".to_owned(), Value::Array(results));

@@ -109,6 +109,13 @@ pub(crate) fn validate_props(
     Ok((out, ctx.new_options))
 }
 
+/// Checks a page's property writes as an API request would make them (under `parent`, whose
+/// schema they must match), without applying anything: a handler that changes more than the
+/// properties checks them first, so one bad property rejects the whole request.
+pub fn check_api_props(state: &mut State, parent: Parent, input: &Value) -> ApiResult<()> {
+    validate_props(state, parent, input, Writer::Api).map(|_| ())
+}
+
 fn add_options(state: &mut State, parent: Parent, new_options: Vec<(String, Value)>) {
     let Parent::DataSource(ds) = parent else {
         return;
@@ -125,22 +132,33 @@ fn add_options(state: &mut State, parent: Parent, new_options: Vec<(String, Valu
     }
 }
 
-/// What a new page is made of.
-pub(crate) struct NewPage<'a> {
-    pub(crate) id: Option<Uuid>,
-    pub(crate) parent: Parent,
-    pub(crate) properties: &'a Value,
-    pub(crate) icon: Value,
-    pub(crate) cover: Value,
-    pub(crate) children: Option<&'a Value>,
-    pub(crate) created_time: Option<Timestamp>,
-    pub(crate) last_edited_time: Option<Timestamp>,
-    pub(crate) in_trash: bool,
-    pub(crate) loading: bool,
+/// What a new page is made of: a create-page request, a row of a workspace file, or a person's
+/// new row.
+pub struct NewPage<'a> {
+    /// A fixed id (workspace files); `None` draws one from the workspace's seeded generator.
+    pub id: Option<Uuid>,
+    /// Where the page goes: a data source (a row), a page, or the workspace.
+    pub parent: Parent,
+    /// Property values in the API's write format (`null` for none).
+    pub properties: &'a Value,
+    /// The icon object, or `null`.
+    pub icon: Value,
+    /// The cover object, or `null`.
+    pub cover: Value,
+    /// Content blocks in the append-children request format.
+    pub children: Option<&'a Value>,
+    /// A creation time to keep (workspace files); `None` is now.
+    pub created_time: Option<Timestamp>,
+    /// A last edit time to keep (workspace files); `None` is the creation time.
+    pub last_edited_time: Option<Timestamp>,
+    /// Created in the trash.
+    pub in_trash: bool,
+    /// Loading a workspace file: read-only values and the file's shorthand are accepted.
+    pub loading: bool,
 }
 
 /// Creates a page (validating every property first).
-pub(crate) fn create_page(
+pub fn create_page(
     state: &mut State,
     actor: Actor,
     now: Timestamp,
@@ -212,9 +230,9 @@ pub(crate) fn create_page(
     Ok(id)
 }
 
-/// Writes page properties atomically; returns the ids written. A person's edit is not held to the
-/// API's per-request limits (see [`Writer`]).
-pub(crate) fn update_page_props(
+/// Writes page properties atomically; returns the ids written. A person's edit ([`Actor::Human`])
+/// is not held to the API's per-request limits (a relation or people value may pass 100 items).
+pub fn update_page_props(
     state: &mut State,
     actor: Actor,
     now: Timestamp,
@@ -251,13 +269,7 @@ pub(crate) fn update_page_props(
 }
 
 /// Moves a page, database, data source or block to the trash or back. Returns false for unknown ids.
-pub(crate) fn set_trash(
-    state: &mut State,
-    actor: Actor,
-    now: Timestamp,
-    id: Uuid,
-    trash: bool,
-) -> bool {
+pub fn set_trash(state: &mut State, actor: Actor, now: Timestamp, id: Uuid, trash: bool) -> bool {
     let author = state.actor_id(actor);
     if let Some(page) = state.pages.get_mut(&id) {
         let changed = page.in_trash != trash;
@@ -311,7 +323,7 @@ fn block_type(obj: &Map<String, Value>) -> Option<String> {
 }
 
 /// Validates block requests (types, rich text, limits, nesting) without creating anything.
-pub(crate) fn validate_blocks(children: &Value, path: &str, depth: usize) -> ApiResult<()> {
+pub fn validate_blocks(children: &Value, path: &str, depth: usize) -> ApiResult<()> {
     let Some(list) = children.as_array() else {
         return Err(ApiError::body_validation(path, "an array", children));
     };
@@ -403,7 +415,7 @@ fn normalize_block(
 }
 
 /// Creates blocks under `parent_id` (after `after`, or at the end). Validates first.
-pub(crate) fn append_blocks(
+pub fn append_blocks(
     state: &mut State,
     actor: Actor,
     now: Timestamp,
@@ -449,7 +461,7 @@ pub(crate) fn append_blocks(
 }
 
 /// Updates a block's content (merging keys, validating rich text).
-pub(crate) fn update_block(
+pub fn update_block(
     state: &mut State,
     actor: Actor,
     now: Timestamp,
@@ -492,7 +504,7 @@ pub(crate) fn update_block(
 }
 
 /// Builds a schema from `{name: definition}`; adds a `Name` title property if none is given.
-pub(crate) fn build_properties(
+pub fn build_properties(
     state: &mut State,
     defs: Option<&Value>,
     path: &str,
@@ -527,21 +539,30 @@ pub(crate) fn build_properties(
     Ok(out)
 }
 
-/// What a new database is made of.
-pub(crate) struct NewDatabase {
-    pub(crate) id: Option<Uuid>,
-    pub(crate) data_source_id: Option<Uuid>,
-    pub(crate) parent: Parent,
-    pub(crate) title: Vec<Value>,
-    pub(crate) description: Vec<Value>,
-    pub(crate) is_inline: bool,
-    pub(crate) icon: Value,
-    pub(crate) cover: Value,
-    pub(crate) properties: Vec<PropSchema>,
+/// What a new database (with its first data source) is made of.
+pub struct NewDatabase {
+    /// A fixed id (workspace files); `None` draws one.
+    pub id: Option<Uuid>,
+    /// A fixed id for its first data source; `None` draws one.
+    pub data_source_id: Option<Uuid>,
+    /// The page it lives on (or the workspace).
+    pub parent: Parent,
+    /// Title as rich text (the data source gets it too).
+    pub title: Vec<Value>,
+    /// Description as rich text.
+    pub description: Vec<Value>,
+    /// An inline database (shown inside its parent page).
+    pub is_inline: bool,
+    /// The icon object, or `null` (the data source gets it too).
+    pub icon: Value,
+    /// The cover object, or `null`.
+    pub cover: Value,
+    /// The data source's schema, as [`build_properties`] makes it.
+    pub properties: Vec<PropSchema>,
 }
 
 /// Creates a database with one data source.
-pub(crate) fn create_database(
+pub fn create_database(
     state: &mut State,
     actor: Actor,
     now: Timestamp,
@@ -595,7 +616,7 @@ pub(crate) fn create_database(
 }
 
 /// Adds a data source to a database.
-pub(crate) fn create_data_source(
+pub fn create_data_source(
     state: &mut State,
     actor: Actor,
     now: Timestamp,
@@ -632,7 +653,7 @@ pub(crate) fn create_data_source(
 }
 
 /// Applies a schema/title/trash update to a data source, atomically.
-pub(crate) fn update_data_source(
+pub fn update_data_source(
     state: &mut State,
     actor: Actor,
     now: Timestamp,

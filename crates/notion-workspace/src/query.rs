@@ -1,14 +1,15 @@
-//! Query filters and sorts over a data source's pages.
+//! Query filters and sorts over a data source's pages; [`run`] answers a query body.
 
 use std::cmp::Ordering;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{DataSource, Page, PropSchema, plain_text};
-use crate::render::ApiVersion;
+use crate::model::{DataSource, Page, PropSchema, State, plain_text};
+use crate::version::ApiVersion;
 
 /// A date or an instant from a filter or a property value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -916,4 +917,50 @@ pub(crate) fn sorted_ids(keys: &[(SortKey, bool)], pages: &[&Page], cap: usize) 
     rows.truncate(cap);
     rows.sort_unstable_by(|a, b| compare(keys, a, b));
     rows.into_iter().map(|r| r.id).collect()
+}
+
+/// The rows a data source query answers, in order: the `filter`, `sorts` and `in_trash` of `body`
+/// (a query request body) applied to the data source's pages, cut to the workspace's result cap.
+/// Returns the ids and whether the cap cut them. Nothing is paged here: the caller snapshots the
+/// ids behind a cursor.
+pub fn run(
+    state: &State,
+    ds_id: Uuid,
+    body: &Map<String, Value>,
+    v: ApiVersion,
+) -> ApiResult<(Vec<Uuid>, bool)> {
+    let Some(ds) = state.data_sources.get(&ds_id) else {
+        return Ok((Vec::new(), false));
+    };
+    let filter = body
+        .get("filter")
+        .filter(|f| !f.is_null())
+        .map(|f| parse_filter(ds, f, "body.filter", 0, v))
+        .transpose()?;
+    let sorts = body
+        .get("sorts")
+        .filter(|s| !s.is_null())
+        .map(|s| parse_sorts(ds, s))
+        .transpose()?
+        .unwrap_or_default();
+    let want_trash = body
+        .get("in_trash")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let ds_trashed = ds.in_trash;
+    let rows: Vec<&Page> = ds
+        .pages
+        .iter()
+        .filter_map(|id| state.pages.get(id))
+        .filter(|p| (p.in_trash || ds_trashed) == want_trash)
+        .filter(|p| filter.as_ref().is_none_or(|f| matches(f, p)))
+        .collect();
+    let cap = state.query_result_cap;
+    let capped = rows.len() > cap;
+    let ids = if sorts.is_empty() {
+        rows.iter().take(cap).map(|p| p.id).collect()
+    } else {
+        sorted_ids(&sorts, &rows, cap)
+    };
+    Ok((ids, capped))
 }

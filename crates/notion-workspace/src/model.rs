@@ -43,35 +43,46 @@ impl Default for Capabilities {
 
 /// An integration (connection): a bot user with tokens, capabilities and the objects shared with it.
 #[derive(Debug, Clone)]
-pub(crate) struct Integration {
-    pub(crate) id: Uuid,
-    pub(crate) name: String,
-    pub(crate) capabilities: Capabilities,
+pub struct Integration {
+    /// Its bot user id.
+    pub id: Uuid,
+    /// Its name (Notion names it in 404 messages).
+    pub name: String,
+    /// What its tokens may do.
+    pub capabilities: Capabilities,
     /// Roots shared with the integration; their descendants are visible too.
-    pub(crate) shared: HashSet<Uuid>,
+    pub shared: HashSet<Uuid>,
     /// Sees everything (an admin token for tests that act "as a human").
-    pub(crate) all_access: bool,
+    pub all_access: bool,
 }
 
 /// A person in the workspace.
 #[derive(Debug, Clone)]
-pub(crate) struct Person {
-    pub(crate) id: Uuid,
-    pub(crate) name: Option<String>,
-    pub(crate) email: String,
+pub struct Person {
+    /// User id.
+    pub id: Uuid,
+    /// Display name; `None` for a person without one.
+    pub name: Option<String>,
+    /// Email address.
+    pub email: String,
 }
 
 /// Where an object lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Parent {
+pub enum Parent {
+    /// At the workspace top level.
     Workspace,
+    /// Under a page.
     Page(Uuid),
+    /// A row of a data source.
     DataSource(Uuid),
+    /// Under a block.
     Block(Uuid),
 }
 
 impl Parent {
-    pub(crate) fn id(self) -> Option<Uuid> {
+    /// The parent's id (`None` for the workspace).
+    pub fn id(self) -> Option<Uuid> {
         match self {
             Self::Workspace => None,
             Self::Page(id) | Self::DataSource(id) | Self::Block(id) => Some(id),
@@ -81,43 +92,58 @@ impl Parent {
 
 /// A page: a row of a data source, or a standalone page under a page or the workspace.
 #[derive(Debug, Clone)]
-pub(crate) struct Page {
-    pub(crate) id: Uuid,
-    pub(crate) parent: Parent,
+pub struct Page {
+    /// Page id.
+    pub id: Uuid,
+    /// Where it lives.
+    pub parent: Parent,
     /// Property values in read shape (the `<type>` member), keyed by property id.
-    pub(crate) props: HashMap<String, Value>,
-    pub(crate) created_time: Timestamp,
-    pub(crate) last_edited_time: Timestamp,
-    pub(crate) created_by: Uuid,
-    pub(crate) last_edited_by: Uuid,
-    pub(crate) in_trash: bool,
-    pub(crate) is_archived: bool,
-    pub(crate) is_locked: bool,
-    pub(crate) icon: Value,
-    pub(crate) cover: Value,
-    pub(crate) seq: u64,
+    pub props: HashMap<String, Value>,
+    /// Creation time (truncated to the minute, as Notion stores it).
+    pub created_time: Timestamp,
+    /// Last edit time (truncated to the minute).
+    pub last_edited_time: Timestamp,
+    /// Who created it (person or bot id).
+    pub created_by: Uuid,
+    /// Who last edited it.
+    pub last_edited_by: Uuid,
+    /// In the trash itself (see [`State::page_trashed`] for the trash of its data source or database).
+    pub in_trash: bool,
+    /// Archived (`is_archived`, separate from the trash).
+    pub is_archived: bool,
+    /// Locked against edits in the UI.
+    pub is_locked: bool,
+    /// The icon object, or `null`.
+    pub icon: Value,
+    /// The cover object, or `null`.
+    pub cover: Value,
+    /// Creation order in the workspace (ties in sorts, `unique_id`).
+    pub seq: u64,
 }
 
 /// One property of a data source's schema.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PropSchema {
+pub struct PropSchema {
     /// URL-encoded short id as Notion returns it (`title` for the title property).
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) kind: String,
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its type (`title`, `status`, `relation`...).
+    pub kind: String,
     /// The `<type>` configuration object (options and groups for status, options for select...).
-    pub(crate) config: Value,
-    pub(crate) description: Option<String>,
+    pub config: Value,
+    /// Its description, if any.
+    pub description: Option<String>,
 }
 
 impl PropSchema {
     /// Whether `key` names this property (by name, by id as returned, or by decoded id).
-    pub(crate) fn matches(&self, key: &str) -> bool {
+    pub fn matches(&self, key: &str) -> bool {
         self.name == key || self.id == key || crate::util::percent_decode(&self.id) == key
     }
 
     /// Option objects of a select/multi_select/status property.
-    pub(crate) fn options(&self) -> &[Value] {
+    pub fn options(&self) -> &[Value] {
         self.config
             .get("options")
             .and_then(Value::as_array)
@@ -127,103 +153,159 @@ impl PropSchema {
 
 /// A database: a container of data sources.
 #[derive(Debug, Clone)]
-pub(crate) struct Database {
-    pub(crate) id: Uuid,
-    pub(crate) parent: Parent,
-    pub(crate) title: Vec<Value>,
-    pub(crate) description: Vec<Value>,
-    pub(crate) data_sources: Vec<Uuid>,
-    pub(crate) is_inline: bool,
-    pub(crate) in_trash: bool,
-    pub(crate) is_locked: bool,
-    pub(crate) created_time: Timestamp,
-    pub(crate) last_edited_time: Timestamp,
-    pub(crate) created_by: Uuid,
-    pub(crate) icon: Value,
-    pub(crate) cover: Value,
-    pub(crate) seq: u64,
+pub struct Database {
+    /// Database id.
+    pub id: Uuid,
+    /// The page it lives on (or the workspace).
+    pub parent: Parent,
+    /// Title as rich text.
+    pub title: Vec<Value>,
+    /// Description as rich text.
+    pub description: Vec<Value>,
+    /// Its data sources, first one first.
+    pub data_sources: Vec<Uuid>,
+    /// Shown inline in its parent page.
+    pub is_inline: bool,
+    /// In the trash.
+    pub in_trash: bool,
+    /// Locked against edits in the UI.
+    pub is_locked: bool,
+    /// Creation time (kept to the millisecond, as Notion answers it for databases).
+    pub created_time: Timestamp,
+    /// Last edit time (to the millisecond).
+    pub last_edited_time: Timestamp,
+    /// Who created it.
+    pub created_by: Uuid,
+    /// The icon object, or `null`.
+    pub icon: Value,
+    /// The cover object, or `null`.
+    pub cover: Value,
+    /// Creation order in the workspace.
+    pub seq: u64,
 }
 
 /// A data source: the schema and the rows.
 #[derive(Debug, Clone)]
-pub(crate) struct DataSource {
-    pub(crate) id: Uuid,
-    pub(crate) database_id: Uuid,
-    pub(crate) title: Vec<Value>,
-    pub(crate) description: Vec<Value>,
-    pub(crate) properties: Vec<PropSchema>,
-    pub(crate) created_time: Timestamp,
-    pub(crate) last_edited_time: Timestamp,
-    pub(crate) created_by: Uuid,
-    pub(crate) last_edited_by: Uuid,
-    pub(crate) in_trash: bool,
-    pub(crate) icon: Value,
+pub struct DataSource {
+    /// Data source id.
+    pub id: Uuid,
+    /// The database that contains it.
+    pub database_id: Uuid,
+    /// Title as rich text.
+    pub title: Vec<Value>,
+    /// Description as rich text.
+    pub description: Vec<Value>,
+    /// The schema, in order.
+    pub properties: Vec<PropSchema>,
+    /// Creation time (truncated to the minute).
+    pub created_time: Timestamp,
+    /// Last edit time (truncated to the minute).
+    pub last_edited_time: Timestamp,
+    /// Who created it.
+    pub created_by: Uuid,
+    /// Who last edited it.
+    pub last_edited_by: Uuid,
+    /// In the trash itself (its database may be too).
+    pub in_trash: bool,
+    /// The icon object, or `null`.
+    pub icon: Value,
     /// Row ids in creation order (an index so queries never scan the whole page table).
-    pub(crate) pages: Vec<Uuid>,
-    pub(crate) seq: u64,
+    pub pages: Vec<Uuid>,
+    /// Creation order in the workspace.
+    pub seq: u64,
 }
 
 impl DataSource {
-    pub(crate) fn prop(&self, key: &str) -> Option<&PropSchema> {
+    /// The property `key` names (by name, id or decoded id).
+    pub fn prop(&self, key: &str) -> Option<&PropSchema> {
         self.properties.iter().find(|p| p.matches(key))
     }
 
-    pub(crate) fn title_prop(&self) -> Option<&PropSchema> {
+    /// The title property.
+    pub fn title_prop(&self) -> Option<&PropSchema> {
         self.properties.iter().find(|p| p.kind == "title")
     }
 }
 
 /// A content block.
 #[derive(Debug, Clone)]
-pub(crate) struct Block {
-    pub(crate) id: Uuid,
-    pub(crate) parent: Parent,
-    pub(crate) kind: String,
-    pub(crate) content: Value,
-    pub(crate) in_trash: bool,
-    pub(crate) created_time: Timestamp,
-    pub(crate) last_edited_time: Timestamp,
-    pub(crate) created_by: Uuid,
-    pub(crate) last_edited_by: Uuid,
+pub struct Block {
+    /// Block id.
+    pub id: Uuid,
+    /// The page or block it is under.
+    pub parent: Parent,
+    /// Its type (`paragraph`, `to_do`...).
+    pub kind: String,
+    /// The `<type>` object, without `children` (those are blocks of their own).
+    pub content: Value,
+    /// In the trash.
+    pub in_trash: bool,
+    /// Creation time (truncated to the minute).
+    pub created_time: Timestamp,
+    /// Last edit time (truncated to the minute).
+    pub last_edited_time: Timestamp,
+    /// Who created it.
+    pub created_by: Uuid,
+    /// Who last edited it.
+    pub last_edited_by: Uuid,
 }
 
 /// A comment on a page or block.
 #[derive(Debug, Clone)]
-pub(crate) struct Comment {
-    pub(crate) id: Uuid,
-    pub(crate) parent: Uuid,
-    pub(crate) parent_is_page: bool,
-    pub(crate) discussion_id: Uuid,
-    pub(crate) rich_text: Vec<Value>,
-    pub(crate) created_time: Timestamp,
-    pub(crate) created_by: Uuid,
-    pub(crate) display_name: String,
+pub struct Comment {
+    /// Comment id.
+    pub id: Uuid,
+    /// The page or block it is on.
+    pub parent: Uuid,
+    /// Whether `parent` is a page (else a block).
+    pub parent_is_page: bool,
+    /// The discussion thread it belongs to.
+    pub discussion_id: Uuid,
+    /// Its text as rich text (response shape).
+    pub rich_text: Vec<Value>,
+    /// When it was made.
+    pub created_time: Timestamp,
+    /// The bot that made it.
+    pub created_by: Uuid,
+    /// The name shown as its author.
+    pub display_name: String,
 }
 
 /// An OAuth client configured in the workspace.
 #[derive(Debug, Clone)]
-pub(crate) struct OAuthClient {
-    pub(crate) client_id: String,
-    pub(crate) client_secret: String,
-    pub(crate) redirect_uris: Vec<String>,
-    pub(crate) integration: usize,
+pub struct OAuthClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`.
+    pub client_secret: String,
+    /// Allowed redirect URIs (the first is the default).
+    pub redirect_uris: Vec<String>,
+    /// Index of the integration whose bot its tokens act as.
+    pub integration: usize,
 }
 
 /// A token issued by the OAuth endpoints.
 #[derive(Debug, Clone)]
-pub(crate) struct OAuthGrant {
-    pub(crate) client_id: String,
-    pub(crate) integration: usize,
-    pub(crate) issued_at: Timestamp,
+pub struct OAuthGrant {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// Index of the integration the token acts as.
+    pub integration: usize,
+    /// When it was issued (`iat` of introspection).
+    pub issued_at: Timestamp,
 }
 
 /// OAuth state: clients, pending codes, refresh tokens.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct OAuthState {
-    pub(crate) clients: Vec<OAuthClient>,
-    pub(crate) codes: HashMap<String, (OAuthGrant, Option<String>)>,
-    pub(crate) refresh_tokens: HashMap<String, (OAuthGrant, String)>,
-    pub(crate) access_tokens: HashMap<String, OAuthGrant>,
+pub struct OAuthState {
+    /// Configured clients.
+    pub clients: Vec<OAuthClient>,
+    /// Pending authorization codes, with the `redirect_uri` given to authorize (if any).
+    pub codes: HashMap<String, (OAuthGrant, Option<String>)>,
+    /// Refresh tokens, with the access token each last issued.
+    pub refresh_tokens: HashMap<String, (OAuthGrant, String)>,
+    /// Access tokens issued (also in [`State::tokens`]).
+    pub access_tokens: HashMap<String, OAuthGrant>,
 }
 
 /// Something that changed in the workspace; the hook point for webhooks.
@@ -298,16 +380,20 @@ pub enum Event {
 
 /// A snapshot of an ordered result list, addressed by opaque cursors.
 #[derive(Debug, Clone)]
-pub(crate) struct CursorEntry {
-    pub(crate) scope: String,
-    pub(crate) ids: Arc<Vec<Uuid>>,
-    pub(crate) offset: usize,
-    pub(crate) capped: bool,
+pub struct CursorEntry {
+    /// The route and object it was issued for (a cursor of one query does not resume another).
+    pub scope: String,
+    /// The whole ordered result, shared by every cursor into it.
+    pub ids: Arc<Vec<Uuid>>,
+    /// Where the next page starts.
+    pub offset: usize,
+    /// Whether the result cap cut the result (the last page says `incomplete`).
+    pub capped: bool,
 }
 
 /// Opaque cursors for queries and search (bounded; the oldest are forgotten first).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct CursorStore {
+pub struct CursorStore {
     entries: HashMap<String, CursorEntry>,
     order: VecDeque<String>,
 }
@@ -315,7 +401,8 @@ pub(crate) struct CursorStore {
 const MAX_CURSORS: usize = 4096;
 
 impl CursorStore {
-    pub(crate) fn insert(&mut self, token: String, entry: CursorEntry) {
+    /// Registers a cursor (forgetting the oldest beyond a bound).
+    pub fn insert(&mut self, token: String, entry: CursorEntry) {
         if self.order.len() >= MAX_CURSORS
             && let Some(old) = self.order.pop_front()
         {
@@ -325,14 +412,15 @@ impl CursorStore {
         self.entries.insert(token, entry);
     }
 
-    pub(crate) fn get(&self, token: &str) -> Option<&CursorEntry> {
+    /// The snapshot a cursor token points into.
+    pub fn get(&self, token: &str) -> Option<&CursorEntry> {
         self.entries.get(token)
     }
 }
 
 /// Who is acting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Actor {
+pub enum Actor {
     /// An integration, by index.
     Bot(usize),
     /// A person editing in "the UI" (the control API or the Rust API).
@@ -341,26 +429,41 @@ pub(crate) enum Actor {
 
 /// The whole emulated workspace.
 #[derive(Debug, Clone)]
-pub(crate) struct State {
-    pub(crate) workspace_id: Uuid,
-    pub(crate) workspace_name: String,
-    pub(crate) integrations: Vec<Integration>,
-    pub(crate) tokens: HashMap<String, usize>,
-    pub(crate) people: Vec<Person>,
-    pub(crate) pages: HashMap<Uuid, Page>,
-    pub(crate) databases: HashMap<Uuid, Database>,
-    pub(crate) data_sources: HashMap<Uuid, DataSource>,
-    pub(crate) blocks: HashMap<Uuid, Block>,
+pub struct State {
+    /// Workspace id.
+    pub workspace_id: Uuid,
+    /// Workspace name.
+    pub workspace_name: String,
+    /// Integrations; an integration is addressed by its index here.
+    pub integrations: Vec<Integration>,
+    /// Bearer token → integration index (file tokens and OAuth-issued ones).
+    pub tokens: HashMap<String, usize>,
+    /// People; the first is who edits "in the UI".
+    pub people: Vec<Person>,
+    /// Every page, rows and standalone pages alike.
+    pub pages: HashMap<Uuid, Page>,
+    /// Databases.
+    pub databases: HashMap<Uuid, Database>,
+    /// Data sources.
+    pub data_sources: HashMap<Uuid, DataSource>,
+    /// Content blocks.
+    pub blocks: HashMap<Uuid, Block>,
     /// Ordered children of a page or block: blocks, child pages and child databases.
-    pub(crate) children: HashMap<Uuid, Vec<Uuid>>,
-    pub(crate) comments: Vec<Comment>,
-    pub(crate) oauth: OAuthState,
-    pub(crate) cursors: CursorStore,
-    pub(crate) events: VecDeque<Event>,
+    pub children: HashMap<Uuid, Vec<Uuid>>,
+    /// Comments, oldest first.
+    pub comments: Vec<Comment>,
+    /// OAuth clients, codes and tokens.
+    pub oauth: OAuthState,
+    /// Opaque cursors of queries and searches.
+    pub cursors: CursorStore,
+    /// Changes since the workspace was loaded (bounded; the webhook hook point).
+    pub events: VecDeque<Event>,
+    /// The last creation order handed out (see [`Page::seq`]).
     pub(crate) seq: u64,
-    pub(crate) rng: SplitMix,
+    /// The seeded generator behind ids, cursors and tokens.
+    pub rng: SplitMix,
     /// How many results a query returns at most (Notion: 10,000).
-    pub(crate) query_result_cap: usize,
+    pub query_result_cap: usize,
 }
 
 const MAX_EVENTS: usize = 10_000;
@@ -393,12 +496,13 @@ impl State {
         self.seq
     }
 
-    pub(crate) fn new_id(&mut self) -> Uuid {
+    /// A new object id from the seeded generator.
+    pub fn new_id(&mut self) -> Uuid {
         self.rng.uuid()
     }
 
     /// The hook point for webhooks: every mutation reports here.
-    pub(crate) fn emit(&mut self, event: Event) {
+    pub fn emit(&mut self, event: Event) {
         if self.events.len() >= MAX_EVENTS {
             self.events.pop_front();
         }
@@ -413,7 +517,7 @@ impl State {
     }
 
     /// The first person, who edits "in the UI".
-    pub(crate) fn human(&self) -> Uuid {
+    pub fn human(&self) -> Uuid {
         self.people.first().map_or(Uuid::nil(), |p| p.id)
     }
 
@@ -438,7 +542,7 @@ impl State {
     }
 
     /// Whether the integration can see `id` (it, or an ancestor, is shared with it).
-    pub(crate) fn can_see(&self, integration: usize, id: Uuid) -> bool {
+    pub fn can_see(&self, integration: usize, id: Uuid) -> bool {
         let integ = &self.integrations[integration];
         if integ.all_access {
             return true;
@@ -455,7 +559,7 @@ impl State {
     }
 
     /// Adds `child` to the end (or after `after`) of `parent`'s children.
-    pub(crate) fn add_child(&mut self, parent: Uuid, child: Uuid, after: Option<Uuid>) -> usize {
+    pub fn add_child(&mut self, parent: Uuid, child: Uuid, after: Option<Uuid>) -> usize {
         let list = self.children.entry(parent).or_default();
         let pos = after
             .and_then(|a| list.iter().position(|c| *c == a).map(|i| i + 1))
@@ -465,7 +569,7 @@ impl State {
     }
 
     /// The page's plain title.
-    pub(crate) fn page_title(&self, page: &Page) -> String {
+    pub fn page_title(&self, page: &Page) -> String {
         let key = match page.parent {
             Parent::DataSource(ds) => self
                 .data_sources
@@ -478,7 +582,7 @@ impl State {
     }
 
     /// Whether a page is in the trash, directly or through its data source or database.
-    pub(crate) fn page_trashed(&self, page: &Page) -> bool {
+    pub fn page_trashed(&self, page: &Page) -> bool {
         page.in_trash
             || match page.parent {
                 Parent::DataSource(ds) => self.data_sources.get(&ds).is_some_and(|d| {
@@ -492,13 +596,14 @@ impl State {
             }
     }
 
-    pub(crate) fn integration_id_str(&self, integration: usize) -> String {
+    /// The integration's bot id, dashed (as 404 bodies carry it).
+    pub fn integration_id_str(&self, integration: usize) -> String {
         fmt_id(self.integrations[integration].id)
     }
 }
 
 /// Joins the `plain_text` of every rich text item.
-pub(crate) fn plain_text(items: &Value) -> String {
+pub fn plain_text(items: &Value) -> String {
     items
         .as_array()
         .map(|arr| {

@@ -36,7 +36,7 @@ fn length_error(path: &str, limit: usize, actual: usize) -> ApiError {
 }
 
 /// Validates an array of rich text request items and returns them in response shape.
-pub(crate) fn normalize(value: &Value, path: &str) -> ApiResult<Vec<Value>> {
+pub fn normalize(value: &Value, path: &str) -> ApiResult<Vec<Value>> {
     let Some(items) = value.as_array() else {
         return Err(ApiError::body_validation(path, "an array", value));
     };

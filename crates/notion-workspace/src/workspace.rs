@@ -9,7 +9,7 @@ use crate::model::{Actor, Capabilities, Integration, OAuthClient, Parent, Person
 use crate::ops;
 use crate::richtext;
 
-/// A workspace to load into the emulator. See `docs/EMULATOR.md` for the format.
+/// A workspace file: what to load into the emulator. See `docs/EMULATOR.md` for the format.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workspace {
@@ -227,8 +227,10 @@ impl Workspace {
         self
     }
 
-    /// Builds the emulator state.
-    pub(crate) fn build(
+    /// Builds the live workspace this file describes. `seed` drives the generated ids, cursors and
+    /// tokens, `now` stands for the load time of objects the file gives no time, and
+    /// `query_result_cap` is how many results a query returns at most (Notion: 10,000).
+    pub fn build(
         &self,
         seed: u64,
         now: Timestamp,

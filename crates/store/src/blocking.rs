@@ -1,0 +1,279 @@
+//! [`SqliteStore`] as a [`Store`]: each call of the async interface runs the synchronous core on
+//! tokio's blocking pool. The one place where async code waits for SQLite.
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use sync_engine::{ElectionId, NotionLink, PageObservation, Trigger};
+use uuid::Uuid;
+
+use crate::{
+    ActivityEntry, BatchReport, DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim,
+    LeaseKey, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
+    PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter, RunHistory,
+    RunWithLogs, SqliteStore, Store, StoreError, StoreHealth, SyncBatch, SyncCursor, SyncHealth,
+    SyncRecord, SyncRun,
+};
+
+impl SqliteStore {
+    /// Runs `f` on a clone of this store (the same connections) on tokio's blocking pool. A panic
+    /// in `f` is resumed here, as if the call had run inline; a runtime that is shutting down
+    /// runs nothing and answers [`StoreError::ShuttingDown`].
+    async fn blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Self) -> Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(_) => Err(StoreError::ShuttingDown),
+        }
+    }
+}
+
+// In this impl, `s.method(..)` and `Self::method` are the synchronous inherent methods: Rust
+// picks an inherent method over a trait's of the same name.
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_election(&self, new: NewElection, now: Timestamp) -> Result<ElectionRecord> {
+        self.blocking(move |s| s.create_election(new, now)).await
+    }
+
+    async fn get_election(&self, id: &ElectionId) -> Result<ElectionRecord> {
+        let id = id.clone();
+        self.blocking(move |s| s.get_election(&id)).await
+    }
+
+    async fn list_elections(&self, page: &ListRequest) -> Result<Listing<ElectionRecord>> {
+        let page = page.clone();
+        self.blocking(move |s| s.list_elections(&page)).await
+    }
+
+    async fn update_election(
+        &self,
+        id: &ElectionId,
+        patch: &ElectionPatch,
+        now: Timestamp,
+    ) -> Result<ElectionRecord> {
+        let (id, patch) = (id.clone(), patch.clone());
+        self.blocking(move |s| s.update_election(&id, &patch, now))
+            .await
+    }
+
+    async fn delete_election(&self, id: &ElectionId) -> Result<()> {
+        let id = id.clone();
+        self.blocking(move |s| s.delete_election(&id)).await
+    }
+
+    async fn set_link(
+        &self,
+        id: &ElectionId,
+        link: &NotionLink,
+        now: Timestamp,
+    ) -> Result<ElectionRecord> {
+        let (id, link) = (id.clone(), link.clone());
+        self.blocking(move |s| s.set_link(&id, &link, now)).await
+    }
+
+    async fn clear_link(&self, id: &ElectionId, now: Timestamp) -> Result<ElectionRecord> {
+        let id = id.clone();
+        self.blocking(move |s| s.clear_link(&id, now)).await
+    }
+
+    async fn get_linked(&self, id: &ElectionId) -> Result<LinkedElection> {
+        let id = id.clone();
+        self.blocking(move |s| s.get_linked(&id)).await
+    }
+
+    async fn list_linked(&self, filter: &LinkedFilter) -> Result<Vec<LinkedElection>> {
+        let filter = filter.clone();
+        self.blocking(move |s| s.list_linked(&filter)).await
+    }
+
+    async fn save_observation(&self, id: &ElectionId, observation: &PageObservation) -> Result<()> {
+        let (id, observation) = (id.clone(), observation.clone());
+        self.blocking(move |s| s.save_observation(&id, &observation))
+            .await
+    }
+
+    async fn record_sync(&self, record: SyncRecord, now: Timestamp) -> Result<BatchReport> {
+        self.blocking(move |s| s.record_sync(&record, now)).await
+    }
+
+    async fn commit_batch(&self, batch: SyncBatch, now: Timestamp) -> Result<BatchReport> {
+        self.blocking(move |s| s.commit_batch(&batch, now)).await
+    }
+
+    async fn upcoming_phase_changes(&self, now: Timestamp, limit: u32) -> Result<Vec<PhaseChange>> {
+        self.blocking(move |s| s.upcoming_phase_changes(now, limit))
+            .await
+    }
+
+    async fn next_phase_change_at(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        self.blocking(move |s| s.next_phase_change_at(now)).await
+    }
+
+    async fn next_retry_at(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        self.blocking(move |s| s.next_retry_at(now)).await
+    }
+
+    async fn get_cursor(&self, database_id: &str) -> Result<Option<SyncCursor>> {
+        let database_id = database_id.to_owned();
+        self.blocking(move |s| s.get_cursor(&database_id)).await
+    }
+
+    async fn list_cursors(&self) -> Result<Vec<SyncCursor>> {
+        self.blocking(Self::list_cursors).await
+    }
+
+    async fn set_cursor(&self, cursor: &SyncCursor) -> Result<()> {
+        let cursor = cursor.clone();
+        self.blocking(move |s| s.set_cursor(&cursor)).await
+    }
+
+    async fn reset_cursors(&self, database_id: Option<&str>) -> Result<usize> {
+        let database_id = database_id.map(str::to_owned);
+        self.blocking(move |s| s.reset_cursors(database_id.as_deref()))
+            .await
+    }
+
+    async fn start_run(&self, trigger: Trigger, holder: &str, now: Timestamp) -> Result<SyncRun> {
+        let holder = holder.to_owned();
+        self.blocking(move |s| s.start_run(trigger, &holder, now))
+            .await
+    }
+
+    async fn finish_run(
+        &self,
+        id: Uuid,
+        counts: &RunCounts,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<SyncRun> {
+        let (counts, error) = (*counts, error.map(str::to_owned));
+        self.blocking(move |s| s.finish_run(id, &counts, error.as_deref(), now))
+            .await
+    }
+
+    async fn append_logs(&self, run_id: Uuid, entries: Vec<NewLogEntry>) -> Result<()> {
+        self.blocking(move |s| s.append_logs(run_id, &entries))
+            .await
+    }
+
+    async fn list_runs(&self, page: &ListRequest) -> Result<Listing<SyncRun>> {
+        let page = page.clone();
+        self.blocking(move |s| s.list_runs(&page)).await
+    }
+
+    async fn list_runs_filtered(
+        &self,
+        filter: &RunFilter,
+        page: &ListRequest,
+    ) -> Result<Listing<SyncRun>> {
+        let (filter, page) = (*filter, page.clone());
+        self.blocking(move |s| s.list_runs_filtered(&filter, &page))
+            .await
+    }
+
+    async fn count_idle_runs_after(&self, newest_shown: Option<&SyncRun>) -> Result<u64> {
+        let newest_shown = newest_shown.cloned();
+        self.blocking(move |s| s.count_idle_runs_after(newest_shown.as_ref()))
+            .await
+    }
+
+    async fn prune_runs(&self, older_than: SignedDuration, now: Timestamp) -> Result<PrunedRuns> {
+        self.blocking(move |s| s.prune_runs(older_than, now)).await
+    }
+
+    async fn get_run(&self, id: Uuid) -> Result<RunWithLogs> {
+        self.blocking(move |s| s.get_run(id)).await
+    }
+
+    async fn pause(&self, scope: &PauseScope, now: Timestamp) -> Result<()> {
+        let scope = scope.clone();
+        self.blocking(move |s| s.pause(&scope, now)).await
+    }
+
+    async fn resume(&self, scope: &PauseScope) -> Result<()> {
+        let scope = scope.clone();
+        self.blocking(move |s| s.resume(&scope)).await
+    }
+
+    async fn is_paused(&self, election: Option<&ElectionId>) -> Result<bool> {
+        let election = election.cloned();
+        self.blocking(move |s| s.is_paused(election.as_ref())).await
+    }
+
+    async fn pause_status(&self) -> Result<PauseStatus> {
+        self.blocking(Self::pause_status).await
+    }
+
+    async fn claim_lease(
+        &self,
+        key: &LeaseKey,
+        holder: &str,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Option<LeaseClaim>> {
+        let (key, holder) = (key.clone(), holder.to_owned());
+        self.blocking(move |s| s.claim_lease(&key, &holder, ttl, now))
+            .await
+    }
+
+    async fn renew_lease(
+        &self,
+        key: &LeaseKey,
+        holder: &str,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Lease> {
+        let (key, holder) = (key.clone(), holder.to_owned());
+        self.blocking(move |s| s.renew_lease(&key, &holder, ttl, now))
+            .await
+    }
+
+    async fn release_lease(&self, key: &LeaseKey, holder: &str) -> Result<bool> {
+        let (key, holder) = (key.clone(), holder.to_owned());
+        self.blocking(move |s| s.release_lease(&key, &holder)).await
+    }
+
+    async fn get_lease(&self, key: &LeaseKey) -> Result<Option<Lease>> {
+        let key = key.clone();
+        self.blocking(move |s| s.get_lease(&key)).await
+    }
+
+    async fn election_activity(
+        &self,
+        election_id: &ElectionId,
+        page: &ListRequest,
+    ) -> Result<Listing<ActivityEntry>> {
+        let (election_id, page) = (election_id.clone(), page.clone());
+        self.blocking(move |s| s.election_activity(&election_id, &page))
+            .await
+    }
+
+    async fn run_history(&self, since: Timestamp) -> Result<RunHistory> {
+        self.blocking(move |s| s.run_history(since)).await
+    }
+
+    async fn change_token(&self, now: Timestamp) -> Result<String> {
+        self.blocking(move |s| s.change_token(now)).await
+    }
+
+    async fn health(&self) -> Result<StoreHealth> {
+        self.blocking(Self::health).await
+    }
+
+    async fn sync_health(&self) -> Result<SyncHealth> {
+        self.blocking(Self::sync_health).await
+    }
+
+    async fn is_demo_store(&self) -> Result<bool> {
+        self.blocking(Self::is_demo_store).await
+    }
+
+    async fn claim_for_demo(&self, now: Timestamp) -> Result<DemoClaim> {
+        self.blocking(move |s| s.claim_for_demo(now)).await
+    }
+}

@@ -1,0 +1,253 @@
+//! The store interface: what the sync driver and the binaries need from a store, whatever holds
+//! the data. [`SqliteStore`](crate::SqliteStore) is its one implementation today; a backend is
+//! added by implementing [`Store`] and passing the contract tests (`crates/store/tests/contract`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use sync_engine::{ElectionId, NotionLink, PageObservation, Trigger};
+use uuid::Uuid;
+
+use crate::{
+    ActivityEntry, BatchReport, DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim,
+    LeaseKey, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
+    PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter, RunHistory,
+    RunWithLogs, StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
+};
+
+/// A store shared by everything in a process: the driver, the api-server's handlers, the
+/// sync-runner's commands. Opened by [`crate::open_store`].
+pub type SharedStore = Arc<dyn Store>;
+
+/// Elections with their Notion link and sync state, change cursors, sync runs and their logs,
+/// pauses, leases, and what the admin pages and probes read.
+///
+/// Every method is async and its future is `Send`, so a [`SharedStore`] can be used from any task;
+/// none blocks the runtime (an implementation on a synchronous engine runs its calls on a
+/// blocking pool). Every write is one transaction, all or nothing. No method reads the clock:
+/// what stamps time takes `now`. Errors are [`StoreError`](crate::StoreError)s whose
+/// [`kind`](crate::StoreError::kind) says, whatever the backend, what failed and whether a retry
+/// can help ([`StoreErrorKind::is_retryable`](crate::StoreErrorKind::is_retryable)); callers
+/// need nothing else from them. Several processes may use one store at once.
+#[async_trait]
+pub trait Store: std::fmt::Debug + Send + Sync + 'static {
+    // Elections.
+
+    /// Creates an election. `new.id: None` mints `elec_<uuid v7>` from `now`. Errors: `Invalid`
+    /// (empty title, close not after open), `Conflict` (id taken).
+    async fn create_election(&self, new: NewElection, now: Timestamp) -> Result<ElectionRecord>;
+
+    /// One election with its link and sync state. Errors: `NotFound`.
+    async fn get_election(&self, id: &ElectionId) -> Result<ElectionRecord>;
+
+    /// Elections by id (minted ids sort by creation time), `page.limit` at a time. Errors:
+    /// `Invalid` (limit, cursor).
+    async fn list_elections(&self, page: &ListRequest) -> Result<Listing<ElectionRecord>>;
+
+    /// Applies a partial update; the merged election must still be valid. An empty patch changes
+    /// nothing (not even `updated_at`). Errors: `NotFound`, `Invalid`.
+    async fn update_election(
+        &self,
+        id: &ElectionId,
+        patch: &ElectionPatch,
+        now: Timestamp,
+    ) -> Result<ElectionRecord>;
+
+    /// Deletes an election (never touches Notion). Errors: `NotFound`.
+    async fn delete_election(&self, id: &ElectionId) -> Result<()>;
+
+    // Links.
+
+    /// Links (or re-links) an election to a Notion page; re-linking resets the sync state.
+    /// Errors: `NotFound`, `Invalid` (an empty id or property name).
+    async fn set_link(
+        &self,
+        id: &ElectionId,
+        link: &NotionLink,
+        now: Timestamp,
+    ) -> Result<ElectionRecord>;
+
+    /// Removes the link and its sync state (never touches the page); a no-op when unlinked.
+    /// Errors: `NotFound`.
+    async fn clear_link(&self, id: &ElectionId, now: Timestamp) -> Result<ElectionRecord>;
+
+    /// One linked election, for a manual sync. Errors: `NotFound`, `Conflict` (not linked).
+    async fn get_linked(&self, id: &ElectionId) -> Result<LinkedElection>;
+
+    /// Linked elections with their sync state, by database then id, as `filter` says. With a
+    /// [`DueFilter`](crate::DueFilter), exactly those [`sync_engine::is_due`] accepts.
+    async fn list_linked(&self, filter: &LinkedFilter) -> Result<Vec<LinkedElection>>;
+
+    // Observations and sync records.
+
+    /// Stores a fresh observation of a linked election's page. Errors: `NotFound` (unknown or
+    /// unlinked election).
+    async fn save_observation(&self, id: &ElectionId, observation: &PageObservation) -> Result<()>;
+
+    /// Records one election's sync in one transaction: its next state, observation and pulled
+    /// fields. A record for a deleted, unlinked or re-linked election is skipped (see the report).
+    async fn record_sync(&self, record: SyncRecord, now: Timestamp) -> Result<BatchReport>;
+
+    /// Commits a batch of a cycle in one transaction: outcomes and pulls, cursors, log entries.
+    /// Errors: `Invalid` (logs without `run_id`), `NotFound` (unknown run).
+    async fn commit_batch(&self, batch: SyncBatch, now: Timestamp) -> Result<BatchReport>;
+
+    // Wake-ups.
+
+    /// Phase changes of linked, unpaused elections strictly after `now`, soonest first, at most
+    /// `limit`. Errors: `Invalid` (limit).
+    async fn upcoming_phase_changes(&self, now: Timestamp, limit: u32) -> Result<Vec<PhaseChange>>;
+
+    /// The soonest phase change of a linked, unpaused election strictly after `now`.
+    async fn next_phase_change_at(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        Ok(self
+            .upcoming_phase_changes(now, 1)
+            .await?
+            .first()
+            .map(|c| c.at))
+    }
+
+    /// The soonest end of a backoff strictly after `now` of a linked, unpaused election whose last
+    /// sync failed.
+    async fn next_retry_at(&self, now: Timestamp) -> Result<Option<Timestamp>>;
+
+    // Change cursors.
+
+    /// The cursor of one database, `None` if it has none yet.
+    async fn get_cursor(&self, database_id: &str) -> Result<Option<SyncCursor>>;
+
+    /// Every database's cursor, by database id.
+    async fn list_cursors(&self) -> Result<Vec<SyncCursor>>;
+
+    /// Saves (inserts or replaces) a database's cursor. Errors: `Invalid` (empty database id).
+    async fn set_cursor(&self, cursor: &SyncCursor) -> Result<()>;
+
+    /// Forgets the cursor of one database, or of all when `None`; returns how many went.
+    async fn reset_cursors(&self, database_id: Option<&str>) -> Result<usize>;
+
+    // Runs and their logs.
+
+    /// Starts a run record, its id a UUID v7 of `now` (ids sort by start).
+    async fn start_run(&self, trigger: Trigger, holder: &str, now: Timestamp) -> Result<SyncRun>;
+
+    /// Finishes a run with its counters and an optional cycle-level error. Errors: `NotFound`,
+    /// `Conflict` (already finished).
+    async fn finish_run(
+        &self,
+        id: Uuid,
+        counts: &RunCounts,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<SyncRun>;
+
+    /// Appends log entries to a run in one transaction. Errors: `NotFound` (unknown run).
+    async fn append_logs(&self, run_id: Uuid, entries: Vec<NewLogEntry>) -> Result<()>;
+
+    /// Every run, newest first, `page.limit` at a time.
+    async fn list_runs(&self, page: &ListRequest) -> Result<Listing<SyncRun>> {
+        self.list_runs_filtered(&RunFilter::default(), page).await
+    }
+
+    /// The runs `filter` keeps, newest first, `page.limit` at a time. Errors: `Invalid` (limit,
+    /// cursor).
+    async fn list_runs_filtered(
+        &self,
+        filter: &RunFilter,
+        page: &ListRequest,
+    ) -> Result<Listing<SyncRun>>;
+
+    /// How many idle cycles (runs without changes) started after `newest_shown`, or in all.
+    async fn count_idle_runs_after(&self, newest_shown: Option<&SyncRun>) -> Result<u64>;
+
+    /// Deletes the runs started more than `older_than` before `now`, with their logs, in one
+    /// transaction. Errors: `Invalid` (a negative `older_than`).
+    async fn prune_runs(&self, older_than: SignedDuration, now: Timestamp) -> Result<PrunedRuns>;
+
+    /// A run with all its log entries, oldest first. Errors: `NotFound`.
+    async fn get_run(&self, id: Uuid) -> Result<RunWithLogs>;
+
+    // Pauses.
+
+    /// Pauses syncing of everything or of one election; pausing twice keeps the first instant.
+    /// Errors: `NotFound` (unknown election).
+    async fn pause(&self, scope: &PauseScope, now: Timestamp) -> Result<()>;
+
+    /// Resumes syncing: `All` clears every pause, `Election` that election's own. Errors:
+    /// `NotFound`.
+    async fn resume(&self, scope: &PauseScope) -> Result<()>;
+
+    /// Whether syncing is paused globally (`None`) or for this election (by itself or globally).
+    /// Errors: `NotFound` (unknown election).
+    async fn is_paused(&self, election: Option<&ElectionId>) -> Result<bool>;
+
+    /// All pause flags.
+    async fn pause_status(&self) -> Result<PauseStatus>;
+
+    // Leases.
+
+    /// Claims the lease `key` for `holder` until `now + ttl` if it is free, expired, or already
+    /// `holder`'s (then renewed); `None` while another holder's lease is live. Claiming
+    /// [`LeaseKey::Global`] over another holder's expired lease also releases, in the same
+    /// transaction, the election leases held as that holder's cycle
+    /// ([`cycle_lease_holder`](crate::cycle_lease_holder)). Errors: `Invalid` (empty holder,
+    /// non-positive ttl).
+    async fn claim_lease(
+        &self,
+        key: &LeaseKey,
+        holder: &str,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Option<LeaseClaim>>;
+
+    /// Extends a live lease held by `holder` to `now + ttl`. Errors: `Conflict` (held by
+    /// another, expired, or not held), `Invalid`.
+    async fn renew_lease(
+        &self,
+        key: &LeaseKey,
+        holder: &str,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Lease>;
+
+    /// Gives up a lease if `holder` holds it; returns whether it did.
+    async fn release_lease(&self, key: &LeaseKey, holder: &str) -> Result<bool>;
+
+    /// The lease `key`, live or expired, if any.
+    async fn get_lease(&self, key: &LeaseKey) -> Result<Option<Lease>>;
+
+    // What the admin pages read.
+
+    /// One election's activity (its log entries with their run's trigger), newest first,
+    /// `page.limit` at a time. Errors: `Invalid` (limit, cursor).
+    async fn election_activity(
+        &self,
+        election_id: &ElectionId,
+        page: &ListRequest,
+    ) -> Result<Listing<ActivityEntry>>;
+
+    /// The run history since `since`: per-minute counters, events, cycle errors.
+    async fn run_history(&self, since: Timestamp) -> Result<RunHistory>;
+
+    /// An opaque token that changes whenever what the admin page shows may have changed.
+    async fn change_token(&self, now: Timestamp) -> Result<String>;
+
+    // Health.
+
+    /// The store's own health, for readiness: `Ok` when it can take writes now, with its schema
+    /// version; the error says why not (busy, full, gone: see
+    /// [`StoreErrorKind::is_unavailable`](crate::StoreErrorKind::is_unavailable)).
+    async fn health(&self) -> Result<StoreHealth>;
+
+    /// The sync's health (linked, failing, broken, paused elections; the newest runs).
+    async fn sync_health(&self) -> Result<SyncHealth>;
+
+    // The demo.
+
+    /// Whether the api-server's demo created this store.
+    async fn is_demo_store(&self) -> Result<bool>;
+
+    /// Prepares the store for a fresh demo run in one transaction: a store the demo marked is
+    /// emptied, an empty one marked, any other left untouched and refused.
+    async fn claim_for_demo(&self, now: Timestamp) -> Result<DemoClaim>;
+}
