@@ -131,19 +131,23 @@ impl ElectionJson {
             notion_database_id: linked(|l| &l.notion_database_id),
             notion_page_id: linked(|l| &l.notion_page_id),
             notion_page_url: link.and_then(|l| l.notion_page_url.clone()),
-            notion_status_property_name: linked(|l| &l.notion_status_property_name),
-            notion_status_value_not_started: linked(|l| &l.notion_status_value_not_started),
-            notion_status_value_in_voting: linked(|l| &l.notion_status_value_in_voting),
-            notion_status_value_done: linked(|l| &l.notion_status_value_done),
-            notion_results_property_name: linked(|l| &l.notion_results_property_name),
-            notion_title_property_name: linked(|l| &l.notion_title_property_name),
-            notion_description_property_name: linked(|l| &l.notion_description_property_name),
+            notion_status_property_name: linked(|l| &l.mapping.status.property.name),
+            notion_status_value_not_started: linked(|l| &l.mapping.status.not_started),
+            notion_status_value_in_voting: linked(|l| &l.mapping.status.in_voting),
+            notion_status_value_done: linked(|l| &l.mapping.status.done),
+            notion_results_property_name: linked(|l| &l.mapping.results_link.name),
+            notion_title_property_name: linked(|l| &l.mapping.title.property.name),
+            notion_description_property_name: linked(|l| &l.mapping.description.property.name),
             notion_last_sync_at: sync.and_then(|s| s.notion_last_sync_at),
             notion_last_sync_error: sync.and_then(|s| s.notion_last_sync_error.clone()),
             notion_done_set_at: sync.and_then(|s| s.notion_done_set_at),
             notion_link_broken: sync.is_some_and(|s| s.link_broken),
-            notion_status_current: observation.and_then(|o| o.status.clone()),
-            notion_results_link_current: observation.and_then(|o| o.results_url.clone()),
+            notion_status_current: observation
+                .zip(link)
+                .and_then(|(o, l)| o.status(&l.mapping).map(str::to_owned)),
+            notion_results_link_current: observation
+                .zip(link)
+                .and_then(|(o, l)| o.results_link(&l.mapping).map(str::to_owned)),
             notion_observed_at: observation.map(|o| o.observed_at),
             notion_status_desired: link
                 .and_then(|l| sync_engine::desired_status(e, l, observation, now))

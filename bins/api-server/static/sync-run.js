@@ -10,6 +10,14 @@ const logStatus = byId('log-status');
 
 const quote = (value) => (value === null || value === undefined || value === '' ? 'empty' : `"${value}"`);
 
+/** A written value ({type, value}) as text: the option, URL or text; a date as start (→ end). */
+function writtenValue(written) {
+  if (!written) return null;
+  const v = written.value;
+  if (v && typeof v === 'object') return v.end ? `${v.start} → ${v.end}` : v.start;
+  return v;
+}
+
 /** What a log entry's detail says, in a few lines for people (the full JSON is one click away). */
 function summary(entry) {
   const d = entry.detail || {};
@@ -18,8 +26,13 @@ function summary(entry) {
     lines.push(`Database ${d.database_id || '?'}: ${d.pages_read ?? 0} page${d.pages_read === 1 ? '' : 's'} read${d.reconciled ? ' (full read)' : ' (changes since the cursor)'}, ${d.written ?? 0} written, ${d.failed ?? 0} failed, ${d.notion_requests ?? 0} Notion requests.`);
   }
   const write = d.page_write;
-  if (write && write.status) lines.push(`${write.status.property}: ${quote(write.status.from)} → ${quote(write.status.to)}`);
-  if (write && write.results_url) lines.push(`${write.results_url.property}: ${quote(write.results_url.from)} → ${quote(write.results_url.to)}`);
+  if (write && Array.isArray(write.properties)) {
+    for (const p of write.properties) lines.push(`${p.property}: ${quote(writtenValue(p.from))} → ${quote(writtenValue(p.to))}`);
+  } else {
+    // Logs written before field mappings: the status and the results link as plain values.
+    if (write && write.status) lines.push(`${write.status.property}: ${quote(write.status.from)} → ${quote(write.status.to)}`);
+    if (write && write.results_url) lines.push(`${write.results_url.property}: ${quote(write.results_url.from)} → ${quote(write.results_url.to)}`);
+  }
   const update = d.election_update;
   if (update && update.title) lines.push(`Title from Notion: ${quote(update.title.from)} → ${quote(update.title.to)}`);
   if (update && update.description) lines.push(`Description from Notion: ${quote(update.description.from)} → ${quote(update.description.to)}`);

@@ -3,8 +3,8 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use sync_engine::{
-    Election, ElectionId, ErrorClass, NotionLink, PageObservation, Phase, SyncState,
-    validate_description, validate_title, validate_window,
+    Election, ElectionId, ErrorClass, FieldMapping, NotionLink, PageObservation, Phase,
+    PropertyRole, SyncState, validate_description, validate_title, validate_window,
 };
 
 use crate::error::{conversion, corrupt, election_not_found as not_found};
@@ -21,7 +21,7 @@ const COLUMNS: &str = "id, title, description, open_at, close_at, created_at, up
     notion_results_property_name, notion_title_property_name, notion_description_property_name, \
     notion_last_sync_at, notion_last_sync_error, notion_done_set_at, sync_last_attempt_at, \
     sync_consecutive_failures, sync_error_class, sync_next_attempt_at, sync_link_broken, \
-    sync_last_observation, sync_paused_at";
+    sync_last_observation, sync_paused_at, notion_mapping";
 
 fn row_to_record(row: &Row<'_>) -> rusqlite::Result<ElectionRecord> {
     let id: String = row.get(0)?;
@@ -39,35 +39,15 @@ fn row_to_record(row: &Row<'_>) -> rusqlite::Result<ElectionRecord> {
     let page_id: Option<String> = row.get(8)?;
     let link = match (database_id, page_id) {
         (Some(database_id), Some(page_id)) => {
-            let defaults = NotionLink::new(database_id, page_id);
-            let name = |idx: usize, default: String| -> rusqlite::Result<String> {
-                Ok(row.get::<_, Option<String>>(idx)?.unwrap_or(default))
+            let mapping = match row.get::<_, Option<String>>(27)? {
+                Some(json) => serde_json::from_str::<FieldMapping>(&json)
+                    .map_err(|e| conversion(27, format!("notion_mapping: {e}")))?,
+                None => mapping_from_columns(row)?,
             };
             Some(NotionLink {
                 notion_page_url: row.get(9)?,
-                notion_status_property_name: name(
-                    10,
-                    defaults.notion_status_property_name.clone(),
-                )?,
-                notion_status_value_not_started: name(
-                    11,
-                    defaults.notion_status_value_not_started.clone(),
-                )?,
-                notion_status_value_in_voting: name(
-                    12,
-                    defaults.notion_status_value_in_voting.clone(),
-                )?,
-                notion_status_value_done: name(13, defaults.notion_status_value_done.clone())?,
-                notion_results_property_name: name(
-                    14,
-                    defaults.notion_results_property_name.clone(),
-                )?,
-                notion_title_property_name: name(15, defaults.notion_title_property_name.clone())?,
-                notion_description_property_name: name(
-                    16,
-                    defaults.notion_description_property_name.clone(),
-                )?,
-                ..defaults
+                mapping,
+                ..NotionLink::new(database_id, page_id)
             })
         }
         _ => None,
@@ -105,6 +85,49 @@ fn row_to_record(row: &Row<'_>) -> rusqlite::Result<ElectionRecord> {
     })
 }
 
+/// The mapping of a link stored before mappings were (SPEC §3's name columns only, by name).
+fn mapping_from_columns(row: &Row<'_>) -> rusqlite::Result<FieldMapping> {
+    let mut mapping = FieldMapping::default();
+    let name = |idx: usize, into: &mut String| -> rusqlite::Result<()> {
+        if let Some(value) = row.get::<_, Option<String>>(idx)? {
+            *into = value;
+        }
+        Ok(())
+    };
+    name(10, &mut mapping.status.property.name)?;
+    name(11, &mut mapping.status.not_started)?;
+    name(12, &mut mapping.status.in_voting)?;
+    name(13, &mut mapping.status.done)?;
+    name(14, &mut mapping.results_link.name)?;
+    name(15, &mut mapping.title.property.name)?;
+    name(16, &mut mapping.description.property.name)?;
+    Ok(mapping)
+}
+
+/// Stores `mapping` for the link of `id`: its JSON, and SPEC §3's name columns kept equal to it.
+fn write_mapping(tx: &Transaction<'_>, id: &ElectionId, mapping: &FieldMapping) -> Result<()> {
+    let json = serde_json::to_string(mapping).map_err(|e| invalid("mapping", e.to_string()))?;
+    tx.execute(
+        "UPDATE elections SET notion_mapping = ?2, notion_status_property_name = ?3, \
+         notion_status_value_not_started = ?4, notion_status_value_in_voting = ?5, \
+         notion_status_value_done = ?6, notion_results_property_name = ?7, \
+         notion_title_property_name = ?8, notion_description_property_name = ?9 \
+         WHERE id = ?1 AND notion_page_id IS NOT NULL",
+        params![
+            id.as_str(),
+            json,
+            mapping.status.property.name,
+            mapping.status.not_started,
+            mapping.status.in_voting,
+            mapping.status.done,
+            mapping.results_link.name,
+            mapping.title.property.name,
+            mapping.description.property.name,
+        ],
+    )?;
+    Ok(())
+}
+
 fn get_record(tx: &Transaction<'_>, id: &ElectionId) -> Result<ElectionRecord> {
     tx.query_row(
         &format!("SELECT {COLUMNS} FROM elections WHERE id = ?1"),
@@ -140,41 +163,47 @@ fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
 }
 
 fn check_link(link: &NotionLink) -> Result<()> {
-    let required = [
+    let mapping = &link.mapping;
+    let mut required = vec![
         ("notion_database_id", &link.notion_database_id),
         ("notion_page_id", &link.notion_page_id),
-        (
-            "notion_status_property_name",
-            &link.notion_status_property_name,
-        ),
+        ("notion_status_property_name", &mapping.status.property.name),
         (
             "notion_status_value_not_started",
-            &link.notion_status_value_not_started,
+            &mapping.status.not_started,
         ),
-        (
-            "notion_status_value_in_voting",
-            &link.notion_status_value_in_voting,
-        ),
-        ("notion_status_value_done", &link.notion_status_value_done),
-        (
-            "notion_results_property_name",
-            &link.notion_results_property_name,
-        ),
-        (
-            "notion_title_property_name",
-            &link.notion_title_property_name,
-        ),
+        ("notion_status_value_in_voting", &mapping.status.in_voting),
+        ("notion_status_value_done", &mapping.status.done),
+        ("notion_results_property_name", &mapping.results_link.name),
+        ("notion_title_property_name", &mapping.title.property.name),
         (
             "notion_description_property_name",
-            &link.notion_description_property_name,
+            &mapping.description.property.name,
         ),
     ];
+    for (role, property) in mapping.properties() {
+        if property.name.trim().is_empty() {
+            required.push((role_field(role), &property.name));
+        }
+    }
     for (field, value) in required {
         if value.trim().is_empty() {
             return Err(invalid(field, format!("{field} must not be empty")));
         }
     }
     Ok(())
+}
+
+/// The API field naming the property of an optional mapped role.
+fn role_field(role: PropertyRole) -> &'static str {
+    match role {
+        PropertyRole::VotingWindow => "voting_window",
+        PropertyRole::VotingOpens => "voting_opens",
+        PropertyRole::VotingCloses => "voting_closes",
+        PropertyRole::ElectionId => "election_id_property",
+        PropertyRole::Phase => "phase_property",
+        _ => "mapping",
+    }
 }
 
 fn write_state(tx: &Transaction<'_>, id: &ElectionId, state: &SyncState) -> Result<usize> {
@@ -244,6 +273,9 @@ fn apply_record(
         Some(_) => {}
     }
     write_state(tx, &record.election_id, &record.state)?;
+    if let Some(mapping) = &record.mapping_update {
+        write_mapping(tx, &record.election_id, mapping)?;
+    }
     if let Some(update) = &record.election_update {
         let mut superseded = |field: &str| {
             report
@@ -403,27 +435,19 @@ impl SqliteStore {
             let changed = tx.execute(
                 &format!(
                     "UPDATE elections SET notion_database_id = ?2, notion_page_id = ?3, \
-                     notion_page_url = ?4, notion_status_property_name = ?5, \
-                     notion_status_value_not_started = ?6, notion_status_value_in_voting = ?7, \
-                     notion_status_value_done = ?8, notion_results_property_name = ?9, \
-                     notion_title_property_name = ?10, notion_description_property_name = ?11, \
-                     updated_at = ?12, {RESET_SYNC_STATE} WHERE id = ?1"
+                     notion_page_url = ?4, updated_at = ?5, {RESET_SYNC_STATE} WHERE id = ?1"
                 ),
                 params![
                     id.as_str(),
                     link.notion_database_id,
                     link.notion_page_id,
                     link.notion_page_url,
-                    link.notion_status_property_name,
-                    link.notion_status_value_not_started,
-                    link.notion_status_value_in_voting,
-                    link.notion_status_value_done,
-                    link.notion_results_property_name,
-                    link.notion_title_property_name,
-                    link.notion_description_property_name,
                     to_ms(now),
                 ],
             )?;
+            if changed > 0 {
+                write_mapping(tx, id, &link.mapping)?;
+            }
             if changed == 0 {
                 return Err(not_found(id));
             }
@@ -442,6 +466,7 @@ impl SqliteStore {
                      notion_status_value_not_started = NULL, notion_status_value_in_voting = NULL, \
                      notion_status_value_done = NULL, notion_results_property_name = NULL, \
                      notion_title_property_name = NULL, notion_description_property_name = NULL, \
+                     notion_mapping = NULL, \
                      updated_at = CASE WHEN notion_page_id IS NULL THEN updated_at ELSE ?2 END, \
                      {RESET_SYNC_STATE} WHERE id = ?1"
                 ),

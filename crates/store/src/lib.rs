@@ -53,6 +53,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0002_runs_with_changes.sql")),
     M::up(include_str!("../migrations/0003_demo_marker.sql")),
     M::up(include_str!("../migrations/0004_logs_by_election.sql")),
+    M::up(include_str!("../migrations/0005_field_mapping.sql")),
 ];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.

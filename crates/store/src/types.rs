@@ -2,7 +2,9 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use sync_engine::{Election, ElectionId, ElectionUpdate, NotionLink, Phase, SyncState, Trigger};
+use sync_engine::{
+    Election, ElectionId, ElectionUpdate, FieldMapping, NotionLink, Phase, SyncState, Trigger,
+};
 use uuid::Uuid;
 
 /// Largest page size accepted by the list methods.
@@ -138,6 +140,9 @@ pub struct SyncRecord {
     /// Title/description pulled from Notion. Each field applies only if the election still has the
     /// value the plan saw (`from`), so an admin edit made meanwhile wins.
     pub election_update: Option<ElectionUpdate>,
+    /// The link's mapping as the plan learnt it (`plan.mapping_update`: property ids, renames
+    /// followed), stored with the state.
+    pub mapping_update: Option<FieldMapping>,
 }
 
 /// Why a record of a batch was not applied.

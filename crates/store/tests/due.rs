@@ -116,6 +116,7 @@ fn due_both_ways(
                 page_id: page,
                 state,
                 election_update: None,
+                mapping_update: None,
             };
             store.record_sync(record, at(-100)).await.unwrap();
         }

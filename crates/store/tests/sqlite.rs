@@ -100,6 +100,88 @@ fn migrates_from_empty_and_from_every_earlier_version() {
 }
 
 #[test]
+fn links_of_the_schema_before_mappings_migrate_with_every_name_and_value_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite3");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        migrations().to_version(&mut conn, 4).unwrap();
+        conn.execute(
+            "INSERT INTO elections (id, title, description, open_at, close_at, created_at, updated_at, \
+             notion_database_id, notion_page_id, notion_page_url, notion_status_property_name, \
+             notion_status_value_not_started, notion_status_value_in_voting, notion_status_value_done, \
+             notion_results_property_name, notion_title_property_name, notion_description_property_name, \
+             notion_last_sync_at, sync_last_observation) \
+             VALUES ('elec_old', 'Old', '', 1, 2, 0, 0, 'db', 'page', 'https://app.notion.com/p/x', \
+             'Stage', 'Soon', 'Live', 'Closed', 'Results', 'Title', 'About', 5, \
+             '{\"observed_at\":\"2026-01-01T00:00:00Z\",\"status\":\"Live\"}')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let record = store
+        .get_election(&ElectionId::parse("elec_old").unwrap())
+        .unwrap();
+    let link = record.link.expect("the link survives");
+    assert_eq!(
+        (
+            link.notion_database_id.as_str(),
+            link.notion_page_id.as_str()
+        ),
+        ("db", "page")
+    );
+    assert_eq!(
+        link.notion_page_url.as_deref(),
+        Some("https://app.notion.com/p/x")
+    );
+    let mapping = &link.mapping;
+    assert_eq!(
+        mapping.status.property,
+        sync_engine::PropertyRef::named("Stage")
+    );
+    assert_eq!(
+        [
+            &mapping.status.not_started,
+            &mapping.status.in_voting,
+            &mapping.status.done
+        ],
+        ["Soon", "Live", "Closed"]
+    );
+    assert_eq!(mapping.results_link.name, "Results");
+    assert_eq!(mapping.title.property.name, "Title");
+    assert_eq!(mapping.description.property.name, "About");
+    assert_eq!(mapping.voting_window, None);
+    // The sync state stays; the observation of the old form is dropped, so the next sync reads
+    // the page once.
+    assert!(record.state.notion_last_sync_at.is_some());
+    assert_eq!(record.state.last_observation, None);
+
+    // A mapping written with ids reads back as written, and the SPEC columns follow its names.
+    let mut renamed = link.clone();
+    renamed.mapping.status.property = sync_engine::PropertyRef::with_id("st", "Election state");
+    store
+        .set_link(&record.election.id, &renamed, now())
+        .unwrap();
+    let back = store
+        .get_election(&record.election.id)
+        .unwrap()
+        .link
+        .unwrap();
+    assert_eq!(back.mapping, renamed.mapping);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let column: String = conn
+        .query_row(
+            "SELECT notion_status_property_name FROM elections WHERE id = 'elec_old'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(column, "Election state");
+}
+
+#[test]
 fn wal_and_foreign_keys_are_on() {
     let (dir, store) = temp_store();
     drop(store);

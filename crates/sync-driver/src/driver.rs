@@ -282,8 +282,12 @@ impl SyncDriver {
         let mut link = link_from_request(database_id, page_id, &request);
         let warnings = check_link(&inspection, &link).map_err(DriverError::Validation)?;
         link.notion_page_url = Some(inspection.page.url.clone()).filter(|u| !u.is_empty());
+        // Ids from the start: a property renamed right after linking is still followed.
+        link.mapping = link
+            .mapping
+            .resolved_against(&database_schema(&inspection.schema));
         let schema = schema_observation(&inspection.schema, &link);
-        let observation = page_observation(&inspection.page, &link, schema, now);
+        let observation = page_observation(&inspection.page, schema, now);
         let store = &self.inner.store;
         store.set_link(election_id, &link, now).await?;
         store.save_observation(election_id, &observation).await?;
@@ -432,36 +436,30 @@ pub(crate) fn link_from_request(
     page_id: NotionId,
     request: &LinkRequest,
 ) -> NotionLink {
-    NotionLink {
-        notion_database_id: database_id.to_string(),
-        notion_page_id: page_id.to_string(),
-        notion_page_url: None,
-        notion_status_property_name: or_default(
-            &request.status_property_name,
-            DEFAULT_STATUS_PROPERTY_NAME,
-        ),
-        notion_status_value_not_started: or_default(
-            &request.status_value_not_started,
-            DEFAULT_STATUS_VALUE_NOT_STARTED,
-        ),
-        notion_status_value_in_voting: or_default(
-            &request.status_value_in_voting,
-            DEFAULT_STATUS_VALUE_IN_VOTING,
-        ),
-        notion_status_value_done: or_default(&request.status_value_done, DEFAULT_STATUS_VALUE_DONE),
-        notion_results_property_name: or_default(
-            &request.results_property_name,
-            DEFAULT_RESULTS_PROPERTY_NAME,
-        ),
-        notion_title_property_name: or_default(
-            &request.title_property_name,
-            DEFAULT_TITLE_PROPERTY_NAME,
-        ),
-        notion_description_property_name: or_default(
-            &request.description_property_name,
-            DEFAULT_DESCRIPTION_PROPERTY_NAME,
-        ),
-    }
+    let mut link = NotionLink::new(database_id.to_string(), page_id.to_string());
+    let mapping = &mut link.mapping;
+    mapping.status.property.name =
+        or_default(&request.status_property_name, DEFAULT_STATUS_PROPERTY_NAME);
+    mapping.status.not_started = or_default(
+        &request.status_value_not_started,
+        DEFAULT_STATUS_VALUE_NOT_STARTED,
+    );
+    mapping.status.in_voting = or_default(
+        &request.status_value_in_voting,
+        DEFAULT_STATUS_VALUE_IN_VOTING,
+    );
+    mapping.status.done = or_default(&request.status_value_done, DEFAULT_STATUS_VALUE_DONE);
+    mapping.results_link.name = or_default(
+        &request.results_property_name,
+        DEFAULT_RESULTS_PROPERTY_NAME,
+    );
+    mapping.title.property.name =
+        or_default(&request.title_property_name, DEFAULT_TITLE_PROPERTY_NAME);
+    mapping.description.property.name = or_default(
+        &request.description_property_name,
+        DEFAULT_DESCRIPTION_PROPERTY_NAME,
+    );
+    link
 }
 
 /// The property rules of SPEC §3 (the engine's [`sync_engine::check_link`]) on the inspected

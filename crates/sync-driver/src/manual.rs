@@ -145,8 +145,8 @@ fn manual_sync(plan: SyncPlan, election: ElectionRecord) -> ManualSync {
         .page_write
         .as_ref()
         .map(|w| WrittenFields {
-            status: w.status.as_ref().map(|c| c.to.clone()),
-            results_link: w.results_url.as_ref().map(|c| c.to.clone()),
+            status: w.status().map(|c| c.to.to_string()),
+            results_link: w.results_link().map(|c| c.to.to_string()),
         })
         .unwrap_or_default();
     ManualSync {

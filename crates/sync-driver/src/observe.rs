@@ -1,119 +1,108 @@
 //! Turning Notion pages, schemas and errors into the planner's plain data.
 
 use jiff::Timestamp;
-use notion_client::{DataSource, ErrorKind, NotionError, Page};
+use notion_client::{DataSource, ErrorKind, NotionError, Page, PropertyValue};
 use sync_engine::{
-    DatabaseSchema, NotionLink, PageObservation, PropertyKind, SchemaObservation, SchemaProperty,
-    SyncError, SyncErrorKind,
+    DatabaseSchema, DateValue, NotionLink, ObservedValue, PageObservation, PropertyKind,
+    SchemaProperty, SyncError, SyncErrorKind,
 };
 
-/// A database schema as the engine's link check reads it: every property by name, with its type
-/// and its option names.
+/// A database schema as the engine reads it: every property with its id, name, type and option
+/// names.
 pub fn database_schema(schema: &DataSource) -> DatabaseSchema {
     DatabaseSchema {
         properties: schema
             .properties
-            .iter()
-            .map(|(name, p)| {
-                let property = SchemaProperty {
-                    kind: PropertyKind::from(p.property_type.as_str()),
-                    options: p.option_names().into_iter().map(str::to_owned).collect(),
-                };
-                (name.clone(), property)
+            .values()
+            .map(|p| SchemaProperty {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                kind: PropertyKind::from(p.property_type.as_str()),
+                options: p.option_names().into_iter().map(str::to_owned).collect(),
             })
             .collect(),
     }
 }
 
-/// The parts of a database schema the planner needs, looked up by the link's property names.
-pub fn schema_observation(schema: &DataSource, link: &NotionLink) -> SchemaObservation {
-    let kind = |name: &str| {
-        schema
-            .properties
-            .get(name)
-            .map(|p| PropertyKind::from(p.property_type.as_str()))
-    };
-    let status_options = schema
-        .properties
-        .get(&link.notion_status_property_name)
-        .filter(|p| p.property_type == "status")
-        .map(|p| p.option_names().into_iter().map(str::to_owned).collect())
-        .unwrap_or_default();
-    SchemaObservation {
-        status_property_type: kind(&link.notion_status_property_name),
-        status_options,
-        results_property_type: kind(&link.notion_results_property_name),
-        title_property_type: kind(&link.notion_title_property_name),
-        description_property_type: kind(&link.notion_description_property_name),
-    }
+/// The part of a database schema an observation of `link`'s page keeps: the properties its
+/// mapping refers to (by id or name).
+pub fn schema_observation(schema: &DataSource, link: &NotionLink) -> DatabaseSchema {
+    database_schema(schema).restricted_to(&link.mapping)
 }
 
-/// An observation of `page` for `link`, with `schema` (fresh or as last observed).
+/// An observation of `page` with `schema` (fresh or as last observed): the value of
+/// every property of `schema` the page carries, by property id.
 ///
-/// Text is the joined plain text of every rich-text segment; empty values are `None`.
+/// Text is the joined plain text of every rich-text segment.
 pub fn page_observation(
     page: &Page,
-    link: &NotionLink,
-    schema: SchemaObservation,
+    schema: DatabaseSchema,
     observed_at: Timestamp,
 ) -> PageObservation {
-    let text = |name: &str| {
-        page.property(name)
-            .and_then(|p| p.as_plain_text())
-            .filter(|t| !t.trim().is_empty())
-    };
+    let values = schema
+        .properties
+        .iter()
+        .filter_map(|property| {
+            let on_page = page
+                .properties
+                .values()
+                .find(|p| p.id == property.id)
+                .or_else(|| page.properties.get(&property.name))?;
+            Some((property.id.clone(), observed_value(&on_page.value)))
+        })
+        .collect();
     PageObservation {
         observed_at,
         last_edited_time: Some(page.last_edited_time),
         in_trash: page.is_trashed(),
-        status: page
-            .property(&link.notion_status_property_name)
-            .and_then(|p| p.as_status_name())
-            .map(str::to_owned),
-        results_url: page
-            .property(&link.notion_results_property_name)
-            .and_then(|p| p.as_url())
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned),
-        title: text(&link.notion_title_property_name),
-        description: text(&link.notion_description_property_name),
+        values,
         schema,
     }
 }
 
-/// Whether a page returned with `filter_properties` disagrees with the schema we hold: a property
-/// the schema says exists came back missing or with another type. The schema then gets re-read.
-pub(crate) fn schema_looks_stale(
-    page: &Page,
-    link: &NotionLink,
-    schema: &SchemaObservation,
-) -> bool {
-    let checks = [
-        (
-            &link.notion_status_property_name,
-            &schema.status_property_type,
-        ),
-        (
-            &link.notion_results_property_name,
-            &schema.results_property_type,
-        ),
-        (
-            &link.notion_title_property_name,
-            &schema.title_property_type,
-        ),
-        (
-            &link.notion_description_property_name,
-            &schema.description_property_type,
-        ),
-    ];
-    checks.into_iter().any(|(name, kind)| {
-        let on_page = page.property(name).map(|p| p.type_name().to_owned());
-        match (kind, on_page) {
-            (Some(kind), Some(on_page)) => kind.as_str() != on_page,
-            (Some(_), None) => true,
+/// A page property's value as the planner reads it.
+fn observed_value(value: &PropertyValue) -> ObservedValue {
+    match value.type_name() {
+        "title" | "rich_text" => ObservedValue::Text(value.as_plain_text().unwrap_or_default()),
+        "status" => ObservedValue::Status(value.as_status_name().map(str::to_owned)),
+        "select" => ObservedValue::Select(value.as_select_name().map(str::to_owned)),
+        "url" => ObservedValue::Url(value.as_url().filter(|u| !u.is_empty()).map(str::to_owned)),
+        "date" => ObservedValue::Date(value.as_date().and_then(|d| {
+            Some(DateValue {
+                start: instant(&d.start)?,
+                end: d.end.as_deref().and_then(instant),
+            })
+        })),
+        _ => ObservedValue::Other,
+    }
+}
+
+/// A Notion date or date-time as an instant: a date without a time is its midnight, UTC.
+fn instant(text: &str) -> Option<Timestamp> {
+    text.parse::<Timestamp>().ok().or_else(|| {
+        text.parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp())
+    })
+}
+
+/// Whether a page returned with `filter_properties` disagrees with the schema we hold: a mapped
+/// property the schema has came back missing or with another type, or one the schema lacks came
+/// back. The schema then gets re-read.
+pub(crate) fn schema_looks_stale(page: &Page, link: &NotionLink, schema: &DatabaseSchema) -> bool {
+    link.mapping.properties().into_iter().any(|(_, reference)| {
+        match schema.resolve(reference) {
+            Some(known) => {
+                let on_page = page
+                    .properties
+                    .values()
+                    .find(|p| p.id == known.id)
+                    .map(|p| p.value.type_name().to_owned());
+                on_page.is_none_or(|kind| kind != known.kind.as_str())
+            }
             // A property the schema lacks but the page has: the schema is old.
-            (None, Some(_)) => true,
-            (None, None) => false,
+            None => page.properties.contains_key(&reference.name),
         }
     })
 }
@@ -265,15 +254,23 @@ mod tests {
         let schema: DataSource = decode_json(SCHEMA.as_bytes()).unwrap();
         let link = link();
         let schema = schema_observation(&schema, &link);
-        assert_eq!(schema.status_property_type, Some(PropertyKind::Status));
-        assert_eq!(schema.status_options, ["Not started", "In Voting", "Done"]);
-        assert_eq!(schema.results_property_type, Some(PropertyKind::Url));
+        let status = schema.named("Voting Status").unwrap();
+        assert_eq!(
+            (status.id.as_str(), &status.kind),
+            ("v%3Ast", &PropertyKind::Status)
+        );
+        assert_eq!(status.options, ["Not started", "In Voting", "Done"]);
+        assert_eq!(
+            schema.named("Results Link").unwrap().kind,
+            PropertyKind::Url
+        );
         let at: Timestamp = "2026-03-01T09:08:00Z".parse().unwrap();
-        let obs = page_observation(&page, &link, schema.clone(), at);
-        assert_eq!(obs.title.as_deref(), Some("Board President 2026"));
-        assert_eq!(obs.description.as_deref(), Some("Elect @Ada Admin"));
-        assert_eq!(obs.status.as_deref(), Some("Not started"));
-        assert_eq!(obs.results_url, None);
+        let obs = page_observation(&page, schema.clone(), at);
+        let text = |id: &str| obs.values.get(id).and_then(ObservedValue::as_text);
+        assert_eq!(text("title"), Some("Board President 2026"));
+        assert_eq!(text("desc"), Some("Elect @Ada Admin"));
+        assert_eq!(obs.status(&link.mapping), Some("Not started"));
+        assert_eq!(obs.results_link(&link.mapping), None);
         assert!(!obs.in_trash);
         assert_eq!(
             obs.last_edited_time,
@@ -295,10 +292,13 @@ mod tests {
         let page: Page = serde_json::from_value(json).unwrap();
         let link = link();
         let full = schema_observation(&decode_json(SCHEMA.as_bytes()).unwrap(), &link);
-        let obs = page_observation(&page, &link, full.clone(), Timestamp::UNIX_EPOCH);
-        assert_eq!(obs.title, None);
-        assert_eq!(obs.status, None);
-        assert_eq!(obs.description, None);
+        let obs = page_observation(&page, full.clone(), Timestamp::UNIX_EPOCH);
+        assert_eq!(
+            obs.values.get("title"),
+            Some(&ObservedValue::Text(String::new()))
+        );
+        assert_eq!(obs.status(&link.mapping), None);
+        assert_eq!(obs.values.get("desc"), None);
         assert!(obs.in_trash);
         // The schema says Description exists but the page lacks it: re-read the schema.
         assert!(schema_looks_stale(&page, &link, &full));
@@ -322,15 +322,16 @@ mod tests {
     }
 
     #[test]
-    fn renamed_properties_show_in_the_schema_observation() {
+    fn the_stored_schema_keeps_only_the_properties_the_link_maps() {
         let schema: DataSource = decode_json(SCHEMA.as_bytes()).unwrap();
         let mut link = link();
-        link.notion_status_property_name = "Status".into();
-        link.notion_results_property_name = "Voting Status".into();
-        let obs = schema_observation(&schema, &link);
-        assert_eq!(obs.status_property_type, None);
-        assert!(obs.status_options.is_empty());
-        assert_eq!(obs.results_property_type, Some(PropertyKind::Status));
+        link.mapping.status.property = sync_engine::PropertyRef::named("Status");
+        link.mapping.results_link = sync_engine::PropertyRef::with_id("v%3Ast", "Old name");
+        link.mapping.title.property = sync_engine::PropertyRef::named("Nothing");
+        let kept = schema_observation(&schema, &link);
+        let names: Vec<_> = kept.properties.iter().map(|p| p.name.as_str()).collect();
+        // "Status" does not exist; the results link's id finds "Voting Status".
+        assert_eq!(names, ["Description", "Voting Status"]);
     }
 
     #[test]

@@ -239,6 +239,20 @@ impl PageObservation {
         Some((property, self.values.get(&property.id)))
     }
 
+    /// The status option the page shows, read through `mapping`.
+    #[must_use]
+    pub fn status(&self, mapping: &FieldMapping) -> Option<&str> {
+        self.value_of(mapping, PropertyRole::Status)
+            .and_then(ObservedValue::as_option)
+    }
+
+    /// The results link the page shows, read through `mapping`.
+    #[must_use]
+    pub fn results_link(&self, mapping: &FieldMapping) -> Option<&str> {
+        self.value_of(mapping, PropertyRole::ResultsLink)
+            .and_then(ObservedValue::as_url)
+    }
+
     /// The current value of the property playing `role` in `mapping`.
     #[must_use]
     pub fn value_of(&self, mapping: &FieldMapping, role: PropertyRole) -> Option<&ObservedValue> {

@@ -96,6 +96,18 @@ pub(crate) fn changes(action: LogAction, detail: Option<&Value>) -> Vec<Activity
         return out;
     }
     let write = &detail["page_write"];
+    if let Some(properties) = write["properties"].as_array() {
+        for change in properties {
+            out.push(ActivityChangeJson {
+                field: text(&change["role"]).unwrap_or_default(),
+                property: text(&change["property"]),
+                before: written_value(&change["from"]),
+                after: written_value(&change["to"]),
+            });
+        }
+        return out;
+    }
+    // Logs written before field mappings: a status and a results link, as plain strings.
     for (key, field) in [("status", "status"), ("results_url", "results_link")] {
         let change = &write[key];
         if change.is_object() {
@@ -108,6 +120,20 @@ pub(crate) fn changes(action: LogAction, detail: Option<&Value>) -> Vec<Activity
         }
     }
     out
+}
+
+/// A written value (`{"type", "value"}`) as text: the option, URL or text itself; a date as its
+/// start, or `start → end` for a range.
+fn written_value(value: &Value) -> Option<String> {
+    let inner = &value["value"];
+    if let Some(text) = inner.as_str() {
+        return Some(text.to_owned());
+    }
+    let start = inner["start"].as_str()?;
+    Some(match inner["end"].as_str() {
+        Some(end) => format!("{start} → {end}"),
+        None => start.to_owned(),
+    })
 }
 
 fn pulled(detail: &Value, out: &mut Vec<ActivityChangeJson>) {
@@ -194,6 +220,39 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_mapped_plan_lists_every_property_written() {
+        let plan = json!({
+            "page_write": {
+                "page_id": "p",
+                "properties": [
+                    {"role": "status", "property": "Voting Status", "property_id": "st",
+                     "from": {"type": "status", "value": "Not started"},
+                     "to": {"type": "status", "value": "In Voting"}},
+                    {"role": "voting_window", "property": "Window", "property_id": "w",
+                     "from": null,
+                     "to": {"type": "date", "value": {"start": "2026-03-01T09:00:00Z", "end": "2026-03-08T09:00:00Z"}}}
+                ]
+            }
+        });
+        let got = changes(LogAction::Wrote, Some(&plan));
+        let pairs: Vec<_> = got
+            .iter()
+            .map(|c| (c.field.as_str(), c.before.as_deref(), c.after.as_deref()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("status", Some("Not started"), Some("In Voting")),
+                (
+                    "voting_window",
+                    None,
+                    Some("2026-03-01T09:00:00Z → 2026-03-08T09:00:00Z")
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn a_plan_and_a_lone_update_both_give_their_changes() {

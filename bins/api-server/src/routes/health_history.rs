@@ -196,6 +196,15 @@ fn failure_kind(event: &HistoryEvent) -> String {
     kind.and_then(Value::as_str).unwrap_or("other").to_owned()
 }
 
+/// Whether a plan's page write sets the status (in the log shape of either version).
+fn writes_status(detail: &Value) -> bool {
+    let write = &detail["page_write"];
+    match write["properties"].as_array() {
+        Some(properties) => properties.iter().any(|p| p["role"] == "status"),
+        None => !write["status"].is_null(),
+    }
+}
+
 /// A phase-change latency sample: the sync loop's write of the status for the phase the election
 /// entered, the first for that election and phase change, with the change inside the window.
 fn phase_sample(
@@ -206,11 +215,7 @@ fn phase_sample(
     let detail = event.detail.as_ref().filter(|d| is_plan(d))?;
     // Phase changes are the sync loop's work (a scheduled cycle, or the full reconcile a cycle
     // starts with); a manual sync's write is someone asking, at whatever time.
-    if detail.get("trigger")?.as_str()? == "manual"
-        || detail
-            .pointer("/page_write/status")
-            .is_none_or(Value::is_null)
-    {
+    if detail.get("trigger")?.as_str()? == "manual" || !writes_status(detail) {
         return None;
     }
     let changed_at = match detail.get("phase")?.as_str()? {

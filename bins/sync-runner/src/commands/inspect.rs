@@ -10,7 +10,7 @@ use store::{
     LeaseKey, LinkedElection, LinkedFilter, ListRequest, LogAction, LogEntry, OpenMode,
     RunActivity, RunFilter, RunWithLogs, SharedStore, SyncRun,
 };
-use sync_engine::{ElectionUpdate, PageWrite, Phase, SyncError, SyncPlan};
+use sync_engine::{ElectionUpdate, PageWrite, Phase, PropertyRole, SyncError, SyncPlan};
 
 use crate::cli::{RunsListArgs, RunsLogsArgs, StateGetArgs, StateResetArgs, StatusArgs};
 use crate::config::{error_chain, open_store};
@@ -95,7 +95,7 @@ fn election_status(e: &LinkedElection, now: Timestamp, global: bool) -> Election
             .state
             .last_observation
             .as_ref()
-            .and_then(|o| o.status.clone()),
+            .and_then(|o| o.status(&e.link.mapping).map(str::to_owned)),
         last_sync_at: e.state.notion_last_sync_at,
         last_attempt_at: e.state.last_attempt_at,
         last_error: e.state.notion_last_sync_error.clone(),
@@ -385,20 +385,22 @@ fn value(text: Option<&str>) -> String {
 /// `Voting Status: "Not started" → "In Voting"; Results Link: set`.
 fn write_detail(write: &PageWrite) -> String {
     let mut parts = Vec::new();
-    if let Some(status) = &write.status {
-        parts.push(format!(
-            "{}: {} → {}",
-            status.property,
-            value(status.from.as_deref()),
-            value(Some(&status.to))
-        ));
-    }
-    if let Some(url) = &write.results_url {
-        let how = match url.from.as_deref() {
-            None | Some("") => "set",
-            Some(_) => "replaced",
-        };
-        parts.push(format!("{}: {how}", url.property));
+    for property in &write.properties {
+        if property.role == PropertyRole::ResultsLink {
+            let how = match &property.from {
+                None => "set",
+                Some(_) => "replaced",
+            };
+            parts.push(format!("{}: {how}", property.property));
+        } else {
+            let from = property.from.as_ref().map(ToString::to_string);
+            parts.push(format!(
+                "{}: {} → {}",
+                property.property,
+                value(from.as_deref()),
+                value(Some(&property.to.to_string()))
+            ));
+        }
     }
     if parts.is_empty() {
         return "nothing written".to_owned();

@@ -52,20 +52,13 @@ fn preview_rows(plan: &SyncPlan) -> Vec<PreviewRow> {
     };
     let mut rows = Vec::new();
     if let Some(write) = &plan.page_write {
-        if let Some(s) = &write.status {
+        for property in &write.properties {
+            let from = property.from.as_ref().map(ToString::to_string);
             rows.push(row(
                 Direction::ToNotion,
-                &s.property,
-                s.from.as_deref(),
-                &s.to,
-            ));
-        }
-        if let Some(u) = &write.results_url {
-            rows.push(row(
-                Direction::ToNotion,
-                &u.property,
-                u.from.as_deref(),
-                &u.to,
+                &property.property,
+                from.as_deref(),
+                &property.to.to_string(),
             ));
         }
     }

@@ -403,7 +403,12 @@ fn preview_changes_nothing_in_notion_or_the_store() {
     let json = json.json();
     assert_eq!(json["preview"], true);
     assert!(json["run_id"].is_null());
-    assert_eq!(json["plans"][0]["page_write"]["status"]["to"], "In Voting");
+    let write = &json["plans"][0]["page_write"]["properties"][0];
+    assert_eq!(write["role"], "status");
+    assert_eq!(
+        write["to"],
+        serde_json::json!({"type": "status", "value": "In Voting"})
+    );
     world
         .run(&["once", "--preview", "--election", "elec_preview"])
         .assert_code(0);

@@ -304,6 +304,7 @@ pub(crate) async fn paused_elections_have_no_wakeups(fx: Fixture) {
             page_id: page.into(),
             state,
             election_update: None,
+            mapping_update: None,
         };
         store.record_sync(record, now()).await.unwrap();
     }

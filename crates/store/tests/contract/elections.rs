@@ -169,7 +169,7 @@ pub(crate) async fn bad_input_gives_typed_errors_and_writes_nothing(fx: Fixture)
         })
     ));
     let mut no_status = link("db", "p");
-    no_status.notion_status_value_done = String::new();
+    no_status.mapping.status.done = String::new();
     assert!(matches!(
         store.set_link(&id, &no_status, now()).await,
         Err(StoreError::Invalid {
@@ -264,7 +264,7 @@ pub(crate) async fn link_relink_unlink_and_linked_listing(fx: Fixture) {
     ));
 
     let mut custom = link("db1", "page-a");
-    custom.notion_status_value_in_voting = "Active".into();
+    custom.mapping.status.in_voting = "Active".into();
     custom.notion_page_url = Some("https://www.notion.so/page-a".into());
     let linked = store.set_link(&a, &custom, now()).await.unwrap();
     assert_eq!(linked.link.as_ref(), Some(&custom));
@@ -307,6 +307,7 @@ pub(crate) async fn link_relink_unlink_and_linked_listing(fx: Fixture) {
                 page_id: "page-a".into(),
                 state: state.clone(),
                 election_update: None,
+                mapping_update: None,
             },
             now(),
         )
@@ -381,6 +382,7 @@ pub(crate) async fn due_filter_follows_the_planner_cadence(fx: Fixture) {
                     page_id: page.into(),
                     state,
                     election_update: None,
+                    mapping_update: None,
                 },
                 now(),
             )
@@ -468,6 +470,7 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
                         to: "Notion text".into(),
                     }),
                 }),
+                mapping_update: None,
             },
             later,
         )
@@ -485,7 +488,10 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
     assert_eq!(record.state, state);
 
     let mut fresh = observation();
-    fresh.status = Some("Done".into());
+    fresh.values.insert(
+        "st".into(),
+        sync_engine::ObservedValue::Status(Some("Done".into())),
+    );
     store.save_observation(&id, &fresh).await.unwrap();
     assert_eq!(
         store
@@ -507,6 +513,7 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
         page_id: "old-page".into(),
         state: SyncState::default(),
         election_update: None,
+        mapping_update: None,
     };
     let report = store.record_sync(stale.clone(), later).await.unwrap();
     assert_eq!(report.skipped.len(), 1);
@@ -547,12 +554,14 @@ pub(crate) async fn batch_commits_everything_or_nothing(fx: Fixture) {
             page_id: "pa".into(),
             state: synced_state(now()),
             election_update: None,
+            mapping_update: None,
         },
         SyncRecord {
             election_id: b.clone(),
             page_id: "pb".into(),
             state: synced_state(now()),
             election_update: None,
+            mapping_update: None,
         },
     ];
     let cursor = SyncCursor {

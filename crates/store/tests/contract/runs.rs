@@ -460,6 +460,7 @@ pub(crate) async fn sync_health_counts_linked_elections_and_finds_the_newest_run
                     page_id: format!("page-{i}"),
                     state,
                     election_update: None,
+                    mapping_update: None,
                 },
                 now(),
             )

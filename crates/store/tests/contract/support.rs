@@ -2,7 +2,10 @@
 
 use jiff::{SignedDuration, Timestamp};
 use store::NewElection;
-use sync_engine::{NotionLink, PageObservation, PropertyKind, SchemaObservation, SyncState};
+use sync_engine::{
+    DatabaseSchema, NotionLink, ObservedValue, PageObservation, PropertyKind, SchemaProperty,
+    SyncState,
+};
 
 pub(crate) fn t(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -29,20 +32,36 @@ pub(crate) fn link(db: &str, page: &str) -> NotionLink {
 }
 
 pub(crate) fn observation() -> PageObservation {
+    let property = |id: &str, name: &str, kind, options: &[&str]| SchemaProperty {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+    };
     PageObservation {
         observed_at: now(),
         last_edited_time: Some(now()),
         in_trash: false,
-        status: Some("Not started".into()),
-        results_url: None,
-        title: Some("T".into()),
-        description: None,
-        schema: SchemaObservation {
-            status_property_type: Some(PropertyKind::Status),
-            status_options: vec!["Not started".into(), "In Voting".into(), "Done".into()],
-            results_property_type: Some(PropertyKind::Url),
-            title_property_type: Some(PropertyKind::Title),
-            description_property_type: Some(PropertyKind::RichText),
+        values: [
+            ("st", ObservedValue::Status(Some("Not started".into()))),
+            ("url", ObservedValue::Url(None)),
+            ("title", ObservedValue::Text("T".into())),
+        ]
+        .into_iter()
+        .map(|(id, value)| (id.to_owned(), value))
+        .collect(),
+        schema: DatabaseSchema {
+            properties: vec![
+                property("title", "Name", PropertyKind::Title, &[]),
+                property("desc", "Description", PropertyKind::RichText, &[]),
+                property(
+                    "st",
+                    "Voting Status",
+                    PropertyKind::Status,
+                    &["Not started", "In Voting", "Done"],
+                ),
+                property("url", "Results Link", PropertyKind::Url, &[]),
+            ],
         },
     }
 }

@@ -110,6 +110,7 @@ fn unrecordable(record: SyncRecord, message: String) -> SyncRecord {
     SyncRecord {
         state,
         election_update: None,
+        mapping_update: None,
         ..record
     }
 }

@@ -5,7 +5,10 @@
 use jiff::Timestamp;
 use notion_client::{NotionError, NotionId, Page, Priority, PropertyValue};
 use store::{LinkedElection, LogAction, NewLogEntry, SyncRecord};
-use sync_engine::{PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger, Verdict};
+use sync_engine::{
+    FieldMapping, NotionLink, PageObservation, PageWrite, SyncError, SyncInput, SyncPlan, Trigger,
+    Verdict, WriteValue,
+};
 
 use super::lease::Writer;
 use super::read::{moved_out, stored_id};
@@ -176,12 +179,15 @@ impl SyncDriver {
         };
         // The write's answer is the page: one moved out of the database since it was last read
         // is caught here, before any further write.
+        let mut renamed = None;
         let failure = match written {
-            Ok(page) => self
-                .moved_after_write(&page, election)
-                .map(|moved| (moved, None)),
+            Ok(page) => {
+                renamed = renamed_on_page(&page, &election.link, &result.plan);
+                self.moved_after_write(&page, election)
+                    .map(|moved| (moved, None))
+            }
             Err(error) => Some((
-                sync_error_from_notion(&error, write.status.is_some()),
+                sync_error_from_notion(&error, write.status().is_some()),
                 Some(error),
             )),
         };
@@ -195,7 +201,11 @@ impl SyncDriver {
                 plan_detail(&result.plan),
                 None,
             ));
-            result.record = Some(planned_record(election, &result.plan));
+            let mut record = planned_record(election, &result.plan);
+            if renamed.is_some() {
+                record.mapping_update = renamed;
+            }
+            result.record = Some(record);
             return;
         };
         // A page that moved was read by the write itself; otherwise the observation the plan
@@ -216,11 +226,10 @@ impl SyncDriver {
             serde_json::to_value(&error).ok(),
             outcome.state.notion_last_sync_error.clone(),
         ));
-        result.record = Some(sync_record(
-            election,
-            outcome.state,
-            result.plan.election_update.clone(),
-        ));
+        result.record = Some(SyncRecord {
+            mapping_update: result.plan.mapping_update.clone(),
+            ..sync_record(election, outcome.state, result.plan.election_update.clone())
+        });
     }
 
     /// The page-moved failure when the page a write answered with is no longer in the linked
@@ -238,14 +247,14 @@ impl SyncDriver {
         let page_id = stored_id("page", &write.page_id)?;
         // A status write tells Notion the phase; a link-only write corrects (reads stay
         // background, the client's default).
-        let priority = if write.status.is_some() {
+        let priority = if write.status().is_some() {
             Priority::Phase
         } else {
             Priority::Corrective
         };
         match self
             .notion_ops()
-            .update_page_properties(page_id, write_properties(write), priority)
+            .update_page_properties(page_id, write_properties(write)?, priority)
             .await
         {
             Ok(page) => Ok(page),
@@ -276,13 +285,49 @@ impl SyncDriver {
     }
 }
 
+/// The mapping with the names the page a write answered with shows for its mapped property ids,
+/// when one was renamed in Notion since the schema was read (the write went by id, so it
+/// landed): `None` when every name is current.
+fn renamed_on_page(page: &Page, link: &NotionLink, plan: &SyncPlan) -> Option<FieldMapping> {
+    let mut mapping = plan
+        .mapping_update
+        .clone()
+        .unwrap_or_else(|| link.mapping.clone());
+    let mut changed = false;
+    let roles: Vec<_> = mapping.properties().into_iter().map(|(r, _)| r).collect();
+    for role in roles {
+        let Some(reference) = mapping.property_mut(role) else {
+            continue;
+        };
+        let Some(id) = reference.id.as_deref() else {
+            continue;
+        };
+        let name = page
+            .properties
+            .iter()
+            .find(|(_, p)| p.id == id)
+            .map(|(name, _)| name);
+        if let Some(name) = name
+            && *name != reference.name
+        {
+            tracing::info!(role = %role, from = %reference.name, to = %name, "a mapped property was renamed in Notion; the link follows it");
+            reference.name.clone_from(name);
+            changed = true;
+        }
+    }
+    (changed || plan.mapping_update.is_some()).then_some(mapping)
+}
+
 /// The record of a plan that holds as planned: its state and the fields it pulls.
 fn planned_record(election: &LinkedElection, plan: &SyncPlan) -> SyncRecord {
-    sync_record(
-        election,
-        plan.outcome.state.clone(),
-        plan.election_update.clone(),
-    )
+    SyncRecord {
+        mapping_update: plan.mapping_update.clone(),
+        ..sync_record(
+            election,
+            plan.outcome.state.clone(),
+            plan.election_update.clone(),
+        )
+    }
 }
 
 /// A plan the planner failed (e.g. a missing property): log and record its failure.
@@ -343,20 +388,29 @@ fn log_pull_unless_logged(now: Timestamp, election: &LinkedElection, result: &mu
     }
 }
 
-/// The page properties a write sets: the status and the results link, where planned.
-fn write_properties(write: &PageWrite) -> Vec<(String, PropertyValue)> {
-    let mut properties = Vec::new();
-    if let Some(status) = &write.status {
-        properties.push((
-            status.property.clone(),
-            PropertyValue::status_name(status.to.clone()),
-        ));
-    }
-    if let Some(url) = &write.results_url {
-        properties.push((
-            url.property.clone(),
-            PropertyValue::url(Some(url.to.clone())),
-        ));
-    }
-    properties
+/// The page properties a write sets, keyed by property id (a rename since the plan cannot
+/// misdirect it). Long text is split into Notion's 2,000-character segments.
+fn write_properties(write: &PageWrite) -> Result<Vec<(String, PropertyValue)>, NotionError> {
+    write
+        .properties
+        .iter()
+        .map(|p| Ok((p.property_id.clone(), property_value(&p.to)?)))
+        .collect()
+}
+
+/// A planned value as the Notion value that sets it.
+fn property_value(value: &WriteValue) -> Result<PropertyValue, NotionError> {
+    let too_long = |e: notion_client::TextTooLong| NotionError::invalid_request(e.to_string());
+    Ok(match value {
+        WriteValue::Status(option) => PropertyValue::status_name(option.clone()),
+        WriteValue::Select(option) => PropertyValue::select_name(option.clone()),
+        WriteValue::Url(url) => PropertyValue::url(Some(url.clone())),
+        WriteValue::Title(text) => PropertyValue::title(text).map_err(too_long)?,
+        WriteValue::RichText(text) => PropertyValue::rich_text(text).map_err(too_long)?,
+        WriteValue::Date(date) => {
+            let mut value = notion_client::DateValue::at(date.start);
+            value.end = date.end.map(|end| end.to_string());
+            PropertyValue::date(Some(value))
+        }
+    })
 }

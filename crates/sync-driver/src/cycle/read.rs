@@ -10,12 +10,13 @@ use notion_client::{
     Query, QueryAllReport,
 };
 use store::LinkedElection;
-use sync_engine::{PageObservation, PageWrite, SchemaObservation, SyncError, SyncErrorKind};
+use sync_engine::{DatabaseSchema, PageObservation, PageWrite, SyncError, SyncErrorKind};
 
 use super::lease::LeaseKeeper;
 use crate::SyncDriver;
 use crate::observe::{
-    page_observation, schema_looks_stale, schema_observation, sync_error_from_notion,
+    database_schema, page_observation, schema_looks_stale, schema_observation,
+    sync_error_from_notion,
 };
 
 /// Pages per query request (Notion's maximum).
@@ -66,7 +67,7 @@ impl DatabaseRead {
 
     /// The schema to observe the election's page with: the one read now, else the one stored
     /// with its last observation.
-    pub(crate) fn schema_for(&self, election: &LinkedElection) -> Option<SchemaObservation> {
+    pub(crate) fn schema_for(&self, election: &LinkedElection) -> Option<DatabaseSchema> {
         match &self.schema {
             Some(ds) => Some(schema_observation(ds, &election.link)),
             None => election
@@ -86,7 +87,7 @@ impl DatabaseRead {
     ) -> Option<PageObservation> {
         let page = self.page_of(election)?;
         let schema = self.schema_for(election)?;
-        Some(page_observation(page, &election.link, schema, now))
+        Some(page_observation(page, schema, now))
     }
 }
 
@@ -302,7 +303,6 @@ impl SyncDriver {
         }
         Ok(page_observation(
             &page,
-            &linked.link,
             schema_observation(schema, &linked.link),
             now,
         ))
@@ -322,26 +322,40 @@ impl SyncDriver {
         let Ok(page_id) = stored_id("page", &write.page_id) else {
             return Err(error);
         };
-        let names: Vec<String> = write
-            .status
+        let ids: Vec<String> = write
+            .properties
             .iter()
-            .map(|s| s.property.clone())
-            .chain(write.results_url.iter().map(|u| u.property.clone()))
+            .map(|p| p.property_id.clone())
             .collect();
-        let page = match self.notion_ops().retrieve_page(page_id, names).await {
+        let page = match self.notion_ops().retrieve_page(page_id, ids).await {
             Ok(page) => page,
             Err(read_error) => {
                 tracing::warn!(page = %page_id, error = %read_error, "could not read the page again after a 503 that may have saved the write");
                 return Err(error);
             }
         };
-        let status_there = write.status.as_ref().is_none_or(|s| {
-            page.property(&s.property).and_then(|p| p.as_status_name()) == Some(s.to.as_str())
-        });
-        let url_there = write.results_url.as_ref().is_none_or(|u| {
-            page.property(&u.property).and_then(|p| p.as_url()) == Some(u.to.as_str())
-        });
-        if status_there && url_there {
+        // Saved when every value written reads back as written.
+        let schema = DatabaseSchema {
+            properties: write
+                .properties
+                .iter()
+                .filter_map(|p| {
+                    let on_page = page.properties.values().find(|v| v.id == p.property_id)?;
+                    Some(sync_engine::SchemaProperty {
+                        id: p.property_id.clone(),
+                        name: p.property.clone(),
+                        kind: sync_engine::PropertyKind::from(on_page.value.type_name()),
+                        options: Vec::new(),
+                    })
+                })
+                .collect(),
+        };
+        let read = page_observation(&page, schema, Timestamp::UNIX_EPOCH);
+        let all_there = write
+            .properties
+            .iter()
+            .all(|p| read.values.get(&p.property_id) == Some(&p.to.observed()));
+        if all_there {
             tracing::info!(page = %page_id, "Notion answered 503 but had saved the write (read again, not repeated)");
             Ok(page)
         } else {
@@ -419,43 +433,23 @@ pub(crate) fn change_query_start(cursor: Timestamp, overlap: SignedDuration) -> 
     Timestamp::from_second(minute).unwrap_or(back)
 }
 
-/// The properties the sync reads, over every linked election of the database: only names the
-/// schema has (Notion rejects a query naming an unknown property). The title goes by its id.
+/// The properties the sync reads, over every linked election of the database, by id where
+/// known (a name changes when someone renames the property): only those the schema has (Notion
+/// rejects a query naming an unknown property). The title goes by its id.
 fn property_names(elections: &[&LinkedElection], schema: Option<&DataSource>) -> Vec<String> {
+    let fresh = schema.map(database_schema);
     let mut names: Vec<String> = vec!["title".to_owned()];
     for election in elections {
-        let link = &election.link;
-        let known: [(&String, bool); 4] = match (schema, &election.state.last_observation) {
-            (Some(ds), _) => [
-                &link.notion_status_property_name,
-                &link.notion_results_property_name,
-                &link.notion_title_property_name,
-                &link.notion_description_property_name,
-            ]
-            .map(|name| (name, ds.properties.contains_key(name))),
-            (None, Some(o)) => [
-                (
-                    &link.notion_status_property_name,
-                    o.schema.status_property_type.is_some(),
-                ),
-                (
-                    &link.notion_results_property_name,
-                    o.schema.results_property_type.is_some(),
-                ),
-                (
-                    &link.notion_title_property_name,
-                    o.schema.title_property_type.is_some(),
-                ),
-                (
-                    &link.notion_description_property_name,
-                    o.schema.description_property_type.is_some(),
-                ),
-            ],
+        let known = match (&fresh, &election.state.last_observation) {
+            (Some(schema), _) => schema,
+            (None, Some(observation)) => &observation.schema,
             (None, None) => continue,
         };
-        for (name, exists) in known {
-            if exists && !names.contains(name) {
-                names.push(name.clone());
+        for (_, reference) in election.link.mapping.properties() {
+            if let Some(property) = known.resolve(reference)
+                && !names.contains(&property.id)
+            {
+                names.push(property.id.clone());
             }
         }
     }

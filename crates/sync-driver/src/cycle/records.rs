@@ -22,6 +22,7 @@ pub(crate) fn sync_record(
         page_id: election.link.notion_page_id.clone(),
         state,
         election_update,
+        mapping_update: None,
     }
 }
 
@@ -127,6 +128,7 @@ pub(crate) fn failed_plan(
         trigger,
         page_write: None,
         election_update: None,
+        mapping_update: None,
         outcome: sync_engine::SyncOutcome {
             verdict: Verdict::Failed { error, class },
             state: record.state.clone(),

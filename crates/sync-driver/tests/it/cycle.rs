@@ -406,7 +406,7 @@ async fn preview_changes_nothing_in_notion_or_the_store() {
     assert!(report.preview && report.run_id.is_none());
     let plan = &report.plans[0];
     let write = plan.page_write.as_ref().unwrap();
-    assert_eq!(write.status.as_ref().unwrap().to, "In Voting");
+    assert_eq!(write.status().unwrap().to.to_string(), "In Voting");
     assert!(plan.election_update.is_some());
     assert_eq!(w.emu.request_counts().get(PATCH_PAGE, 200), 0);
     assert_eq!(w.emu.page(demo::BOARD_PRESIDENT), notion_before);

@@ -39,13 +39,25 @@ async fn link_stores_the_link_and_a_first_observation() {
     let link = outcome.record.link.unwrap();
     assert_eq!(link.notion_database_id, demo::ELECTIONS_DB.to_string());
     assert_eq!(link.notion_page_id, demo::BOARD_PRESIDENT.to_string());
-    assert_eq!(link.notion_status_property_name, "Voting Status");
-    assert!(link.notion_page_url.unwrap().contains("notion"));
+    assert_eq!(link.mapping.status.property.name, "Voting Status");
+    // Linking learnt every mapped property's id, so renames are followed from the start.
+    for (role, property) in link.mapping.properties() {
+        assert!(property.id.is_some(), "{role}: {property:?}");
+    }
+    assert!(link.notion_page_url.as_ref().unwrap().contains("notion"));
     let observation = outcome.record.state.last_observation.unwrap();
-    assert_eq!(observation.title.as_deref(), Some("Board President 2026"));
-    assert_eq!(observation.status.as_deref(), Some("Not started"));
+    let title = observation.value_of(&link.mapping, sync_engine::PropertyRole::Title);
     assert_eq!(
-        observation.schema.status_options,
+        title.and_then(sync_engine::ObservedValue::as_text),
+        Some("Board President 2026")
+    );
+    assert_eq!(observation.status(&link.mapping), Some("Not started"));
+    assert_eq!(
+        observation
+            .schema
+            .resolve(&link.mapping.status.property)
+            .unwrap()
+            .options,
         ["Not started", "In Voting", "Done"]
     );
 

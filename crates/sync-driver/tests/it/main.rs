@@ -6,6 +6,7 @@ mod connections;
 mod cycle;
 mod link;
 mod lost_response;
+mod mapping;
 mod moved;
 mod query_cap;
 mod rate_limit;

@@ -36,3 +36,14 @@ pub(super) fn follow_schema(
         }
     }
 }
+
+impl FieldMapping {
+    /// This mapping with every reference `schema` resolves taking that property's id and current
+    /// name (e.g. when a link is made, so that a rename right after is already followed).
+    #[must_use]
+    pub fn resolved_against(&self, schema: &DatabaseSchema) -> Self {
+        let mut mapping = self.clone();
+        follow_schema(&mut mapping, schema, &mut Vec::new());
+        mapping
+    }
+}
