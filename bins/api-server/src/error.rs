@@ -393,6 +393,10 @@ impl From<sync_driver::DriverError> for ApiError {
                 code: "not_linked",
                 message: error.to_string(),
             },
+            error @ DriverError::PageTaken { .. } => Self::Conflict {
+                code: "page_already_linked",
+                message: error.to_string(),
+            },
             error @ DriverError::LeaseHeld { .. } => Self::Conflict {
                 code: "sync_in_progress",
                 message: error.to_string(),

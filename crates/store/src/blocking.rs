@@ -81,6 +81,11 @@ impl Store for SqliteStore {
         self.blocking(move |s| s.clear_link(&id, now)).await
     }
 
+    async fn election_linked_to(&self, page_id: &str) -> Result<Option<ElectionId>> {
+        let page_id = page_id.to_owned();
+        self.blocking(move |s| s.election_linked_to(&page_id)).await
+    }
+
     async fn get_linked(&self, id: &ElectionId) -> Result<LinkedElection> {
         let id = id.clone();
         self.blocking(move |s| s.get_linked(&id)).await

@@ -128,6 +128,30 @@ fn write_mapping(tx: &Transaction<'_>, id: &ElectionId, mapping: &FieldMapping) 
     Ok(())
 }
 
+/// The election linked to `page_id`, if any.
+fn linked_to(tx: &Transaction<'_>, page_id: &str) -> Result<Option<ElectionId>> {
+    let id: Option<String> = tx
+        .query_row(
+            "SELECT id FROM elections WHERE notion_page_id = ?1 ORDER BY id LIMIT 1",
+            [page_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    id.map(|id| {
+        ElectionId::parse(id).map_err(|e| StoreError::Corrupt {
+            message: format!("election id: {e}"),
+        })
+    })
+    .transpose()
+}
+
+/// What a refused link says: the page and the election that has it, and what to do.
+pub(crate) fn page_taken(page_id: &str, election: &ElectionId) -> String {
+    format!(
+        "the Notion page '{page_id}' is already linked to election '{election}': one page shows one election; unlink it there first, or link another page"
+    )
+}
+
 fn get_record(tx: &Transaction<'_>, id: &ElectionId) -> Result<ElectionRecord> {
     tx.query_row(
         &format!("SELECT {COLUMNS} FROM elections WHERE id = ?1"),
@@ -432,6 +456,12 @@ impl SqliteStore {
     ) -> Result<ElectionRecord> {
         check_link(link)?;
         self.write(|tx| {
+            // One page, one election: two elections on one page would fight over its status.
+            if let Some(other) = linked_to(tx, &link.notion_page_id)?.filter(|other| other != id) {
+                return Err(StoreError::Conflict {
+                    message: page_taken(&link.notion_page_id, &other),
+                });
+            }
             let changed = tx.execute(
                 &format!(
                     "UPDATE elections SET notion_database_id = ?2, notion_page_id = ?3, \
@@ -477,6 +507,11 @@ impl SqliteStore {
             }
             get_record(tx, id)
         })
+    }
+
+    /// The election linked to the Notion page `page_id`, if any.
+    pub fn election_linked_to(&self, page_id: &str) -> Result<Option<ElectionId>> {
+        self.read(|tx| linked_to(tx, page_id))
     }
 
     /// One linked election, for a manual sync. Errors: `NotFound`, `Conflict` (not linked).

@@ -60,7 +60,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     // Links.
 
     /// Links (or re-links) an election to a Notion page; re-linking resets the sync state.
-    /// Errors: `NotFound`, `Invalid` (an empty id or property name).
+    /// Errors: `NotFound`, `Invalid` (an empty id or property name), `Conflict` (another
+    /// election is linked to that page: one page, one election).
     async fn set_link(
         &self,
         id: &ElectionId,
@@ -71,6 +72,9 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Removes the link and its sync state (never touches the page); a no-op when unlinked.
     /// Errors: `NotFound`.
     async fn clear_link(&self, id: &ElectionId, now: Timestamp) -> Result<ElectionRecord>;
+
+    /// The election linked to the Notion page `page_id` (canonical id), if any.
+    async fn election_linked_to(&self, page_id: &str) -> Result<Option<ElectionId>>;
 
     /// One linked election, for a manual sync. Errors: `NotFound`, `Conflict` (not linked).
     async fn get_linked(&self, id: &ElectionId) -> Result<LinkedElection>;

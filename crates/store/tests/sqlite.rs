@@ -118,6 +118,12 @@ fn links_of_the_schema_before_mappings_migrate_with_every_name_and_value_intact(
             [],
         )
         .unwrap();
+        conn.execute(
+            "INSERT INTO sync_cursors (database_id, last_edited_cursor, last_full_reconcile_at, updated_at) \
+             VALUES ('db', 10, 20, 30)",
+            [],
+        )
+        .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
     let record = store
@@ -156,6 +162,10 @@ fn links_of_the_schema_before_mappings_migrate_with_every_name_and_value_intact(
     // the page once.
     assert!(record.state.notion_last_sync_at.is_some());
     assert_eq!(record.state.last_observation, None);
+    // ... with the database's next read a full one (pages by the hundred, not one by one).
+    let cursor = store.get_cursor("db").unwrap().unwrap();
+    assert_eq!(cursor.last_full_reconcile_at, None);
+    assert!(cursor.last_edited_cursor.is_some());
 
     // A mapping written with ids reads back as written, and the SPEC columns follow its names.
     let mut renamed = link.clone();

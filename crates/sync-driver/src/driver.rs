@@ -278,6 +278,18 @@ impl SyncDriver {
         let page_id = parse_id("page_id", &request.page_id)?;
         self.inner.store.get_election(election_id).await?;
         self.check_allowlisted(&database_id)?;
+        if let Some(other) = self
+            .inner
+            .store
+            .election_linked_to(&page_id.to_string())
+            .await?
+            .filter(|other| other != election_id)
+        {
+            return Err(DriverError::PageTaken {
+                page_id,
+                election_id: other,
+            });
+        }
         let inspection = self.inspect(page_id, Some(database_id)).await?;
         let mut link = link_from_request(database_id, page_id, &request);
         let warnings = check_link(&inspection, &link).map_err(DriverError::Validation)?;

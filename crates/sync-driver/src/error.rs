@@ -56,6 +56,16 @@ pub enum DriverError {
     /// The store failed.
     #[error("store error: {0}")]
     Store(store::StoreError),
+    /// The page is already linked to another election (one page shows one election).
+    #[error(
+        "the Notion page '{page_id}' is already linked to election '{election_id}': one page shows one election; unlink it there first, or link another page"
+    )]
+    PageTaken {
+        /// The page.
+        page_id: NotionId,
+        /// The election that has it.
+        election_id: ElectionId,
+    },
     /// Another driver holds the lease (a cycle or a manual sync is running elsewhere).
     #[error("a sync is already running (lease held by {holder}); try again shortly")]
     LeaseHeld {

@@ -163,6 +163,7 @@ pub(crate) async fn validate_page(
         (status = 401, response = Unauthorized),
         (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
         (status = 404, description = "No such election, or the page's database is not shared with the integration", body = ErrorResponse),
+        (status = 409, description = "The page is already linked to another election (`page_already_linked`; the message names it): one page shows one election", body = ErrorResponse),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "The page fails validation; the message says what to fix", body = ErrorResponse),

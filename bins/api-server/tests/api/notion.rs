@@ -707,3 +707,67 @@ async fn the_error_examples_of_api_md_are_what_the_server_says() {
         assert_eq!(body["success"], false);
     }
 }
+
+#[tokio::test]
+async fn a_page_linked_to_one_election_is_refused_to_another_naming_it() {
+    let t = TestServer::start().await;
+    let first = open_election(&t).await;
+    let second = open_election(&t).await;
+    let body = json!({"database_id": db(), "page_id": demo::BOARD_PRESIDENT.to_string()});
+    let (status, linked) = t
+        .post(
+            &format!("/admin/elections/{first}/notion/link"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{linked}");
+
+    t.emulator.reset_counts();
+    let (status, refused) = t
+        .post(
+            &format!("/admin/elections/{second}/notion/link"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let message = assert_error(&refused, "page_already_linked")["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains(&format!("election '{first}'")),
+        "{message}"
+    );
+    assert!(message.contains("unlink it there first"), "{message}");
+    assert_eq!(
+        t.emulator.request_counts().total(),
+        0,
+        "refused before asking Notion"
+    );
+    let (_, second_now) = t.get(&format!("/admin/elections/{second}")).await;
+    assert_eq!(second_now["election"]["id"], second.as_str());
+    assert!(
+        second_now["election"]["notion_page_id"].is_null(),
+        "{second_now}"
+    );
+
+    // Re-linking the same election to its own page is fine; once unlinked, the page is free.
+    let (status, _) = t
+        .post(
+            &format!("/admin/elections/{first}/notion/link"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = t
+        .call(
+            Method::DELETE,
+            &format!("/admin/elections/{first}/notion/link"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, relinked) = t
+        .post(&format!("/admin/elections/{second}/notion/link"), body)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{relinked}");
+}
