@@ -76,6 +76,13 @@ pub struct ElectionJson {
     pub notion_title_property_name: Option<String>,
     /// Property the description is pulled from.
     pub notion_description_property_name: Option<String>,
+    /// The link's whole field mapping: each mapped property as `{id, name}` (Notion's property id,
+    /// stable through renames, and its current name), `status` with its three options,
+    /// `results_link`, `title` and `description` with their `direction` (`pull` / `push`), and the
+    /// optional `voting_window` (`{"kind": "range", "property"}` or `{"kind": "split", "opens",
+    /// "closes"}`), `election_id` and `phase`. `null` when unlinked.
+    #[schema(value_type = Option<Object>)]
+    pub notion_mapping: Option<serde_json::Value>,
     /// Last successful sync.
     #[serde(serialize_with = "crate::time::serialize_option")]
     pub notion_last_sync_at: Option<Timestamp>,
@@ -138,6 +145,7 @@ impl ElectionJson {
             notion_results_property_name: linked(|l| &l.mapping.results_link.name),
             notion_title_property_name: linked(|l| &l.mapping.title.property.name),
             notion_description_property_name: linked(|l| &l.mapping.description.property.name),
+            notion_mapping: link.and_then(|l| serde_json::to_value(&l.mapping).ok()),
             notion_last_sync_at: sync.and_then(|s| s.notion_last_sync_at),
             notion_last_sync_error: sync.and_then(|s| s.notion_last_sync_error.clone()),
             notion_done_set_at: sync.and_then(|s| s.notion_done_set_at),
@@ -557,6 +565,39 @@ pub struct LinkRequestJson {
     /// Option for closed elections (default `Done`).
     #[serde(default)]
     pub notion_status_value_done: Option<String>,
+    /// Optional: one Date property that receives the voting window (start = `open_at`, end =
+    /// `close_at`). Not together with `voting_opens_property` / `voting_closes_property`.
+    #[serde(default)]
+    pub voting_window_property: Option<String>,
+    /// Optional: a Date property that receives `open_at` (with `voting_closes_property`).
+    #[serde(default)]
+    pub voting_opens_property: Option<String>,
+    /// Optional: a Date property that receives `close_at` (with `voting_opens_property`).
+    #[serde(default)]
+    pub voting_closes_property: Option<String>,
+    /// Optional: a Text (rich text) property that receives the election's id.
+    #[serde(default)]
+    pub election_id_property: Option<String>,
+    /// Optional: a Select property that shows the phase (Notion creates a missing option).
+    #[serde(default)]
+    pub phase_property: Option<String>,
+    /// The phase select's option for upcoming elections (default `Not started`).
+    #[serde(default)]
+    pub phase_value_upcoming: Option<String>,
+    /// The phase select's option for open elections (default `In Voting`).
+    #[serde(default)]
+    pub phase_value_open: Option<String>,
+    /// The phase select's option for closed elections (default `Done`).
+    #[serde(default)]
+    pub phase_value_closed: Option<String>,
+    /// `pull` (default: the page's title replaces the election's) or `push` (the election's
+    /// title is written to the page).
+    #[serde(default)]
+    #[schema(example = "pull")]
+    pub title_direction: Option<String>,
+    /// `pull` (default) or `push`, as `title_direction`, for the description.
+    #[serde(default)]
+    pub description_direction: Option<String>,
 }
 
 impl From<LinkRequestJson> for sync_driver::LinkRequest {
@@ -571,6 +612,16 @@ impl From<LinkRequestJson> for sync_driver::LinkRequest {
             status_value_not_started: json.notion_status_value_not_started,
             status_value_in_voting: json.notion_status_value_in_voting,
             status_value_done: json.notion_status_value_done,
+            voting_window_property: json.voting_window_property,
+            voting_opens_property: json.voting_opens_property,
+            voting_closes_property: json.voting_closes_property,
+            election_id_property: json.election_id_property,
+            phase_property: json.phase_property,
+            phase_value_upcoming: json.phase_value_upcoming,
+            phase_value_open: json.phase_value_open,
+            phase_value_closed: json.phase_value_closed,
+            title_direction: json.title_direction,
+            description_direction: json.description_direction,
         }
     }
 }

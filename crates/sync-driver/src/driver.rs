@@ -11,7 +11,8 @@ use store::{ElectionRecord, SharedStore};
 use sync_engine::{
     DEFAULT_DESCRIPTION_PROPERTY_NAME, DEFAULT_RESULTS_PROPERTY_NAME, DEFAULT_STATUS_PROPERTY_NAME,
     DEFAULT_STATUS_VALUE_DONE, DEFAULT_STATUS_VALUE_IN_VOTING, DEFAULT_STATUS_VALUE_NOT_STARTED,
-    DEFAULT_TITLE_PROPERTY_NAME, ElectionId, NotionLink,
+    DEFAULT_TITLE_PROPERTY_NAME, ElectionId, NotionLink, PhaseMapping, PropertyRef, TextDirection,
+    WindowMapping,
 };
 
 use crate::observe::{database_schema, page_observation, schema_observation};
@@ -240,7 +241,7 @@ impl SyncDriver {
             status_property_name: property_name.map(str::to_owned),
             ..LinkRequest::default()
         };
-        let link = link_from_request(NotionId::from_bytes([0; 16]), *page_id, &request);
+        let link = link_from_request(NotionId::from_bytes([0; 16]), *page_id, &request)?;
         let outcome = match self.inspect(*page_id, None).await {
             Ok(inspection) => check_link(&inspection, &link),
             Err(DriverError::Validation(message)) => Err(message),
@@ -291,7 +292,7 @@ impl SyncDriver {
             });
         }
         let inspection = self.inspect(page_id, Some(database_id)).await?;
-        let mut link = link_from_request(database_id, page_id, &request);
+        let mut link = link_from_request(database_id, page_id, &request)?;
         let warnings = check_link(&inspection, &link).map_err(DriverError::Validation)?;
         link.notion_page_url = Some(inspection.page.url.clone()).filter(|u| !u.is_empty());
         // Ids from the start: a property renamed right after linking is still followed.
@@ -447,7 +448,7 @@ pub(crate) fn link_from_request(
     database_id: NotionId,
     page_id: NotionId,
     request: &LinkRequest,
-) -> NotionLink {
+) -> Result<NotionLink, DriverError> {
     let mut link = NotionLink::new(database_id.to_string(), page_id.to_string());
     let mapping = &mut link.mapping;
     mapping.status.property.name =
@@ -471,7 +472,75 @@ pub(crate) fn link_from_request(
         &request.description_property_name,
         DEFAULT_DESCRIPTION_PROPERTY_NAME,
     );
-    link
+    mapping.title.direction = direction("title_direction", &request.title_direction)?;
+    mapping.description.direction =
+        direction("description_direction", &request.description_direction)?;
+    mapping.voting_window = voting_window(request)?;
+    mapping.election_id = given(&request.election_id_property).map(PropertyRef::named);
+    mapping.phase = given(&request.phase_property).map(|name| PhaseMapping {
+        property: PropertyRef::named(name),
+        upcoming: or_default(
+            &request.phase_value_upcoming,
+            DEFAULT_STATUS_VALUE_NOT_STARTED,
+        ),
+        open: or_default(&request.phase_value_open, DEFAULT_STATUS_VALUE_IN_VOTING),
+        closed: or_default(&request.phase_value_closed, DEFAULT_STATUS_VALUE_DONE),
+    });
+    Ok(link)
+}
+
+/// A request's optional name, trimmed; `None` when absent or blank.
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+fn direction(field: &'static str, value: &Option<String>) -> Result<TextDirection, DriverError> {
+    match given(value) {
+        None => Ok(TextDirection::Pull),
+        Some(text) => TextDirection::parse(&text).ok_or_else(|| DriverError::InvalidInput {
+            field,
+            message: format!(
+                "'{text}' is not a direction: give 'pull' (Notion's text replaces the election's) or 'push' (the election's text is written to the page)"
+            ),
+        }),
+    }
+}
+
+/// The voting window a request maps: one Date range, or two Dates, or none.
+fn voting_window(request: &LinkRequest) -> Result<Option<WindowMapping>, DriverError> {
+    let range = given(&request.voting_window_property);
+    let opens = given(&request.voting_opens_property);
+    let closes = given(&request.voting_closes_property);
+    let invalid = |field, message: &str| DriverError::InvalidInput {
+        field,
+        message: message.to_owned(),
+    };
+    match (range, opens, closes) {
+        (None, None, None) => Ok(None),
+        (Some(name), None, None) => Ok(Some(WindowMapping::Range {
+            property: PropertyRef::named(name),
+        })),
+        (Some(_), _, _) => Err(invalid(
+            "voting_window_property",
+            "give either voting_window_property (one Date property with start and end) or voting_opens_property and voting_closes_property (two Date properties), not both",
+        )),
+        (None, Some(opens), Some(closes)) => Ok(Some(WindowMapping::Split {
+            opens: PropertyRef::named(opens),
+            closes: PropertyRef::named(closes),
+        })),
+        (None, Some(_), None) => Err(invalid(
+            "voting_closes_property",
+            "voting_opens_property needs voting_closes_property: name the Date property that receives close_at too",
+        )),
+        (None, None, Some(_)) => Err(invalid(
+            "voting_opens_property",
+            "voting_closes_property needs voting_opens_property: name the Date property that receives open_at too",
+        )),
+    }
 }
 
 /// The property rules of SPEC §3 (the engine's [`sync_engine::check_link`]) on the inspected

@@ -126,6 +126,27 @@ pub struct LinkRequest {
     pub status_value_in_voting: Option<String>,
     /// Option for closed elections (default `Done`).
     pub status_value_done: Option<String>,
+    /// One Date property receiving the voting window (start = open_at, end = close_at).
+    pub voting_window_property: Option<String>,
+    /// A Date property receiving open_at (with `voting_closes_property`, instead of a range).
+    pub voting_opens_property: Option<String>,
+    /// A Date property receiving close_at (with `voting_opens_property`).
+    pub voting_closes_property: Option<String>,
+    /// A rich-text property receiving the election's id.
+    pub election_id_property: Option<String>,
+    /// A Select property receiving the phase.
+    pub phase_property: Option<String>,
+    /// The phase select's option for upcoming elections (default `Not started`).
+    pub phase_value_upcoming: Option<String>,
+    /// The phase select's option for open elections (default `In Voting`).
+    pub phase_value_open: Option<String>,
+    /// The phase select's option for closed elections (default `Done`).
+    pub phase_value_closed: Option<String>,
+    /// `pull` (default: Notion's title replaces the election's) or `push` (the election's title
+    /// is written to the page).
+    pub title_direction: Option<String>,
+    /// `pull` (default) or `push`, as `title_direction`, for the description.
+    pub description_direction: Option<String>,
 }
 
 /// A successful link: the election with its new link, and warnings for people.

@@ -771,3 +771,109 @@ async fn a_page_linked_to_one_election_is_refused_to_another_naming_it() {
         .await;
     assert_eq!(status, StatusCode::OK, "{relinked}");
 }
+
+#[tokio::test]
+async fn a_link_maps_the_window_the_id_and_the_phase_and_can_push_the_title() {
+    let t = TestServer::start().await;
+    t.emulator
+        .update_data_source_as_user(
+            demo::ELECTIONS_DS,
+            json!({"properties": {
+                "Voting window": {"date": {}},
+                "Election ref": {"rich_text": {}},
+                "Stage": {"select": {}}
+            }}),
+        )
+        .unwrap();
+    let id = open_election(&t).await;
+    let page = demo::BOARD_PRESIDENT;
+    let link = |extra: Value| {
+        let mut body = json!({"database_id": db(), "page_id": page.to_string()});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let path = format!("/admin/elections/{id}/notion/link");
+
+    // Bad mapping input: 400 naming the field, or 422 naming the property; nothing stored.
+    let (status, body) = t
+        .post(&path, link(json!({"title_direction": "sideways"})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        assert_error(&body, "invalid_input")["field"],
+        "title_direction"
+    );
+    let (status, body) = t
+        .post(
+            &path,
+            link(json!({"voting_opens_property": "Voting window"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        assert_error(&body, "invalid_input")["field"],
+        "voting_closes_property"
+    );
+    let (status, body) = t
+        .post(&path, link(json!({"phase_property": "Election ref"})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message
+            .contains("'Election ref' cannot hold the phase (it is rich_text, it must be Select)"),
+        "{message}"
+    );
+    let (_, unlinked) = t.get(&format!("/admin/elections/{id}")).await;
+    assert!(
+        unlinked["election"]["notion_mapping"].is_null(),
+        "{unlinked}"
+    );
+
+    let (status, body) = t
+        .post(
+            &path,
+            link(json!({
+                "voting_window_property": "Voting window",
+                "election_id_property": "Election ref",
+                "phase_property": "Stage",
+                "phase_value_open": "Open now",
+                "title_direction": "push"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mapping = &body["election"]["notion_mapping"];
+    assert_eq!(mapping["voting_window"]["kind"], "range");
+    assert_eq!(
+        mapping["voting_window"]["property"]["name"],
+        "Voting window"
+    );
+    assert!(mapping["status"]["property"]["id"].is_string(), "{mapping}");
+    assert_eq!(mapping["title"]["direction"], "push");
+    assert_eq!(mapping["phase"]["open"], "Open now");
+
+    let (status, synced) = t
+        .post(&format!("/admin/elections/{id}/notion/sync"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{synced}");
+    let props = &t.emulator.page(page).unwrap()["properties"];
+    assert_eq!(props["Stage"]["select"]["name"], "Open now", "{props}");
+    assert_eq!(
+        props["Election ref"]["rich_text"][0]["plain_text"],
+        id.as_str()
+    );
+    assert_eq!(
+        props["Voting window"]["date"]["start"].as_str().unwrap()[..10],
+        *"2020-01-01"
+    );
+    assert_eq!(
+        props["Voting window"]["date"]["end"].as_str().unwrap()[..10],
+        *"2099-01-01"
+    );
+    // Pushed: the page now has the election's title, and the election kept its own.
+    assert_eq!(props["Name"]["title"][0]["plain_text"], "Open vote");
+    assert_eq!(synced["election"]["title"], "Open vote");
+}
