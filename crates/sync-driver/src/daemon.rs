@@ -73,14 +73,20 @@ impl SyncDriver {
                     Err(error) => tracing::warn!(%error, "could not prune old sync runs"),
                 }
             }
-            if now >= next_tick {
+            let poll = now >= next_tick;
+            if poll {
                 next_tick = now.checked_add(interval).unwrap_or(Timestamp::MAX);
             }
+            let options = if poll {
+                CycleOptions::scheduled()
+            } else {
+                CycleOptions::wake_up()
+            };
             let mut rate_limited_until = None;
             match self
                 .cycle(
                     now,
-                    &CycleOptions::scheduled(),
+                    &options,
                     CycleRun {
                         reconcile_every,
                         lease_after: LeaseAfter::Keep,

@@ -258,10 +258,15 @@ pub struct CycleOptions {
     pub reconcile: bool,
     /// Where to report progress while the cycle runs (default none).
     pub progress: Option<ProgressSink>,
+    /// A poll (the interval's tick, `once`): a database none of whose elections is due for a
+    /// sync is still asked for its edits (one query), so that a title or description changed
+    /// in Notion is pulled now, whatever the minimum interval. A phase-change wake-up is not a
+    /// poll: it reads only what it must.
+    pub poll: bool,
 }
 
 impl CycleOptions {
-    /// A scheduled cycle over everything.
+    /// A scheduled cycle over everything: a poll.
     pub fn scheduled() -> Self {
         Self {
             trigger: Trigger::Scheduled,
@@ -269,6 +274,16 @@ impl CycleOptions {
             preview: false,
             reconcile: false,
             progress: None,
+            poll: true,
+        }
+    }
+
+    /// A scheduled cycle woken by a phase change (or the end of a backoff) between two polls:
+    /// it syncs what is due and leaves the databases with nothing due alone.
+    pub fn wake_up() -> Self {
+        Self {
+            poll: false,
+            ..Self::scheduled()
         }
     }
 

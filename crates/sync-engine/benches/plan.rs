@@ -60,10 +60,12 @@ fn population(now: Timestamp) -> Vec<Linked> {
                 created_at: now - hour * 1000,
                 updated_at: now - hour * 1000,
             };
-            let link = NotionLink::new(
+            // In steady state a link knows its properties' ids (learnt when it was made).
+            let mut link = NotionLink::new(
                 "11111111-1111-4111-8111-111111111111",
                 format!("00000000-0000-4000-8000-{i:012x}"),
             );
+            link.mapping = link.mapping.resolved_against(&schema());
             let title = if i % 10 == 0 {
                 format!("Election {i} (renamed)")
             } else {
@@ -87,7 +89,7 @@ fn population(now: Timestamp) -> Vec<Linked> {
                 .into_iter()
                 .map(|(id, value)| (id.to_owned(), value))
                 .collect(),
-                schema: schema(),
+                schema: std::sync::Arc::new(schema()),
             };
             Linked {
                 election,

@@ -263,6 +263,19 @@ pub enum PropertyRole {
 }
 
 impl PropertyRole {
+    /// Every role, in the mapping's order (status first).
+    pub const ALL: [Self; 9] = [
+        Self::Status,
+        Self::ResultsLink,
+        Self::Title,
+        Self::Description,
+        Self::VotingWindow,
+        Self::VotingOpens,
+        Self::VotingCloses,
+        Self::ElectionId,
+        Self::Phase,
+    ];
+
     /// Stable snake_case name, as in the API's mapping fields.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -350,10 +363,26 @@ impl FieldMapping {
     /// The property playing `role`, if the mapping has one.
     #[must_use]
     pub fn property(&self, role: PropertyRole) -> Option<&PropertyRef> {
-        self.properties()
-            .into_iter()
-            .find(|(r, _)| *r == role)
-            .map(|(_, p)| p)
+        match role {
+            PropertyRole::Status => Some(&self.status.property),
+            PropertyRole::ResultsLink => Some(&self.results_link),
+            PropertyRole::Title => Some(&self.title.property),
+            PropertyRole::Description => Some(&self.description.property),
+            PropertyRole::VotingWindow => match &self.voting_window {
+                Some(WindowMapping::Range { property }) => Some(property),
+                _ => None,
+            },
+            PropertyRole::VotingOpens => match &self.voting_window {
+                Some(WindowMapping::Split { opens, .. }) => Some(opens),
+                _ => None,
+            },
+            PropertyRole::VotingCloses => match &self.voting_window {
+                Some(WindowMapping::Split { closes, .. }) => Some(closes),
+                _ => None,
+            },
+            PropertyRole::ElectionId => self.election_id.as_ref(),
+            PropertyRole::Phase => self.phase.as_ref().map(|p| &p.property),
+        }
     }
 
     /// The property playing `role`, to update its id or name.

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -223,8 +224,10 @@ pub struct PageObservation {
     pub in_trash: bool,
     /// The page's property values, by property id (the properties the link maps, at least).
     pub values: BTreeMap<String, ObservedValue>,
-    /// The database's schema, for the properties the link maps at least.
-    pub schema: DatabaseSchema,
+    /// The database's schema, for the properties the link maps at least. Shared: the schema is
+    /// the same for every page of a database and for a page before and after a write, so
+    /// copies of an observation do not copy it.
+    pub schema: Arc<DatabaseSchema>,
 }
 
 impl PageObservation {

@@ -28,12 +28,14 @@ fn with_optional_properties() -> Fixture {
         (ELECTION_ID, "Election ID", PropertyKind::RichText),
         (PHASE_ID, "Phase", PropertyKind::Select),
     ] {
-        obs.schema.properties.push(SchemaProperty {
-            id: id.into(),
-            name: name.into(),
-            kind,
-            options: Vec::new(),
-        });
+        std::sync::Arc::make_mut(&mut obs.schema)
+            .properties
+            .push(SchemaProperty {
+                id: id.into(),
+                name: name.into(),
+                kind,
+                options: Vec::new(),
+            });
     }
     f
 }

@@ -3,9 +3,10 @@
 
 use jiff::{SignedDuration, Timestamp};
 use notion_client::CapRecord;
-use store::{LinkedElection, NewLogEntry, RunCounts, SyncCursor, SyncRecord};
+use store::{LinkedElection, LogAction, NewLogEntry, RunCounts, SyncCursor, SyncRecord};
 use sync_engine::{
-    ElectionId, SyncError, SyncInput, SyncPlan, SyncState, Trigger, is_due, needs_observation,
+    ElectionId, PageObservation, SyncError, SyncInput, SyncPlan, SyncState, Trigger, is_due,
+    needs_observation,
 };
 
 use super::execute::{ElectionResult, ExecuteAt, ExecuteMode};
@@ -14,7 +15,7 @@ use super::lease::Writer;
 use super::progress::ProgressTracker;
 use super::read::{DatabaseRead, ReadFailure, change_query_start, parse_database_id};
 use super::recorded_trigger;
-use super::records::sync_record;
+use super::records::{log, sync_record};
 use crate::{CycleOptions, DatabaseReport, SyncDriver};
 
 /// One database's share of a cycle: its linked elections and its change cursor.
@@ -142,7 +143,13 @@ impl SyncDriver {
         let (due, not_due): (Vec<LinkedElection>, Vec<LinkedElection>) = elections
             .into_iter()
             .partition(|e| is_due(now, &e.election, &e.state, config.min_interval, due_by));
-        if due.is_empty() && !requested {
+        // A poll also asks a database with nothing due for its edits, to pull them now; not one
+        // whose every election waits out a failure (never shared: its read would fail again).
+        let watch_edits = options.poll
+            && not_due
+                .iter()
+                .any(|e| e.state.error_class.is_none() && e.state.last_observation.is_some());
+        if due.is_empty() && !requested && !watch_edits {
             return work;
         }
         let mut db_report = DatabaseReport {
@@ -156,6 +163,7 @@ impl SyncDriver {
         // A wake-up at a phase change right after a cycle: plan from the stored observations and
         // spend no read (the next regular cycle picks up any edit made meanwhile).
         let phase_change_only = !reconcile
+            && !due.is_empty()
             && trigger == Trigger::Scheduled
             && plans_from_stored_observations(now, config.min_interval, cursor.as_ref(), &due);
 
@@ -304,12 +312,51 @@ impl SyncDriver {
                 }
             }
             if let Some(observation) = observation {
-                let state = SyncState {
-                    last_observation: Some(observation),
-                    ..election.state.clone()
-                };
-                work.records.push(sync_record(election, state, None));
+                let record = self.pulls_between_syncs(now, election, observation, work);
+                work.records.push(record);
             }
+        }
+    }
+
+    /// The record of an election not due for a sync whose page changed: the fresh observation,
+    /// and the title and description edited in Notion, pulled now (at the poll that saw the
+    /// edit, whatever the minimum interval, which only spaces writes to Notion). Nothing is
+    /// written to the page and the sync state stays as it was.
+    fn pulls_between_syncs(
+        &self,
+        now: Timestamp,
+        election: &LinkedElection,
+        observation: PageObservation,
+        work: &mut DatabaseWork,
+    ) -> SyncRecord {
+        let plan = sync_engine::plan(
+            now,
+            &SyncInput {
+                election: &election.election,
+                link: &election.link,
+                state: &election.state,
+                observation: Some(&observation),
+                base_url: &self.inner.config.base_url,
+                trigger: Trigger::Scheduled,
+            },
+        );
+        if let Some(update) = &plan.election_update {
+            work.counts.pulled += 1;
+            work.logs.push(log(
+                now,
+                election,
+                LogAction::Pulled,
+                serde_json::to_value(update).ok(),
+                None,
+            ));
+        }
+        let state = SyncState {
+            last_observation: Some(observation),
+            ..election.state.clone()
+        };
+        SyncRecord {
+            mapping_update: plan.mapping_update,
+            ..sync_record(election, state, plan.election_update)
         }
     }
 

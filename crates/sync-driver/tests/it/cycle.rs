@@ -1233,3 +1233,48 @@ async fn runs_are_stamped_finished_when_their_work_ends() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_title_edited_in_notion_is_pulled_at_the_next_poll_within_the_minimum_interval() {
+    let w = World::new().await;
+    let election = w.create_election("Budget", -60, 3600);
+    w.link(&election, demo::BUDGET_REFERENDUM).await;
+    cycle(&w).await;
+    let synced_at = w.election(&election).state.notion_last_sync_at;
+
+    // Ten seconds later (the minimum interval is a minute) someone renames the page and
+    // changes its status by hand.
+    w.advance(secs(5));
+    w.emu
+        .update_page_as_user(
+            demo::BUDGET_REFERENDUM,
+            json!({
+                "Name": {"title": [{"text": {"content": "Budget 2027"}}]},
+                "Voting Status": {"status": {"name": "Done"}},
+            }),
+        )
+        .unwrap();
+    w.advance(secs(5));
+    let report = cycle(&w).await;
+    // The title comes in at once; the corrective status write waits for the interval.
+    assert_eq!(w.election(&election).election.title, "Budget 2027");
+    assert_eq!(report.counts.pulled, 1, "{report:?}");
+    assert_eq!(report.counts.written, 0, "{report:?}");
+    assert_eq!(w.status(demo::BUDGET_REFERENDUM).as_deref(), Some("Done"));
+    let state = w.election(&election).state;
+    assert_eq!(state.notion_last_sync_at, synced_at, "not a sync");
+    let activity = w
+        .store
+        .election_activity(&election, &ListRequest::first(10))
+        .unwrap();
+    assert_eq!(activity.items[0].log.entry.action, store::LogAction::Pulled);
+
+    // Once the interval has passed, the status is put back.
+    w.advance(secs(60));
+    let report = cycle(&w).await;
+    assert_eq!(report.counts.written, 1, "{report:?}");
+    assert_eq!(
+        w.status(demo::BUDGET_REFERENDUM).as_deref(),
+        Some("In Voting")
+    );
+}

@@ -10,10 +10,11 @@ use crate::error::{
 };
 use crate::link::{FieldMapping, NotionLink, PropertyRole, StatusMapping};
 use crate::model::{Election, ElectionId, Phase, SyncState};
-use crate::observation::{DatabaseSchema, DateValue, ObservedValue, PageObservation, PropertyKind};
+use crate::observation::{DateValue, ObservedValue, PageObservation, PropertyKind, SchemaProperty};
 
 mod pulls;
 mod references;
+mod resolved;
 mod writes;
 
 /// Why a sync runs. Recorded with runs; decides cadence in [`crate::is_due`].
@@ -413,24 +414,27 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
 
     // Ids learnt and renames followed before anything else, so every later step (and the
     // stored link) names each property as Notion does now.
-    let mut mapping = link.mapping.clone();
-    references::follow_schema(&mut mapping, &observation.schema, &mut plan.notes);
-    if mapping != link.mapping {
-        plan.mapping_update = Some(mapping.clone());
-    }
+    let found = resolved::Resolved::new(&link.mapping, observation);
+    let mapping_update =
+        references::learnt(&link.mapping, &found, &observation.schema, &mut plan.notes);
+    let mapping = mapping_update.as_ref().unwrap_or(&link.mapping);
 
-    plan.election_update = pulls::plan_pulls(election, &mapping, observation, &mut plan.notes);
+    let election_update = pulls::plan_pulls(election, mapping, &found, &mut plan.notes);
 
     let context = writes::WriteContext {
         phase,
         election,
-        mapping: &mapping,
+        mapping,
         base_url: input.base_url,
-        observation,
+        found: &found,
     };
     let properties = match writes::plan_writes(&context, &mut plan.notes) {
         Ok(properties) => properties,
-        Err(error) => return fail(plan, now, input.state, observation, error),
+        Err(error) => {
+            plan.election_update = election_update;
+            plan.mapping_update = mapping_update;
+            return fail(plan, now, input.state, observation, error);
+        }
     };
     if !properties.is_empty() {
         plan.page_write = Some(PageWrite {
@@ -447,10 +451,13 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
         },
     };
     let done_value = mapping.status.value_for(Phase::Closed);
-    let done_shown = after
-        .value_of(&mapping, PropertyRole::Status)
-        .and_then(ObservedValue::as_option)
-        == Some(done_value);
+    let done_shown = match (&plan.page_write, found.get(PropertyRole::Status)) {
+        (Some(write), _) if write.status().is_some() => write
+            .status()
+            .is_some_and(|w| w.to == WriteValue::Status(done_value.to_owned())),
+        (_, Some((_, value))) => value.and_then(ObservedValue::as_option) == Some(done_value),
+        (_, None) => false,
+    };
     let notion_done_set_at = match phase {
         Phase::Closed if done_shown => input.state.notion_done_set_at.or(Some(now)),
         Phase::Closed => input.state.notion_done_set_at,
@@ -470,6 +477,8 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
             last_observation: Some(after),
         },
     };
+    plan.election_update = election_update;
+    plan.mapping_update = mapping_update;
     plan
 }
 
@@ -528,24 +537,21 @@ pub fn desired_status<'a>(
     observation: Option<&PageObservation>,
     now: Timestamp,
 ) -> Option<&'a str> {
-    status_for_phase(
-        election.phase(now),
-        &link.mapping.status,
-        observation.map(|o| &o.schema),
-    )
+    let status = &link.mapping.status;
+    let known = observation.map(|o| o.schema.resolve(&status.property));
+    status_for_phase(election.phase(now), status, known)
 }
 
-/// The one rule behind [`desired_status`] and the planner's status write.
+/// The one rule behind [`desired_status`] and the planner's status write. `known` is the status
+/// property as last observed (`Some(None)`: the schema has none), `None` when nothing has been
+/// observed yet.
 pub(crate) fn status_for_phase<'a>(
     phase: Phase,
     status: &'a StatusMapping,
-    schema: Option<&DatabaseSchema>,
+    known: Option<Option<&SchemaProperty>>,
 ) -> Option<&'a str> {
     let value = status.value_for(phase);
-    let option_missing = schema.is_some_and(|s| {
-        !s.resolve(&status.property)
-            .is_some_and(|p| p.has_option(value))
-    });
+    let option_missing = known.is_some_and(|p| !p.is_some_and(|p| p.has_option(value)));
     (phase != Phase::Upcoming || !option_missing).then_some(value)
 }
 
@@ -603,14 +609,14 @@ mod tests {
             last_edited_time: None,
             in_trash: false,
             values: std::collections::BTreeMap::new(),
-            schema: DatabaseSchema {
+            schema: std::sync::Arc::new(crate::DatabaseSchema {
                 properties: vec![crate::observation::SchemaProperty {
                     id: "st".into(),
                     name: "Voting Status".into(),
                     kind: PropertyKind::Status,
                     options: options.iter().map(|o| (*o).to_owned()).collect(),
                 }],
-            },
+            }),
         }
     }
 

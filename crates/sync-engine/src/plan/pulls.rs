@@ -2,8 +2,9 @@
 
 use crate::link::{FieldMapping, PropertyRole, TextDirection, TextMapping};
 use crate::model::Election;
-use crate::observation::{ObservedValue, PageObservation};
+use crate::observation::ObservedValue;
 
+use super::resolved::Resolved;
 use super::{ElectionUpdate, PlanNote, PulledField, TextChange};
 
 /// The election fields to update from the page: each text field whose direction is `pull`, when
@@ -11,13 +12,13 @@ use super::{ElectionUpdate, PlanNote, PulledField, TextChange};
 pub(super) fn plan_pulls(
     election: &Election,
     mapping: &FieldMapping,
-    observation: &PageObservation,
+    found: &Resolved<'_>,
     notes: &mut Vec<PlanNote>,
 ) -> Option<ElectionUpdate> {
     let title = pull_text(
         PulledField::Title,
         &mapping.title,
-        observation,
+        found,
         false,
         &election.title,
         notes,
@@ -25,7 +26,7 @@ pub(super) fn plan_pulls(
     let description = pull_text(
         PulledField::Description,
         &mapping.description,
-        observation,
+        found,
         true,
         &election.description,
         notes,
@@ -36,7 +37,7 @@ pub(super) fn plan_pulls(
 fn pull_text(
     field: PulledField,
     text: &TextMapping,
-    observation: &PageObservation,
+    found: &Resolved<'_>,
     multiline: bool,
     ours: &str,
     notes: &mut Vec<PlanNote>,
@@ -49,7 +50,7 @@ fn pull_text(
         PulledField::Description => PropertyRole::Description,
     };
     let name = &text.property.name;
-    let Some((property, value)) = observation.lookup(&text.property) else {
+    let Some((property, value)) = found.get(role) else {
         notes.push(PlanNote::PulledPropertyMissing {
             field,
             property: name.clone(),

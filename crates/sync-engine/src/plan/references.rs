@@ -1,10 +1,37 @@
 //! Keeping a link's property references current: the id of a property first found by name is
 //! learnt, and a property renamed in Notion is followed by its id.
 
-use crate::link::FieldMapping;
+use crate::link::{FieldMapping, PropertyRole};
 use crate::observation::DatabaseSchema;
 
 use super::PlanNote;
+use super::resolved::Resolved;
+
+/// `mapping` as `schema` teaches it ([`follow_schema`]), or `None` when every reference already
+/// has its property's id and current name (the common case: nothing is copied).
+pub(super) fn learnt(
+    mapping: &FieldMapping,
+    found: &Resolved<'_>,
+    schema: &DatabaseSchema,
+    notes: &mut Vec<PlanNote>,
+) -> Option<FieldMapping> {
+    // Checked on the plan's lookups, without copying: this runs for every election every poll.
+    let current =
+        PropertyRole::ALL
+            .iter()
+            .all(|role| match (mapping.property(*role), found.get(*role)) {
+                (Some(reference), Some((p, _))) => {
+                    reference.id.as_deref() == Some(p.id.as_str()) && reference.name == p.name
+                }
+                _ => true,
+            });
+    if current {
+        return None;
+    }
+    let mut updated = mapping.clone();
+    follow_schema(&mut updated, schema, notes);
+    Some(updated)
+}
 
 /// Updates every reference of `mapping` that `schema` resolves: fills in its id, and takes the
 /// property's current name (noting a rename when the reference already had the id).

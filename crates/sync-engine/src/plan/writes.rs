@@ -5,8 +5,9 @@ use jiff::Timestamp;
 use crate::error::{SyncError, SyncErrorKind};
 use crate::link::{FieldMapping, PropertyRole, TextDirection, WindowMapping};
 use crate::model::{Election, Phase};
-use crate::observation::{DateValue, ObservedValue, PageObservation, PropertyKind, SchemaProperty};
+use crate::observation::{DateValue, ObservedValue, PropertyKind, SchemaProperty};
 
+use super::resolved::Resolved;
 use super::{PlanNote, PropertyWrite, WriteValue, results_url, status_for_phase};
 
 /// What the write planning looks at.
@@ -19,8 +20,8 @@ pub(super) struct WriteContext<'a> {
     pub(super) mapping: &'a FieldMapping,
     /// The app's public base URL.
     pub(super) base_url: &'a str,
-    /// The page as observed.
-    pub(super) observation: &'a PageObservation,
+    /// The mapped properties as observed on the page.
+    pub(super) found: &'a Resolved<'a>,
 }
 
 /// Every property write the page needs, status first. Fails only on the status property: the
@@ -51,7 +52,7 @@ fn status(
     notes: &mut Vec<PlanNote>,
 ) -> Result<Option<PropertyWrite>, SyncError> {
     let mapping = &cx.mapping.status;
-    let Some((property, current)) = cx.observation.lookup(&mapping.property) else {
+    let Some((property, current)) = cx.found.get(PropertyRole::Status) else {
         return Err(SyncError::new(
             SyncErrorKind::PropertyMissing,
             format!(
@@ -70,7 +71,7 @@ fn status(
             ),
         ));
     }
-    let Some(desired) = status_for_phase(cx.phase, mapping, Some(&cx.observation.schema)) else {
+    let Some(desired) = status_for_phase(cx.phase, mapping, Some(Some(property))) else {
         notes.push(PlanNote::UpcomingStatusOptionMissing {
             property: name.clone(),
             option: mapping.value_for(cx.phase).to_owned(),
@@ -96,7 +97,7 @@ fn results_link(cx: &WriteContext<'_>, notes: &mut Vec<PlanNote>) -> Option<Prop
         return None;
     }
     let reference = &cx.mapping.results_link;
-    let Some((property, current)) = cx.observation.lookup(reference) else {
+    let Some((property, current)) = cx.found.get(PropertyRole::ResultsLink) else {
         notes.push(PlanNote::NoResultsProperty {
             property: reference.name.clone(),
         });
@@ -175,7 +176,7 @@ fn optional(
     value: impl FnOnce(&SchemaProperty) -> Option<WriteValue>,
 ) -> Option<PropertyWrite> {
     let reference = cx.mapping.property(role)?;
-    let Some((property, current)) = cx.observation.lookup(reference) else {
+    let Some((property, current)) = cx.found.get(role) else {
         notes.push(PlanNote::MappedPropertyMissing {
             role,
             property: reference.name.clone(),

@@ -82,7 +82,7 @@ pub fn observation() -> PageObservation {
         last_edited_time: Some(t("2026-02-01T00:00:00Z")),
         in_trash: false,
         values: Default::default(),
-        schema: schema(),
+        schema: std::sync::Arc::new(schema()),
     };
     observation.set_status(None);
     observation.set_results_url(None);
@@ -127,21 +127,35 @@ impl ObservationExt for PageObservation {
     }
     fn set_kind(&mut self, id: &str, kind: Option<PropertyKind>) {
         match kind {
-            None => self.schema.properties.retain(|p| p.id != id),
+            None => std::sync::Arc::make_mut(&mut self.schema)
+                .properties
+                .retain(|p| p.id != id),
             Some(kind) => {
-                if let Some(p) = self.schema.properties.iter_mut().find(|p| p.id == id) {
+                if let Some(p) = std::sync::Arc::make_mut(&mut self.schema)
+                    .properties
+                    .iter_mut()
+                    .find(|p| p.id == id)
+                {
                     p.kind = kind;
                 }
             }
         }
     }
     fn set_options(&mut self, id: &str, options: Vec<String>) {
-        if let Some(p) = self.schema.properties.iter_mut().find(|p| p.id == id) {
+        if let Some(p) = std::sync::Arc::make_mut(&mut self.schema)
+            .properties
+            .iter_mut()
+            .find(|p| p.id == id)
+        {
             p.options = options;
         }
     }
     fn rename(&mut self, id: &str, name: &str) {
-        if let Some(p) = self.schema.properties.iter_mut().find(|p| p.id == id) {
+        if let Some(p) = std::sync::Arc::make_mut(&mut self.schema)
+            .properties
+            .iter_mut()
+            .find(|p| p.id == id)
+        {
             p.name = name.into();
         }
     }
