@@ -1,5 +1,7 @@
 //! Turning Notion pages, schemas and errors into the planner's plain data.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use notion_client::{DataSource, ErrorKind, NotionError, Page, PropertyValue};
 use sync_engine::{
@@ -36,9 +38,10 @@ pub fn schema_observation(schema: &DataSource, link: &NotionLink) -> DatabaseSch
 /// Text is the joined plain text of every rich-text segment.
 pub fn page_observation(
     page: &Page,
-    schema: DatabaseSchema,
+    schema: impl Into<Arc<DatabaseSchema>>,
     observed_at: Timestamp,
 ) -> PageObservation {
+    let schema: Arc<DatabaseSchema> = schema.into();
     let values = schema
         .properties
         .iter()

@@ -50,7 +50,7 @@ pub(crate) fn observation() -> PageObservation {
         .into_iter()
         .map(|(id, value)| (id.to_owned(), value))
         .collect(),
-        schema: DatabaseSchema {
+        schema: std::sync::Arc::new(DatabaseSchema {
             properties: vec![
                 property("title", "Name", PropertyKind::Title, &[]),
                 property("desc", "Description", PropertyKind::RichText, &[]),
@@ -62,7 +62,7 @@ pub(crate) fn observation() -> PageObservation {
                 ),
                 property("url", "Results Link", PropertyKind::Url, &[]),
             ],
-        },
+        }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! [`change_query_start`]), and one page read on its own.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
@@ -67,9 +68,9 @@ impl DatabaseRead {
 
     /// The schema to observe the election's page with: the one read now, else the one stored
     /// with its last observation.
-    pub(crate) fn schema_for(&self, election: &LinkedElection) -> Option<DatabaseSchema> {
+    pub(crate) fn schema_for(&self, election: &LinkedElection) -> Option<Arc<DatabaseSchema>> {
         match &self.schema {
-            Some(ds) => Some(schema_observation(ds, &election.link)),
+            Some(ds) => Some(Arc::new(schema_observation(ds, &election.link))),
             None => election
                 .state
                 .last_observation
