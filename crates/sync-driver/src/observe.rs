@@ -26,6 +26,23 @@ pub fn database_schema(schema: &DataSource) -> DatabaseSchema {
     }
 }
 
+/// The schema a page shows of itself: each of its properties with its id, name and type (no
+/// options). Enough to read the page's values and to see what its properties are called now.
+pub(crate) fn page_schema(page: &Page) -> DatabaseSchema {
+    DatabaseSchema {
+        properties: page
+            .properties
+            .iter()
+            .map(|(name, p)| SchemaProperty {
+                id: p.id.clone(),
+                name: name.clone(),
+                kind: PropertyKind::from(p.value.type_name()),
+                options: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
 /// The part of a database schema an observation of `link`'s page keeps: the properties its
 /// mapping refers to (by id or name).
 pub fn schema_observation(schema: &DataSource, link: &NotionLink) -> DatabaseSchema {

@@ -335,29 +335,10 @@ impl FieldMapping {
     /// Every property the mapping refers to, with its role, in a fixed order (status first).
     #[must_use]
     pub fn properties(&self) -> Vec<(PropertyRole, &PropertyRef)> {
-        let mut all = vec![
-            (PropertyRole::Status, &self.status.property),
-            (PropertyRole::ResultsLink, &self.results_link),
-            (PropertyRole::Title, &self.title.property),
-            (PropertyRole::Description, &self.description.property),
-        ];
-        match &self.voting_window {
-            Some(WindowMapping::Range { property }) => {
-                all.push((PropertyRole::VotingWindow, property));
-            }
-            Some(WindowMapping::Split { opens, closes }) => {
-                all.push((PropertyRole::VotingOpens, opens));
-                all.push((PropertyRole::VotingCloses, closes));
-            }
-            None => {}
-        }
-        if let Some(property) = &self.election_id {
-            all.push((PropertyRole::ElectionId, property));
-        }
-        if let Some(phase) = &self.phase {
-            all.push((PropertyRole::Phase, &phase.property));
-        }
-        all
+        PropertyRole::ALL
+            .iter()
+            .filter_map(|role| self.property(*role).map(|property| (*role, property)))
+            .collect()
     }
 
     /// The property playing `role`, if the mapping has one.

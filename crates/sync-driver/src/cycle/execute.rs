@@ -14,7 +14,7 @@ use super::lease::Writer;
 use super::read::{moved_out, stored_id};
 use super::records::{failed_plan, failure_record, log, plan_detail, sync_record};
 use crate::SyncDriver;
-use crate::observe::sync_error_from_notion;
+use crate::observe::{page_schema, sync_error_from_notion};
 
 /// The outcome of steps 3-5 for one election, before the batch commits.
 pub(crate) struct ElectionResult {
@@ -53,7 +53,7 @@ impl ElectionResult {
         trigger: Trigger,
         error: SyncError,
     ) -> Self {
-        let (record, entry) = failure_record(now, election, None, error.clone());
+        let (record, entry) = failure_record(now, election, error.clone());
         let plan = failed_plan(now, election, trigger, &record, error);
         Self {
             record: Some(record),
@@ -285,37 +285,16 @@ impl SyncDriver {
     }
 }
 
-/// The mapping with the names the page a write answered with shows for its mapped property ids,
-/// when one was renamed in Notion since the schema was read (the write went by id, so it
-/// landed): `None` when every name is current.
+/// The mapping as the page a write answered with shows its properties, when one was renamed in
+/// Notion since the schema was read (the write went by id, so it landed): the engine's rule for
+/// following references, on the page's own properties. `None` when nothing is to be stored.
 fn renamed_on_page(page: &Page, link: &NotionLink, plan: &SyncPlan) -> Option<FieldMapping> {
-    let mut mapping = plan
-        .mapping_update
-        .clone()
-        .unwrap_or_else(|| link.mapping.clone());
-    let mut changed = false;
-    let roles: Vec<_> = mapping.properties().into_iter().map(|(r, _)| r).collect();
-    for role in roles {
-        let Some(reference) = mapping.property_mut(role) else {
-            continue;
-        };
-        let Some(id) = reference.id.as_deref() else {
-            continue;
-        };
-        let name = page
-            .properties
-            .iter()
-            .find(|(_, p)| p.id == id)
-            .map(|(name, _)| name);
-        if let Some(name) = name
-            && *name != reference.name
-        {
-            tracing::info!(role = %role, from = %reference.name, to = %name, "a mapped property was renamed in Notion; the link follows it");
-            reference.name.clone_from(name);
-            changed = true;
-        }
+    let base = plan.mapping_update.as_ref().unwrap_or(&link.mapping);
+    let followed = base.resolved_against(&page_schema(page));
+    if followed != *base {
+        tracing::info!(page = %page.id, "a mapped property was renamed in Notion; the link follows it");
     }
-    (changed || plan.mapping_update.is_some()).then_some(mapping)
+    (followed != *base || plan.mapping_update.is_some()).then_some(followed)
 }
 
 /// The record of a plan that holds as planned: its state and the fields it pulls.

@@ -16,7 +16,7 @@ use sync_engine::{DatabaseSchema, PageObservation, PageWrite, SyncError, SyncErr
 use super::lease::LeaseKeeper;
 use crate::SyncDriver;
 use crate::observe::{
-    database_schema, page_observation, schema_looks_stale, schema_observation,
+    database_schema, page_observation, page_schema, schema_looks_stale, schema_observation,
     sync_error_from_notion,
 };
 
@@ -336,22 +336,7 @@ impl SyncDriver {
             }
         };
         // Saved when every value written reads back as written.
-        let schema = DatabaseSchema {
-            properties: write
-                .properties
-                .iter()
-                .filter_map(|p| {
-                    let on_page = page.properties.values().find(|v| v.id == p.property_id)?;
-                    Some(sync_engine::SchemaProperty {
-                        id: p.property_id.clone(),
-                        name: p.property.clone(),
-                        kind: sync_engine::PropertyKind::from(on_page.value.type_name()),
-                        options: Vec::new(),
-                    })
-                })
-                .collect(),
-        };
-        let read = page_observation(&page, schema, Timestamp::UNIX_EPOCH);
+        let read = page_observation(&page, page_schema(&page), Timestamp::UNIX_EPOCH);
         let all_there = write
             .properties
             .iter()

@@ -5,8 +5,7 @@ use jiff::Timestamp;
 use notion_client::CapRecord;
 use store::{LinkedElection, LogAction, NewLogEntry, RunCounts, SyncRecord};
 use sync_engine::{
-    ElectionUpdate, PageObservation, SyncError, SyncPlan, SyncState, Trigger, Verdict,
-    record_failure,
+    ElectionUpdate, SyncError, SyncPlan, SyncState, Trigger, Verdict, record_failure,
 };
 
 use crate::DatabaseReport;
@@ -89,19 +88,14 @@ pub(crate) fn plan_detail(plan: &SyncPlan) -> Option<serde_json::Value> {
     serde_json::to_value(plan).ok()
 }
 
-/// The record and log entry of a failed sync of `election`; `observation` (when there is one)
-/// replaces the stored one.
+/// The record and log entry of a sync of `election` that failed before planning (its page could
+/// not be read); the stored observation stays.
 pub(crate) fn failure_record(
     now: Timestamp,
     election: &LinkedElection,
-    observation: Option<PageObservation>,
     error: SyncError,
 ) -> (SyncRecord, NewLogEntry) {
-    let mut base = election.state.clone();
-    if observation.is_some() {
-        base.last_observation = observation;
-    }
-    let outcome = record_failure(now, &base, error.clone());
+    let outcome = record_failure(now, &election.state, error.clone());
     let entry = log(
         now,
         election,

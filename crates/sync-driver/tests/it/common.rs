@@ -199,3 +199,11 @@ impl World {
 pub(crate) const QUERY: &str = "POST /v1/data_sources/{data_source_id}/query";
 pub(crate) const PATCH_PAGE: &str = "PATCH /v1/pages/{page_id}";
 pub(crate) const GET_PAGE: &str = "GET /v1/pages/{page_id}";
+
+/// One scheduled cycle of the world's driver at its clock's now.
+pub(crate) async fn cycle(w: &World) -> sync_driver::CycleReport {
+    w.driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
+        .await
+        .unwrap()
+}

@@ -16,13 +16,6 @@ use uuid::Uuid;
 
 use crate::common::*;
 
-async fn cycle(w: &World) -> sync_driver::CycleReport {
-    w.driver
-        .run_cycle(w.now(), CycleOptions::scheduled())
-        .await
-        .unwrap()
-}
-
 fn results(election: &ElectionId) -> String {
     format!("{BASE_URL}/e/{election}/results")
 }

@@ -7,13 +7,6 @@ use sync_engine::{PropertyRef, WindowMapping};
 use crate::common::*;
 use notion_emulator::demo;
 
-async fn cycle(w: &World) -> sync_driver::CycleReport {
-    w.driver
-        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn renaming_the_status_property_in_notion_does_not_break_the_sync() {
     let w = World::new().await;

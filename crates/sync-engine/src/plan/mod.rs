@@ -451,13 +451,12 @@ pub fn plan(now: Timestamp, input: &SyncInput<'_>) -> SyncPlan {
         },
     };
     let done_value = mapping.status.value_for(Phase::Closed);
-    let done_shown = match (&plan.page_write, found.get(PropertyRole::Status)) {
-        (Some(write), _) if write.status().is_some() => write
-            .status()
-            .is_some_and(|w| w.to == WriteValue::Status(done_value.to_owned())),
-        (_, Some((_, value))) => value.and_then(ObservedValue::as_option) == Some(done_value),
-        (_, None) => false,
-    };
+    // The status the page shows once the write (if any) is done.
+    let done_shown = found
+        .get(PropertyRole::Status)
+        .and_then(|(property, _)| after.values.get(&property.id))
+        .and_then(ObservedValue::as_option)
+        == Some(done_value);
     let notion_done_set_at = match phase {
         Phase::Closed if done_shown => input.state.notion_done_set_at.or(Some(now)),
         Phase::Closed => input.state.notion_done_set_at,
