@@ -26,7 +26,7 @@ use crate::limits::LimitedStream;
 use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
-use crate::routes::{activity, changes, elections, health, health_history, notion, runs};
+use crate::routes::{activity, changes, elections, health, health_history, links, notion, runs};
 use crate::state::AppState;
 use crate::throttle::SignInThrottle;
 use crate::{auth, headers, metrics};
@@ -95,6 +95,11 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(notion::link)
                 .service(notion::unlink)
                 .service(notion::sync)
+                .service(links::list_links)
+                .service(links::add_link)
+                .service(links::remove_link)
+                .service(links::make_primary)
+                .service(links::sync_link)
                 .service(runs::list_runs)
                 .service(runs::get_run)
                 .service(health_history::health_history)

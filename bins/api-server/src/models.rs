@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use store::ElectionRecord;
+use store::{ElectionRecord, LinkRecord};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::extract::Instant;
@@ -29,8 +29,8 @@ impl From<sync_engine::Phase> for PhaseJson {
     }
 }
 
-/// An election with its derived phase, its Notion link (every field `null` when unlinked) and its
-/// sync state.
+/// An election with its derived phase, its primary Notion link (every field `null` when unlinked)
+/// with that link's sync state, and all its links.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ElectionJson {
     /// Stable id, e.g. `elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e`.
@@ -115,16 +115,23 @@ pub struct ElectionJson {
     /// Notion" does not wait for it). `null` when the last sync succeeded or when unlinked.
     #[serde(serialize_with = "crate::time::serialize_option")]
     pub notion_next_attempt_at: Option<Timestamp>,
+    /// Every link of the election, the primary first, then oldest first (empty when unlinked).
+    /// The `notion_*` fields above are the primary link's.
+    pub notion_links: Vec<LinkJson>,
 }
 
 impl ElectionJson {
-    /// The JSON view of a stored election at `now`.
+    /// The JSON view of a stored election at `now`: the `notion_*` fields are its primary
+    /// link's, and `notion_links` lists every link.
     pub fn from_record(record: &ElectionRecord, now: Timestamp) -> Self {
         let e = &record.election;
-        let link = record.link.as_ref();
-        let linked = |f: fn(&sync_engine::NotionLink) -> &String| link.map(|l| f(l).clone());
-        let sync = link.map(|_| &record.state);
-        let observation = sync.and_then(|s| s.last_observation.as_ref());
+        let links: Vec<LinkJson> = record
+            .links
+            .iter()
+            .map(|l| LinkJson::from_link(e, l, now))
+            .collect();
+        let primary = links.iter().find(|l| l.primary).or(links.first());
+        let field = |f: fn(&LinkJson) -> &String| primary.map(|l| f(l).clone());
         Self {
             id: e.id.to_string(),
             title: e.title.clone(),
@@ -135,32 +142,132 @@ impl ElectionJson {
             created_at: e.created_at,
             updated_at: e.updated_at,
             paused: record.paused_at.is_some(),
-            notion_database_id: linked(|l| &l.notion_database_id),
-            notion_page_id: linked(|l| &l.notion_page_id),
-            notion_page_url: link.and_then(|l| l.notion_page_url.clone()),
-            notion_status_property_name: linked(|l| &l.mapping.status.property.name),
-            notion_status_value_not_started: linked(|l| &l.mapping.status.not_started),
-            notion_status_value_in_voting: linked(|l| &l.mapping.status.in_voting),
-            notion_status_value_done: linked(|l| &l.mapping.status.done),
-            notion_results_property_name: linked(|l| &l.mapping.results_link.name),
-            notion_title_property_name: linked(|l| &l.mapping.title.property.name),
-            notion_description_property_name: linked(|l| &l.mapping.description.property.name),
-            notion_mapping: link.and_then(|l| serde_json::to_value(&l.mapping).ok()),
-            notion_last_sync_at: sync.and_then(|s| s.notion_last_sync_at),
-            notion_last_sync_error: sync.and_then(|s| s.notion_last_sync_error.clone()),
-            notion_done_set_at: sync.and_then(|s| s.notion_done_set_at),
-            notion_link_broken: sync.is_some_and(|s| s.link_broken),
+            notion_database_id: field(|l| &l.notion_database_id),
+            notion_page_id: field(|l| &l.notion_page_id),
+            notion_page_url: primary.and_then(|l| l.notion_page_url.clone()),
+            notion_status_property_name: field(|l| &l.notion_status_property_name),
+            notion_status_value_not_started: field(|l| &l.notion_status_value_not_started),
+            notion_status_value_in_voting: field(|l| &l.notion_status_value_in_voting),
+            notion_status_value_done: field(|l| &l.notion_status_value_done),
+            notion_results_property_name: field(|l| &l.notion_results_property_name),
+            notion_title_property_name: field(|l| &l.notion_title_property_name),
+            notion_description_property_name: field(|l| &l.notion_description_property_name),
+            notion_mapping: primary.map(|l| l.notion_mapping.clone()),
+            notion_last_sync_at: primary.and_then(|l| l.notion_last_sync_at),
+            notion_last_sync_error: primary.and_then(|l| l.notion_last_sync_error.clone()),
+            notion_done_set_at: primary.and_then(|l| l.notion_done_set_at),
+            notion_link_broken: primary.is_some_and(|l| l.notion_link_broken),
+            notion_status_current: primary.and_then(|l| l.notion_status_current.clone()),
+            notion_results_link_current: primary
+                .and_then(|l| l.notion_results_link_current.clone()),
+            notion_observed_at: primary.and_then(|l| l.notion_observed_at),
+            notion_status_desired: primary.and_then(|l| l.notion_status_desired.clone()),
+            notion_next_attempt_at: primary.and_then(|l| l.notion_next_attempt_at),
+            notion_links: links,
+        }
+    }
+}
+
+/// One link of an election to a Notion page, with its field mapping and its own sync state (an
+/// election has zero or more; the singular routes act on the primary one).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LinkJson {
+    /// The link's id (`lnk_` and 32 hex digits), for `DELETE …/notion/links/{link_id}`.
+    #[schema(example = "lnk_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e")]
+    pub id: String,
+    /// Whether this is the election's primary link: the one the singular routes
+    /// (`…/notion/link`, `…/notion/sync`) and the election's `notion_*` fields show.
+    pub primary: bool,
+    /// When the link was made.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: Timestamp,
+    /// Allowlisted database the page lives in.
+    pub notion_database_id: String,
+    /// The linked page.
+    pub notion_page_id: String,
+    /// The page URL, for display.
+    pub notion_page_url: Option<String>,
+    /// The Status-type property the sync writes.
+    pub notion_status_property_name: String,
+    /// Status option for upcoming elections.
+    pub notion_status_value_not_started: String,
+    /// Status option for open elections.
+    pub notion_status_value_in_voting: String,
+    /// Status option for closed elections.
+    pub notion_status_value_done: String,
+    /// URL-type property that receives the results link.
+    pub notion_results_property_name: String,
+    /// Property the title is pulled from (or pushed to).
+    pub notion_title_property_name: String,
+    /// Property the description is pulled from (or pushed to).
+    pub notion_description_property_name: String,
+    /// The whole field mapping, as in the election's `notion_mapping`.
+    #[schema(value_type = Object)]
+    pub notion_mapping: serde_json::Value,
+    /// Last successful sync of this link.
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub notion_last_sync_at: Option<Timestamp>,
+    /// Last sync error of this link, cleared by its next success.
+    pub notion_last_sync_error: Option<String>,
+    /// When "Done" was first written to this page for the current closed phase.
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub notion_done_set_at: Option<Timestamp>,
+    /// The page was trashed, deleted or unshared: this link needs an admin.
+    pub notion_link_broken: bool,
+    /// The status option on the page when it was last read (see the election's field).
+    pub notion_status_current: Option<String>,
+    /// The results link on the page when it was last read.
+    pub notion_results_link_current: Option<String>,
+    /// When the page was last read.
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub notion_observed_at: Option<Timestamp>,
+    /// The status option the sync keeps this page at for the current phase.
+    pub notion_status_desired: Option<String>,
+    /// When failing: the earliest instant the scheduled sync tries this link again.
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub notion_next_attempt_at: Option<Timestamp>,
+}
+
+impl LinkJson {
+    /// The JSON view of one link of `election` at `now`.
+    pub fn from_link(
+        election: &sync_engine::Election,
+        record: &LinkRecord,
+        now: Timestamp,
+    ) -> Self {
+        let link = &record.link;
+        let mapping = &link.mapping;
+        let sync = &record.state;
+        let observation = sync.last_observation.as_ref();
+        Self {
+            id: record.id.to_string(),
+            primary: record.primary,
+            created_at: record.created_at,
+            notion_database_id: link.notion_database_id.clone(),
+            notion_page_id: link.notion_page_id.clone(),
+            notion_page_url: link.notion_page_url.clone(),
+            notion_status_property_name: mapping.status.property.name.clone(),
+            notion_status_value_not_started: mapping.status.not_started.clone(),
+            notion_status_value_in_voting: mapping.status.in_voting.clone(),
+            notion_status_value_done: mapping.status.done.clone(),
+            notion_results_property_name: mapping.results_link.name.clone(),
+            notion_title_property_name: mapping.title.property.name.clone(),
+            notion_description_property_name: mapping.description.property.name.clone(),
+            notion_mapping: serde_json::to_value(mapping).unwrap_or_default(),
+            notion_last_sync_at: sync.notion_last_sync_at,
+            notion_last_sync_error: sync.notion_last_sync_error.clone(),
+            notion_done_set_at: sync.notion_done_set_at,
+            notion_link_broken: sync.link_broken,
             notion_status_current: observation
-                .zip(link)
-                .and_then(|(o, l)| o.status(&l.mapping).map(str::to_owned)),
-            notion_results_link_current: observation
-                .zip(link)
-                .and_then(|(o, l)| o.results_link(&l.mapping).map(str::to_owned)),
-            notion_observed_at: observation.map(|o| o.observed_at),
-            notion_status_desired: link
-                .and_then(|l| sync_engine::desired_status(e, l, observation, now))
+                .and_then(|o| o.status(mapping))
                 .map(str::to_owned),
-            notion_next_attempt_at: sync
+            notion_results_link_current: observation
+                .and_then(|o| o.results_link(mapping))
+                .map(str::to_owned),
+            notion_observed_at: observation.map(|o| o.observed_at),
+            notion_status_desired: sync_engine::desired_status(election, link, observation, now)
+                .map(str::to_owned),
+            notion_next_attempt_at: Some(sync)
                 .filter(|s| s.consecutive_failures > 0)
                 .and_then(|s| s.next_attempt_at),
         }
@@ -284,6 +391,47 @@ pub struct ElectionPath {
         example = "elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e"
     )]
     pub id: String,
+}
+
+/// `/admin/elections/{id}/notion/links/{link_id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct LinkPath {
+    /// Election id, as in `/admin/elections/{id}`.
+    #[param(
+        pattern = "^[A-Za-z0-9_-]{1,100}$",
+        example = "elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e"
+    )]
+    pub id: String,
+    /// Link id: `lnk_` and 32 lowercase hex digits, as the links listing shows (anything else is
+    /// a 400; a link the election does not have is a 404).
+    #[param(
+        pattern = "^lnk_[0-9a-f]{32}$",
+        example = "lnk_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e"
+    )]
+    pub link_id: String,
+}
+
+/// `GET /admin/elections/{id}/notion/links`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinksResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The election's links, the primary first, then oldest first.
+    pub links: Vec<LinkJson>,
+}
+
+/// `POST /admin/elections/{id}/notion/links`: the link added, and the election with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddLinkResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The new link.
+    pub link: LinkJson,
+    /// The election with all its links.
+    pub election: ElectionJson,
+    /// Non-blocking problems (missing "Not started" option, no results property, …).
+    pub warnings: Vec<String>,
 }
 
 /// The path of `GET /admin/sync/runs/{id}`.
@@ -598,6 +746,11 @@ pub struct LinkRequestJson {
     /// `pull` (default) or `push`, as `title_direction`, for the description.
     #[serde(default)]
     pub description_direction: Option<String>,
+    /// `POST …/notion/links` only: make the new link the election's primary one (default
+    /// `false`; an election's first link is always primary). The singular `…/notion/link`
+    /// always sets the primary link and refuses `false`.
+    #[serde(default)]
+    pub primary: Option<bool>,
 }
 
 impl From<LinkRequestJson> for sync_driver::LinkRequest {

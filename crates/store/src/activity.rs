@@ -254,8 +254,9 @@ impl SqliteStore {
                     "SELECT \
                        (SELECT COUNT(*) FROM elections), \
                        (SELECT COALESCE(MAX(updated_at), 0) FROM elections), \
-                       (SELECT COALESCE(MAX(notion_last_sync_at), 0) FROM elections), \
-                       (SELECT COALESCE(MAX(sync_last_attempt_at), 0) FROM elections), \
+                       (SELECT COALESCE(MAX(notion_last_sync_at), 0) FROM notion_links), \
+                       (SELECT COALESCE(MAX(sync_last_attempt_at), 0) FROM notion_links), \
+                       (SELECT COUNT(*) FROM notion_links), \
                        (SELECT COUNT(*) FROM elections WHERE open_at <= ?1), \
                        (SELECT COUNT(*) FROM elections WHERE close_at <= ?1), \
                        (SELECT COALESCE(MAX(seq), 0) FROM sync_run_logs), \
@@ -266,7 +267,7 @@ impl SqliteStore {
                        (SELECT COUNT(*) FROM sync_global_pause)",
                     [now],
                     |row| {
-                        (0..11)
+                        (0..12)
                             .map(|i| row.get::<_, i64>(i).map(|n| format!("{n:x}")))
                             .collect::<rusqlite::Result<Vec<_>>>()
                     },

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     ActivityEntry, BatchReport, DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim,
-    LeaseKey, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
-    PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter, RunHistory,
-    RunWithLogs, SqliteStore, Store, StoreError, StoreHealth, SyncBatch, SyncCursor, SyncHealth,
-    SyncRecord, SyncRun,
+    LeaseKey, LinkId, LinkRecord, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection,
+    NewLogEntry, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter,
+    RunHistory, RunWithLogs, SqliteStore, Store, StoreError, StoreHealth, SyncBatch, SyncCursor,
+    SyncHealth, SyncRecord, SyncRun,
 };
 
 impl SqliteStore {
@@ -76,6 +76,40 @@ impl Store for SqliteStore {
         self.blocking(move |s| s.set_link(&id, &link, now)).await
     }
 
+    async fn add_link(
+        &self,
+        id: &ElectionId,
+        link: &NotionLink,
+        primary: bool,
+        now: Timestamp,
+    ) -> Result<LinkRecord> {
+        let (id, link) = (id.clone(), link.clone());
+        self.blocking(move |s| s.add_link(&id, &link, primary, now))
+            .await
+    }
+
+    async fn make_primary(
+        &self,
+        id: &ElectionId,
+        link_id: &LinkId,
+        now: Timestamp,
+    ) -> Result<ElectionRecord> {
+        let (id, link_id) = (id.clone(), link_id.clone());
+        self.blocking(move |s| s.make_primary(&id, &link_id, now))
+            .await
+    }
+
+    async fn remove_link(
+        &self,
+        id: &ElectionId,
+        link_id: &LinkId,
+        now: Timestamp,
+    ) -> Result<ElectionRecord> {
+        let (id, link_id) = (id.clone(), link_id.clone());
+        self.blocking(move |s| s.remove_link(&id, &link_id, now))
+            .await
+    }
+
     async fn clear_link(&self, id: &ElectionId, now: Timestamp) -> Result<ElectionRecord> {
         let id = id.clone();
         self.blocking(move |s| s.clear_link(&id, now)).await
@@ -96,7 +130,7 @@ impl Store for SqliteStore {
         self.blocking(move |s| s.list_linked(&filter)).await
     }
 
-    async fn save_observation(&self, id: &ElectionId, observation: &PageObservation) -> Result<()> {
+    async fn save_observation(&self, id: &LinkId, observation: &PageObservation) -> Result<()> {
         let (id, observation) = (id.clone(), observation.clone());
         self.blocking(move |s| s.save_observation(&id, &observation))
             .await

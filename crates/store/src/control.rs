@@ -6,7 +6,7 @@ use sync_engine::ElectionId;
 
 use crate::error::election_not_found;
 use crate::time::{col, opt_col, to_ms};
-use crate::types::ELECTION_LEASE_PREFIX;
+use crate::types::LINK_LEASE_PREFIX;
 use crate::{
     Lease, LeaseClaim, LeaseKey, PauseScope, PauseStatus, Result, SqliteStore, StoreError,
     cycle_lease_holder,
@@ -188,7 +188,7 @@ impl SqliteStore {
     /// holder's lease is live.
     ///
     /// Claiming [`LeaseKey::Global`] over another holder's *expired* lease (a runner killed
-    /// mid-cycle) also deletes, in the same transaction, the [`LeaseKey::Election`] leases held
+    /// mid-cycle) also deletes, in the same transaction, the [`LeaseKey::Link`] leases held
     /// as that holder's cycle ([`cycle_lease_holder`]), so the election whose write was in flight
     /// is synced now rather than once its write lease lapses; leases of any other holder (a
     /// manual sync's) stay. Errors: `Invalid` (empty holder, non-positive ttl).
@@ -284,19 +284,18 @@ impl SqliteStore {
 /// Deletes the election leases held as the cycle of `dead_holder` and returns their keys.
 fn release_cycle_leases(tx: &Transaction<'_>, dead_holder: &str) -> Result<Vec<LeaseKey>> {
     let dependent = cycle_lease_holder(dead_holder);
-    let prefix_len = i64::try_from(ELECTION_LEASE_PREFIX.chars().count()).unwrap_or(i64::MAX);
+    let prefix_len = i64::try_from(LINK_LEASE_PREFIX.chars().count()).unwrap_or(i64::MAX);
     let mut select = tx.prepare(
         "SELECT name FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3 ORDER BY name",
     )?;
     let names = select
-        .query_map(
-            params![dependent, prefix_len, ELECTION_LEASE_PREFIX],
-            |row| row.get::<_, String>(0),
-        )?
+        .query_map(params![dependent, prefix_len, LINK_LEASE_PREFIX], |row| {
+            row.get::<_, String>(0)
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     tx.execute(
         "DELETE FROM leases WHERE holder = ?1 AND substr(name, 1, ?2) = ?3",
-        params![dependent, prefix_len, ELECTION_LEASE_PREFIX],
+        params![dependent, prefix_len, LINK_LEASE_PREFIX],
     )?;
     // Every name here was made by `LeaseKey::name`; one that is not (written by hand) is
     // released all the same, only not reported.

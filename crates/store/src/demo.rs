@@ -28,12 +28,13 @@ pub enum DemoClaim {
 
 /// The tables the demo empties when it starts over (run logs go with their runs, but are named
 /// so that the order does not depend on the foreign key's cascade).
-const DEMO_DATA_TABLES: [&str; 6] = [
+const DEMO_DATA_TABLES: [&str; 7] = [
     "sync_run_logs",
     "sync_runs",
     "sync_cursors",
     "sync_global_pause",
     "leases",
+    "notion_links",
     "elections",
 ];
 

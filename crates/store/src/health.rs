@@ -33,11 +33,13 @@ impl StoreHealth {
 /// The sync's health as stored, for metrics and readiness.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncHealth {
-    /// Elections linked to a Notion page.
+    /// Elections linked to at least one Notion page.
     pub linked: u64,
-    /// Linked elections whose last sync failed (`notion_last_sync_error` set).
+    /// Links of elections to Notion pages (an election may have several).
+    pub links: u64,
+    /// Linked elections with a link whose last sync failed (`notion_last_sync_error` set).
     pub with_error: u64,
-    /// Linked elections whose page was trashed, deleted or unshared.
+    /// Linked elections with a link whose page was trashed, deleted or unshared.
     pub link_broken: u64,
     /// Linked elections not being synced because they are paused, by themselves or globally.
     pub paused: u64,
@@ -56,14 +58,19 @@ impl SqliteStore {
     /// newest runs (by the runs' start index, so the cost does not grow with the history).
     pub fn sync_health(&self) -> Result<SyncHealth> {
         self.read(|tx| {
-            let (linked, with_error, link_broken, own_paused, last_successful_sync_at) = tx
+            // One row per linked election, then summed: an election counts once however many
+            // links it has.
+            let (linked, links, with_error, link_broken, own_paused, last_successful_sync_at) = tx
                 .query_row(
-                    "SELECT COUNT(*), \
-                        COALESCE(SUM(notion_last_sync_error IS NOT NULL), 0), \
-                        COALESCE(SUM(sync_link_broken), 0), \
-                        COALESCE(SUM(sync_paused_at IS NOT NULL), 0), \
-                        MAX(notion_last_sync_at) \
-                     FROM elections WHERE notion_page_id IS NOT NULL",
+                    "SELECT COUNT(*), COALESCE(SUM(links), 0), COALESCE(SUM(with_error), 0), \
+                        COALESCE(SUM(broken), 0), COALESCE(SUM(paused), 0), MAX(last_sync_at) \
+                     FROM (SELECT COUNT(*) AS links, \
+                             MAX(l.notion_last_sync_error IS NOT NULL) AS with_error, \
+                             MAX(l.sync_link_broken) AS broken, \
+                             MAX(e.sync_paused_at IS NOT NULL) AS paused, \
+                             MAX(l.notion_last_sync_at) AS last_sync_at \
+                           FROM notion_links l JOIN elections e ON e.id = l.election_id \
+                           GROUP BY l.election_id)",
                     [],
                     |r| {
                         Ok((
@@ -71,7 +78,8 @@ impl SqliteStore {
                             count(r.get(1)?),
                             count(r.get(2)?),
                             count(r.get(3)?),
-                            opt_col(r, 4)?,
+                            count(r.get(4)?),
+                            opt_col(r, 5)?,
                         ))
                     },
                 )
@@ -84,6 +92,7 @@ impl SqliteStore {
                 .is_some();
             Ok(SyncHealth {
                 linked,
+                links,
                 with_error,
                 link_broken,
                 paused: if globally_paused { linked } else { own_paused },

@@ -11,16 +11,16 @@ use uuid::Uuid;
 
 use crate::{
     ActivityEntry, BatchReport, DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim,
-    LeaseKey, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
-    PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter, RunHistory,
-    RunWithLogs, StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
+    LeaseKey, LinkId, LinkRecord, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection,
+    NewLogEntry, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter,
+    RunHistory, RunWithLogs, StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
 };
 
 /// A store shared by everything in a process: the driver, the api-server's handlers, the
 /// sync-runner's commands. Opened by [`crate::open_store`].
 pub type SharedStore = Arc<dyn Store>;
 
-/// Elections with their Notion link and sync state, change cursors, sync runs and their logs,
+/// Elections with their Notion links and each link's sync state, change cursors, sync runs and their logs,
 /// pauses, leases, and what the admin pages and probes read.
 ///
 /// Every method is async and its future is `Send`, so a [`SharedStore`] can be used from any task;
@@ -59,9 +59,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     // Links.
 
-    /// Links (or re-links) an election to a Notion page; re-linking resets the sync state.
+    /// Links an election to a Notion page as its primary link (what the singular routes act
+    /// on), replacing the primary link it had, with its sync state; its other links stay.
     /// Errors: `NotFound`, `Invalid` (an empty id or property name), `Conflict` (another
-    /// election is linked to that page: one page, one election).
+    /// election, or another link of this one, uses that page: one page, one election).
     async fn set_link(
         &self,
         id: &ElectionId,
@@ -69,28 +70,77 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<ElectionRecord>;
 
-    /// Removes the link and its sync state (never touches the page); a no-op when unlinked.
-    /// Errors: `NotFound`.
+    /// Adds a link of an election to another Notion page, with an empty sync state; it is the
+    /// primary link when `primary` is set or it is the election's first. Errors: as
+    /// [`Store::set_link`].
+    async fn add_link(
+        &self,
+        id: &ElectionId,
+        link: &NotionLink,
+        primary: bool,
+        now: Timestamp,
+    ) -> Result<LinkRecord>;
+
+    /// Makes `link_id` its election's primary link. Errors: `NotFound` (the election, or a link
+    /// it does not have).
+    async fn make_primary(
+        &self,
+        id: &ElectionId,
+        link_id: &LinkId,
+        now: Timestamp,
+    ) -> Result<ElectionRecord>;
+
+    /// Removes one link and its sync state (never touches the page); when it was the primary,
+    /// the oldest remaining link becomes primary. Errors: `NotFound` (the election, or a link it
+    /// does not have).
+    async fn remove_link(
+        &self,
+        id: &ElectionId,
+        link_id: &LinkId,
+        now: Timestamp,
+    ) -> Result<ElectionRecord>;
+
+    /// Removes the primary link and its sync state (never touches the page), as
+    /// [`Store::remove_link`] does; a no-op when unlinked. Errors: `NotFound`.
     async fn clear_link(&self, id: &ElectionId, now: Timestamp) -> Result<ElectionRecord>;
 
     /// The election linked to the Notion page `page_id` (canonical id), if any.
     async fn election_linked_to(&self, page_id: &str) -> Result<Option<ElectionId>>;
 
-    /// One linked election, for a manual sync. Errors: `NotFound`, `Conflict` (not linked).
+    /// An election's primary link, for a manual sync. Errors: `NotFound`, `Conflict` (not
+    /// linked).
     async fn get_linked(&self, id: &ElectionId) -> Result<LinkedElection>;
 
-    /// Linked elections with their sync state, by database then id, as `filter` says. With a
+    /// One link with its election and sync state, paused or not. Errors: `NotFound` (no such
+    /// link).
+    async fn get_link(&self, link_id: &LinkId) -> Result<LinkedElection> {
+        let filter = LinkedFilter {
+            link_id: Some(link_id.clone()),
+            include_paused: true,
+            ..LinkedFilter::default()
+        };
+        self.list_linked(&filter)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| crate::StoreError::NotFound {
+                what: "link",
+                id: link_id.to_string(),
+            })
+    }
+
+    /// Links with their election and sync state, by database, election, then the election's
+    /// link order (primary first), as `filter` says. With a
     /// [`DueFilter`](crate::DueFilter), exactly those [`sync_engine::is_due`] accepts.
     async fn list_linked(&self, filter: &LinkedFilter) -> Result<Vec<LinkedElection>>;
 
     // Observations and sync records.
 
-    /// Stores a fresh observation of a linked election's page. Errors: `NotFound` (unknown or
-    /// unlinked election).
-    async fn save_observation(&self, id: &ElectionId, observation: &PageObservation) -> Result<()>;
+    /// Stores a fresh observation of a link's page. Errors: `NotFound` (unknown link).
+    async fn save_observation(&self, id: &LinkId, observation: &PageObservation) -> Result<()>;
 
-    /// Records one election's sync in one transaction: its next state, observation and pulled
-    /// fields. A record for a deleted, unlinked or re-linked election is skipped (see the report).
+    /// Records one link's sync in one transaction: its next state, observation and pulled
+    /// fields. A record for a deleted election or a removed link is skipped (see the report).
     async fn record_sync(&self, record: SyncRecord, now: Timestamp) -> Result<BatchReport>;
 
     /// Commits a batch of a cycle in one transaction: outcomes and pulls, cursors, log entries.

@@ -8,6 +8,7 @@ mod elections;
 mod error;
 mod health;
 mod interface;
+mod links;
 mod open;
 mod runs;
 mod time;
@@ -54,6 +55,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0003_demo_marker.sql")),
     M::up(include_str!("../migrations/0004_logs_by_election.sql")),
     M::up(include_str!("../migrations/0005_field_mapping.sql")),
+    M::up(include_str!("../migrations/0006_link_records.sql")),
 ];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.

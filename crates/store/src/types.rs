@@ -48,29 +48,137 @@ impl ElectionPatch {
     }
 }
 
+/// The id of one link between an election and a Notion page: `lnk_` and 32 lowercase hex
+/// digits (a UUID v7 for links made since link records, random for links migrated into them).
+/// Never reused: re-linking makes a new link.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LinkId(String);
+
+impl LinkId {
+    /// The prefix of every link id.
+    pub const PREFIX: &'static str = "lnk_";
+
+    /// Parses a link id, naming what is wrong with a malformed one.
+    pub fn parse(text: impl Into<String>) -> Result<Self, InvalidLinkId> {
+        let text = text.into();
+        let well_formed = text.strip_prefix(Self::PREFIX).is_some_and(|hex| {
+            hex.len() == 32
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        if well_formed {
+            Ok(Self(text))
+        } else {
+            Err(InvalidLinkId(text))
+        }
+    }
+
+    /// Mints `lnk_<uuid v7>` from `now` (random bits from the OS; no clock read).
+    pub fn mint(now: Timestamp) -> Self {
+        let secs = u64::try_from(now.as_second()).unwrap_or(0);
+        let nanos = u32::try_from(now.subsec_nanosecond()).unwrap_or(0);
+        let uuid = Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos));
+        Self(format!("{}{}", Self::PREFIX, uuid.simple()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for LinkId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for LinkId {
+    type Error = InvalidLinkId;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(text)
+    }
+}
+
+impl From<LinkId> for String {
+    fn from(id: LinkId) -> Self {
+        id.0
+    }
+}
+
+/// A link id that is not `lnk_` and 32 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{0}' is not a link id: link ids are 'lnk_' and 32 lowercase hex digits, as the links listing shows them"
+)]
+pub struct InvalidLinkId(pub String);
+
+/// One link of an election to a Notion page, with its own mapping and sync state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRecord {
+    /// The link's id.
+    pub id: LinkId,
+    /// Whether it is its election's primary link: the one the singular routes (`…/notion/link`,
+    /// `…/notion/sync`) act on. An election with links has exactly one.
+    pub primary: bool,
+    /// When the link was made.
+    pub created_at: Timestamp,
+    /// The page and the field mapping.
+    pub link: NotionLink,
+    /// Its sync state (all empty until its first sync).
+    pub state: SyncState,
+}
+
 /// An election with everything stored about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElectionRecord {
     /// The election.
     pub election: Election,
-    /// Its Notion link, if linked.
-    pub link: Option<NotionLink>,
-    /// Its sync state (all empty when never synced or unlinked).
-    pub state: SyncState,
+    /// Its links to Notion pages, the primary first, then oldest first; empty when unlinked.
+    pub links: Vec<LinkRecord>,
     /// When syncing this election was paused; `None` when not paused.
     pub paused_at: Option<Timestamp>,
 }
 
-/// A linked election, ready for the planner.
+impl ElectionRecord {
+    /// The primary link, if the election is linked.
+    pub fn primary(&self) -> Option<&LinkRecord> {
+        self.links.iter().find(|l| l.primary).or(self.links.first())
+    }
+
+    /// The primary link's page and mapping, if linked.
+    pub fn link(&self) -> Option<&NotionLink> {
+        self.primary().map(|l| &l.link)
+    }
+
+    /// The primary link's sync state; the empty state when unlinked.
+    pub fn state(&self) -> SyncState {
+        self.primary().map(|l| l.state.clone()).unwrap_or_default()
+    }
+
+    /// The link `id` of this election, if it has it.
+    pub fn find_link(&self, id: &LinkId) -> Option<&LinkRecord> {
+        self.links.iter().find(|l| &l.id == id)
+    }
+}
+
+/// One link of an election with the election, ready for the planner: the unit the sync plans,
+/// writes, leases and records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkedElection {
     /// The election.
     pub election: Election,
-    /// Its link.
+    /// The link's id.
+    pub link_id: LinkId,
+    /// Whether it is the election's primary link.
+    pub primary: bool,
+    /// The link.
     pub link: NotionLink,
-    /// Its sync state.
+    /// The link's sync state.
     pub state: SyncState,
-    /// Paused, by itself or globally.
+    /// Paused, by its election or globally.
     pub paused: bool,
 }
 
@@ -119,20 +227,24 @@ pub struct DueFilter {
 pub struct LinkedFilter {
     /// Only this database.
     pub database_id: Option<String>,
-    /// Only this election.
+    /// Only this election's links.
     pub election_id: Option<ElectionId>,
-    /// Only due elections.
+    /// Only this link.
+    pub link_id: Option<LinkId>,
+    /// Only due links.
     pub due: Option<DueFilter>,
     /// Include paused elections (for `status` displays); the runner leaves this `false`.
     pub include_paused: bool,
 }
 
-/// The result of one election's sync, to record: the next state, the pulled fields, and which page
-/// the sync was for (a record for a page the election is no longer linked to is skipped).
+/// The result of one link's sync, to record: the next state, the pulled fields, and which link
+/// and page the sync was for (a record for a link since removed is skipped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRecord {
     /// The election.
     pub election_id: ElectionId,
+    /// The link the plan was made for.
+    pub link_id: LinkId,
     /// The page the plan was made for.
     pub page_id: String,
     /// The state to store (`plan.outcome.state` or `record_failure(..).state`).
@@ -150,6 +262,8 @@ pub struct SyncRecord {
 pub struct SkippedRecord {
     /// The election.
     pub election_id: ElectionId,
+    /// The link.
+    pub link_id: LinkId,
     /// Why (deleted, unlinked, re-linked).
     pub reason: String,
 }
@@ -382,20 +496,21 @@ pub enum LeaseKey {
     /// expired lease of another holder also releases that holder's cycle election leases (see
     /// [`cycle_lease_holder`]).
     Global,
-    /// One election's page writes (`sync:election:<id>`), so a manual sync and a cycle never
-    /// both write its page.
-    Election(ElectionId),
+    /// One link's page writes (`sync:link:<id>`), so a manual sync and a cycle never both write
+    /// its page. (Before link records, write leases were per election, `sync:election:<id>`; such
+    /// a lease left in a store lapses by itself within its TTL.)
+    Link(LinkId),
 }
 
-/// The stored name prefix of [`LeaseKey::Election`] leases.
-pub(crate) const ELECTION_LEASE_PREFIX: &str = "sync:election:";
+/// The stored name prefix of [`LeaseKey::Link`] leases.
+pub(crate) const LINK_LEASE_PREFIX: &str = "sync:link:";
 
 impl LeaseKey {
-    /// The name the lease is stored under, e.g. `sync:global` or `sync:election:elec_…`.
+    /// The name the lease is stored under, e.g. `sync:global` or `sync:link:lnk_…`.
     pub fn name(&self) -> String {
         match self {
             Self::Global => "sync:global".to_owned(),
-            Self::Election(id) => format!("{ELECTION_LEASE_PREFIX}{id}"),
+            Self::Link(id) => format!("{LINK_LEASE_PREFIX}{id}"),
         }
     }
 
@@ -404,8 +519,8 @@ impl LeaseKey {
         if name == "sync:global" {
             return Some(Self::Global);
         }
-        let id = name.strip_prefix(ELECTION_LEASE_PREFIX)?;
-        ElectionId::parse(id).ok().map(Self::Election)
+        let id = name.strip_prefix(LINK_LEASE_PREFIX)?;
+        LinkId::parse(id).ok().map(Self::Link)
     }
 }
 
@@ -415,7 +530,7 @@ impl std::fmt::Display for LeaseKey {
     }
 }
 
-/// The holder a sync cycle of the runner `holder` takes [`LeaseKey::Election`] leases as
+/// The holder a sync cycle of the runner `holder` takes [`LeaseKey::Link`] leases as
 /// (`<holder>/cycle`). Distinct from the holder a manual sync uses (`holder` itself), so that a
 /// runner claiming [`LeaseKey::Global`] over the expired lease of a dead `holder` releases that
 /// holder's cycle write leases and never a manual sync's, and so that a cycle and a manual sync

@@ -95,14 +95,17 @@ fn due_both_ways(
                 .unwrap()
                 .election;
             let page = format!("e0000000-0000-4000-8000-{i:012}");
-            store
+            let link_id = store
                 .set_link(
                     &election.id,
                     &NotionLink::new(DATABASE, page.as_str()),
                     at(-100),
                 )
                 .await
-                .unwrap();
+                .unwrap()
+                .links[0]
+                .id
+                .clone();
             let state = SyncState {
                 notion_last_sync_at: c.last_sync.map(at),
                 last_attempt_at: c.last_attempt.map(at),
@@ -113,6 +116,7 @@ fn due_both_ways(
             };
             let record = SyncRecord {
                 election_id: election.id.clone(),
+                link_id,
                 page_id: page,
                 state,
                 election_update: None,

@@ -111,9 +111,11 @@ fn links_of_the_schema_before_mappings_migrate_with_every_name_and_value_intact(
              notion_database_id, notion_page_id, notion_page_url, notion_status_property_name, \
              notion_status_value_not_started, notion_status_value_in_voting, notion_status_value_done, \
              notion_results_property_name, notion_title_property_name, notion_description_property_name, \
-             notion_last_sync_at, sync_last_observation) \
+             notion_last_sync_at, notion_last_sync_error, sync_consecutive_failures, sync_error_class, \
+             sync_link_broken, sync_paused_at, sync_last_observation) \
              VALUES ('elec_old', 'Old', '', 1, 2, 0, 0, 'db', 'page', 'https://app.notion.com/p/x', \
-             'Stage', 'Soon', 'Live', 'Closed', 'Results', 'Title', 'About', 5, \
+             'Stage', 'Soon', 'Live', 'Closed', 'Results', 'Title', 'About', 5, 'page trashed', 3, \
+             'permanent', 1, 7, \
              '{\"observed_at\":\"2026-01-01T00:00:00Z\",\"status\":\"Live\"}')",
             [],
         )
@@ -129,7 +131,12 @@ fn links_of_the_schema_before_mappings_migrate_with_every_name_and_value_intact(
     let record = store
         .get_election(&ElectionId::parse("elec_old").unwrap())
         .unwrap();
-    let link = record.link.expect("the link survives");
+    let link = record.link().cloned().expect("the link survives");
+    assert_eq!(record.links.len(), 1);
+    assert!(
+        record.links[0].primary,
+        "a migrated link is its election's primary"
+    );
     assert_eq!(
         (
             link.notion_database_id.as_str(),
@@ -160,8 +167,24 @@ fn links_of_the_schema_before_mappings_migrate_with_every_name_and_value_intact(
     assert_eq!(mapping.voting_window, None);
     // The sync state stays; the observation of the old form is dropped, so the next sync reads
     // the page once.
-    assert!(record.state.notion_last_sync_at.is_some());
-    assert_eq!(record.state.last_observation, None);
+    let state = record.state();
+    assert!(state.notion_last_sync_at.is_some());
+    assert_eq!(
+        (
+            state.notion_last_sync_error.as_deref(),
+            state.consecutive_failures,
+            state.error_class,
+            state.link_broken
+        ),
+        (
+            Some("page trashed"),
+            3,
+            Some(sync_engine::ErrorClass::Permanent),
+            true
+        )
+    );
+    assert!(record.paused_at.is_some(), "the election's pause stays");
+    assert_eq!(state.last_observation, None);
     // ... with the database's next read a full one (pages by the hundred, not one by one).
     let cursor = store.get_cursor("db").unwrap().unwrap();
     assert_eq!(cursor.last_full_reconcile_at, None);
@@ -176,14 +199,15 @@ fn links_of_the_schema_before_mappings_migrate_with_every_name_and_value_intact(
     let back = store
         .get_election(&record.election.id)
         .unwrap()
-        .link
+        .link()
+        .cloned()
         .unwrap();
     assert_eq!(back.mapping, renamed.mapping);
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let column: String = conn
         .query_row(
-            "SELECT notion_status_property_name FROM elections WHERE id = 'elec_old'",
+            "SELECT notion_status_property_name FROM notion_links WHERE election_id = 'elec_old'",
             [],
             |r| r.get(0),
         )
@@ -570,19 +594,20 @@ async fn open_store_creates_only_when_asked_and_names_the_store() {
     );
 }
 
-/// The typed keys are stored under the names leases always had, so a store written before them
-/// needs no migration and a runner of either version sees the other's lease.
+/// The global lease keeps the name it always had, so a runner of either version sees the
+/// other's; write leases are per link (`sync:link:<id>`), and a per-election write lease of the
+/// versions before link records is no key of today's (it lapses by itself).
 #[test]
-fn lease_keys_are_stored_under_their_historic_names() {
+fn lease_keys_are_stored_under_their_names() {
     let (dir, store) = temp_store();
-    let election = ElectionId::parse("elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e").unwrap();
+    let link = LinkId::parse("lnk_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e").unwrap();
     store
         .claim_lease(&LeaseKey::Global, "runner-a", secs(60), now())
         .unwrap()
         .unwrap();
     store
         .claim_lease(
-            &LeaseKey::Election(election.clone()),
+            &LeaseKey::Link(link.clone()),
             &cycle_lease_holder("runner-a"),
             secs(60),
             now(),
@@ -600,16 +625,20 @@ fn lease_keys_are_stored_under_their_historic_names() {
     assert_eq!(
         rows,
         [
+            ("sync:global".to_owned(), "runner-a".to_owned()),
             (
-                "sync:election:elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e".to_owned(),
+                "sync:link:lnk_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e".to_owned(),
                 "runner-a/cycle".to_owned()
             ),
-            ("sync:global".to_owned(), "runner-a".to_owned()),
         ]
     );
     assert_eq!(
+        LeaseKey::from_name("sync:link:lnk_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e"),
+        Some(LeaseKey::Link(link))
+    );
+    assert_eq!(
         LeaseKey::from_name("sync:election:elec_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e"),
-        Some(LeaseKey::Election(election))
+        None
     );
     assert_eq!(LeaseKey::from_name("sync:global"), Some(LeaseKey::Global));
     assert_eq!(LeaseKey::from_name("other:e4"), None);

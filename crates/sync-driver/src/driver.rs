@@ -7,7 +7,7 @@ use notion_client::{
     DataSource, Direction, ErrorKind, Filter, NotionClient, NotionError, NotionId, Page, Query,
     Sort, TextCondition, TimestampKind,
 };
-use store::{ElectionRecord, SharedStore};
+use store::{ElectionRecord, LinkId, SharedStore};
 use sync_engine::{
     DEFAULT_DESCRIPTION_PROPERTY_NAME, DEFAULT_RESULTS_PROPERTY_NAME, DEFAULT_STATUS_PROPERTY_NAME,
     DEFAULT_STATUS_VALUE_DONE, DEFAULT_STATUS_VALUE_IN_VOTING, DEFAULT_STATUS_VALUE_NOT_STARTED,
@@ -20,6 +20,15 @@ use crate::{
     Allowlist, Clock, Connection, ConnectionId, Connections, DriverConfig, DriverError,
     LinkOutcome, LinkRequest, PageSearch, PageSummary, PageValidation,
 };
+
+/// Where a new link goes among the election's links.
+#[derive(Debug, Clone, Copy)]
+enum LinkPlacement {
+    /// Replaces the primary link (the singular `…/notion/link` route).
+    ReplacePrimary,
+    /// Joins the election's links, as the primary when asked (or when it is the first).
+    Add { primary: bool },
+}
 
 /// Results per page of [`SyncDriver::search_pages`].
 pub const SEARCH_PAGE_SIZE: u32 = 20;
@@ -261,18 +270,45 @@ impl SyncDriver {
         })
     }
 
-    /// Links (or re-links) an election to a page after validating it (SPEC §3), then stores a
-    /// first observation of the page so the first sync is write-only.
+    /// Links (or re-links) an election to a page after validating it (SPEC §3), as its primary
+    /// link (replacing the primary link it had; its other links stay), then stores a first
+    /// observation of the page so the first sync is write-only.
     ///
     /// Order of checks: ids well-formed (`InvalidInput`, 400), election exists (`NotFound`, 404),
-    /// database allowlisted (`NotAllowlisted`, 403), then the page (`Validation`, 422): found and
-    /// shared, not in trash, in that database, status property of type status with the in-voting
-    /// and done options, results property (if present) of type url. A missing not-started option,
-    /// results, title or description property is a warning. Notion failures are `Notion`.
+    /// database allowlisted (`NotAllowlisted`, 403), page not another election's (`PageTaken`,
+    /// 409), then the page (`Validation`, 422): found and shared, not in trash, in that database,
+    /// status property of type status with the in-voting and done options, results property (if
+    /// present) of type url. A missing not-started option, results, title or description
+    /// property is a warning. Notion failures are `Notion`.
     pub async fn link(
         &self,
         election_id: &ElectionId,
         request: LinkRequest,
+        now: Timestamp,
+    ) -> Result<LinkOutcome, DriverError> {
+        self.make_link(election_id, request, LinkPlacement::ReplacePrimary, now)
+            .await
+    }
+
+    /// Adds a link of an election to another page, validated as [`SyncDriver::link`] does; it
+    /// is the primary link when `primary` is set or it is the election's first. Its sync state
+    /// is its own: the election's other links are not touched.
+    pub async fn add_link(
+        &self,
+        election_id: &ElectionId,
+        request: LinkRequest,
+        primary: bool,
+        now: Timestamp,
+    ) -> Result<LinkOutcome, DriverError> {
+        self.make_link(election_id, request, LinkPlacement::Add { primary }, now)
+            .await
+    }
+
+    async fn make_link(
+        &self,
+        election_id: &ElectionId,
+        request: LinkRequest,
+        placement: LinkPlacement,
         now: Timestamp,
     ) -> Result<LinkOutcome, DriverError> {
         let database_id = parse_id("database_id", &request.database_id)?;
@@ -302,15 +338,59 @@ impl SyncDriver {
         let schema = schema_observation(&inspection.schema, &link);
         let observation = page_observation(&inspection.page, schema, now);
         let store = &self.inner.store;
-        store.set_link(election_id, &link, now).await?;
-        store.save_observation(election_id, &observation).await?;
+        let link_id = match placement {
+            LinkPlacement::ReplacePrimary => {
+                let record = store.set_link(election_id, &link, now).await?;
+                record.primary().map(|l| l.id.clone())
+            }
+            LinkPlacement::Add { primary } => {
+                Some(store.add_link(election_id, &link, primary, now).await?.id)
+            }
+        }
+        .ok_or_else(|| DriverError::NotLinked(election_id.clone()))?;
+        store.save_observation(&link_id, &observation).await?;
         let record = store.get_election(election_id).await?;
-        tracing::info!(election = %election_id, page = %page_id, "linked to Notion page");
-        Ok(LinkOutcome { record, warnings })
+        tracing::info!(election = %election_id, page = %page_id, link = %link_id, "linked to Notion page");
+        Ok(LinkOutcome {
+            record,
+            link_id,
+            warnings,
+        })
     }
 
-    /// Removes an election's link and sync state. Never touches Notion. Unlinking an unlinked
-    /// election is a no-op. Errors: `NotFound`.
+    /// Removes one link of an election and its sync state (never touches Notion); when it was
+    /// the primary, the oldest remaining link becomes primary. Errors: `NotFound` (the election
+    /// or the link).
+    pub async fn remove_link(
+        &self,
+        election_id: &ElectionId,
+        link_id: &LinkId,
+        now: Timestamp,
+    ) -> Result<ElectionRecord, DriverError> {
+        Ok(self
+            .inner
+            .store
+            .remove_link(election_id, link_id, now)
+            .await?)
+    }
+
+    /// Makes `link_id` its election's primary link (what the singular routes act on).
+    pub async fn make_primary(
+        &self,
+        election_id: &ElectionId,
+        link_id: &LinkId,
+        now: Timestamp,
+    ) -> Result<ElectionRecord, DriverError> {
+        Ok(self
+            .inner
+            .store
+            .make_primary(election_id, link_id, now)
+            .await?)
+    }
+
+    /// Removes an election's primary link and its sync state (its other links stay, the oldest
+    /// becoming primary). Never touches Notion. Unlinking an unlinked election is a no-op.
+    /// Errors: `NotFound`.
     pub async fn unlink(
         &self,
         election_id: &ElectionId,

@@ -2,7 +2,7 @@
 //! cycle's per-election steps 3-5 under the election's write lease, recorded as a `manual` run.
 
 use jiff::Timestamp;
-use store::{ElectionRecord, LeaseKey, LinkedElection, RunCounts, SyncBatch};
+use store::{ElectionRecord, LeaseKey, LinkId, LinkedElection, RunCounts, SyncBatch};
 use sync_engine::{ElectionId, SyncPlan, Trigger};
 
 use crate::cycle::{ElectionResult, ExecuteAt, ExecuteMode, Writer, time_since};
@@ -17,18 +17,44 @@ impl SyncDriver {
     /// election right now), `Notion` (the read or write failed: the failure is recorded on the
     /// election first), `Validation` (422: the page's content prevents the sync, e.g. a missing
     /// status option; also recorded).
+    ///
+    /// Syncs the election's primary link; [`SyncDriver::sync_link_now`] syncs another.
     pub async fn sync_now(
         &self,
         election_id: &ElectionId,
         now: Timestamp,
     ) -> Result<ManualSync, DriverError> {
+        self.sync_link_now(election_id, None, now).await
+    }
+
+    /// Syncs one link of an election now (its primary link when `link_id` is `None`), as
+    /// [`SyncDriver::sync_now`] does. Errors: as `sync_now`, and `NotFound` for a link the
+    /// election does not have.
+    pub async fn sync_link_now(
+        &self,
+        election_id: &ElectionId,
+        link_id: Option<&LinkId>,
+        now: Timestamp,
+    ) -> Result<ManualSync, DriverError> {
         let holder = &self.inner.config.holder;
         let ttl = self.inner.config.lease_ttl;
-        let key = LeaseKey::Election(election_id.clone());
         let store = &self.inner.store;
+        let record = store.get_election(election_id).await?;
+        let link_id = match link_id {
+            Some(id) => record.find_link(id).map(|l| l.id.clone()).ok_or_else(|| {
+                store::StoreError::NotFound {
+                    what: "link",
+                    id: id.to_string(),
+                }
+            })?,
+            None => record
+                .primary()
+                .map(|l| l.id.clone())
+                .ok_or_else(|| DriverError::NotLinked(election_id.clone()))?,
+        };
+        let key = LeaseKey::Link(link_id.clone());
         // Lease first, then load: the state planned with is the latest.
         let loaded: store::Result<_> = async {
-            store.get_election(election_id).await?;
             if store.claim_lease(&key, holder, ttl, now).await?.is_none() {
                 let holder = store
                     .get_lease(&key)
@@ -37,7 +63,7 @@ impl SyncDriver {
                     .unwrap_or_else(|| "another process".into());
                 return Ok(Err(holder));
             }
-            match store.get_linked(election_id).await {
+            match store.get_link(&link_id).await {
                 Ok(linked) => Ok(Ok(linked)),
                 Err(e) => {
                     store.release_lease(&key, holder).await?;
@@ -52,7 +78,7 @@ impl SyncDriver {
             Err(holder) => return Err(DriverError::LeaseHeld { holder }),
         };
         let outcome = self.with_stats_scope().sync_now_locked(&linked, now).await;
-        self.release_election_leases(vec![election_id.clone()], Writer::Manual)
+        self.release_link_leases(vec![link_id], Writer::Manual)
             .await;
         outcome
     }

@@ -154,6 +154,8 @@ pub struct LinkRequest {
 pub struct LinkOutcome {
     /// The election as stored after linking.
     pub record: ElectionRecord,
+    /// The id of the link made.
+    pub link_id: store::LinkId,
     /// Non-blocking problems (missing not-started option, no results property, …).
     pub warnings: Vec<String>,
 }

@@ -5,5 +5,6 @@ pub(crate) mod changes;
 pub(crate) mod elections;
 pub(crate) mod health;
 pub(crate) mod health_history;
+pub(crate) mod links;
 pub(crate) mod notion;
 pub(crate) mod runs;

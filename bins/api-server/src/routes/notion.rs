@@ -17,7 +17,7 @@ use crate::responses::{
 };
 use crate::state::AppState;
 
-fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiError> {
+pub(crate) fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiError> {
     NotionId::parse(raw).map_err(|error| ApiError::invalid(field, error.to_string()))
 }
 
@@ -182,6 +182,12 @@ pub(crate) async fn link(
     let request = body.0;
     parse_notion_id("database_id", &request.database_id)?;
     parse_notion_id("page_id", &request.page_id)?;
+    if request.primary == Some(false) {
+        return Err(ApiError::invalid(
+            "primary",
+            "this route sets the election's primary link; to add another link, POST to /admin/elections/{id}/notion/links",
+        ));
+    }
     let now = Timestamp::now();
     let outcome = Priority::Interactive
         .scope(state.driver.link(&id, request.into(), now))
@@ -248,6 +254,16 @@ pub(crate) async fn sync(
     let result = Priority::Interactive
         .scope(state.driver.sync_now(&id, now))
         .await;
+    sync_response(&state, result, now)
+}
+
+/// The answer to a manual sync, counted in the metrics: the pulled fields, what was written,
+/// the election.
+pub(crate) fn sync_response(
+    state: &AppState,
+    result: Result<sync_driver::ManualSync, sync_driver::DriverError>,
+    now: Timestamp,
+) -> Result<web::Json<SyncResponse>, ApiError> {
     let outcome = match result {
         Ok(outcome) => {
             state.metrics.record_sync(true);

@@ -28,7 +28,7 @@ fn every_admin_operation_requires_the_bearer_token() {
             }
         }
     }
-    assert_eq!(operations, 16);
+    assert_eq!(operations, 21);
 }
 
 fn operations(document: &Value) -> Vec<(String, String, &Value)> {
@@ -62,7 +62,16 @@ fn path_parameters_state_the_rules_the_handlers_apply() {
             assert_eq!(schema["pattern"], election_id.as_str(), "{method} {path}");
         }
     }
-    assert_eq!(election_routes, 7);
+    assert_eq!(election_routes, 12);
+    let mut link_routes = 0;
+    for (method, path, operation) in operations(&document) {
+        if path.contains("{link_id}") {
+            link_routes += 1;
+            let schema = &parameter(operation, "link_id")["schema"];
+            assert_eq!(schema["pattern"], "^lnk_[0-9a-f]{32}$", "{method} {path}");
+        }
+    }
+    assert_eq!(link_routes, 3);
     let run = &document["paths"]["/admin/sync/runs/{id}"]["get"];
     assert_eq!(parameter(run, "id")["schema"]["format"], "uuid");
     let instant = &document["components"]["schemas"]["Instant"]["oneOf"];
@@ -102,7 +111,9 @@ fn every_operation_documents_the_errors_it_can_return() {
         }
         let calls_notion = path.starts_with("/admin/notion/databases/")
             || path.starts_with("/admin/notion/pages/")
-            || (method == "POST" && path.starts_with("/admin/elections/{id}/notion/"));
+            || (method == "POST"
+                && path.starts_with("/admin/elections/{id}/notion/")
+                && !path.ends_with("/primary"));
         if calls_notion {
             assert_eq!(
                 refs(operation, "502"),

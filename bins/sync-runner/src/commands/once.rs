@@ -119,7 +119,7 @@ pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
     if let Some(text) = &args.election {
         let id = election_id(text)?;
         let record = setup.driver.store().get_election(&id).await?;
-        if record.link.is_none() {
+        if record.link().is_none() {
             return Err(RunnerError::Usage(format!(
                 "election '{id}' is not linked to a Notion page: link it in the admin page or API first"
             )));

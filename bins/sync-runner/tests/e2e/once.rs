@@ -528,7 +528,7 @@ fn a_nul_title_in_notion_never_freezes_its_database() {
     }
     let odd = world.store.get_election(&odd).unwrap();
     assert_eq!(odd.election.title, "Election elec_nul");
-    assert_eq!(odd.state.notion_last_sync_error, None);
+    assert_eq!(odd.state().notion_last_sync_error, None);
     let fine = world.store.get_election(&fine).unwrap();
     assert_eq!(fine.election.title, "Treasurer 2026");
     assert_eq!(world.status_of(fine_page).as_deref(), Some("In Voting"));
@@ -569,7 +569,7 @@ fn once_under_a_long_rate_limit_stops_early_and_says_until_when() {
     );
     // The request that got the 429 is the only one.
     assert_eq!(world.emu.request_counts().total(), 1);
-    let state = world.store.get_election(&election).unwrap().state;
+    let state = world.store.get_election(&election).unwrap().state();
     assert!(
         state
             .notion_last_sync_error

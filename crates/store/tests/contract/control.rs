@@ -126,7 +126,7 @@ pub(crate) async fn a_lease_is_exclusive_until_it_expires(fx: Fixture) {
     assert!(store.release_lease(global, "runner-b").await.unwrap());
     assert_eq!(store.get_lease(global).await.unwrap(), None);
     assert!(claim("runner-a", now() + secs(72)).await.is_some());
-    let election = LeaseKey::Election(ElectionId::parse("x").unwrap());
+    let election = LeaseKey::Link(link_id(0xa));
     assert!(matches!(
         store.claim_lease(&election, "a", secs(0), now()).await,
         Err(StoreError::Invalid { field: "ttl", .. })
@@ -146,7 +146,10 @@ pub(crate) async fn a_lease_is_exclusive_until_it_expires(fx: Fixture) {
         .await
         .unwrap()
         .expect("another key is free");
-    assert_eq!(lease.lease.name, "sync:election:x");
+    assert_eq!(
+        lease.lease.name,
+        "sync:link:lnk_0000000000000000000000000000000a"
+    );
 }
 
 pub(crate) async fn taking_over_an_expired_lease_releases_only_the_dead_holders_dependents(
@@ -155,7 +158,7 @@ pub(crate) async fn taking_over_an_expired_lease_releases_only_the_dead_holders_
     let store = &*fx.store;
     let ttl = secs(30);
     let global = &LeaseKey::Global;
-    let election = |id: &str| LeaseKey::Election(ElectionId::parse(id).unwrap());
+    let election = |id: &str| LeaseKey::Link(link_id(u128::from_str_radix(id, 16).unwrap()));
     store
         .claim_lease(global, "runner-a", ttl, now())
         .await
@@ -301,6 +304,7 @@ pub(crate) async fn paused_elections_have_no_wakeups(fx: Fixture) {
         state.next_attempt_at = Some(now() + until);
         let record = SyncRecord {
             election_id: id.clone(),
+            link_id: primary_link(store, id).await,
             page_id: page.into(),
             state,
             election_update: None,

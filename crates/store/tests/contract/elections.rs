@@ -21,8 +21,8 @@ pub(crate) async fn election_crud(fx: Fixture) {
     assert_eq!(id.as_str().len(), 5 + 32);
     assert_eq!(created.election.title, "Board");
     assert_eq!(created.election.created_at, now());
-    assert_eq!(created.link, None);
-    assert_eq!(created.state, SyncState::default());
+    assert_eq!(created.link(), None);
+    assert_eq!(created.state(), SyncState::default());
     assert_eq!(store.get_election(&id).await.unwrap(), created);
 
     let later = now() + secs(60);
@@ -267,7 +267,9 @@ pub(crate) async fn link_relink_unlink_and_linked_listing(fx: Fixture) {
     custom.mapping.status.in_voting = "Active".into();
     custom.notion_page_url = Some("https://www.notion.so/page-a".into());
     let linked = store.set_link(&a, &custom, now()).await.unwrap();
-    assert_eq!(linked.link.as_ref(), Some(&custom));
+    assert_eq!(linked.link(), Some(&custom));
+    assert_eq!(linked.links.len(), 1);
+    assert!(linked.links[0].primary);
     store
         .set_link(&b, &link("db2", "page-b"), now())
         .await
@@ -304,6 +306,7 @@ pub(crate) async fn link_relink_unlink_and_linked_listing(fx: Fixture) {
         .record_sync(
             SyncRecord {
                 election_id: a.clone(),
+                link_id: primary_link(store, &a).await,
                 page_id: "page-a".into(),
                 state: state.clone(),
                 election_update: None,
@@ -318,13 +321,18 @@ pub(crate) async fn link_relink_unlink_and_linked_listing(fx: Fixture) {
         .set_link(&a, &link("db1", "page-a2"), now())
         .await
         .unwrap();
-    assert_eq!(relinked.link.unwrap().notion_page_id, "page-a2");
-    assert_eq!(relinked.state, SyncState::default());
+    assert_eq!(relinked.link().unwrap().notion_page_id, "page-a2");
+    assert_eq!(relinked.state(), SyncState::default());
+    assert_eq!(
+        relinked.links.len(),
+        1,
+        "re-linking replaces the primary link"
+    );
 
     // Unlink: fields cleared, election kept.
     let unlinked = store.clear_link(&a, now()).await.unwrap();
-    assert_eq!(unlinked.link, None);
-    assert_eq!(unlinked.state, SyncState::default());
+    assert_eq!(unlinked.link(), None);
+    assert_eq!(unlinked.state(), SyncState::default());
     assert_eq!(unlinked.election.title, "A");
     assert_eq!(
         store
@@ -379,6 +387,7 @@ pub(crate) async fn due_filter_follows_the_planner_cadence(fx: Fixture) {
             .record_sync(
                 SyncRecord {
                     election_id: id.clone(),
+                    link_id: primary_link(store, id).await,
                     page_id: page.into(),
                     state,
                     election_update: None,
@@ -451,6 +460,7 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
         .set_link(&id, &link("db", "page"), now())
         .await
         .unwrap();
+    let link_id = primary_link(store, &id).await;
     let mut state = synced_state(now());
     state.notion_done_set_at = Some(now());
     let later = now() + secs(30);
@@ -458,6 +468,7 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
         .record_sync(
             SyncRecord {
                 election_id: id.clone(),
+                link_id: link_id.clone(),
                 page_id: "page".into(),
                 state: state.clone(),
                 election_update: Some(ElectionUpdate {
@@ -485,20 +496,20 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
     assert_eq!(record.election.title, "New title");
     assert_eq!(record.election.description, "desc", "admin's value wins");
     assert_eq!(record.election.updated_at, later);
-    assert_eq!(record.state, state);
+    assert_eq!(record.state(), state);
 
     let mut fresh = observation();
     fresh.values.insert(
         "st".into(),
         sync_engine::ObservedValue::Status(Some("Done".into())),
     );
-    store.save_observation(&id, &fresh).await.unwrap();
+    store.save_observation(&link_id, &fresh).await.unwrap();
     assert_eq!(
         store
             .get_election(&id)
             .await
             .unwrap()
-            .state
+            .state()
             .last_observation,
         Some(fresh.clone())
     );
@@ -507,9 +518,10 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
         ..state
     };
 
-    // A record for another page, an unlinked or a deleted election is skipped.
+    // A record for another page, a removed link or a deleted election is skipped.
     let stale = SyncRecord {
         election_id: id.clone(),
+        link_id: link_id.clone(),
         page_id: "old-page".into(),
         state: SyncState::default(),
         election_update: None,
@@ -517,14 +529,35 @@ pub(crate) async fn record_sync_applies_state_observation_and_pulls(fx: Fixture)
     };
     let report = store.record_sync(stale.clone(), later).await.unwrap();
     assert_eq!(report.skipped.len(), 1);
-    assert!(report.skipped[0].reason.contains("re-linked"));
-    assert_eq!(store.get_election(&id).await.unwrap().state, state);
+    assert!(report.skipped[0].reason.contains("another page"));
+    assert_eq!(store.get_election(&id).await.unwrap().state(), state);
+    let relinked = store
+        .set_link(&id, &link("db", "page"), later)
+        .await
+        .unwrap();
+    assert_ne!(relinked.links[0].id, link_id, "a re-link is a new link");
+    let report = store
+        .record_sync(
+            SyncRecord {
+                page_id: "page".into(),
+                ..stale.clone()
+            },
+            later,
+        )
+        .await
+        .unwrap();
+    assert!(report.skipped[0].reason.contains("link was removed"));
+    assert_eq!(
+        store.get_election(&id).await.unwrap().state(),
+        SyncState::default(),
+        "the old link's record does not land on the new link"
+    );
     store.delete_election(&id).await.unwrap();
     let report = store.record_sync(stale.clone(), later).await.unwrap();
     assert!(report.skipped[0].reason.contains("deleted"));
     assert!(matches!(
-        store.save_observation(&id, &observation()).await,
-        Err(StoreError::NotFound { .. })
+        store.save_observation(&link_id, &observation()).await,
+        Err(StoreError::NotFound { what: "link", .. })
     ));
 }
 
@@ -551,6 +584,7 @@ pub(crate) async fn batch_commits_everything_or_nothing(fx: Fixture) {
     let records = vec![
         SyncRecord {
             election_id: a.clone(),
+            link_id: primary_link(store, &a).await,
             page_id: "pa".into(),
             state: synced_state(now()),
             election_update: None,
@@ -558,6 +592,7 @@ pub(crate) async fn batch_commits_everything_or_nothing(fx: Fixture) {
         },
         SyncRecord {
             election_id: b.clone(),
+            link_id: primary_link(store, &b).await,
             page_id: "pb".into(),
             state: synced_state(now()),
             election_update: None,
@@ -591,7 +626,7 @@ pub(crate) async fn batch_commits_everything_or_nothing(fx: Fixture) {
         Err(StoreError::NotFound { what: "run", .. })
     ));
     assert_eq!(
-        store.get_election(&a).await.unwrap().state,
+        store.get_election(&a).await.unwrap().state(),
         SyncState::default()
     );
     assert_eq!(store.get_cursor("db").await.unwrap(), None);
@@ -618,7 +653,7 @@ pub(crate) async fn batch_commits_everything_or_nothing(fx: Fixture) {
     let report = store.commit_batch(good, now()).await.unwrap();
     assert_eq!(report.recorded.len(), 2);
     assert_eq!(
-        store.get_election(&b).await.unwrap().state,
+        store.get_election(&b).await.unwrap().state(),
         synced_state(now())
     );
     assert_eq!(store.get_cursor("db").await.unwrap(), Some(cursor));

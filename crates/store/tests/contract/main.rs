@@ -9,6 +9,7 @@ mod backend;
 mod control;
 mod demo;
 mod elections;
+mod links;
 mod runs;
 mod support;
 
@@ -42,6 +43,8 @@ contract! {
         elections::record_sync_applies_state_observation_and_pulls,
         elections::batch_commits_everything_or_nothing,
         elections::one_store_shared_by_tasks,
+        links::an_election_has_several_links_each_with_its_own_state,
+        links::a_page_is_shown_by_one_link_only,
         runs::cursors_get_set_reset,
         runs::runs_start_finish_list_and_logs,
         runs::runs_filtered_to_those_with_changes_page_across_idle_cycles,

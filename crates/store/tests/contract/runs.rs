@@ -457,6 +457,7 @@ pub(crate) async fn sync_health_counts_linked_elections_and_finds_the_newest_run
             .record_sync(
                 SyncRecord {
                     election_id: ids[i].clone(),
+                    link_id: primary_link(store, &ids[i]).await,
                     page_id: format!("page-{i}"),
                     state,
                     election_update: None,

@@ -1,10 +1,10 @@
 //! What the contract cases share: instants, and elections, links and states to store.
 
 use jiff::{SignedDuration, Timestamp};
-use store::NewElection;
+use store::{LinkId, NewElection, Store};
 use sync_engine::{
-    DatabaseSchema, NotionLink, ObservedValue, PageObservation, PropertyKind, SchemaProperty,
-    SyncState,
+    DatabaseSchema, ElectionId, NotionLink, ObservedValue, PageObservation, PropertyKind,
+    SchemaProperty, SyncState,
 };
 
 pub(crate) fn t(s: &str) -> Timestamp {
@@ -29,6 +29,11 @@ pub(crate) fn new_election(title: &str) -> NewElection {
 
 pub(crate) fn link(db: &str, page: &str) -> NotionLink {
     NotionLink::new(db, page)
+}
+
+/// The id of election `id`'s primary link.
+pub(crate) async fn primary_link(store: &dyn Store, id: &ElectionId) -> LinkId {
+    store.get_linked(id).await.unwrap().link_id
 }
 
 pub(crate) fn observation() -> PageObservation {
@@ -73,4 +78,9 @@ pub(crate) fn synced_state(at: Timestamp) -> SyncState {
         last_observation: Some(observation()),
         ..SyncState::default()
     }
+}
+
+/// A well-formed link id made from `n` (for leases that need no stored link).
+pub(crate) fn link_id(n: u128) -> LinkId {
+    LinkId::parse(format!("{}{n:032x}", LinkId::PREFIX)).unwrap()
 }

@@ -50,9 +50,10 @@ impl SyncDriver {
         let mut rest = logs;
         for record in records {
             let id = record.election_id.clone();
-            let (own, others): (Vec<_>, Vec<_>) = rest
-                .into_iter()
-                .partition(|l| l.election_id.as_ref() == Some(&id));
+            // A link's entries: its election's, about its page.
+            let (own, others): (Vec<_>, Vec<_>) = rest.into_iter().partition(|l| {
+                l.election_id.as_ref() == Some(&id) && l.page_id.as_ref() == Some(&record.page_id)
+            });
             rest = others;
             let refused = match self
                 .commit_database(now, run_id, vec![record.clone()], None, own)

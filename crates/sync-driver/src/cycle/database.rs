@@ -3,7 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use notion_client::CapRecord;
-use store::{LinkedElection, LogAction, NewLogEntry, RunCounts, SyncCursor, SyncRecord};
+use store::{LinkId, LinkedElection, LogAction, NewLogEntry, RunCounts, SyncCursor, SyncRecord};
 use sync_engine::{
     ElectionId, PageObservation, SyncError, SyncInput, SyncPlan, SyncState, Trigger, is_due,
     needs_observation,
@@ -31,7 +31,7 @@ pub(crate) struct DatabaseWork {
     pub(crate) records: Vec<SyncRecord>,
     pub(crate) logs: Vec<NewLogEntry>,
     pub(crate) cursor: Option<SyncCursor>,
-    pub(crate) leases: Vec<ElectionId>,
+    pub(crate) leases: Vec<LinkId>,
     pub(crate) plans: Vec<SyncPlan>,
     pub(crate) skipped: Vec<(ElectionId, String)>,
     pub(crate) counts: RunCounts,
@@ -56,7 +56,7 @@ impl DatabaseWork {
                 .is_some_and(|r| r.election_update.is_some()),
         );
         if result.leased {
-            self.leases.push(election.election.id.clone());
+            self.leases.push(election.link_id.clone());
         }
         if let Some(reason) = result.skipped {
             self.skipped.push((election.election.id.clone(), reason));

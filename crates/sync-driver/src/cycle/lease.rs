@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{ErrorKind, NotionError};
-use store::{LeaseKey, LinkedElection, cycle_lease_holder};
-use sync_engine::ElectionId;
+use store::{LeaseKey, LinkId, LinkedElection, cycle_lease_holder};
 
 use crate::{Clock, DriverError, SleepFuture, SyncDriver};
 
@@ -282,7 +281,7 @@ impl SyncDriver {
         let driver_holder = &self.inner.config.holder;
         let holder = self.write_lease_holder(writer);
         let ttl = self.inner.config.lease_ttl;
-        let key = LeaseKey::Election(election.election.id.clone());
+        let key = LeaseKey::Link(election.link_id.clone());
         let store = &self.inner.store;
         let planned_with = (election.state.last_attempt_at, &election.link);
         // Take the write lease, then make sure nobody synced the election since it was
@@ -309,7 +308,7 @@ impl SyncDriver {
                 ));
             }
         }
-        let current = store.get_linked(&election.election.id).await?;
+        let current = store.get_link(&election.link_id).await?;
         if (current.state.last_attempt_at, &current.link) != planned_with {
             store.release_lease(&key, &holder).await?;
             return Ok(Some(
@@ -327,23 +326,21 @@ impl SyncDriver {
         }
     }
 
-    pub(crate) async fn release_election_leases(&self, elections: Vec<ElectionId>, writer: Writer) {
-        if elections.is_empty() {
+    pub(crate) async fn release_link_leases(&self, links: Vec<LinkId>, writer: Writer) {
+        if links.is_empty() {
             return;
         }
         let holder = self.write_lease_holder(writer);
         let store = &self.inner.store;
         let released: store::Result<()> = async {
-            for id in elections {
-                store
-                    .release_lease(&LeaseKey::Election(id), &holder)
-                    .await?;
+            for id in links {
+                store.release_lease(&LeaseKey::Link(id), &holder).await?;
             }
             Ok(())
         }
         .await;
         if let Err(e) = released {
-            tracing::warn!(error = %e, "could not release election write leases; they expire on their own");
+            tracing::warn!(error = %e, "could not release link write leases; they expire on their own");
         }
     }
 }

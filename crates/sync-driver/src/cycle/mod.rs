@@ -314,7 +314,7 @@ impl SyncDriver {
                     .map(|e| format!("database '{database}': {e}")),
             );
         }
-        self.release_election_leases(leases, Writer::Cycle).await;
+        self.release_link_leases(leases, Writer::Cycle).await;
         progress.finish_database(&counts, writes_planned);
         let report = &mut tally.report;
         add_counts(&mut report.counts, &counts);

@@ -18,6 +18,7 @@ pub(crate) fn sync_record(
 ) -> SyncRecord {
     SyncRecord {
         election_id: election.election.id.clone(),
+        link_id: election.link_id.clone(),
         page_id: election.link.notion_page_id.clone(),
         state,
         election_update,

@@ -82,8 +82,8 @@ async fn goes_not_started_in_voting_done_on_time(version: NotionVersion) {
     assert_eq!(report.counts.written, 1);
     assert_eq!(w.status(demo::BOARD_PRESIDENT).as_deref(), Some("Done"));
     let stored = w.election(&election);
-    assert_eq!(stored.state.notion_done_set_at, Some(w.now()));
-    assert_eq!(stored.state.notion_last_sync_error, None);
+    assert_eq!(stored.state().notion_done_set_at, Some(w.now()));
+    assert_eq!(stored.state().notion_last_sync_error, None);
 
     // Every cycle left a finished run with its log.
     let runs = w.store.list_runs(&ListRequest::first(10)).unwrap().items;
@@ -172,7 +172,7 @@ async fn a_removed_status_option_records_a_clear_error_and_backs_off() {
     w.advance(secs(60));
     let report = cycle(&w).await;
     assert_eq!(report.counts.failed, 1, "{report:?}");
-    let state = w.election(&election).state;
+    let state = w.election(&election).state();
     assert_eq!(state.error_class, Some(ErrorClass::Permanent));
     let error = state.notion_last_sync_error.unwrap();
     assert!(error.contains("status option is missing"), "{error}");
@@ -191,7 +191,7 @@ async fn a_removed_status_option_records_a_clear_error_and_backs_off() {
     w.advance(secs(30));
     let report = cycle(&w).await;
     assert_eq!(report.counts.failed, 1);
-    let state = w.election(&election).state;
+    let state = w.election(&election).state();
     assert_eq!(state.consecutive_failures, 2);
     assert_eq!(state.next_attempt_at, Some(w.now() + secs(120)));
     assert!(
@@ -236,10 +236,10 @@ async fn trashed_and_unshared_pages_break_the_link_without_stopping_others() {
         .await
         .unwrap();
     assert_eq!(report.counts.failed, 1, "{report:?}");
-    let state = w.election(&trashed).state;
+    let state = w.election(&trashed).state();
     assert!(state.link_broken);
     assert!(state.notion_last_sync_error.unwrap().contains("in trash"));
-    assert_eq!(w.election(&fine).state.notion_last_sync_error, None);
+    assert_eq!(w.election(&fine).state().notion_last_sync_error, None);
 
     // The integration loses access to everything: every election records the 404 and how to fix it.
     w.emu
@@ -248,7 +248,7 @@ async fn trashed_and_unshared_pages_break_the_link_without_stopping_others() {
     w.advance(secs(3600));
     let report = cycle(&w).await;
     assert!(report.databases[0].error.is_some());
-    let state = w.election(&fine).state;
+    let state = w.election(&fine).state();
     assert!(state.link_broken);
     let error = state.notion_last_sync_error.unwrap();
     assert!(error.contains("Notion 404 object_not_found"), "{error}");
@@ -290,7 +290,7 @@ async fn a_failing_database_does_not_stop_the_others() {
     // transiently; Legacy Elections is synced.
     assert_eq!(report.counts.failed, 1, "{report:?}");
     assert_eq!(w.status(demo::LEGACY_PAGE).as_deref(), Some("In Voting"));
-    let state = w.election(&board).state;
+    let state = w.election(&board).state();
     assert_eq!(state.error_class, Some(ErrorClass::Transient));
     assert!(state.notion_last_sync_error.unwrap().contains("503"));
     // Next cycle: it converges.
@@ -300,7 +300,7 @@ async fn a_failing_database_does_not_stop_the_others() {
         w.status(demo::BOARD_PRESIDENT).as_deref(),
         Some("In Voting")
     );
-    assert_eq!(w.election(&board).state.error_class, None);
+    assert_eq!(w.election(&board).state().error_class, None);
 }
 
 #[tokio::test]
@@ -330,7 +330,7 @@ async fn thirty_percent_faults_still_converge_with_every_write_made_once() {
     for (election, page) in &elections {
         assert_eq!(w.status(*page).as_deref(), Some("In Voting"), "{election}");
         assert_eq!(w.results_link(*page), Some(results(election)));
-        assert_eq!(w.election(election).state.notion_last_sync_error, None);
+        assert_eq!(w.election(election).state().notion_last_sync_error, None);
     }
     // Faults fired, and yet each page got exactly one successful write.
     assert!(w.emu.request_counts().with_status(429) + w.emu.request_counts().with_status(503) > 0);
@@ -624,7 +624,7 @@ async fn paused_elections_do_not_wake_the_daemon() {
         .unshare(demo::INTEGRATION_NAME, demo::ROOT_PAGE)
         .unwrap();
     assert_eq!(cycle(&w).await.counts.failed, 2);
-    let retry = w.election(&later).state.next_attempt_at.unwrap();
+    let retry = w.election(&later).state().next_attempt_at.unwrap();
     assert_eq!(retry, w.now() + secs(60));
     assert_eq!(w.next_wakeup().await, Some(w.now() + secs(30)));
     w.store
@@ -877,7 +877,7 @@ async fn a_cycle_that_loses_its_lease_stops_writing_and_records_what_it_did() {
     // What was written is recorded; the rest is left for the runner that holds the lease.
     let synced: Vec<bool> = elections
         .iter()
-        .map(|(e, _)| w.election(e).state.notion_last_sync_at.is_some())
+        .map(|(e, _)| w.election(e).state().notion_last_sync_at.is_some())
         .collect();
     assert_eq!(synced.iter().filter(|s| **s).count(), 8);
     for ((election, page), synced) in elections.iter().zip(&synced) {
@@ -930,7 +930,7 @@ async fn a_database_never_shared_is_retried_on_the_backoff_schedule_not_every_cy
     }
     // Permanent (404 object_not_found): the backoff doubles from 1 min to at most 1 h.
     assert_eq!(attempts, [0, 1, 3, 7, 15, 31, 63]);
-    let state = w.election(&elections[0].0).state;
+    let state = w.election(&elections[0].0).state();
     assert_eq!(state.error_class, Some(ErrorClass::Permanent));
     assert_eq!(state.consecutive_failures, 7);
     assert_eq!(
@@ -1106,11 +1106,12 @@ async fn a_runner_taking_over_a_dead_runners_lease_syncs_its_in_flight_election_
     // "driver-x" was killed mid-cycle: its global lease (5 min) and the write lease of the
     // election whose page write was in flight, taken 10 s later, remain.
     lease(&LeaseKey::Global, "driver-x", 300, now);
-    let in_flight = LeaseKey::Election(elections[0].0.clone());
+    let link_of = |id: &ElectionId| w.store.get_linked(id).unwrap().link_id;
+    let in_flight = LeaseKey::Link(link_of(&elections[0].0));
     let x_cycle = store::cycle_lease_holder("driver-x");
     lease(&in_flight, &x_cycle, 300, now + secs(10));
     // Manual syncs (an api-server's, even one in the same process as driver-x) hold theirs.
-    let manual = LeaseKey::Election(elections[1].0.clone());
+    let manual = LeaseKey::Link(link_of(&elections[1].0));
     lease(&manual, "driver-x", 600, now);
 
     // While driver-x's lease is live, nobody else runs a cycle.
@@ -1140,7 +1141,7 @@ async fn a_cycle_whose_global_lease_was_taken_writes_nothing_more() {
     let elections = linked_elections(&w, 5, -60, 3600).await;
     let write_leases: Vec<LeaseKey> = elections
         .iter()
-        .map(|(e, _)| LeaseKey::Election(e.clone()))
+        .map(|(e, _)| LeaseKey::Link(w.store.get_linked(e).unwrap().link_id))
         .collect();
     let taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let clock = Arc::new(SteppingClock {
@@ -1233,7 +1234,7 @@ async fn a_title_edited_in_notion_is_pulled_at_the_next_poll_within_the_minimum_
     let election = w.create_election("Budget", -60, 3600);
     w.link(&election, demo::BUDGET_REFERENDUM).await;
     cycle(&w).await;
-    let synced_at = w.election(&election).state.notion_last_sync_at;
+    let synced_at = w.election(&election).state().notion_last_sync_at;
 
     // Ten seconds later (the minimum interval is a minute) someone renames the page and
     // changes its status by hand.
@@ -1254,7 +1255,7 @@ async fn a_title_edited_in_notion_is_pulled_at_the_next_poll_within_the_minimum_
     assert_eq!(report.counts.pulled, 1, "{report:?}");
     assert_eq!(report.counts.written, 0, "{report:?}");
     assert_eq!(w.status(demo::BUDGET_REFERENDUM).as_deref(), Some("Done"));
-    let state = w.election(&election).state;
+    let state = w.election(&election).state();
     assert_eq!(state.notion_last_sync_at, synced_at, "not a sync");
     let activity = w
         .store

@@ -36,7 +36,7 @@ async fn link_stores_the_link_and_a_first_observation() {
         .await
         .unwrap();
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
-    let link = outcome.record.link.unwrap();
+    let link = outcome.record.link().unwrap();
     assert_eq!(link.notion_database_id, demo::ELECTIONS_DB.to_string());
     assert_eq!(link.notion_page_id, demo::BOARD_PRESIDENT.to_string());
     assert_eq!(link.mapping.status.property.name, "Voting Status");
@@ -45,7 +45,7 @@ async fn link_stores_the_link_and_a_first_observation() {
         assert!(property.id.is_some(), "{role}: {property:?}");
     }
     assert!(link.notion_page_url.as_ref().unwrap().contains("notion"));
-    let observation = outcome.record.state.last_observation.unwrap();
+    let observation = outcome.record.state().last_observation.unwrap();
     let title = observation.value_of(&link.mapping, sync_engine::PropertyRole::Title);
     assert_eq!(
         title.and_then(sync_engine::ObservedValue::as_text),
@@ -72,7 +72,7 @@ async fn link_stores_the_link_and_a_first_observation() {
         .await
         .unwrap();
     assert_eq!(
-        outcome.record.link.unwrap().notion_page_id,
+        outcome.record.link().unwrap().notion_page_id,
         demo::BUDGET_REFERENDUM.to_string()
     );
 }
@@ -217,7 +217,7 @@ async fn link_refuses_what_it_cannot_sync_with_messages_that_say_what_to_fix() {
     assert!(message.contains("trash"), "{message}");
 
     // Nothing was stored by any refused link.
-    assert!(w.election(&election).link.is_none());
+    assert!(w.election(&election).link().is_none());
 }
 
 #[tokio::test]
@@ -240,7 +240,7 @@ async fn optional_parts_missing_link_with_warnings() {
     assert_eq!(outcome.warnings.len(), 2, "{:?}", outcome.warnings);
     assert!(outcome.warnings[0].contains("no 'Upcoming' option"));
     assert!(outcome.warnings[1].contains("no 'Results' property"));
-    assert!(outcome.record.link.is_some());
+    assert!(outcome.record.link().is_some());
 }
 
 #[tokio::test]
@@ -336,7 +336,7 @@ async fn unlink_clears_the_link_without_touching_notion() {
     w.link(&election, demo::BOARD_PRESIDENT).await;
     w.emu.reset_counts();
     let record = w.driver.unlink(&election, w.now()).await.unwrap();
-    assert!(record.link.is_none());
+    assert!(record.link().is_none());
     assert_eq!(w.emu.request_counts().total(), 0);
     let missing = ElectionId::parse("elec_missing").unwrap();
     assert!(matches!(
@@ -381,7 +381,7 @@ async fn sync_now_writes_status_and_link_and_pulls_the_title() {
     let stored = w.election(&election);
     assert_eq!(stored.election.title, "Board President 2026");
     assert_eq!(stored.election.description, "Elect the president");
-    assert_eq!(stored.state.notion_last_sync_at, Some(w.now()));
+    assert_eq!(stored.state().notion_last_sync_at, Some(w.now()));
     assert_eq!(sync.election, stored);
     let runs = w.store.list_runs(&store::ListRequest::first(10)).unwrap();
     assert_eq!(runs.items.len(), 1);
@@ -416,11 +416,11 @@ async fn sync_now_reports_a_missing_status_option_and_records_it() {
     assert!(message.contains("no option 'In Voting'"), "{message}");
     let stored = w.election(&election);
     assert_eq!(
-        stored.state.notion_last_sync_error.as_deref(),
+        stored.state().notion_last_sync_error.as_deref(),
         Some(message.as_str())
     );
     assert_eq!(
-        stored.state.error_class,
+        stored.state().error_class,
         Some(sync_engine::ErrorClass::Permanent)
     );
     assert_eq!(

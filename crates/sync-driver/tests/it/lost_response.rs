@@ -188,7 +188,7 @@ async fn a_write_whose_answer_was_lost_is_a_transient_failure_and_is_not_sent_ag
         matches!(&first, Err(DriverError::Notion(error)) if error.to_string().contains("connection reset")),
         "{first:?}"
     );
-    let state = store.get_election(&election).unwrap().state;
+    let state = store.get_election(&election).unwrap().state();
     assert_eq!(state.consecutive_failures, 1);
     assert_eq!(state.error_class, Some(ErrorClass::Transient));
     assert!(!state.link_broken, "a lost answer is not a broken link");
@@ -212,7 +212,7 @@ async fn a_write_whose_answer_was_lost_is_a_transient_failure_and_is_not_sent_ag
     assert_eq!(second.written.status, None, "{second:?}");
     assert_eq!(second.written.results_link, None);
     assert!(second.plan.page_write.is_none());
-    let state = store.get_election(&election).unwrap().state;
+    let state = store.get_election(&election).unwrap().state();
     assert_eq!(state.consecutive_failures, 0);
     assert_eq!(state.notion_last_sync_error, None);
     assert_eq!(state.notion_last_sync_at, Some(later));

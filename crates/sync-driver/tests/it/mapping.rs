@@ -32,9 +32,9 @@ async fn renaming_the_status_property_in_notion_does_not_break_the_sync() {
     );
     // The link now names the property as Notion does, so people see the current name.
     let record = w.election(&election);
-    let link = record.link.unwrap();
+    let link = record.link().unwrap();
     assert_eq!(link.mapping.status.property.name, "Election state");
-    assert_eq!(record.state.notion_last_sync_error, None);
+    assert_eq!(record.state().notion_last_sync_error, None);
 }
 
 #[tokio::test]
@@ -49,7 +49,7 @@ async fn the_voting_window_is_written_and_follows_an_edit_of_close_at() {
     let election = w.create_election("Board", 60, 3600);
     w.link(&election, demo::BOARD_PRESIDENT).await;
     // The admin maps the window (the API's mapping fields come with the links routes).
-    let mut link = w.election(&election).link.unwrap();
+    let mut link = w.election(&election).link().cloned().unwrap();
     link.mapping.voting_window = Some(WindowMapping::Range {
         property: PropertyRef::named("Voting window"),
     });

@@ -37,7 +37,7 @@ async fn a_page_moved_out_of_its_database_breaks_the_link_and_is_no_longer_writt
         .await
         .unwrap();
     assert_eq!(report.counts.failed, 1, "{report:?}");
-    let state = w.election(&moved).state;
+    let state = w.election(&moved).state();
     assert!(state.link_broken);
     let error = state.notion_last_sync_error.unwrap();
     assert!(
@@ -49,8 +49,8 @@ async fn a_page_moved_out_of_its_database_breaks_the_link_and_is_no_longer_writt
         error.contains("link the election to another page"),
         "{error}"
     );
-    assert_eq!(w.election(&fine).state.notion_last_sync_error, None);
-    assert!(!w.election(&fine).state.link_broken);
+    assert_eq!(w.election(&fine).state().notion_last_sync_error, None);
+    assert!(!w.election(&fine).state().link_broken);
 
     // Voting opens: the election still in the database gets its status, the moved page nothing.
     w.advance(secs(300));
@@ -71,7 +71,7 @@ async fn a_page_moved_out_of_its_database_breaks_the_link_and_is_no_longer_writt
         w.status(demo::BUDGET_REFERENDUM).as_deref(),
         Some("In Voting")
     );
-    assert!(w.election(&moved).state.link_broken);
+    assert!(w.election(&moved).state().link_broken);
 
     // A manual sync says the same, as a validation error (nothing for Notion to retry).
     match w.driver.sync_now(&moved, w.now()).await {
@@ -113,7 +113,7 @@ async fn a_write_to_a_page_moved_since_its_last_read_is_the_last_one() {
         .unwrap();
     assert_eq!(report.counts.failed, 1, "{:?}", report.counts);
     assert_eq!(w.served(PATCH_PAGE), 1);
-    let state = w.election(&election).state;
+    let state = w.election(&election).state();
     assert!(state.link_broken, "{:?}", state.notion_last_sync_error);
     let error = state.notion_last_sync_error.unwrap();
     assert!(
@@ -131,5 +131,5 @@ async fn a_write_to_a_page_moved_since_its_last_read_is_the_last_one() {
         .unwrap();
     assert_eq!(report.counts.failed, 1, "{:?}", report.counts);
     assert_eq!(w.served(PATCH_PAGE), 0);
-    assert!(w.election(&election).state.link_broken);
+    assert!(w.election(&election).state().link_broken);
 }

@@ -50,7 +50,7 @@ async fn more_pages_than_the_cap_in_one_minute_are_read_one_by_one_and_no_electi
     for (i, (election, _)) in linked.iter().enumerate() {
         let record = w.election(election);
         assert_eq!(record.election.title, format!("Retitled {i}"));
-        assert_eq!(record.state.notion_last_sync_error, None);
+        assert_eq!(record.state().notion_last_sync_error, None);
     }
     // 50 came with the capped query (one continuation from the same minute returns nothing
     // new), the other 70 were read alone.

@@ -110,12 +110,12 @@ async fn a_rate_limit_longer_than_the_client_waits_ends_the_cycle_with_no_furthe
     // The election whose write got the 429 has the failure recorded; the others nothing yet.
     let failed: Vec<_> = elections
         .iter()
-        .filter(|(e, _)| w.election(e).state.error_class == Some(ErrorClass::Transient))
+        .filter(|(e, _)| w.election(e).state().error_class == Some(ErrorClass::Transient))
         .collect();
     assert_eq!(failed.len(), 1);
     let message = w
         .election(&failed[0].0)
-        .state
+        .state()
         .notion_last_sync_error
         .unwrap();
     assert!(message.contains("429"), "{message}");

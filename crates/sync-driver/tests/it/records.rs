@@ -36,12 +36,15 @@ async fn a_record_the_store_refuses_fails_only_its_election_and_is_recorded_on_i
         let stored = w.election(election);
         assert_eq!(w.status(*page).as_deref(), Some("In Voting"));
         assert!(stored.election.title.ends_with(" in Notion"), "{stored:?}");
-        assert_eq!(stored.state.notion_last_sync_error, None);
-        assert!(stored.state.notion_last_sync_at.is_some());
+        assert_eq!(stored.state().notion_last_sync_error, None);
+        assert!(stored.state().notion_last_sync_at.is_some());
     }
     let stored = w.election(&refused);
     assert_eq!(stored.election.title, "Bravo");
-    let error = stored.state.notion_last_sync_error.expect("error recorded");
+    let error = stored
+        .state()
+        .notion_last_sync_error
+        .expect("error recorded");
     assert!(
         error.contains("could not record the sync") && error.contains("refused by the test"),
         "{error}"
@@ -77,7 +80,7 @@ async fn a_nul_title_in_notion_keeps_ours_and_the_database_syncs() {
     let odd = w.election(&odd);
     assert_eq!(odd.election.title, "Odd election");
     assert_eq!(odd.election.description, "Line one\nLine two");
-    assert_eq!(odd.state.notion_last_sync_error, None);
+    assert_eq!(odd.state().notion_last_sync_error, None);
     assert_eq!(w.status(odd_page).as_deref(), Some("In Voting"));
     let fine = w.election(&fine);
     assert_eq!(fine.election.title, "Fine in Notion");

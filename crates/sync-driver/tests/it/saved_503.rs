@@ -32,7 +32,7 @@ async fn a_503_saying_saved_leads_to_a_read_not_a_second_write() {
         w.status(demo::BUDGET_REFERENDUM).as_deref(),
         Some("In Voting")
     );
-    let state = w.election(&election).state;
+    let state = w.election(&election).state();
     assert_eq!(state.notion_last_sync_error, None);
     assert!(state.notion_last_sync_at.is_some());
     assert_eq!(state.consecutive_failures, 0);
