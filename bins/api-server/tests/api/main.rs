@@ -8,6 +8,7 @@ mod elections;
 mod errors;
 mod hardening;
 mod health_history;
+mod links;
 mod notion;
 mod openapi;
 mod operations;

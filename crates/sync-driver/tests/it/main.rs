@@ -5,6 +5,7 @@ mod common;
 mod connections;
 mod cycle;
 mod link;
+mod links;
 mod lost_response;
 mod mapping;
 mod moved;
