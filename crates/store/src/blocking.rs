@@ -7,11 +7,12 @@ use sync_engine::{ElectionId, NotionLink, PageObservation, Trigger};
 use uuid::Uuid;
 
 use crate::{
-    ActivityEntry, BatchReport, DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim,
-    LeaseKey, LinkId, LinkRecord, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection,
-    NewLogEntry, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter,
-    RunHistory, RunWithLogs, SqliteStore, Store, StoreError, StoreHealth, SyncBatch, SyncCursor,
-    SyncHealth, SyncRecord, SyncRun,
+    ActivityEntry, AllowedDatabase, BatchReport, ConnectionId, ConnectionRecord, ConnectionState,
+    DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim, LeaseKey, LinkId, LinkRecord,
+    LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
+    NewOAuthConnection, OAuthStateRecord, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result,
+    RunCounts, RunFilter, RunHistory, RunWithLogs, SealedToken, SqliteStore, Store, StoreError,
+    StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
 };
 
 impl SqliteStore {
@@ -280,6 +281,138 @@ impl Store for SqliteStore {
     async fn get_lease(&self, key: &LeaseKey) -> Result<Option<Lease>> {
         let key = key.clone();
         self.blocking(move |s| s.get_lease(&key)).await
+    }
+
+    async fn ensure_internal_connection(&self, now: Timestamp) -> Result<ConnectionRecord> {
+        self.blocking(move |s| s.ensure_internal_connection(now))
+            .await
+    }
+
+    async fn describe_internal_connection(
+        &self,
+        workspace_name: Option<&str>,
+        bot_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord> {
+        let (name, bot) = (workspace_name.map(str::to_owned), bot_id.map(str::to_owned));
+        self.blocking(move |s| s.describe_internal_connection(name.as_deref(), bot.as_deref(), now))
+            .await
+    }
+
+    async fn save_oauth_connection(
+        &self,
+        new: NewOAuthConnection,
+        now: Timestamp,
+    ) -> Result<(ConnectionRecord, bool)> {
+        self.blocking(move |s| s.save_oauth_connection(&new, now))
+            .await
+    }
+
+    async fn store_tokens(
+        &self,
+        id: &ConnectionId,
+        access: &SealedToken,
+        refresh: Option<&SealedToken>,
+        access_expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord> {
+        let (id, access, refresh) = (id.clone(), access.clone(), refresh.cloned());
+        self.blocking(move |s| {
+            s.store_tokens(&id, &access, refresh.as_ref(), access_expires_at, now)
+        })
+        .await
+    }
+
+    async fn set_connection_state(
+        &self,
+        id: &ConnectionId,
+        state: ConnectionState,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord> {
+        let (id, reason) = (id.clone(), reason.map(str::to_owned));
+        self.blocking(move |s| s.set_connection_state(&id, state, reason.as_deref(), now))
+            .await
+    }
+
+    async fn set_connection_budget(
+        &self,
+        id: &ConnectionId,
+        max_requests_per_second: Option<f64>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord> {
+        let id = id.clone();
+        self.blocking(move |s| s.set_connection_budget(&id, max_requests_per_second, now))
+            .await
+    }
+
+    async fn get_connection(&self, id: &ConnectionId) -> Result<ConnectionRecord> {
+        let id = id.clone();
+        self.blocking(move |s| s.get_connection(&id)).await
+    }
+
+    async fn list_connections(&self) -> Result<Vec<ConnectionRecord>> {
+        self.blocking(Self::list_connections).await
+    }
+
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<()> {
+        let id = id.clone();
+        self.blocking(move |s| s.delete_connection(&id)).await
+    }
+
+    async fn allow_database(
+        &self,
+        id: &ConnectionId,
+        database_id: &str,
+        name: Option<&str>,
+        allowed_by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<AllowedDatabase> {
+        let (id, database_id) = (id.clone(), database_id.to_owned());
+        let (name, by) = (name.map(str::to_owned), allowed_by.map(str::to_owned));
+        self.blocking(move |s| {
+            s.allow_database(&id, &database_id, name.as_deref(), by.as_deref(), now)
+        })
+        .await
+    }
+
+    async fn disallow_database(&self, id: &ConnectionId, database_id: &str) -> Result<bool> {
+        let (id, database_id) = (id.clone(), database_id.to_owned());
+        self.blocking(move |s| s.disallow_database(&id, &database_id))
+            .await
+    }
+
+    async fn allowed_databases(&self, id: &ConnectionId) -> Result<Vec<AllowedDatabase>> {
+        let id = id.clone();
+        self.blocking(move |s| s.allowed_databases(&id)).await
+    }
+
+    async fn connection_for_database(&self, database_id: &str) -> Result<ConnectionId> {
+        let database_id = database_id.to_owned();
+        self.blocking(move |s| s.connection_for_database(&database_id))
+            .await
+    }
+
+    async fn mint_oauth_state(
+        &self,
+        state_hash: &str,
+        created_by: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        let (hash, by) = (state_hash.to_owned(), created_by.to_owned());
+        self.blocking(move |s| s.mint_oauth_state(&hash, &by, now, expires_at))
+            .await
+    }
+
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &str,
+        now: Timestamp,
+    ) -> Result<OAuthStateRecord> {
+        let hash = state_hash.to_owned();
+        self.blocking(move |s| s.consume_oauth_state(&hash, now))
+            .await
     }
 
     async fn election_activity(

@@ -10,10 +10,12 @@ use sync_engine::{ElectionId, NotionLink, PageObservation, Trigger};
 use uuid::Uuid;
 
 use crate::{
-    ActivityEntry, BatchReport, DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim,
-    LeaseKey, LinkId, LinkRecord, LinkedElection, LinkedFilter, ListRequest, Listing, NewElection,
-    NewLogEntry, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter,
-    RunHistory, RunWithLogs, StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
+    ActivityEntry, AllowedDatabase, BatchReport, ConnectionId, ConnectionRecord, ConnectionState,
+    DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim, LeaseKey, LinkId, LinkRecord,
+    LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
+    NewOAuthConnection, OAuthStateRecord, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result,
+    RunCounts, RunFilter, RunHistory, RunWithLogs, SealedToken, StoreHealth, SyncBatch, SyncCursor,
+    SyncHealth, SyncRecord, SyncRun,
 };
 
 /// A store shared by everything in a process: the driver, the api-server's handlers, the
@@ -269,6 +271,109 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// The lease `key`, live or expired, if any.
     async fn get_lease(&self, key: &LeaseKey) -> Result<Option<Lease>>;
+
+    // Connections.
+
+    /// Makes sure the internal connection (`NOTION_API_KEY`'s) exists, made at `now` the first
+    /// time, and returns it.
+    async fn ensure_internal_connection(&self, now: Timestamp) -> Result<ConnectionRecord>;
+
+    /// Records the internal connection's workspace name and bot id, for display. Errors:
+    /// `NotFound` until [`Store::ensure_internal_connection`] made it.
+    async fn describe_internal_connection(
+        &self,
+        workspace_name: Option<&str>,
+        bot_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord>;
+
+    /// Stores an OAuth authorization, keyed by workspace and bot: authorizing a stored workspace
+    /// again keeps its id and replaces its token pair (`true`: replaced). When the stored id is
+    /// not `new.id`, the tokens (sealed for `new.id`) are not stored: seal them for the returned
+    /// id and call [`Store::store_tokens`]. Errors: `Invalid`.
+    async fn save_oauth_connection(
+        &self,
+        new: NewOAuthConnection,
+        now: Timestamp,
+    ) -> Result<(ConnectionRecord, bool)>;
+
+    /// Stores a connection's refreshed token pair and makes it active. Errors: `NotFound`,
+    /// `Invalid` (the internal connection).
+    async fn store_tokens(
+        &self,
+        id: &ConnectionId,
+        access: &SealedToken,
+        refresh: Option<&SealedToken>,
+        access_expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord>;
+
+    /// Sets a connection's state and why; `Revoked` also forgets its tokens. Errors: `NotFound`.
+    async fn set_connection_state(
+        &self,
+        id: &ConnectionId,
+        state: ConnectionState,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord>;
+
+    /// Sets a connection's request budget (`None`: the process default). Errors: `NotFound`,
+    /// `Invalid`.
+    async fn set_connection_budget(
+        &self,
+        id: &ConnectionId,
+        max_requests_per_second: Option<f64>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord>;
+
+    /// One connection. Errors: `NotFound`.
+    async fn get_connection(&self, id: &ConnectionId) -> Result<ConnectionRecord>;
+
+    /// Every connection, the internal one first.
+    async fn list_connections(&self) -> Result<Vec<ConnectionRecord>>;
+
+    /// Deletes an OAuth connection and its allowlist; its links keep their fields. Errors:
+    /// `NotFound`, `Invalid` (the internal connection).
+    async fn delete_connection(&self, id: &ConnectionId) -> Result<()>;
+
+    /// Allows a database on an OAuth connection, with who and when. Errors: `NotFound`,
+    /// `Invalid` (the internal connection, an empty id), `Conflict` (another connection allows
+    /// it).
+    async fn allow_database(
+        &self,
+        id: &ConnectionId,
+        database_id: &str,
+        name: Option<&str>,
+        allowed_by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<AllowedDatabase>;
+
+    /// Disallows a database on a connection; returns whether it was allowed.
+    async fn disallow_database(&self, id: &ConnectionId, database_id: &str) -> Result<bool>;
+
+    /// The databases allowed on a connection.
+    async fn allowed_databases(&self, id: &ConnectionId) -> Result<Vec<AllowedDatabase>>;
+
+    /// The connection pages of `database_id` are reached through: the OAuth connection allowing
+    /// it, else the internal one.
+    async fn connection_for_database(&self, database_id: &str) -> Result<ConnectionId>;
+
+    /// Records a minted OAuth `state` (its hash) for an admin, until `expires_at`. Errors:
+    /// `Invalid`, `Conflict` (in use).
+    async fn mint_oauth_state(
+        &self,
+        state_hash: &str,
+        created_by: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+
+    /// Uses up an OAuth `state` (single use). Errors: `NotFound` (unknown, used or lapsed).
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &str,
+        now: Timestamp,
+    ) -> Result<OAuthStateRecord>;
 
     // What the admin pages read.
 

@@ -2,6 +2,7 @@
 
 mod activity;
 mod blocking;
+mod connections;
 mod control;
 mod demo;
 mod elections;
@@ -24,6 +25,10 @@ use rusqlite_migration::{M, Migrations};
 pub use activity::{
     ActivityEntry, CycleError, HISTORY_EVENT_LIMIT, HistoryEvent, MinuteStats, RunHistory,
 };
+pub use connections::{
+    AllowedDatabase, ConnectionId, ConnectionKind, ConnectionRecord, ConnectionState,
+    InvalidConnectionId, NewOAuthConnection, OAuthStateRecord,
+};
 pub use demo::DemoClaim;
 pub use error::{Result, StoreError, StoreErrorKind};
 pub use health::{StoreHealth, SyncHealth};
@@ -31,6 +36,7 @@ pub use interface::{SharedStore, Store};
 pub use open::{OpenMode, StoreLocation, open_store};
 pub use runs::parse_run_id;
 pub use time::stored_precision;
+pub use token_seal::SealedToken;
 pub use types::*;
 
 /// How long a statement waits for another connection's write lock before failing with the
@@ -56,6 +62,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0004_logs_by_election.sql")),
     M::up(include_str!("../migrations/0005_field_mapping.sql")),
     M::up(include_str!("../migrations/0006_link_records.sql")),
+    M::up(include_str!("../migrations/0007_connections.sql")),
 ];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.

@@ -8,13 +8,14 @@ use sync_engine::{
     SyncState, validate_title,
 };
 
+use crate::connections::connection_for_database;
 use crate::elections::{ELECTION_COLUMNS, get_record, row_to_election};
 use crate::error::{conversion, corrupt, election_not_found};
 use crate::time::{col, opt_col, to_ms};
 use crate::{
-    BatchReport, DueFilter, ElectionRecord, LinkId, LinkRecord, LinkedElection, LinkedFilter,
-    PhaseChange, Result, SkippedRecord, SqliteStore, StoreError, SyncBatch, SyncRecord,
-    check_limit,
+    BatchReport, ConnectionId, DueFilter, ElectionRecord, LinkId, LinkRecord, LinkedElection,
+    LinkedFilter, PhaseChange, Result, SkippedRecord, SqliteStore, StoreError, SyncBatch,
+    SyncRecord, check_limit,
 };
 
 /// The columns of `notion_links`, in the order [`row_to_link`] reads them.
@@ -25,10 +26,10 @@ const LINK_COLUMNS: &str = "l.id, l.is_primary, l.created_at, l.notion_database_
     l.notion_description_property_name, l.notion_mapping, l.notion_last_sync_at, \
     l.notion_last_sync_error, l.notion_done_set_at, l.sync_last_attempt_at, \
     l.sync_consecutive_failures, l.sync_error_class, l.sync_next_attempt_at, \
-    l.sync_link_broken, l.sync_last_observation";
+    l.sync_link_broken, l.sync_last_observation, l.connection_id";
 
 /// How many columns [`LINK_COLUMNS`] has (where the election's columns start after it).
-const LINK_COLUMN_COUNT: usize = 23;
+const LINK_COLUMN_COUNT: usize = 24;
 
 /// An election's links in their listing order: the primary first, then oldest first.
 const LINK_ORDER: &str = "l.is_primary DESC, l.created_at, l.id";
@@ -71,8 +72,11 @@ fn row_to_link(row: &Row<'_>) -> rusqlite::Result<LinkRecord> {
         link_broken: row.get::<_, i64>(21)? != 0,
         last_observation: observation,
     };
+    let connection: String = row.get(23)?;
     Ok(LinkRecord {
         id,
+        connection_id: ConnectionId::parse(connection)
+            .map_err(|e| conversion(23, e.to_string()))?,
         primary: row.get::<_, i64>(1)? != 0,
         created_at: col(row, 2)?,
         link,
@@ -143,13 +147,14 @@ fn insert_link(
     now: Timestamp,
 ) -> Result<()> {
     let mapping = &link.mapping;
+    let connection = connection_for_database(tx, &link.notion_database_id)?;
     tx.execute(
         "INSERT INTO notion_links (id, election_id, is_primary, created_at, notion_database_id, \
          notion_page_id, notion_page_url, notion_status_property_name, \
          notion_status_value_not_started, notion_status_value_in_voting, \
          notion_status_value_done, notion_results_property_name, notion_title_property_name, \
-         notion_description_property_name) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         notion_description_property_name, connection_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             link_id.as_str(),
             id.as_str(),
@@ -165,6 +170,7 @@ fn insert_link(
             mapping.results_link.name,
             mapping.title.property.name,
             mapping.description.property.name,
+            connection.as_str(),
         ],
     )?;
     write_mapping(tx, link_id, mapping)?;
@@ -588,6 +594,7 @@ impl SqliteStore {
             };
             Ok(LinkedElection {
                 election: record.election,
+                connection_id: primary.connection_id,
                 link_id: primary.id,
                 primary: true,
                 link: primary.link,
@@ -648,6 +655,7 @@ impl SqliteStore {
                     keep.then(|| LinkedElection {
                         paused: global.is_some() || paused_at.is_some(),
                         election,
+                        connection_id: link.connection_id,
                         link_id: link.id,
                         primary: link.primary,
                         link: link.link,

@@ -120,6 +120,9 @@ pub struct InvalidLinkId(pub String);
 pub struct LinkRecord {
     /// The link's id.
     pub id: LinkId,
+    /// The Notion connection it reaches its page through (the one whose allowlist has its
+    /// database when it was made; the internal connection for links made before connections).
+    pub connection_id: crate::ConnectionId,
     /// Whether it is its election's primary link: the one the singular routes (`…/notion/link`,
     /// `…/notion/sync`) act on. An election with links has exactly one.
     pub primary: bool,
@@ -172,6 +175,8 @@ pub struct LinkedElection {
     pub election: Election,
     /// The link's id.
     pub link_id: LinkId,
+    /// The Notion connection the link reaches its page through.
+    pub connection_id: crate::ConnectionId,
     /// Whether it is the election's primary link.
     pub primary: bool,
     /// The link.
@@ -500,10 +505,17 @@ pub enum LeaseKey {
     /// its page. (Before link records, write leases were per election, `sync:election:<id>`; such
     /// a lease left in a store lapses by itself within its TTL.)
     Link(LinkId),
+    /// One connection's token refresh (`connection:refresh:<id>`): Notion rotates refresh tokens,
+    /// so two processes refreshing at once would leave one with a dead token; the holder
+    /// refreshes, the others wait and read the new pair from the store.
+    ConnectionRefresh(crate::ConnectionId),
 }
 
 /// The stored name prefix of [`LeaseKey::Link`] leases.
 pub(crate) const LINK_LEASE_PREFIX: &str = "sync:link:";
+
+/// The stored name prefix of [`LeaseKey::ConnectionRefresh`] leases.
+const REFRESH_LEASE_PREFIX: &str = "connection:refresh:";
 
 impl LeaseKey {
     /// The name the lease is stored under, e.g. `sync:global` or `sync:link:lnk_…`.
@@ -511,6 +523,7 @@ impl LeaseKey {
         match self {
             Self::Global => "sync:global".to_owned(),
             Self::Link(id) => format!("{LINK_LEASE_PREFIX}{id}"),
+            Self::ConnectionRefresh(id) => format!("{REFRESH_LEASE_PREFIX}{id}"),
         }
     }
 
@@ -518,6 +531,11 @@ impl LeaseKey {
     pub fn from_name(name: &str) -> Option<Self> {
         if name == "sync:global" {
             return Some(Self::Global);
+        }
+        if let Some(id) = name.strip_prefix(REFRESH_LEASE_PREFIX) {
+            return crate::ConnectionId::parse(id)
+                .ok()
+                .map(Self::ConnectionRefresh);
         }
         let id = name.strip_prefix(LINK_LEASE_PREFIX)?;
         LinkId::parse(id).ok().map(Self::Link)

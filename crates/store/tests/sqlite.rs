@@ -726,3 +726,43 @@ fn health_is_the_write_check_and_the_schema_version() {
     other.execute_batch("ROLLBACK").unwrap();
     assert!(store.health().unwrap().is_current());
 }
+
+/// Grepping the store file (and its WAL) for a token finds nothing: tokens are stored sealed.
+#[test]
+fn the_store_file_holds_no_plaintext_token() {
+    use secrecy::SecretString;
+    let (dir, store) = temp_store();
+    let key = token_seal::TokenKey::generate();
+    let id = ConnectionId::mint(now());
+    let access = "ntn_oauth_plaintext_marker_access";
+    let refresh = "nrt_plaintext_marker_refresh";
+    let seal =
+        |text: &str, context: String| key.seal(&SecretString::from(text.to_owned()), &context);
+    store
+        .save_oauth_connection(
+            &NewOAuthConnection {
+                id: id.clone(),
+                workspace_id: "ws".into(),
+                workspace_name: None,
+                workspace_icon: None,
+                bot_id: "bot".into(),
+                owner: None,
+                created_by: None,
+                access_token: seal(access, id.access_token_context()),
+                refresh_token: Some(seal(refresh, id.refresh_token_context())),
+                access_expires_at: None,
+            },
+            now(),
+        )
+        .unwrap();
+    drop(store);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for secret in [access, refresh] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} found in the store's files"
+            );
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! test file (`tests/sqlite.rs`).
 
 mod backend;
+mod connections;
 mod control;
 mod demo;
 mod elections;
@@ -45,6 +46,9 @@ contract! {
         elections::one_store_shared_by_tasks,
         links::an_election_has_several_links_each_with_its_own_state,
         links::a_page_is_shown_by_one_link_only,
+        connections::connections_are_keyed_by_workspace_and_bot_with_sealed_tokens,
+        connections::a_database_belongs_to_the_connection_that_allows_it,
+        connections::an_oauth_state_is_used_once_and_lapses,
         runs::cursors_get_set_reset,
         runs::runs_start_finish_list_and_logs,
         runs::runs_filtered_to_those_with_changes_page_across_idle_cycles,
