@@ -401,6 +401,10 @@ impl From<sync_driver::DriverError> for ApiError {
                 code: "sync_in_progress",
                 message: error.to_string(),
             },
+            error @ DriverError::ConnectionUnavailable { .. } => Self::Conflict {
+                code: "connection_unavailable",
+                message: error.to_string(),
+            },
             DriverError::Notion(error) => from_notion(&error),
             DriverError::Store(error) => error.into(),
             other => Self::internal(other),

@@ -79,6 +79,9 @@ impl fmt::Debug for NotionClient {
 /// Build one client per Notion connection and clone it for every user of that connection: the
 /// clones share the pacer (the connection's request budget), counters and caches. A second
 /// builder for the same connection must be given the first client's pacer ([`Self::pacer`]).
+/// A builder is cloneable, as a template for the clients of several connections (each
+/// [`Self::build`] without [`Self::pacer`] makes a new pacer: a budget of its own).
+#[derive(Clone)]
 pub struct NotionClientBuilder {
     token: Option<SecretString>,
     base_url: String,

@@ -416,6 +416,8 @@ pub struct OAuthToken {
     pub owner: Option<Value>,
     /// The template page duplicated during authorization, if any.
     pub duplicated_template_id: Option<String>,
+    /// Seconds the access token lives, when Notion says (tokens that expire must be refreshed).
+    pub expires_in: Option<u64>,
 }
 
 impl<'de> Deserialize<'de> for OAuthToken {
@@ -439,6 +441,8 @@ impl<'de> Deserialize<'de> for OAuthToken {
             owner: Option<Value>,
             #[serde(default)]
             duplicated_template_id: Option<String>,
+            #[serde(default)]
+            expires_in: Option<u64>,
         }
         let raw = Raw::deserialize(deserializer)?;
         Ok(Self {
@@ -451,6 +455,7 @@ impl<'de> Deserialize<'de> for OAuthToken {
             workspace_icon: raw.workspace_icon,
             owner: raw.owner,
             duplicated_template_id: raw.duplicated_template_id,
+            expires_in: raw.expires_in,
         })
     }
 }

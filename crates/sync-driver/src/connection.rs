@@ -2,49 +2,19 @@
 //! that belong to one authorization of one workspace, found by a connection id.
 //!
 //! The driver asks for a connection by id instead of holding one client, so that several
-//! workspaces (each with its own token, budget and allowlist) can be added without changing how
-//! it reads and writes. Today a process has one connection, [`ConnectionId::default`].
+//! workspaces (each with its own token, budget and allowlist) are reached the same way. Every
+//! process has the internal connection ([`ConnectionId::internal`], `NOTION_API_KEY`'s); OAuth
+//! connections are opened from the store when first used (see `oauth.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt;
+
 use std::sync::Arc;
+pub use store::ConnectionId;
 
 use notion_client::NotionClient;
 
 use crate::{Allowlist, NotionOperations};
-
-/// The id of a Notion connection. The connection every process has (the internal integration
-/// token, `NOTION_API_KEY`) is [`ConnectionId::default`], spelled `default`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnectionId(String);
-
-impl ConnectionId {
-    /// The name of the default connection.
-    pub const DEFAULT: &'static str = "default";
-
-    /// A connection id from its text.
-    pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for ConnectionId {
-    /// The default connection, `default`.
-    fn default() -> Self {
-        Self(Self::DEFAULT.to_owned())
-    }
-}
-
-impl fmt::Display for ConnectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// One connection as the driver uses it: the Notion client of that connection, the databases it
 /// may search and link, and the [`NotionOperations`] the driver performs through it (the client
@@ -99,8 +69,8 @@ impl Connection {
     }
 }
 
-/// The connections of a process, by id. Always holds the default connection, so the driver's
-/// operations that do not name one (every operation, today) have one to use.
+/// The connections a driver was built with, by id. Always holds the internal connection (the
+/// default), so the operations that do not name one have one to use.
 #[derive(Debug, Clone)]
 pub struct Connections {
     /// Kept apart from the others so that it can never be missing.
@@ -119,7 +89,7 @@ impl Connections {
 
     /// Adds or replaces the connection `id` (the default one too), returning the one it replaced.
     pub fn insert(&mut self, id: ConnectionId, connection: Connection) -> Option<Connection> {
-        if id == ConnectionId::default() {
+        if id.is_internal() {
             Some(std::mem::replace(&mut self.default, connection))
         } else {
             self.others.insert(id, connection)
@@ -128,7 +98,7 @@ impl Connections {
 
     /// The connection `id`, if there is one.
     pub fn get(&self, id: &ConnectionId) -> Option<&Connection> {
-        if id.as_str() == ConnectionId::DEFAULT {
+        if id.is_internal() {
             Some(&self.default)
         } else {
             self.others.get(id)
@@ -142,7 +112,7 @@ impl Connections {
 
     /// Every connection with its id, the default one first.
     pub fn iter(&self) -> impl Iterator<Item = (ConnectionId, &Connection)> {
-        std::iter::once((ConnectionId::default(), &self.default))
+        std::iter::once((ConnectionId::internal(), &self.default))
             .chain(self.others.iter().map(|(id, c)| (id.clone(), c)))
     }
 
@@ -176,12 +146,11 @@ mod tests {
         let default = client();
         let allowlist = Allowlist::parse("3e631832-5efa-4702-8171-8b8a0e6651ba:Elections").unwrap();
         let mut connections = Connections::new(Connection::new(default.clone(), allowlist.clone()));
-        assert_eq!(ConnectionId::default().as_str(), "default");
-        let found = connections.get(&ConnectionId::new("default")).unwrap();
+        let found = connections.get(&ConnectionId::internal()).unwrap();
         assert!(found.client.pacer().same_as(default.pacer()));
         assert_eq!(found.allowlist, allowlist);
 
-        let other = ConnectionId::new("oauth-workspace-2");
+        let other = ConnectionId::parse("conn_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e").unwrap();
         assert!(connections.get(&other).is_none());
         let second = client();
         assert!(

@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) config: DriverConfig,
     /// Where a running cycle reads the time to keep its lease alive (see [`SyncDriver::with_clock`]).
     pub(crate) clock: Option<Arc<dyn Clock>>,
+    /// OAuth connections, when this process may use them (see [`SyncDriver::with_oauth`]).
+    pub(crate) oauth: Option<Arc<crate::oauth::OAuthConnections>>,
 }
 
 impl std::fmt::Debug for SyncDriver {
@@ -91,6 +93,7 @@ impl SyncDriver {
                 connections,
                 config,
                 clock: None,
+                oauth: None,
             }),
         }
     }
@@ -115,13 +118,14 @@ impl SyncDriver {
     }
 
     /// A handle on the same store and configuration with these connections and clock.
-    fn rebuilt(&self, connections: Connections, clock: Option<Arc<dyn Clock>>) -> Self {
+    pub(crate) fn rebuilt(&self, connections: Connections, clock: Option<Arc<dyn Clock>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store: Arc::clone(&self.inner.store),
                 connections,
                 config: self.inner.config.clone(),
                 clock,
+                oauth: self.inner.oauth.clone(),
             }),
         }
     }
@@ -199,7 +203,8 @@ impl SyncDriver {
         query: &str,
         cursor: Option<&str>,
     ) -> Result<PageSearch, DriverError> {
-        self.check_allowlisted(database_id)?;
+        let driver = self.for_database(database_id, self.clock_now()).await?;
+        driver.check_allowlisted(database_id)?;
         let mut request = Query::new()
             .page_size(SEARCH_PAGE_SIZE)
             .filter_properties(["title"])
@@ -215,7 +220,7 @@ impl SyncDriver {
             ));
         }
         request.start_cursor = cursor.filter(|c| !c.is_empty()).map(str::to_owned);
-        let list = self
+        let list = driver
             .notion_ops()
             .query_database(*database_id, &request)
             .await?;
@@ -314,7 +319,9 @@ impl SyncDriver {
         let database_id = parse_id("database_id", &request.database_id)?;
         let page_id = parse_id("page_id", &request.page_id)?;
         self.inner.store.get_election(election_id).await?;
-        self.check_allowlisted(&database_id)?;
+        // The database's connection: its allowlist decides, its token reads the page.
+        let driver = self.for_database(&database_id, now).await?;
+        driver.check_allowlisted(&database_id)?;
         if let Some(other) = self
             .inner
             .store
@@ -327,7 +334,7 @@ impl SyncDriver {
                 election_id: other,
             });
         }
-        let inspection = self.inspect(page_id, Some(database_id)).await?;
+        let inspection = driver.inspect(page_id, Some(database_id)).await?;
         let mut link = link_from_request(database_id, page_id, &request)?;
         let warnings = check_link(&inspection, &link).map_err(DriverError::Validation)?;
         link.notion_page_url = Some(inspection.page.url.clone()).filter(|u| !u.is_empty());

@@ -72,6 +72,14 @@ pub enum DriverError {
         /// Who holds it.
         holder: String,
     },
+    /// The Notion connection a database or link needs cannot be used now.
+    #[error("{reason}")]
+    ConnectionUnavailable {
+        /// The connection.
+        id: store::ConnectionId,
+        /// What happened and what to do, for people.
+        reason: String,
+    },
 }
 
 impl From<store::StoreError> for DriverError {

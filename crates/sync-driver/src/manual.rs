@@ -77,7 +77,15 @@ impl SyncDriver {
             Ok(linked) => linked,
             Err(holder) => return Err(DriverError::LeaseHeld { holder }),
         };
-        let outcome = self.with_stats_scope().sync_now_locked(&linked, now).await;
+        let outcome = match self.for_connection(&linked.connection_id, now).await {
+            Ok(driver) => {
+                driver
+                    .with_stats_scope()
+                    .sync_now_locked(&linked, now)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         self.release_link_leases(vec![link_id], Writer::Manual)
             .await;
         outcome

@@ -23,6 +23,9 @@ pub(crate) struct DatabaseInput<'a> {
     pub(crate) database: &'a str,
     pub(crate) elections: Vec<LinkedElection>,
     pub(crate) cursor: Option<SyncCursor>,
+    /// Why the database's connection cannot be used now (recorded on its due links, with no
+    /// Notion request), if it cannot.
+    pub(crate) unusable: Option<SyncError>,
 }
 
 /// What one database contributes to a cycle.
@@ -113,6 +116,39 @@ impl DatabaseWork {
 }
 
 impl SyncDriver {
+    /// The handle a database's part of the cycle runs on: this one for the internal connection,
+    /// else one whose Notion client is the database's OAuth connection's (counted in a stats
+    /// scope of its own). When that connection cannot be used, this handle, with why in the
+    /// input: its due links then record the reason and no request is made.
+    pub(crate) async fn on_connection_of<'a>(
+        &self,
+        now: Timestamp,
+        mut input: DatabaseInput<'a>,
+    ) -> (Self, DatabaseInput<'a>) {
+        let connection = input
+            .elections
+            .first()
+            .map(|e| e.connection_id.clone())
+            .unwrap_or_else(store::ConnectionId::internal);
+        if connection.is_internal() {
+            return (self.clone(), input);
+        }
+        match self.open_connection(&connection, now).await {
+            Ok(opened) => {
+                let connections = crate::Connections::new(opened)
+                    .map_clients(notion_client::NotionClient::with_stats_scope);
+                (self.rebuilt(connections, self.inner.clock.clone()), input)
+            }
+            Err(error) => {
+                input.unusable = Some(SyncError::new(
+                    sync_engine::SyncErrorKind::Unauthorized,
+                    error.to_string(),
+                ));
+                (self.clone(), input)
+            }
+        }
+    }
+
     /// Steps 2-4 for one database: what is due and what to read, the read, each due election's
     /// plan and write.
     pub(crate) async fn sync_database(
@@ -128,6 +164,7 @@ impl SyncDriver {
             database,
             elections,
             cursor,
+            unusable,
         } = input;
         let config = &self.inner.config;
         let mut work = DatabaseWork::default();
@@ -150,6 +187,10 @@ impl SyncDriver {
                 .iter()
                 .any(|e| e.state.error_class.is_none() && e.state.last_observation.is_some());
         if due.is_empty() && !requested && !watch_edits {
+            return work;
+        }
+        if let Some(error) = unusable {
+            work.fail_all(now, &due, trigger, error);
             return work;
         }
         let mut db_report = DatabaseReport {

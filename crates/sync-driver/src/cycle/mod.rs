@@ -65,6 +65,9 @@ struct CycleContext<'a> {
 struct CycleTally {
     report: CycleReport,
     errors: Vec<String>,
+    /// Requests made through OAuth connections (the cycle's own handle counts the internal
+    /// connection's).
+    other_connection_requests: u64,
 }
 
 impl SyncDriver {
@@ -159,6 +162,7 @@ impl SyncDriver {
                 rate_limited_until: None,
             },
             errors: Vec::new(),
+            other_connection_requests: 0,
         };
         progress.report(&DatabaseWork::default());
         for (database, elections) in by_database {
@@ -173,6 +177,7 @@ impl SyncDriver {
                 database: &database,
                 elections,
                 cursor: cursors.remove(&database),
+                unusable: None,
             };
             self.cycle_database(&cycle, input, lease, &mut progress, &mut tally)
                 .await;
@@ -183,7 +188,8 @@ impl SyncDriver {
         }
         let mut report = tally.report;
         let mut errors = tally.errors;
-        report.counts.notion_requests = self.requests_since(requests_before);
+        report.counts.notion_requests =
+            self.requests_since(requests_before) + tally.other_connection_requests;
         report.rate_limited_until = lease.rate_limited_until();
         if let Some(until) = report.rate_limited_until {
             // First: `runs list` shows the start of the error.
@@ -271,10 +277,17 @@ impl SyncDriver {
         } = *cycle;
         let database = input.database.to_owned();
         let cursor_from = input.cursor.as_ref().and_then(|c| c.last_edited_cursor);
-        let requests_before_database = self.requests_so_far();
-        let mut work = self
+        // The database's links reach Notion through its connection: its token, its budget.
+        let (driver, input) = self.on_connection_of(now, input).await;
+        let through_other = !Arc::ptr_eq(&driver.inner, &self.inner);
+        let requests_before_database = driver.requests_so_far();
+        let mut work = driver
             .sync_database(now, options, reconcile_every, input, lease, progress)
             .await;
+        let database_requests = driver.requests_since(requests_before_database);
+        if through_other {
+            tally.other_connection_requests += database_requests;
+        }
         if preview {
             work.discard_for_preview();
         }
@@ -284,7 +297,7 @@ impl SyncDriver {
                 db_report,
                 work.cap,
                 &work.counts,
-                self.requests_since(requests_before_database),
+                database_requests,
                 cursor_from,
                 work.cursor.as_ref().and_then(|c| c.last_edited_cursor),
             );

@@ -17,10 +17,14 @@ async fn a_driver_built_with_one_client_uses_it_as_the_default_connection() {
         notion.clone(),
         DriverConfig::new(BASE_URL, allowlist()),
     );
-    let default = driver.connection(&ConnectionId::default()).unwrap();
+    let default = driver.connection(&ConnectionId::internal()).unwrap();
     assert!(default.client.pacer().same_as(notion.pacer()), "one pacer");
     assert_eq!(default.allowlist, allowlist());
-    assert!(driver.connection(&ConnectionId::new("other")).is_none());
+    assert!(
+        driver
+            .connection(&ConnectionId::parse("conn_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e").unwrap())
+            .is_none()
+    );
 
     // The caller's requests and the driver's go through the same connection: one counter.
     driver

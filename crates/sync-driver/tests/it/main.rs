@@ -9,6 +9,7 @@ mod links;
 mod lost_response;
 mod mapping;
 mod moved;
+mod oauth;
 mod query_cap;
 mod rate_limit;
 mod records;

@@ -1,0 +1,340 @@
+//! OAuth connections as the driver uses them: opened from the store when first needed (the
+//! token unsealed, a client with a pacer of its own), refreshed single-flight across processes,
+//! and marked for re-authorization when Notion refuses the refresh token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jiff::{SignedDuration, Timestamp};
+use notion_client::{NotionClient, NotionClientBuilder, NotionError, NotionId, OAuthCredentials};
+use secrecy::SecretString;
+use store::{ConnectionId, ConnectionRecord, ConnectionState, LeaseKey, StoreErrorKind};
+use token_seal::TokenKey;
+
+use crate::{Allowlist, AllowlistEntry, Connection, DriverError, SyncDriver};
+
+/// How long before its expiry an access token is refreshed, so a request never starts with a
+/// token about to lapse.
+const REFRESH_AHEAD: SignedDuration = SignedDuration::from_secs(60);
+
+/// How long a refresh may hold its lease; a refresh is one Notion request.
+const REFRESH_LEASE_TTL: SignedDuration = SignedDuration::from_secs(30);
+
+/// What a process needs to use OAuth connections: the public integration's credentials, the key
+/// tokens are sealed with, and the template of every connection's client (base URL, Notion
+/// version, retry policy, default budget).
+pub struct OAuthSettings {
+    /// The public integration's client id and secret (`NOTION_OAUTH_CLIENT_ID` / `_SECRET`).
+    pub credentials: OAuthCredentials,
+    /// The key tokens are sealed with (`TOKEN_ENCRYPTION_KEY`).
+    pub token_key: Arc<TokenKey>,
+    /// The template each connection's client is built from (without a token; a connection's
+    /// stored budget replaces the template's).
+    pub client_template: NotionClientBuilder,
+}
+
+impl std::fmt::Debug for OAuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthSettings")
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The OAuth side of a driver: its settings and the clients opened so far (one per connection,
+/// each with its own pacer, kept for the life of the process so budgets persist).
+pub(crate) struct OAuthConnections {
+    pub(crate) settings: OAuthSettings,
+    clients: Mutex<HashMap<ConnectionId, NotionClient>>,
+}
+
+impl OAuthConnections {
+    pub(crate) fn new(settings: OAuthSettings) -> Self {
+        Self {
+            settings,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client of connection `id` with `token`: the one opened before (its token replaced, so
+    /// a token another process refreshed is used), or a new one from the template.
+    fn client(
+        &self,
+        record: &ConnectionRecord,
+        token: SecretString,
+    ) -> Result<NotionClient, DriverError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = clients.get(&record.id) {
+            client.set_token(token);
+            return Ok(client.clone());
+        }
+        let mut builder = self.settings.client_template.clone().token(token);
+        if let Some(rate) = record.max_requests_per_second {
+            builder = builder.max_requests_per_second(rate);
+        }
+        let client = builder.build()?;
+        clients.insert(record.id.clone(), client.clone());
+        Ok(client)
+    }
+}
+
+/// Why connection `id` cannot be used, for people: what happened and what to do.
+fn unavailable(id: &ConnectionId, reason: impl Into<String>) -> DriverError {
+    DriverError::ConnectionUnavailable {
+        id: id.clone(),
+        reason: reason.into(),
+    }
+}
+
+fn state_reason(record: &ConnectionRecord) -> Option<String> {
+    let workspace = record
+        .workspace_name
+        .as_deref()
+        .or(record.workspace_id.as_deref())
+        .unwrap_or("the workspace");
+    match record.state {
+        ConnectionState::Active => None,
+        ConnectionState::NeedsReauthorization => Some(format!(
+            "the Notion connection to {workspace} needs re-authorization ({}): connect the workspace again from the Connections page",
+            record
+                .state_reason
+                .as_deref()
+                .unwrap_or("Notion refused its token")
+        )),
+        ConnectionState::Revoked => Some(format!(
+            "the Notion connection to {workspace} was disconnected: connect the workspace again from the Connections page, then relink"
+        )),
+    }
+}
+
+impl SyncDriver {
+    /// The same driver with OAuth connections: a link through one is synced with that
+    /// connection's own token, budget and allowlist.
+    pub fn with_oauth(self, settings: OAuthSettings) -> Self {
+        let mut driver = self.rebuilt(self.inner.connections.clone(), self.inner.clock.clone());
+        if let Some(inner) = Arc::get_mut(&mut driver.inner) {
+            inner.oauth = Some(Arc::new(OAuthConnections::new(settings)));
+        }
+        driver
+    }
+
+    /// The connection `id` ready to use at `now`: the internal one, or an OAuth one opened from
+    /// the store (its access token refreshed first when it is about to expire), with the
+    /// databases an admin allowed on it. Errors: `ConnectionUnavailable` (removed, needs
+    /// re-authorization, OAuth not configured here, a token that does not open), saying what to
+    /// do; `Store`.
+    pub async fn open_connection(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<Connection, DriverError> {
+        if id.is_internal() {
+            return Ok(self.inner.connections.default_connection().clone());
+        }
+        if let Some(connection) = self.inner.connections.get(id) {
+            return Ok(connection.clone());
+        }
+        let oauth = self.inner.oauth.as_ref().ok_or_else(|| {
+            unavailable(
+                id,
+                "this process has no OAuth settings: set NOTION_OAUTH_CLIENT_ID, NOTION_OAUTH_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY",
+            )
+        })?;
+        let mut record = self.connection_record(id).await?;
+        if record
+            .access_expires_at
+            .is_some_and(|at| at <= now + REFRESH_AHEAD)
+        {
+            record = self.refresh_connection(id, now).await?;
+        }
+        if let Some(reason) = state_reason(&record) {
+            return Err(unavailable(id, reason));
+        }
+        let sealed = record.access_token.as_ref().ok_or_else(|| {
+            unavailable(
+                id,
+                "the connection has no token: connect the workspace again",
+            )
+        })?;
+        let token = oauth
+            .settings
+            .token_key
+            .open(sealed, &id.access_token_context())
+            .map_err(|e| unavailable(id, e.to_string()))?;
+        let client = oauth.client(&record, token)?;
+        let allowlist = self.oauth_allowlist(id).await?;
+        Ok(Connection::new(client, allowlist))
+    }
+
+    /// The handle to reach database `database_id` with: this one when the database is the
+    /// internal connection's, else one on the OAuth connection that allows it (opened at `now`).
+    pub(crate) async fn for_database(
+        &self,
+        database_id: &NotionId,
+        now: Timestamp,
+    ) -> Result<Self, DriverError> {
+        let connection = self
+            .inner
+            .store
+            .connection_for_database(&database_id.to_string())
+            .await?;
+        self.for_connection(&connection, now).await
+    }
+
+    /// The handle to reach Notion through connection `id` with.
+    pub(crate) async fn for_connection(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<Self, DriverError> {
+        if id.is_internal() {
+            return Ok(self.clone());
+        }
+        let opened = self.open_connection(id, now).await?;
+        Ok(self.rebuilt(crate::Connections::new(opened), self.inner.clock.clone()))
+    }
+
+    /// The time, for the operations that take none (the admin's search): the driver's clock if
+    /// it has one, else the system's.
+    pub(crate) fn clock_now(&self) -> Timestamp {
+        match &self.inner.clock {
+            Some(clock) => clock.now(),
+            None => crate::Clock::now(&crate::SystemClock),
+        }
+    }
+
+    /// The databases allowed on OAuth connection `id`, as an allowlist.
+    async fn oauth_allowlist(&self, id: &ConnectionId) -> Result<Allowlist, DriverError> {
+        let allowed = self.inner.store.allowed_databases(id).await?;
+        Ok(Allowlist::from_entries(allowed.into_iter().filter_map(
+            |d| {
+                let id = NotionId::parse(&d.database_id).ok()?;
+                Some(AllowlistEntry {
+                    id,
+                    name: d.name.unwrap_or_else(|| d.database_id.clone()),
+                })
+            },
+        )))
+    }
+
+    async fn connection_record(&self, id: &ConnectionId) -> Result<ConnectionRecord, DriverError> {
+        match self.inner.store.get_connection(id).await {
+            Ok(record) => Ok(record),
+            Err(e) if e.kind() == StoreErrorKind::NotFound => Err(unavailable(
+                id,
+                "the Notion connection this link was made through was removed: connect the workspace again and relink",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Refreshes OAuth connection `id`'s token pair, once across every process: the holder of
+    /// the connection's refresh lease asks Notion (which rotates both tokens) and stores the
+    /// new pair before anyone uses it; a process that finds the lease held waits for it and
+    /// reads the new pair. Notion refusing the refresh token (`invalid_grant`, e.g. a second
+    /// refresh with a used token) marks the connection as needing re-authorization, once: no
+    /// retry storm. Returns the connection as stored afterwards.
+    pub async fn refresh_connection(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord, DriverError> {
+        let oauth = self
+            .inner
+            .oauth
+            .as_ref()
+            .ok_or_else(|| unavailable(id, "this process has no OAuth settings"))?;
+        let store = &self.inner.store;
+        let key = LeaseKey::ConnectionRefresh(id.clone());
+        let holder = &self.inner.config.holder;
+        let before = self.connection_record(id).await?;
+        let mut waited = 0;
+        while store
+            .claim_lease(&key, holder, REFRESH_LEASE_TTL, now)
+            .await?
+            .is_none()
+        {
+            // Another process is refreshing: wait for its pair rather than spending a refresh
+            // token it just rotated.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            waited += 1;
+            let current = self.connection_record(id).await?;
+            if current.updated_at != before.updated_at || waited >= 300 {
+                return Ok(current);
+            }
+        }
+        let result = self.refresh_holding_lease(oauth, id, &before, now).await;
+        store.release_lease(&key, holder).await?;
+        result
+    }
+
+    async fn refresh_holding_lease(
+        &self,
+        oauth: &OAuthConnections,
+        id: &ConnectionId,
+        before: &ConnectionRecord,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord, DriverError> {
+        let store = &self.inner.store;
+        // Someone refreshed between our read and our lease: use theirs.
+        let current = self.connection_record(id).await?;
+        if current.updated_at != before.updated_at || current.state != ConnectionState::Active {
+            return Ok(current);
+        }
+        let key = &oauth.settings.token_key;
+        let sealed = current.refresh_token.as_ref().ok_or_else(|| {
+            unavailable(
+                id,
+                "the connection has no refresh token: connect the workspace again",
+            )
+        })?;
+        let refresh = key
+            .open(sealed, &id.refresh_token_context())
+            .map_err(|e| unavailable(id, e.to_string()))?;
+        let notion = self.inner.connections.default_connection().client.clone();
+        match notion
+            .refresh_oauth_token(&oauth.settings.credentials, &refresh)
+            .await
+        {
+            Ok(token) => {
+                let access = key.seal(&token.access_token, &id.access_token_context());
+                let refresh = token
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| key.seal(t, &id.refresh_token_context()));
+                let expires_at = token
+                    .expires_in
+                    .and_then(|s| i64::try_from(s).ok())
+                    .map(|s| now + SignedDuration::from_secs(s));
+                // Persisted before anyone uses it: the old refresh token is already dead.
+                let record = store
+                    .store_tokens(id, &access, refresh.as_ref(), expires_at, now)
+                    .await?;
+                tracing::info!(connection = %id, "refreshed the Notion connection's token");
+                Ok(record)
+            }
+            Err(error) if is_invalid_grant(&error) => {
+                let reason = format!(
+                    "Notion refused the refresh token ({})",
+                    error.code().unwrap_or("invalid_grant")
+                );
+                tracing::warn!(connection = %id, %error, "the Notion connection needs re-authorization");
+                Ok(store
+                    .set_connection_state(
+                        id,
+                        ConnectionState::NeedsReauthorization,
+                        Some(&reason),
+                        now,
+                    )
+                    .await?)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// Whether Notion refused a refresh token for good (not a transient failure).
+fn is_invalid_grant(error: &NotionError) -> bool {
+    error.code() == Some("invalid_grant")
+        || (error.status() == Some(400) && error.to_string().contains("invalid_grant"))
+}

@@ -1,0 +1,236 @@
+//! OAuth connections end to end against the emulator: a link through a connection is synced with
+//! that connection's token; an expiring token is refreshed once and stored before use; a refused
+//! refresh marks the connection for re-authorization and the link's error says so.
+
+use std::sync::Arc;
+
+use notion_client::{NotionClient, OAuthCredentials};
+use secrecy::SecretString;
+use store::{ConnectionId, ConnectionState, NewOAuthConnection};
+use sync_driver::{OAuthSettings, SyncDriver};
+use token_seal::TokenKey;
+
+use crate::common::*;
+use notion_emulator::demo;
+
+const CLIENT_ID: &str = "demo-oauth-client";
+const CLIENT_SECRET: &str = "demo-oauth-secret";
+const REDIRECT: &str = "http://127.0.0.1:8080/oauth/callback";
+const OAUTH_APP: &str = "b0000000-0000-4000-8000-000000000004";
+
+fn credentials() -> OAuthCredentials {
+    OAuthCredentials {
+        client_id: CLIENT_ID.into(),
+        client_secret: SecretString::from(CLIENT_SECRET),
+    }
+}
+
+/// An authorization code from the emulator's authorize endpoint (as the browser would follow).
+async fn authorization_code(w: &World) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http
+        .get(format!("{}/v1/oauth/authorize", w.emu.base_url()))
+        .query(&[
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("owner", "user"),
+            ("state", "s"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let url = url::Url::parse(&location).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no code in {location}"))
+}
+
+/// Connects the demo OAuth app (shared with the Elections database), allows that database on
+/// the connection, and gives the world's driver OAuth settings.
+async fn connect(w: &World, key: &Arc<TokenKey>) -> (SyncDriver, ConnectionId) {
+    w.emu.share(OAUTH_APP, demo::ELECTIONS_DB).unwrap();
+    let code = authorization_code(w).await;
+    let token = client(&w.emu)
+        .exchange_oauth_code(&credentials(), &code, Some(REDIRECT))
+        .await
+        .unwrap();
+    let id = ConnectionId::mint(w.now());
+    let new = NewOAuthConnection {
+        id: id.clone(),
+        workspace_id: token.workspace_id.clone().unwrap(),
+        workspace_name: token.workspace_name.clone(),
+        workspace_icon: None,
+        bot_id: token.bot_id.clone().unwrap(),
+        owner: token.owner.clone(),
+        created_by: Some("admin".into()),
+        access_token: key.seal(&token.access_token, &id.access_token_context()),
+        refresh_token: token
+            .refresh_token
+            .as_ref()
+            .map(|t| key.seal(t, &id.refresh_token_context())),
+        access_expires_at: None,
+    };
+    w.store.save_oauth_connection(&new, w.now()).unwrap();
+    w.store
+        .allow_database(
+            &id,
+            &demo::ELECTIONS_DB.to_string(),
+            Some("Elections"),
+            Some("admin"),
+            w.now(),
+        )
+        .unwrap();
+    let template = NotionClient::builder()
+        .base_url(w.emu.base_url())
+        .max_requests_per_second(1000.0)
+        .burst(50);
+    let driver = w.driver.clone().with_oauth(OAuthSettings {
+        credentials: credentials(),
+        token_key: Arc::clone(key),
+        client_template: template,
+    });
+    (driver, id)
+}
+
+#[tokio::test]
+async fn a_link_through_an_oauth_connection_is_synced_with_that_connections_token() {
+    let w = World::new().await;
+    let key = Arc::new(TokenKey::generate());
+    let (driver, connection) = connect(&w, &key).await;
+    let election = w.create_election("Board", 60, 3600);
+    let linked = driver
+        .link(
+            &election,
+            World::request(demo::ELECTIONS_DB, demo::BOARD_PRESIDENT),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked.record.links[0].connection_id, connection);
+
+    w.advance(secs(60));
+    let report = driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 0, "{report:?}");
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+    assert!(report.counts.notion_requests >= 2, "{report:?}");
+    // The write was made by the OAuth app's bot, not the internal integration.
+    let page = w.emu.page(demo::BOARD_PRESIDENT).unwrap();
+    assert_eq!(page["last_edited_by"]["id"], OAUTH_APP, "{page}");
+
+    // A driver without OAuth settings cannot use the link, and says what to set.
+    w.emu
+        .update_page_as_user(
+            demo::BOARD_PRESIDENT,
+            serde_json::json!({"Voting Status": {"status": {"name": "Not started"}}}),
+        )
+        .unwrap();
+    w.advance(secs(120));
+    let report = w
+        .driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::reconcile())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 1, "{report:?}");
+    let error = w
+        .election(&election)
+        .state()
+        .notion_last_sync_error
+        .unwrap();
+    assert!(error.contains("NOTION_OAUTH_CLIENT_ID"), "{error}");
+}
+
+#[tokio::test]
+async fn an_expiring_token_is_refreshed_once_and_a_refused_refresh_asks_for_reauthorization() {
+    let w = World::new().await;
+    let key = Arc::new(TokenKey::generate());
+    let (driver, connection) = connect(&w, &key).await;
+    let election = w.create_election("Board", 60, 3600);
+    driver
+        .link(
+            &election,
+            World::request(demo::ELECTIONS_DB, demo::BOARD_PRESIDENT),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    let before = w.store.get_connection(&connection).unwrap();
+
+    // The token is about to expire: the cycle refreshes it first, stores the rotated pair, and
+    // syncs with the new token.
+    w.store
+        .store_tokens(
+            &connection,
+            before.access_token.as_ref().unwrap(),
+            None,
+            Some(w.now() + secs(30)),
+            w.now(),
+        )
+        .unwrap();
+    let stale = w.store.get_connection(&connection).unwrap();
+    let old_refresh = key
+        .open(
+            stale.refresh_token.as_ref().unwrap(),
+            &connection.refresh_token_context(),
+        )
+        .unwrap();
+    w.advance(secs(60));
+    let report = driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 0, "{report:?}");
+    let after = w.store.get_connection(&connection).unwrap();
+    assert_ne!(
+        after.refresh_token, stale.refresh_token,
+        "rotated and stored"
+    );
+    assert_eq!(after.state, ConnectionState::Active);
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+
+    // The old refresh token is dead: a refresh with it (another process that lost the race)
+    // is refused, and the connection is marked once for re-authorization.
+    let refused = client(&w.emu)
+        .refresh_oauth_token(&credentials(), &old_refresh)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("invalid_grant"));
+    w.store
+        .store_tokens(
+            &connection,
+            after.access_token.as_ref().unwrap(),
+            Some(&key.seal(&old_refresh, &connection.refresh_token_context())),
+            Some(w.now()),
+            w.now(),
+        )
+        .unwrap();
+    w.advance(secs(3600));
+    let report = driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::reconcile())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 1, "{report:?}");
+    let marked = w.store.get_connection(&connection).unwrap();
+    assert_eq!(marked.state, ConnectionState::NeedsReauthorization);
+    let error = w
+        .election(&election)
+        .state()
+        .notion_last_sync_error
+        .unwrap();
+    assert!(error.contains("re-authorization"), "{error}");
+    assert!(error.contains("Connections page"), "{error}");
+}
