@@ -11,6 +11,7 @@ mod health_history;
 mod notion;
 mod openapi;
 mod operations;
+mod schema;
 mod store;
 mod support;
 mod timestamps;
