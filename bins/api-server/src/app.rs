@@ -26,7 +26,9 @@ use crate::limits::LimitedStream;
 use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
-use crate::routes::{activity, changes, elections, health, health_history, links, notion, runs};
+use crate::routes::{
+    activity, changes, elections, health, health_history, links, notion, runs, schema,
+};
 use crate::state::AppState;
 use crate::throttle::SignInThrottle;
 use crate::{auth, headers, metrics};
@@ -91,6 +93,7 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(elections::delete_election)
                 .service(notion::list_databases)
                 .service(notion::search_pages)
+                .service(schema::database_properties)
                 .service(notion::validate_page)
                 .service(notion::link)
                 .service(notion::unlink)

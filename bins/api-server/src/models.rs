@@ -824,3 +824,41 @@ pub struct SyncResponse {
     /// The election after the sync (last sync time, error).
     pub election: ElectionJson,
 }
+
+/// One property of a Notion database, for the link form's dropdowns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PropertyJson {
+    /// Notion's property id (URL-encoded as Notion returns it; `title` for the title property).
+    #[schema(example = "a%3Bb")]
+    pub id: String,
+    /// The property's name.
+    #[schema(example = "Voting Status")]
+    pub name: String,
+    /// Its type as Notion names it: `status`, `url`, `title`, `rich_text`, `date`, `select`, …
+    #[serde(rename = "type")]
+    #[schema(example = "status")]
+    pub property_type: String,
+    /// The option names of a status, select or multi-select property, in Notion's order; empty
+    /// for other types.
+    pub options: Vec<String>,
+}
+
+impl From<sync_driver::DatabaseProperty> for PropertyJson {
+    fn from(property: sync_driver::DatabaseProperty) -> Self {
+        Self {
+            id: property.id,
+            name: property.name,
+            property_type: property.property_type,
+            options: property.options,
+        }
+    }
+}
+
+/// `GET /admin/notion/databases/{databaseId}/properties`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PropertiesResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The database's properties, sorted by name.
+    pub properties: Vec<PropertyJson>,
+}

@@ -1,6 +1,9 @@
 // The election management page: the election, and its Notion Integration section (link with
 // search and validation, sync, unlink behind a confirmation; the status Notion shows next to the one
-// the sync keeps it at, last sync, last error and the next attempt).
+// the sync keeps it at, last sync, last error and the next attempt). An election may link several
+// pages: each is listed with its own state and actions, and "Add another page" links one more
+// through the same form. The form offers, once a database is chosen, that database's properties
+// of the right type for each field the sync maps.
 
 import { api, ApiError, requireToken } from './api.js';
 import { keepCurrent } from './live.js';
@@ -41,11 +44,39 @@ const $ = {
   delete: byId('delete-button'),
   deleteDialog: byId('delete-dialog'),
   deleteAlert: byId('delete-alert'),
+  addLink: byId('add-link'),
+  linksBlock: byId('notion-links-block'),
+  links: byId('notion-links'),
+  removeDialog: byId('remove-link-dialog'),
+  formHeading: byId('link-form-heading'),
+  replaces: byId('link-replaces'),
+  mappingStatus: byId('mapping-status'),
+  titleProperty: byId('title-property'),
+  descriptionProperty: byId('description-property'),
+  votingWindow: byId('voting-window'),
+  votingSplit: byId('voting-split'),
+  votingOpens: byId('voting-opens'),
+  votingCloses: byId('voting-closes'),
+  electionIdProperty: byId('election-id-property'),
+  phaseProperty: byId('phase-property'),
+  phaseValues: byId('phase-values'),
+  phaseOptions: byId('phase-options'),
+  phaseUpcoming: byId('phase-upcoming'),
+  phaseOpen: byId('phase-open'),
+  phaseClosed: byId('phase-closed'),
 };
 
 const DEFAULTS = {
   status: 'Voting Status', results: 'Results Link',
   notStarted: 'Not started', inVoting: 'In Voting', done: 'Done',
+  title: 'Name', description: 'Description',
+};
+/** The voting window dropdown's choice of two Date properties (open_at and close_at apart). */
+const SPLIT = '__two_dates__';
+/** The Notion property types each field of the form accepts. */
+const TYPES = {
+  status: ['status'], results: ['url'], title: ['title', 'rich_text'], description: ['rich_text'],
+  window: ['date'], electionId: ['rich_text'], phase: ['select'],
 };
 
 let election = null;
@@ -54,6 +85,15 @@ let chosenPage = null;
 let search = { cursor: null, controller: null, seq: 0 };
 let validationSeq = 0;
 let syncing = false;
+// 'replace': the form links the primary page (…/notion/link); 'add': it adds a page (…/notion/links).
+let formMode = 'replace';
+// The chosen database's properties ([{id, name, type, options}]), null until read.
+let properties = null;
+let propertiesSeq = 0;
+// Links with an action (sync, make primary, remove) under way: their buttons stay disabled.
+const busyLinks = new Set();
+// The link the remove dialog asks about.
+let removing = null;
 
 // ---- What to do about an error ---------------------------------------------------------------
 
@@ -185,15 +225,105 @@ function render() {
       : advice({ text: lastError })}`;
   }
 
+  renderLinks(e);
+
   // While linked, the same form picks another page: say so.
   $.openForm.textContent = linked ? 'Change page' : 'Link to Notion Page';
-  byId('link-form-heading').textContent = linked ? 'Change the linked Notion page' : 'Link to Notion Page';
+  if (formMode === 'replace') $.formHeading.textContent = linked ? 'Change the linked Notion page' : 'Link to Notion Page';
+  $.addLink.hidden = !linked;
   // A live update during a manual sync must not re-enable the button mid-sync.
   $.sync.disabled = !linked || syncing;
   $.unlink.disabled = !linked;
   $.delete.disabled = false;
   byId('delete-election-title').textContent = `"${e.title}"`;
   byId('unlink-page-title').textContent = linked ? page.textContent : '';
+}
+
+// ---- The election's links -------------------------------------------------------------------
+
+function linkLabel(link) {
+  return titleFromUrl(link.notion_page_url) || link.notion_page_id;
+}
+
+/** A link's state in plain words: what Notion shows against what the sync keeps it at. */
+function linkState(link) {
+  if (!link.notion_observed_at) return 'Status in Notion: not read yet.';
+  const current = link.notion_status_current ? `"${link.notion_status_current}"` : 'no status';
+  if (!link.notion_status_desired) return `Notion shows ${current}; the sync writes no status for the current phase.`;
+  return link.notion_status_desired === link.notion_status_current
+    ? `Notion shows ${current}, as the sync wants.`
+    : `Notion shows ${current}; the next sync writes "${link.notion_status_desired}".`;
+}
+
+function linkRow(link) {
+  const label = linkLabel(link);
+  const labelId = `link-page-${link.id}`;
+  const href = notionView ? notionView + encodeURIComponent(link.notion_page_id) : link.notion_page_url;
+  const page = href
+    ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', class: 'link-page', id: labelId }, label,
+      el('span', { class: 'visually-hidden' }, ' (opens in a new tab)'))
+    : el('strong', { class: 'link-page', id: labelId }, label);
+  const error = link.notion_last_sync_error
+    || (link.notion_link_broken ? 'The page was trashed, deleted or unshared in Notion.' : null);
+  const busy = busyLinks.has(link.id);
+  const button = (cls, text) => el('button', { type: 'button', class: cls, 'aria-describedby': labelId, disabled: busy }, text);
+  const sync = button('link-sync', 'Sync now');
+  sync.addEventListener('click', () => linkAction(link, 'sync'));
+  const primary = link.primary ? null : button('link-make-primary', 'Make primary');
+  if (primary) primary.addEventListener('click', () => linkAction(link, 'primary'));
+  const remove = button('link-remove danger', 'Remove');
+  remove.addEventListener('click', () => {
+    removing = link;
+    byId('remove-link-page-title').textContent = label;
+    $.removeDialog.showModal();
+  });
+  return el('li', { class: 'link-row', dataset: { linkId: link.id } },
+    el('p', { class: 'link-head' }, page,
+      el('span', { class: 'link-database muted' }, `in ${databaseName(link.notion_database_id)}`),
+      link.primary ? el('span', { class: 'badge badge-primary link-primary' }, 'Primary') : null,
+      link.notion_link_broken ? el('span', { class: 'badge badge-error' }, 'Link broken') : null),
+    el('p', { class: 'link-state' }, linkState(link), ' ',
+      el('span', { class: 'muted' }, 'Last sync: ', timeElement(link.notion_last_sync_at, 'never'), '.')),
+    error ? el('p', { class: 'link-error log-error' }, `Last error: ${error} `,
+      el('span', { class: 'muted' }, `What to do: ${link.notion_link_broken && !link.notion_last_sync_error
+        ? 'restore the page or share it again with the integration in Notion, or remove this link.'
+        : advice({ text: error })}`)) : null,
+    el('div', { class: 'actions' }, sync, primary, remove));
+}
+
+function renderLinks(e) {
+  const links = e.notion_links || [];
+  $.linksBlock.hidden = links.length === 0;
+  $.links.replaceChildren(...links.map(linkRow));
+}
+
+/** Syncs one link now, makes it primary, or removes it; then shows the election afresh. */
+async function linkAction(link, kind) {
+  const label = linkLabel(link);
+  const path = `${base}/notion/links/${encodeURIComponent(link.id)}`;
+  busyLinks.add(link.id);
+  renderLinks(election);
+  show($.alert, '');
+  try {
+    if (kind === 'sync') {
+      show($.status, `Syncing "${label}" with Notion…`);
+      showSyncResult(await api('POST', `${path}/sync`), `"${label}"`);
+    } else if (kind === 'primary') {
+      election = (await api('POST', `${path}/primary`)).election;
+      show($.status, `"${label}" is now the primary page.`);
+    } else {
+      election = (await api('DELETE', path)).election;
+      $.syncResult.hidden = true;
+      show($.status, `Removed the link to "${label}". The page in Notion was left as it is.`);
+    }
+  } catch (error) {
+    show($.status, '');
+    const what = { sync: `The sync of "${label}" failed`, primary: `Could not make "${label}" the primary page`, remove: `Could not remove the link to "${label}"` };
+    showAlert(what[kind], error);
+  } finally {
+    busyLinks.delete(link.id);
+    await Promise.all([loadElection(), loadActivity()]);
+  }
 }
 
 async function loadElection() {
@@ -234,19 +364,206 @@ async function loadDatabases() {
 
 // ---- Link form: search, choice, validation ---------------------------------------------------
 
-function openForm() {
-  $.form.hidden = false;
-  $.openForm.setAttribute('aria-expanded', 'true');
+/** What the form starts with: the primary link's mapping when changing its page, else the defaults. */
+function prefillFor(mode) {
   const e = election || {};
-  $.statusProperty.value = e.notion_status_property_name || DEFAULTS.status;
-  $.resultsProperty.value = e.notion_results_property_name || DEFAULTS.results;
-  $.notStarted.value = e.notion_status_value_not_started || DEFAULTS.notStarted;
-  $.inVoting.value = e.notion_status_value_in_voting || DEFAULTS.inVoting;
-  $.done.value = e.notion_status_value_done || DEFAULTS.done;
+  const primary = mode === 'replace' && e.notion_page_id ? e : null;
+  const m = (primary && primary.notion_mapping) || {};
+  const name = (ref) => (ref && ref.name) || '';
+  const window = m.voting_window || null;
+  return {
+    status: (primary && primary.notion_status_property_name) || DEFAULTS.status,
+    results: (primary && primary.notion_results_property_name) || DEFAULTS.results,
+    notStarted: (primary && primary.notion_status_value_not_started) || DEFAULTS.notStarted,
+    inVoting: (primary && primary.notion_status_value_in_voting) || DEFAULTS.inVoting,
+    done: (primary && primary.notion_status_value_done) || DEFAULTS.done,
+    title: name(m.title && m.title.property) || DEFAULTS.title,
+    description: name(m.description && m.description.property) || DEFAULTS.description,
+    titleDirection: (m.title && m.title.direction) || 'pull',
+    descriptionDirection: (m.description && m.description.direction) || 'pull',
+    window: !window ? '' : window.kind === 'split' ? SPLIT : name(window.property),
+    opens: window && window.kind === 'split' ? name(window.opens) : '',
+    closes: window && window.kind === 'split' ? name(window.closes) : '',
+    electionId: name(m.election_id),
+    phase: name(m.phase && m.phase.property),
+    phaseUpcoming: (m.phase && m.phase.upcoming) || DEFAULTS.notStarted,
+    phaseOpen: (m.phase && m.phase.open) || DEFAULTS.inVoting,
+    phaseClosed: (m.phase && m.phase.closed) || DEFAULTS.done,
+  };
+}
+
+const radioValue = (name) => ($.form.querySelector(`input[name="${name}"]:checked`) || {}).value || 'pull';
+
+/** The form's current choices, in the shape of prefillFor's, so a new database keeps what fits. */
+function currentValues() {
+  return {
+    status: $.statusProperty.value, results: $.resultsProperty.value,
+    notStarted: $.notStarted.value, inVoting: $.inVoting.value, done: $.done.value,
+    title: $.titleProperty.value, description: $.descriptionProperty.value,
+    titleDirection: radioValue('title_direction'), descriptionDirection: radioValue('description_direction'),
+    window: $.votingWindow.value, opens: $.votingOpens.value, closes: $.votingCloses.value,
+    electionId: $.electionIdProperty.value, phase: $.phaseProperty.value,
+    phaseUpcoming: $.phaseUpcoming.value, phaseOpen: $.phaseOpen.value, phaseClosed: $.phaseClosed.value,
+  };
+}
+
+/**
+ * Fills a dropdown with `names` and selects the first of `wanted` it offers. Without one: an
+ * optional field selects "none"; a required one its first name when `firstIfMissing`, else an
+ * entry saying what is missing (submitted as the default, so the server says what to fix).
+ */
+function fillSelect(select, names, { wanted = [], optional = false, firstIfMissing = true, missing = 'none', extra = [] }) {
+  const options = names.map((n) => el('option', { value: n }, n));
+  if (optional) options.unshift(el('option', { value: '' }, 'none'));
+  options.push(...extra);
+  const values = options.map((o) => o.value);
+  let value = wanted.find((w) => w && values.includes(w));
+  if (value === undefined) {
+    if (optional) value = '';
+    else if (firstIfMissing && names.length) value = names[0];
+    else {
+      options.unshift(el('option', { value: '' }, missing));
+      value = '';
+    }
+  }
+  select.replaceChildren(...options);
+  select.value = value;
+}
+
+/** The names of the chosen database's properties of these types (before it is read: `own`). */
+function namesOf(types, own) {
+  if (!properties) return own ? [own] : [];
+  return properties.filter((p) => types.includes(p.type)).map((p) => p.name);
+}
+
+/** The status values: the options of the chosen status property, the defaults preselected. */
+function fillStatusValues(want) {
+  const property = properties && properties.find((p) => p.type === 'status' && p.name === $.statusProperty.value);
+  for (const [select, key] of [[$.notStarted, 'notStarted'], [$.inVoting, 'inVoting'], [$.done, 'done']]) {
+    const options = properties ? (property ? property.options : []) : [want[key]];
+    fillSelect(select, options, {
+      wanted: [want[key], DEFAULTS[key]], firstIfMissing: false,
+      missing: property ? `No "${DEFAULTS[key]}" option` : 'Choose the status property first',
+    });
+  }
+}
+
+function fillPhaseOptions() {
+  const property = properties && properties.find((p) => p.type === 'select' && p.name === $.phaseProperty.value);
+  $.phaseOptions.replaceChildren(...(property ? property.options : []).map((o) => el('option', { value: o })));
+  $.phaseValues.hidden = !$.phaseProperty.value;
+}
+
+function fillWindowSplit(want) {
+  const dates = namesOf(TYPES.window, null);
+  const own = (name) => (properties ? dates : [name].filter(Boolean));
+  fillSelect($.votingOpens, own(want.opens), { wanted: [want.opens], missing: 'No Date property' });
+  fillSelect($.votingCloses, own(want.closes), {
+    wanted: [want.closes, dates.find((d) => d !== $.votingOpens.value)], missing: 'No Date property',
+  });
+  $.votingSplit.hidden = $.votingWindow.value !== SPLIT;
+}
+
+/** Offers the chosen database's properties in every dropdown, preselecting `want` where it fits. */
+function applyProperties(want) {
+  const required = (select, key, missing) => fillSelect(select, namesOf(TYPES[key], want[key]), {
+    wanted: [want[key], DEFAULTS[key]], missing,
+  });
+  required($.statusProperty, 'status', 'No Status property in this database');
+  required($.resultsProperty, 'results', 'No URL property (no results link is written)');
+  required($.titleProperty, 'title', 'No title or text property');
+  required($.descriptionProperty, 'description', 'No text property');
+  // Two Date properties are offered when there are two (or, before the database is read, when
+  // that is the mapping to start from).
+  const split = properties ? namesOf(TYPES.window, null).length >= 2 : want.window === SPLIT;
+  const optional = (select, key) => fillSelect(select, namesOf(TYPES[key], want[key] === SPLIT ? null : want[key]), {
+    wanted: [want[key]], optional: true,
+    extra: key === 'window' && split ? [el('option', { value: SPLIT }, 'Two Date properties…')] : [],
+  });
+  optional($.votingWindow, 'window');
+  optional($.electionIdProperty, 'electionId');
+  optional($.phaseProperty, 'phase');
+  fillStatusValues(want);
+  fillWindowSplit(want);
+  fillPhaseOptions();
+  $.phaseUpcoming.value = want.phaseUpcoming || DEFAULTS.notStarted;
+  $.phaseOpen.value = want.phaseOpen || DEFAULTS.inVoting;
+  $.phaseClosed.value = want.phaseClosed || DEFAULTS.done;
+  for (const [name, value] of [['title_direction', want.titleDirection], ['description_direction', want.descriptionDirection]]) {
+    for (const radio of $.form.querySelectorAll(`input[name="${name}"]`)) radio.checked = radio.value === (value || 'pull');
+  }
+  describeDirections();
+}
+
+/** Says plainly which way the title and description will go, as the direction switches say. */
+function describeDirections() {
+  const title = radioValue('title_direction');
+  const description = radioValue('description_direction');
+  let text;
+  if (title === 'pull' && description === 'pull') {
+    text = 'The title and description will be taken from Notion: once linked, this election\'s title and description are replaced by the page\'s (its title and description properties) at the next sync, and follow the page from then on. An empty value in Notion never erases them.';
+  } else if (title === 'push' && description === 'push') {
+    text = 'The title and description will be written to Notion: once linked, the page\'s title and description properties are replaced by this election\'s at the next sync, and follow the election from then on.';
+  } else {
+    const [pulled, pushed] = title === 'pull' ? ['title', 'description'] : ['description', 'title'];
+    text = `The ${pulled} will be taken from Notion and the ${pushed} written to Notion: at the next sync this election's ${pulled} is replaced by the page's, and the page's ${pushed} by this election's.`;
+  }
+  $.replaces.textContent = text;
+}
+
+/** Reads the chosen database's properties and offers them, keeping the choices that still fit. */
+async function loadProperties() {
+  const databaseId = $.database.value;
+  const seq = ++propertiesSeq;
+  const want = currentValues();
+  properties = null;
+  $.mappingStatus.classList.remove('error');
+  if (!databaseId) {
+    show($.mappingStatus, 'Choose a database to offer its properties.');
+    return;
+  }
+  show($.mappingStatus, 'Reading the database\'s properties…');
+  try {
+    const body = await api('GET', `/admin/notion/databases/${encodeURIComponent(databaseId)}/properties`);
+    if (seq !== propertiesSeq) return;
+    properties = body.properties;
+    applyProperties(want);
+    show($.mappingStatus, `Each dropdown offers the properties of ${databaseName(databaseId)} that can hold that field.`);
+  } catch (error) {
+    if (seq !== propertiesSeq) return;
+    show($.mappingStatus, `Could not read the database's properties: ${errorText(error)} ${advice({ code: error.code, status: error.status, retryAfter: error.retryAfter, text: error.message })}`);
+    $.mappingStatus.classList.add('error');
+  }
+}
+
+function opener(mode) {
+  return mode === 'add' ? $.addLink : $.openForm;
+}
+
+function openForm(mode) {
+  formMode = mode;
+  $.form.hidden = false;
+  $.openForm.setAttribute('aria-expanded', String(mode === 'replace'));
+  $.addLink.setAttribute('aria-expanded', String(mode === 'add'));
+  const e = election || {};
+  const adding = mode === 'add';
+  $.formHeading.textContent = adding ? 'Add another Notion page'
+    : e.notion_page_id ? 'Change the linked Notion page' : 'Link to Notion Page';
+  $.submit.textContent = adding ? 'Add page' : 'Link Election';
+  if (adding) {
+    // Another page: start from the database choice, not the primary's page.
+    $.database.value = '';
+    choosePage(null);
+    runSearch(true);
+    properties = null;
+    show($.mappingStatus, 'Choose a database to offer its properties.');
+  }
+  applyProperties(prefillFor(mode));
   loadDatabases().then(() => {
-    if (!$.database.value && e.notion_database_id && databases && databases.some((d) => d.id === e.notion_database_id)) {
+    if (!adding && !$.database.value && e.notion_database_id && databases && databases.some((d) => d.id === e.notion_database_id)) {
       $.database.value = e.notion_database_id;
       runSearch(true);
+      loadProperties();
     }
     $.database.focus();
   });
@@ -255,7 +572,14 @@ function openForm() {
 function closeForm() {
   $.form.hidden = true;
   $.openForm.setAttribute('aria-expanded', 'false');
-  $.openForm.focus();
+  $.addLink.setAttribute('aria-expanded', 'false');
+  opener(formMode).focus();
+}
+
+/** The opener's click: opens the form in its mode, or closes it when it is open in that mode. */
+function toggleForm(mode) {
+  if (!$.form.hidden && formMode === mode) closeForm();
+  else openForm(mode);
 }
 
 function choosePage(page) {
@@ -368,11 +692,29 @@ async function link(event) {
     notion_status_value_not_started: $.notStarted.value.trim() || DEFAULTS.notStarted,
     notion_status_value_in_voting: $.inVoting.value.trim() || DEFAULTS.inVoting,
     notion_status_value_done: $.done.value.trim() || DEFAULTS.done,
+    title_property_name: $.titleProperty.value || DEFAULTS.title,
+    description_property_name: $.descriptionProperty.value || DEFAULTS.description,
+    title_direction: radioValue('title_direction'),
+    description_direction: radioValue('description_direction'),
   };
+  if ($.votingWindow.value === SPLIT) {
+    body.voting_opens_property = $.votingOpens.value;
+    body.voting_closes_property = $.votingCloses.value;
+  } else if ($.votingWindow.value) {
+    body.voting_window_property = $.votingWindow.value;
+  }
+  if ($.electionIdProperty.value) body.election_id_property = $.electionIdProperty.value;
+  if ($.phaseProperty.value) {
+    body.phase_property = $.phaseProperty.value;
+    body.phase_value_upcoming = $.phaseUpcoming.value.trim() || DEFAULTS.notStarted;
+    body.phase_value_open = $.phaseOpen.value.trim() || DEFAULTS.inVoting;
+    body.phase_value_closed = $.phaseClosed.value.trim() || DEFAULTS.done;
+  }
+  const adding = formMode === 'add';
   $.submit.disabled = true;
-  setValidation('pending', 'Linking…');
+  setValidation('pending', adding ? 'Adding the page…' : 'Linking…');
   try {
-    const answer = await api('POST', `${base}/notion/link`, body);
+    const answer = await api('POST', `${base}/notion/${adding ? 'links' : 'link'}`, body);
     election = answer.election;
     render();
     const warnings = answer.warnings || [];
@@ -380,15 +722,51 @@ async function link(event) {
     $.warnings.hidden = warnings.length === 0;
     show($.alert, '');
     $.syncResult.hidden = true;
-    show($.status, `Linked to "${chosenPage.title || chosenPage.id}".`);
+    show($.status, adding
+      ? `Added "${chosenPage.title || chosenPage.id}": the election now shows on ${(election.notion_links || []).length} pages.`
+      : `Linked to "${chosenPage.title || chosenPage.id}".`);
     setValidation('', 'Choose a page to check it.');
     closeForm();
   } catch (error) {
+    if (error.code === 'page_already_linked') {
+      await showPageTaken(error);
+      $.validation.focus();
+      return;
+    }
     setValidation('invalid', `Not linked: ${errorText(error)}${error.status >= 500 ? ' ' + advice({ code: error.code, status: error.status, retryAfter: error.retryAfter, text: error.message }) : ''}`);
     $.validation.focus();
   } finally {
     $.submit.disabled = false;
   }
+}
+
+/**
+ * A 409 `page_already_linked`: says which election has the page (by its title, with a link to
+ * it), not a generic error. The server's message names the election by id.
+ */
+async function showPageTaken(error) {
+  const match = /election '([^']+)'/.exec(error.message);
+  const other = match ? match[1] : null;
+  if (!other) {
+    setValidation('invalid', `Not linked: ${errorText(error)}`);
+    return;
+  }
+  if (other === electionId) {
+    setValidation('invalid', 'Not linked: this page is already one of this election\'s linked pages. Choose another page.');
+    return;
+  }
+  let title = null;
+  try {
+    title = (await api('GET', `/admin/elections/${encodeURIComponent(other)}`)).election.title;
+  } catch {
+    // The id alone still names it.
+  }
+  $.validation.className = 'validation invalid';
+  fill($.validation, el('p', {},
+    'Not linked: this page is already linked to another election, ',
+    el('a', { href: `/ui/elections/${encodeURIComponent(other)}`, id: 'taken-by' }, title ? `"${title}"` : other),
+    title ? ` (${other})` : '',
+    '. One Notion page shows one election: unlink it there first, or choose another page.'));
 }
 
 // ---- Sync and unlink -------------------------------------------------------------------------
@@ -408,19 +786,7 @@ async function sync() {
   show($.alert, '');
   show($.status, 'Syncing with Notion…');
   try {
-    const answer = await api('POST', `${base}/notion/sync`);
-    const synced = answer.synced || {};
-    const written = answer.written || {};
-    // `title` and `description` are always present (the election's values after the sync): only
-    // the *_changed flags say whether this sync pulled them from Notion.
-    byId('synced-title').textContent = describeSynced(synced.title, synced.title_changed);
-    byId('synced-description').textContent = describeSynced(synced.description, synced.description_changed);
-    byId('written-status').textContent = describeWritten(written.status);
-    byId('written-results-link').textContent = describeWritten(written.results_link);
-    $.syncResult.hidden = false;
-    const changes = [written.status && `status "${written.status}" written`, written.results_link && 'results link written',
-      synced.title_changed && 'title updated from Notion', synced.description_changed && 'description updated from Notion'].filter(Boolean);
-    show($.status, `Synced with Notion: ${changes.length ? changes.join(', ') : 'everything already matched'}.`);
+    showSyncResult(await api('POST', `${base}/notion/sync`), null);
   } catch (error) {
     show($.status, '');
     $.syncResult.hidden = true;
@@ -429,6 +795,22 @@ async function sync() {
     syncing = false;
     await Promise.all([loadElection(), loadActivity()]);
   }
+}
+
+/** Shows what a manual sync pulled and wrote (`what`: which page, when not the primary). */
+function showSyncResult(answer, what) {
+  const synced = answer.synced || {};
+  const written = answer.written || {};
+  // `title` and `description` are always present (the election's values after the sync): only
+  // the *_changed flags say whether this sync pulled them from Notion.
+  byId('synced-title').textContent = describeSynced(synced.title, synced.title_changed);
+  byId('synced-description').textContent = describeSynced(synced.description, synced.description_changed);
+  byId('written-status').textContent = describeWritten(written.status);
+  byId('written-results-link').textContent = describeWritten(written.results_link);
+  $.syncResult.hidden = false;
+  const changes = [written.status && `status "${written.status}" written`, written.results_link && 'results link written',
+    synced.title_changed && 'title updated from Notion', synced.description_changed && 'description updated from Notion'].filter(Boolean);
+  show($.status, `Synced ${what ? `${what} ` : ''}with Notion: ${changes.length ? changes.join(', ') : 'everything already matched'}.`);
 }
 
 async function unlink() {
@@ -543,12 +925,14 @@ async function deleteElection() {
 
 // ---- Wiring ----------------------------------------------------------------------------------
 
-$.openForm.addEventListener('click', () => ($.form.hidden ? openForm() : closeForm()));
+$.openForm.addEventListener('click', () => toggleForm('replace'));
+$.addLink.addEventListener('click', () => toggleForm('add'));
 byId('cancel-link').addEventListener('click', closeForm);
 $.form.addEventListener('submit', link);
 $.database.addEventListener('change', () => {
   choosePage(null);
   runSearch(true);
+  loadProperties();
 });
 $.search.addEventListener('input', debounce(() => runSearch(true), 300));
 $.search.addEventListener('keydown', (event) => {
@@ -560,7 +944,14 @@ $.search.addEventListener('keydown', (event) => {
 });
 $.more.addEventListener('click', () => runSearch(false));
 const revalidate = debounce(validate, 400);
-for (const input of [$.statusProperty, $.notStarted, $.inVoting, $.done]) input.addEventListener('input', revalidate);
+$.statusProperty.addEventListener('change', () => {
+  fillStatusValues(currentValues());
+  revalidate();
+});
+for (const input of [$.notStarted, $.inVoting, $.done]) input.addEventListener('change', revalidate);
+$.votingWindow.addEventListener('change', () => fillWindowSplit(currentValues()));
+$.phaseProperty.addEventListener('change', fillPhaseOptions);
+for (const radio of $.form.querySelectorAll('input[name$="_direction"]')) radio.addEventListener('change', describeDirections);
 $.validation.tabIndex = -1;
 $.form.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') closeForm();
@@ -572,6 +963,13 @@ $.dialog.addEventListener('close', () => {
   if ($.dialog.returnValue === 'confirm') unlink();
   else $.unlink.focus();
   $.dialog.returnValue = '';
+});
+
+$.removeDialog.addEventListener('close', () => {
+  const link = removing;
+  removing = null;
+  if ($.removeDialog.returnValue === 'confirm' && link) linkAction(link, 'remove');
+  $.removeDialog.returnValue = '';
 });
 
 $.delete.addEventListener('click', () => $.deleteDialog.showModal());

@@ -17,8 +17,8 @@ use sync_engine::{
 
 use crate::observe::{database_schema, page_observation, schema_observation};
 use crate::{
-    Allowlist, Clock, Connection, ConnectionId, Connections, DriverConfig, DriverError,
-    LinkOutcome, LinkRequest, PageSearch, PageSummary, PageValidation,
+    Allowlist, Clock, Connection, ConnectionId, Connections, DatabaseProperty, DriverConfig,
+    DriverError, LinkOutcome, LinkRequest, PageSearch, PageSummary, PageValidation,
 };
 
 /// Where a new link goes among the election's links.
@@ -237,6 +237,46 @@ impl SyncDriver {
                 .collect(),
             next_cursor,
         })
+    }
+
+    /// The properties of an allowlisted database's data source (the schema `link` checks a page
+    /// against), sorted by name, so the link form can offer the properties of each role's type.
+    ///
+    /// Errors: `NotAllowlisted` (403); `Notion` (a 404 means the database is not shared with the
+    /// integration, as for [`SyncDriver::search_pages`]).
+    pub async fn database_properties(
+        &self,
+        database_id: &NotionId,
+    ) -> Result<Vec<DatabaseProperty>, DriverError> {
+        self.check_allowlisted(database_id)?;
+        // Not `database_schema`: its 404 is worded as a link validation problem (422), while
+        // here the database itself is what was asked for.
+        let schema = self
+            .notion_ops()
+            .retrieve_database_schema(*database_id)
+            .await?;
+        Ok(schema
+            .properties
+            .into_iter()
+            .map(|(name, property)| {
+                let options = property
+                    .option_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                DatabaseProperty {
+                    id: property.id,
+                    // The schema is keyed by name; the entry's own name is the same when present.
+                    name: if property.name.is_empty() {
+                        name
+                    } else {
+                        property.name
+                    },
+                    property_type: property.property_type,
+                    options,
+                }
+            })
+            .collect())
     }
 
     /// Checks whether a page can be linked with the default status values and this status

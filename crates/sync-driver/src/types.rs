@@ -91,6 +91,20 @@ pub struct PageSummary {
     pub url: String,
 }
 
+/// One property of a database's schema, as the link form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseProperty {
+    /// Notion's property id (URL-encoded as Notion returns it; `title` for the title property).
+    pub id: String,
+    /// The property's name.
+    pub name: String,
+    /// Its type as Notion names it: `status`, `url`, `title`, `rich_text`, `date`, `select`, …
+    pub property_type: String,
+    /// The option names of a status, select or multi-select property, in Notion's order; empty
+    /// for other types.
+    pub options: Vec<String>,
+}
+
 /// The result of validating a page for linking: `valid`, or the first problem found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PageValidation {

@@ -8,3 +8,4 @@ pub(crate) mod health_history;
 pub(crate) mod links;
 pub(crate) mod notion;
 pub(crate) mod runs;
+pub(crate) mod schema;

@@ -12,6 +12,7 @@ mod links;
 mod notion;
 mod openapi;
 mod operations;
+mod schema;
 mod store;
 mod support;
 mod timestamps;

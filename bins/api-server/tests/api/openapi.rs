@@ -28,7 +28,7 @@ fn every_admin_operation_requires_the_bearer_token() {
             }
         }
     }
-    assert_eq!(operations, 21);
+    assert_eq!(operations, 22);
 }
 
 fn operations(document: &Value) -> Vec<(String, String, &Value)> {

@@ -5,6 +5,7 @@
 mod elections;
 mod harness;
 mod health;
+mod links;
 mod live;
 mod notion;
 mod sync_runs;
