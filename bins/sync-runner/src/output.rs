@@ -55,6 +55,17 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+/// A link id for a table cell: `lnk_…` and its last 8 hex digits. The end, because a link id
+/// is a UUID v7 whose first digits are the instant it was made, shared by links made together;
+/// `--json` output carries the whole id.
+pub(crate) fn short_link(text: &str) -> String {
+    let hex = text.strip_prefix("lnk_").unwrap_or(text);
+    match hex.char_indices().rev().nth(7) {
+        Some((at, _)) if at > 0 => format!("lnk_…{}", &hex[at..]),
+        _ => text.to_owned(),
+    }
+}
+
 /// A cell for a text value: `(empty)` for an empty one, so a change from or to nothing is visible.
 pub(crate) fn or_empty(text: &str) -> String {
     if text.is_empty() {
