@@ -145,6 +145,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_short_link_id_keeps_its_random_end() {
+        assert_eq!(
+            short_link("lnk_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
+            "lnk_…3e4f5a6b"
+        );
+        assert_eq!(short_link("lnk_abc"), "lnk_abc");
+    }
+
+    #[test]
     fn tables_align_columns_and_do_not_pad_the_last() {
         let mut table = Table::new(&["A", "LONGER", "LAST"]);
         table.row(vec!["x".into(), "y".into(), "z".into()]);

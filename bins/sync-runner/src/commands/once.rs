@@ -115,7 +115,7 @@ struct OnceJson<'a> {
 pub(crate) fn report_json(
     report: &impl Serialize,
     links: &PlanLinks,
-    plans: &[sync_engine::SyncPlan],
+    plans: &[SyncPlan],
 ) -> Result<serde_json::Value> {
     let mut json = serde_json::to_value(report).map_err(anyhow::Error::from)?;
     if let Some(rows) = json

@@ -18,17 +18,21 @@ pub(crate) struct PlanLinks {
 impl PlanLinks {
     /// The links of `linked` (as `Store::list_linked` returns them, one entry per link).
     pub(crate) fn new(linked: &[LinkedElection]) -> Self {
-        Self {
-            links: linked
-                .iter()
-                .map(|e| {
-                    (
-                        (e.election.id.to_string(), e.link.notion_page_id.clone()),
-                        (e.link_id.clone(), e.primary),
-                    )
-                })
-                .collect(),
-        }
+        linked.iter().fold(Self::default(), |links, e| {
+            links.with(
+                e.election.id.as_str(),
+                &e.link.notion_page_id,
+                e.link_id.clone(),
+                e.primary,
+            )
+        })
+    }
+
+    /// These links and `link`, of `election`, on `page`.
+    fn with(mut self, election: &str, page: &str, link: LinkId, primary: bool) -> Self {
+        self.links
+            .insert((election.to_owned(), page.to_owned()), (link, primary));
+        self
     }
 
     /// The link a plan is for and whether it is its election's primary; `None` for a link
@@ -268,6 +272,78 @@ mod tests {
 
     fn plan(json: serde_json::Value) -> SyncPlan {
         serde_json::from_value(json).expect("a plan")
+    }
+
+    /// A plan of `election` for `page` pulling `title` (nothing pulled when `None`).
+    fn pulling(election: &str, page: &str, title: Option<&str>) -> SyncPlan {
+        let mut plan = plan(serde_json::json!({
+            "election_id": election, "page_id": page, "phase": "open", "trigger": "scheduled",
+            "page_write": null, "election_update": null, "notes": [],
+            "outcome": {"result": {"kind": "synced"},
+                        "state": serde_json::to_value(sync_engine::SyncState::default()).unwrap()}
+        }));
+        plan.election_update = title.map(|to| ElectionUpdate {
+            title: Some(TextChange {
+                from: "Old".into(),
+                to: to.into(),
+            }),
+            description: None,
+        });
+        plan
+    }
+
+    #[test]
+    fn two_links_of_one_election_show_as_rows_naming_each_link() {
+        let (a, b) = (
+            LinkId::parse(format!("lnk_{}", "a".repeat(24) + "11111111")).unwrap(),
+            LinkId::parse(format!("lnk_{}", "a".repeat(24) + "22222222")).unwrap(),
+        );
+        let links = PlanLinks::default()
+            .with("elec_a", "p1", a.clone(), true)
+            .with("elec_a", "p2", b.clone(), false)
+            .with("elec_b", "p3", a.clone(), true);
+        let mut second = pulling("elec_a", "p2", Some("New"));
+        second.notes.push(PlanNote::NoBaseUrl);
+        let plans = [
+            pulling("elec_a", "p1", Some("New")),
+            second,
+            pulling("elec_b", "p3", None),
+        ];
+        let text = plan_table(&plans, &links);
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(rows[0][..3], ["ELECTION", "LINK", "PAGE"], "{text}");
+        assert_eq!(
+            rows[1][..4],
+            ["elec_a", "lnk_…11111111", "(primary)", "p1"],
+            "{text}"
+        );
+        assert_eq!(rows[2][..3], ["elec_a", "lnk_…22222222", "p2"], "{text}");
+        assert!(
+            text.contains("(1 more election(s) with no change)\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(&format!(
+                "Note: elec_a ({b}): no base URL configured: no results link written\n"
+            )),
+            "{text}"
+        );
+
+        // Nothing changing: counted as links of elections once an election has several.
+        let quiet = [pulling("elec_a", "p1", None), pulling("elec_a", "p2", None)];
+        assert_eq!(
+            plan_table(&quiet, &links),
+            "No change: 2 link(s) of 1 election(s) planned, every page already matches.\n"
+        );
+        // A plan whose link is gone since shows `-`.
+        let gone = plan_table(&[pulling("elec_c", "p9", Some("New"))], &links);
+        assert_eq!(
+            gone.lines().nth(1).unwrap().split_whitespace().nth(1),
+            Some("-")
+        );
     }
 
     #[test]
