@@ -24,7 +24,7 @@ const EXAMPLES: &str = "\
 Examples:
   sync-runner run                    # the daemon (NOTION_API_KEY etc. from the environment)
   sync-runner once --preview         # what the next cycle would write and pull; writes nothing
-  sync-runner status                 # every linked election: phase, Notion status, last error
+  sync-runner status                 # a row per link: page, Notion status, last error
   sync-runner runs list --limit 5
   sync-runner pause --election elec_board_2026";
 
@@ -122,7 +122,7 @@ pub enum Command {
     /// Run one cycle now (or, with --preview, show what it would do and write nothing).
     #[command(after_help = ONCE_HELP)]
     Once(OnceArgs),
-    /// Show every linked election: phase, Notion status, last sync, last error, paused.
+    /// Show every link of every election: page, phase, Notion status, last sync, error, paused.
     #[command(after_help = STATUS_HELP)]
     Status(StatusArgs),
     /// The history of sync cycles and what each did.
@@ -190,10 +190,12 @@ pub struct RunArgs {
 const ONCE_HELP: &str = "\
 Without --force, the cycle is the one the daemon would run now: elections synced less than \
 --min-sync-interval ago, or backing off after a failure, are left alone. --election and --force sync \
-regardless (like the admin API's \"Sync with Notion\" button).
+regardless (like the admin API's \"Sync with Notion\" button). An election linked to several \
+Notion pages is planned once per link: the preview has rows for each link (LINK, PAGE), and in \
+--json each plan names its link_id.
 
 Examples:
-  sync-runner once --preview                  # table: election, page, property, current → desired
+  sync-runner once --preview                  # a row per link and property: current → desired
   sync-runner once --preview --json           # the same plans as JSON
   sync-runner once --election elec_board_2026
   sync-runner once --force";
@@ -222,8 +224,10 @@ pub struct OnceArgs {
 }
 
 const STATUS_HELP: &str = "\
-The Notion status is the last one observed (or written) by the sync. Paused is `yes` for an \
-election paused by itself and `global` when everything is paused.
+One row per link: an election linked to several Notion pages has a row for each, with the end of \
+the link's id (the whole id is in --json) and whether it is the primary link. The Notion status \
+is the last one observed (or written) by the sync, DESIRED the one the link's mapping gives the \
+phase now. Paused is `yes` for an election paused by itself and `global` when everything is paused.
 
 Examples:
   sync-runner status
@@ -344,7 +348,7 @@ pub struct PauseArgs {
     /// Store and logging.
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Only this election; everything when absent.
+    /// Only this election (every one of its links); everything when absent.
     #[arg(long, value_name = "ELECTION_ID")]
     pub election: Option<String>,
 }

@@ -55,6 +55,17 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+/// A link id for a table cell: `lnk_…` and its last 8 hex digits. The end, because a link id
+/// is a UUID v7 whose first digits are the instant it was made, shared by links made together;
+/// `--json` output carries the whole id.
+pub(crate) fn short_link(text: &str) -> String {
+    let hex = text.strip_prefix("lnk_").unwrap_or(text);
+    match hex.char_indices().rev().nth(7) {
+        Some((at, _)) if at > 0 => format!("lnk_…{}", &hex[at..]),
+        _ => text.to_owned(),
+    }
+}
+
 /// A cell for a text value: `(empty)` for an empty one, so a change from or to nothing is visible.
 pub(crate) fn or_empty(text: &str) -> String {
     if text.is_empty() {
@@ -132,6 +143,15 @@ pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_link_id_keeps_its_random_end() {
+        assert_eq!(
+            short_link("lnk_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
+            "lnk_…3e4f5a6b"
+        );
+        assert_eq!(short_link("lnk_abc"), "lnk_abc");
+    }
 
     #[test]
     fn tables_align_columns_and_do_not_pad_the_last() {

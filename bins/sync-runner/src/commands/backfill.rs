@@ -10,8 +10,8 @@ use store::LinkedFilter;
 use sync_driver::{CycleOptions, CycleProgress, ProgressSink};
 
 use crate::cli::BackfillArgs;
-use crate::commands::once::{cycle_exit_code, driver_error, explain_exit, summary};
-use crate::commands::preview::plan_table;
+use crate::commands::once::{cycle_exit_code, driver_error, explain_exit, report_json, summary};
+use crate::commands::preview::{PlanLinks, plan_table};
 use crate::config::sync_setup;
 use crate::error::Result;
 use crate::output::{print, print_json};
@@ -79,10 +79,11 @@ pub(crate) async fn backfill(args: BackfillArgs) -> Result<u8> {
     let report = result.map_err(driver_error)?;
     let elapsed = Timestamp::now().duration_since(started);
     let code = cycle_exit_code(&report);
+    let links = PlanLinks::new(&linked);
     if args.json {
-        print_json(&report)?;
+        print_json(&report_json(&report, &links, &report.plans)?)?;
     } else {
-        let mut text = plan_table(&report.plans);
+        let mut text = plan_table(&report.plans, &links);
         text.push_str(&summary(&report, elapsed));
         print(&text).map_err(anyhow::Error::from)?;
     }

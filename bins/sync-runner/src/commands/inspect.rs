@@ -33,13 +33,18 @@ async fn open_existing_store(args: &bin_support::DatabaseArgs) -> Result<SharedS
 }
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
-use crate::output::{Table, duration, print, print_json, time, truncate};
+use crate::output::{Table, duration, print, print_json, short_link, time, truncate};
 
-/// One election in `status --json`.
+/// One link of an election in `status --json` (an election with several links has a row per
+/// link, each with its own page, mapping and sync state).
 #[derive(Debug, Serialize)]
 struct ElectionStatus {
     election_id: String,
     title: String,
+    /// The link this row is about (`lnk_…`).
+    link_id: String,
+    /// Whether it is the election's primary link (the one the admin API's singular routes use).
+    primary: bool,
     phase: Phase,
     open_at: Timestamp,
     close_at: Timestamp,
@@ -48,6 +53,8 @@ struct ElectionStatus {
     page_url: Option<String>,
     /// Last status observed on (or written to) the page.
     notion_status: Option<String>,
+    /// The status this link's mapping gives the election's phase now: what a sync writes.
+    desired_status: String,
     last_sync_at: Option<Timestamp>,
     last_attempt_at: Option<Timestamp>,
     last_error: Option<String>,
@@ -85,6 +92,8 @@ fn election_status(e: &LinkedElection, now: Timestamp, global: bool) -> Election
     ElectionStatus {
         election_id: e.election.id.to_string(),
         title: e.election.title.clone(),
+        link_id: e.link_id.to_string(),
+        primary: e.primary,
         phase: e.election.phase(now),
         open_at: e.election.open_at,
         close_at: e.election.close_at,
@@ -96,6 +105,7 @@ fn election_status(e: &LinkedElection, now: Timestamp, global: bool) -> Election
             .last_observation
             .as_ref()
             .and_then(|o| o.status(&e.link.mapping).map(str::to_owned)),
+        desired_status: e.link.status_value_for(e.election.phase(now)).to_owned(),
         last_sync_at: e.state.notion_last_sync_at,
         last_attempt_at: e.state.last_attempt_at,
         last_error: e.state.notion_last_sync_error.clone(),
@@ -143,11 +153,17 @@ pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
     if status.elections.is_empty() {
         text.push_str("No election is linked to a Notion page yet.\n");
     } else {
+        // One row per link: an election linked to two pages has two rows.
         let mut table = Table::new(&[
             "ELECTION",
             "TITLE",
+            "LINK",
+            "PRIMARY",
+            "DATABASE",
+            "PAGE",
             "PHASE",
             "NOTION STATUS",
+            "DESIRED",
             "LAST SYNC",
             "PAUSED",
             "LAST ERROR",
@@ -167,8 +183,13 @@ pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
             table.row(vec![
                 e.election_id.clone(),
                 truncate(&e.title, 32),
+                short_link(&e.link_id),
+                if e.primary { "yes" } else { "no" }.to_owned(),
+                e.database_id.clone(),
+                e.page_id.clone(),
                 e.phase.to_string(),
                 e.notion_status.clone().unwrap_or_else(|| "-".into()),
+                e.desired_status.clone(),
                 time(e.last_sync_at),
                 e.paused.to_owned(),
                 error,
@@ -488,7 +509,10 @@ pub(crate) async fn runs_logs(args: RunsLogsArgs) -> Result<u8> {
 #[derive(Debug, Serialize)]
 struct DatabaseState {
     database_id: String,
+    /// Elections with at least one link to a page of this database.
     linked_elections: usize,
+    /// Links to pages of this database (an election may have several).
+    links: usize,
     /// Greatest `last_edited_time` processed; `None`: the next cycle reads every page.
     last_edited_cursor: Option<Timestamp>,
     last_full_reconcile_at: Option<Timestamp>,
@@ -505,17 +529,23 @@ pub(crate) async fn state_get(args: StateGetArgs) -> Result<u8> {
     let cursors = store.list_cursors().await?;
     let linked = store.list_linked(&filter).await?;
     let mut databases: BTreeMap<String, DatabaseState> = BTreeMap::new();
+    let mut counted = std::collections::BTreeSet::new();
     for e in &linked {
-        databases
+        let database = databases
             .entry(e.link.notion_database_id.clone())
             .or_insert_with(|| DatabaseState {
                 database_id: e.link.notion_database_id.clone(),
                 linked_elections: 0,
+                links: 0,
                 last_edited_cursor: None,
                 last_full_reconcile_at: None,
                 updated_at: None,
-            })
-            .linked_elections += 1;
+            });
+        database.links += 1;
+        // Two links of one election to pages of one database count it once.
+        if counted.insert((e.link.notion_database_id.as_str(), e.election.id.as_str())) {
+            database.linked_elections += 1;
+        }
     }
     for cursor in cursors {
         let entry = databases
@@ -523,6 +553,7 @@ pub(crate) async fn state_get(args: StateGetArgs) -> Result<u8> {
             .or_insert_with(|| DatabaseState {
                 database_id: cursor.database_id.clone(),
                 linked_elections: 0,
+                links: 0,
                 last_edited_cursor: None,
                 last_full_reconcile_at: None,
                 updated_at: None,

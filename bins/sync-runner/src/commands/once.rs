@@ -2,12 +2,13 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
+use store::LinkedFilter;
 use sync_driver::{CycleOptions, CycleReport, DriverError};
 use sync_engine::{SyncErrorKind, SyncPlan, Trigger, Verdict};
 
 use crate::cli::OnceArgs;
 use crate::commands::election_id;
-use crate::commands::preview::plan_table;
+use crate::commands::preview::{PlanLinks, plan_table};
 use crate::config::sync_setup;
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
@@ -109,6 +110,42 @@ struct OnceJson<'a> {
     exit_code: u8,
 }
 
+/// A cycle report as JSON with, in each plan, the link it is for (`link_id`, `primary`; `null`
+/// for a link removed since): the planner's plans name their election and page only.
+pub(crate) fn report_json(
+    report: &impl Serialize,
+    links: &PlanLinks,
+    plans: &[SyncPlan],
+) -> Result<serde_json::Value> {
+    let mut json = serde_json::to_value(report).map_err(anyhow::Error::from)?;
+    if let Some(rows) = json
+        .get_mut("plans")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for (row, plan) in rows.iter_mut().zip(plans) {
+            if let Some(row) = row.as_object_mut() {
+                let link = links.of(plan);
+                row.insert(
+                    "link_id".to_owned(),
+                    link.map(|(id, _)| id.to_string()).into(),
+                );
+                row.insert("primary".to_owned(), link.map(|(_, p)| p).into());
+            }
+        }
+    }
+    Ok(json)
+}
+
+/// Which link each plan of a finished cycle is for, from the store's links now (paused ones
+/// included: `--election` plans a paused election too).
+pub(crate) async fn plan_links(store: &store::SharedStore) -> Result<PlanLinks> {
+    let filter = LinkedFilter {
+        include_paused: true,
+        ..LinkedFilter::default()
+    };
+    Ok(PlanLinks::new(&store.list_linked(&filter).await?))
+}
+
 /// `once`.
 pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
     let setup = sync_setup(&args.common.store, &args.sync).await?;
@@ -137,13 +174,18 @@ pub(crate) async fn once(args: OnceArgs) -> Result<u8> {
         .map_err(driver_error)?;
     let elapsed = Timestamp::now().duration_since(started);
     let code = cycle_exit_code(&report);
+    let links = plan_links(setup.driver.store()).await?;
     if args.json {
-        print_json(&OnceJson {
-            report: &report,
-            exit_code: code,
-        })?;
+        print_json(&report_json(
+            &OnceJson {
+                report: &report,
+                exit_code: code,
+            },
+            &links,
+            &report.plans,
+        )?)?;
     } else {
-        let mut text = plan_table(&report.plans);
+        let mut text = plan_table(&report.plans, &links);
         text.push_str(&summary(&report, elapsed));
         print(&text).map_err(anyhow::Error::from)?;
     }

@@ -5,5 +5,6 @@
 
 mod cli;
 mod daemon;
+mod links;
 mod once;
 mod support;

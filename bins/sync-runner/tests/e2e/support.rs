@@ -302,6 +302,8 @@ fn redact_word(word: &str) -> String {
         Some("[DURATION]")
     } else if trimmed.starts_with("sync-runner:") {
         Some("[HOLDER]")
+    } else if trimmed.starts_with("lnk_") {
+        Some("[LINK]")
     } else {
         None
     };
