@@ -500,7 +500,10 @@ function describeDirections() {
   const title = radioValue('title_direction');
   const description = radioValue('description_direction');
   let text;
-  if (title === 'pull' && description === 'pull') {
+  if (formMode === 'add' && (title === 'pull' || description === 'pull')) {
+    // Only the primary page is pulled from: two sources would take turns.
+    text = 'This page will not change the election\'s title or description: they are taken from the primary page only. Choose "Push to Notion" to write this election\'s title and description to this page too.';
+  } else if (title === 'pull' && description === 'pull') {
     text = 'The title and description will be taken from Notion: once linked, this election\'s title and description are replaced by the page\'s (its title and description properties) at the next sync, and follow the page from then on. An empty value in Notion never erases them.';
   } else if (title === 'push' && description === 'push') {
     text = 'The title and description will be written to Notion: once linked, the page\'s title and description properties are replaced by this election\'s at the next sync, and follow the election from then on.';

@@ -248,10 +248,11 @@ impl SyncDriver {
         &self,
         database_id: &NotionId,
     ) -> Result<Vec<DatabaseProperty>, DriverError> {
-        self.check_allowlisted(database_id)?;
+        let driver = self.for_database(database_id, self.clock_now()).await?;
+        driver.check_allowlisted(database_id)?;
         // Not `database_schema`: its 404 is worded as a link validation problem (422), while
         // here the database itself is what was asked for.
-        let schema = self
+        let schema = driver
             .notion_ops()
             .retrieve_database_schema(*database_id)
             .await?;

@@ -301,6 +301,9 @@ async fn a_second_page_is_listed_beside_the_primary_and_removed_again() {
     env.wait_text("#link-form-heading", "Add another Notion page")
         .await;
     assert_eq!(env.text("#link-submit").await, "Add page");
+    // Only the primary page is pulled from, and the form says so.
+    env.wait_text("#link-replaces", "taken from the primary page only")
+        .await;
     choose_database(&env, "Legacy Elections").await;
     assert_eq!(value(&env, "#value-in-voting").await, "In Voting");
     choose_result(&env, "Treasurer 2025").await;

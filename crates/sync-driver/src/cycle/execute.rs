@@ -103,7 +103,14 @@ impl SyncDriver {
             trigger,
         };
         let now = at.now;
-        let mut result = ElectionResult::planned(sync_engine::plan(now, &input));
+        let mut plan = sync_engine::plan(now, &input);
+        if !election.primary {
+            // One source per field: the title and description are pulled from the primary
+            // link's page only, or two pages would take turns overwriting the election. A
+            // secondary link set to pull leaves them alone (set it to push to write them there).
+            plan.election_update = None;
+        }
+        let mut result = ElectionResult::planned(plan);
         // Reads are summed up per database (one entry per cycle); per election, only what
         // happened is logged: writes, pulls, failures, skips (and a manual sync's no-change).
         match (&result.plan.outcome.verdict, mode) {

@@ -135,3 +135,35 @@ async fn a_status_option_removed_from_one_database_fails_that_link_only() {
     );
     w.driver.sync_now(&election, w.now()).await.unwrap();
 }
+
+#[tokio::test]
+async fn only_the_primary_link_pulls_the_title_so_two_pages_never_take_turns() {
+    let w = World::new().await;
+    complete_legacy_options(&w);
+    let election = w.create_election("Treasurer", 60, 3600);
+    w.link(&election, demo::BOARD_PRESIDENT).await;
+    w.driver
+        .add_link(
+            &election,
+            World::request(demo::LEGACY_DB, demo::LEGACY_PAGE),
+            false,
+            w.now(),
+        )
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let report = cycle(&w).await;
+        assert_eq!(report.counts.failed, 0, "{report:?}");
+        assert_eq!(
+            w.election(&election).election.title,
+            "Board President 2026",
+            "the primary page's title, every cycle"
+        );
+        w.advance(secs(61));
+    }
+    // The secondary page keeps its own title.
+    assert_eq!(
+        w.prop(demo::LEGACY_PAGE, "Name")["title"][0]["plain_text"],
+        "Treasurer 2025"
+    );
+}
