@@ -174,7 +174,7 @@ impl Shared {
         state
             .pages
             .get(&id)
-            .map(|p| render::page_whole(&state, p, ApiVersion::V2025_09_03))
+            .map(|p| render::page_whole(state, p, ApiVersion::V2025_09_03))
     }
 
     pub(crate) fn data_source_json(&self, id: Uuid) -> Option<Value> {
@@ -183,7 +183,7 @@ impl Shared {
         state
             .data_sources
             .get(&id)
-            .map(|d| render::data_source(&state, d, ApiVersion::V2025_09_03))
+            .map(|d| render::data_source(state, d, ApiVersion::V2025_09_03))
     }
 
     /// Writes page properties as a person would in the UI (the API's validation, without its
@@ -199,7 +199,7 @@ impl Shared {
         if !state.pages.contains_key(&id) {
             return Err(ControlError::NotFound(format!("page {id}")));
         }
-        let actor = Self::human(&state);
+        let actor = Self::human(state);
         ops::update_page_props(state, actor, now, id, properties)?;
         Ok(render::page_whole(
             state,
@@ -220,7 +220,7 @@ impl Shared {
         if !state.data_sources.contains_key(&data_source) {
             return Err(ControlError::NotFound(format!("data source {data_source}")));
         }
-        let actor = Self::human(&state);
+        let actor = Self::human(state);
         Ok(ops::create_page(
             state,
             actor,
@@ -321,18 +321,18 @@ impl Shared {
                     .iter()
                     .filter_map(|id| state.data_sources.get(id))
                     .map(|ds| {
-                        let mut out = render::data_source(&state, ds, v);
+                        let mut out = render::data_source(state, ds, v);
                         out["pages"] = Value::Array(
                             ds.pages
                                 .iter()
                                 .filter_map(|p| state.pages.get(p))
-                                .map(|p| render::page_whole(&state, p, v))
+                                .map(|p| render::page_whole(state, p, v))
                                 .collect(),
                         );
                         out
                     })
                     .collect();
-                let mut out = render::database(&state, db, v);
+                let mut out = render::database(state, db, v);
                 out["data_sources"] = Value::Array(sources);
                 out
             })

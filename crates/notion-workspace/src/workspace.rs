@@ -45,7 +45,7 @@ pub struct Workspace {
     /// own). A token acts only in the workspace that holds it; an OAuth client listed in several
     /// workspaces (same `client_id`) is one public integration installable in each of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub workspaces: Vec<Workspace>,
+    pub workspaces: Vec<Self>,
 }
 
 /// A person.
@@ -254,7 +254,7 @@ impl Workspace {
     /// The file's workspaces in order: the top-level one (unless the top level holds nothing but
     /// `workspaces`), then each entry of `workspaces`. The first is the one tests address by
     /// default (its first integration's token is the emulator's demo token).
-    pub fn all(&self) -> Vec<&Workspace> {
+    pub fn all(&self) -> Vec<&Self> {
         let mut out = Vec::with_capacity(1 + self.workspaces.len());
         if self.has_own_content() || self.workspaces.is_empty() {
             out.push(self);
@@ -264,7 +264,7 @@ impl Workspace {
     }
 
     /// The first workspace of the file (see [`Workspace::all`]), to edit.
-    pub fn first_mut(&mut self) -> &mut Workspace {
+    pub fn first_mut(&mut self) -> &mut Self {
         if !self.has_own_content() && !self.workspaces.is_empty() {
             &mut self.workspaces[0]
         } else {
