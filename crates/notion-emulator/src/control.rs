@@ -8,12 +8,14 @@ use notion_workspace::model::{Actor, Parent, State};
 use notion_workspace::util::{fmt_id, parse_id};
 use notion_workspace::{ApiError, ApiVersion, Workspace, WorkspaceError, ops, render};
 use serde_json::{Value, json};
+use std::time::Duration;
 use uuid::Uuid;
 
 use crate::faults::FaultRule;
 use crate::html;
 use crate::ratelimit::RateLimit;
 use crate::server::{Outcome, Shared};
+use crate::spaces::{AutoConsent, Blocked, OAuthClientRegistration, Spaces};
 
 /// Why a control operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,8 +52,11 @@ impl Shared {
             .query_result_cap
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let state = ws.build(self.seed, self.clock.now(), cap)?;
-        *self.state() = state;
+        let mut spaces = self.spaces();
+        // OAuth settings and clients registered at run time outlive a reload.
+        let settings = spaces.oauth.settings.clone();
+        *spaces = Spaces::build(ws, self.seed, self.clock.now(), cap, settings)?;
+        drop(spaces);
         *self
             .initial
             .lock()
@@ -81,7 +86,82 @@ impl Shared {
             .query_result_cap
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = cap;
-        self.state().query_result_cap = cap;
+        for state in &mut self.spaces().list {
+            state.query_result_cap = cap;
+        }
+    }
+
+    /// Registers a public integration installable in every workspace (kept across reloads).
+    pub(crate) fn register_oauth_client(
+        &self,
+        reg: OAuthClientRegistration,
+    ) -> Result<(), ControlError> {
+        let mut spaces = self.spaces();
+        spaces
+            .install(&reg)
+            .map_err(|message| ControlError::Rejected {
+                code: "validation_error".to_owned(),
+                message,
+            })?;
+        spaces.oauth.settings.registered.push(reg);
+        Ok(())
+    }
+
+    /// Turns auto-consent on (with what it consents to) or off.
+    pub(crate) fn set_oauth_auto_consent(&self, auto: Option<AutoConsent>) {
+        self.spaces().oauth.settings.auto_consent = auto;
+    }
+
+    /// Sets the lifetime of access tokens issued from now on (`None`: they never expire).
+    pub(crate) fn set_oauth_token_lifetime(&self, lifetime: Option<Duration>) {
+        self.spaces().oauth.settings.token_lifetime = lifetime;
+    }
+
+    /// Replaces the set of blocked tokens and workspaces.
+    pub(crate) fn set_blocked(&self, blocked: Blocked) {
+        self.spaces().blocked = blocked;
+    }
+
+    /// The served workspaces: id, name and integrations (bot id, name).
+    pub(crate) fn workspaces_json(&self) -> Value {
+        let spaces = self.spaces();
+        let list: Vec<Value> = spaces
+            .list
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": fmt_id(s.workspace_id),
+                    "name": s.workspace_name,
+                    "integrations": s.integrations.iter().map(|i| json!({
+                        "id": fmt_id(i.id), "name": i.name, "all_access": i.all_access,
+                        "shared": i.shared.iter().map(|id| fmt_id(*id)).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({"workspaces": list})
+    }
+
+    /// The public integrations (without secrets) and the workspaces each is installable in.
+    pub(crate) fn oauth_clients_json(&self) -> Value {
+        let spaces = self.spaces();
+        let clients: Vec<Value> = spaces
+            .oauth
+            .apps
+            .iter()
+            .map(|a| {
+                json!({
+                    "client_id": a.client_id,
+                    "name": a.name,
+                    "redirect_uris": a.redirect_uris,
+                    "installs": a.installs.iter().map(|(w, i)| json!({
+                        "workspace_id": fmt_id(spaces.list[*w].workspace_id),
+                        "bot_id": fmt_id(spaces.list[*w].integrations[*i].id),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({"clients": clients})
     }
 
     fn human(state: &State) -> Actor {
@@ -89,19 +169,21 @@ impl Shared {
     }
 
     pub(crate) fn page_json(&self, id: Uuid) -> Option<Value> {
-        let state = self.state();
+        let mut spaces = self.spaces();
+        let state = spaces.holding_or_first(id);
         state
             .pages
             .get(&id)
-            .map(|p| render::page_whole(&state, p, ApiVersion::V2025_09_03))
+            .map(|p| render::page_whole(state, p, ApiVersion::V2025_09_03))
     }
 
     pub(crate) fn data_source_json(&self, id: Uuid) -> Option<Value> {
-        let state = self.state();
+        let mut spaces = self.spaces();
+        let state = spaces.holding_or_first(id);
         state
             .data_sources
             .get(&id)
-            .map(|d| render::data_source(&state, d, ApiVersion::V2025_09_03))
+            .map(|d| render::data_source(state, d, ApiVersion::V2025_09_03))
     }
 
     /// Writes page properties as a person would in the UI (the API's validation, without its
@@ -112,14 +194,15 @@ impl Shared {
         properties: &Value,
     ) -> Result<Value, ControlError> {
         let now = self.clock.now();
-        let mut state = self.state();
+        let mut spaces = self.spaces();
+        let state = spaces.holding_or_first(id);
         if !state.pages.contains_key(&id) {
             return Err(ControlError::NotFound(format!("page {id}")));
         }
-        let actor = Self::human(&state);
-        ops::update_page_props(&mut state, actor, now, id, properties)?;
+        let actor = Self::human(state);
+        ops::update_page_props(state, actor, now, id, properties)?;
         Ok(render::page_whole(
-            &state,
+            state,
             &state.pages[&id],
             ApiVersion::V2025_09_03,
         ))
@@ -132,13 +215,14 @@ impl Shared {
         properties: &Value,
     ) -> Result<Uuid, ControlError> {
         let now = self.clock.now();
-        let mut state = self.state();
+        let mut spaces = self.spaces();
+        let state = spaces.holding_or_first(data_source);
         if !state.data_sources.contains_key(&data_source) {
             return Err(ControlError::NotFound(format!("data source {data_source}")));
         }
-        let actor = Self::human(&state);
+        let actor = Self::human(state);
         Ok(ops::create_page(
-            &mut state,
+            state,
             actor,
             now,
             ops::NewPage {
@@ -159,9 +243,10 @@ impl Shared {
     /// Trashes or restores any object as a person.
     pub(crate) fn set_trash_as_user(&self, id: Uuid, trash: bool) -> Result<(), ControlError> {
         let now = self.clock.now();
-        let mut state = self.state();
-        let actor = Self::human(&state);
-        if ops::set_trash(&mut state, actor, now, id, trash) {
+        let mut spaces = self.spaces();
+        let state = spaces.holding_or_first(id);
+        let actor = Self::human(state);
+        if ops::set_trash(state, actor, now, id, trash) {
             Ok(())
         } else {
             Err(ControlError::NotFound(format!("object {id}")))
@@ -175,15 +260,16 @@ impl Shared {
         body: &Value,
     ) -> Result<Value, ControlError> {
         let now = self.clock.now();
-        let mut state = self.state();
+        let mut spaces = self.spaces();
+        let state = spaces.holding_or_first(id);
         if !state.data_sources.contains_key(&id) {
             return Err(ControlError::NotFound(format!("data source {id}")));
         }
-        let actor = Self::human(&state);
+        let actor = Self::human(state);
         let obj = body.as_object().cloned().unwrap_or_default();
-        ops::update_data_source(&mut state, actor, now, id, &obj)?;
+        ops::update_data_source(state, actor, now, id, &obj)?;
         Ok(render::data_source(
-            &state,
+            state,
             &state.data_sources[&id],
             ApiVersion::V2025_09_03,
         ))
@@ -196,7 +282,10 @@ impl Shared {
         object: Uuid,
         shared: bool,
     ) -> Result<(), ControlError> {
-        let mut state = self.state();
+        // The integration of that name in the workspace holding the object (names repeat across
+        // workspaces: the OAuth demo app is installed in both demo workspaces).
+        let mut spaces = self.spaces();
+        let state = spaces.holding_or_first(object);
         let idx = state
             .integrations
             .iter()
@@ -213,7 +302,14 @@ impl Shared {
 
     /// A JSON overview of every database, data source and row (2025-09-03 shapes).
     pub(crate) fn state_json(&self) -> Value {
-        let state = self.state();
+        let spaces = self.spaces();
+        let mut out = Self::workspace_state_json(spaces.first());
+        out["workspaces"] =
+            Value::Array(spaces.list.iter().map(Self::workspace_state_json).collect());
+        out
+    }
+
+    fn workspace_state_json(state: &State) -> Value {
         let v = ApiVersion::V2025_09_03;
         let mut dbs: Vec<_> = state.databases.values().collect();
         dbs.sort_by_key(|d| d.seq);
@@ -225,18 +321,18 @@ impl Shared {
                     .iter()
                     .filter_map(|id| state.data_sources.get(id))
                     .map(|ds| {
-                        let mut out = render::data_source(&state, ds, v);
+                        let mut out = render::data_source(state, ds, v);
                         out["pages"] = Value::Array(
                             ds.pages
                                 .iter()
                                 .filter_map(|p| state.pages.get(p))
-                                .map(|p| render::page_whole(&state, p, v))
+                                .map(|p| render::page_whole(state, p, v))
                                 .collect(),
                         );
                         out
                     })
                     .collect();
-                let mut out = render::database(&state, db, v);
+                let mut out = render::database(state, db, v);
                 out["data_sources"] = Value::Array(sources);
                 out
             })
@@ -305,7 +401,82 @@ fn route(shared: &Arc<Shared>, method: &str, path: &str, body: &[u8]) -> Result<
         rest.split('/').collect()
     };
     Ok(match (method, segs.as_slice()) {
-        ("GET", []) => Outcome::html(html::render(&shared.state())),
+        ("GET", []) => Outcome::html(html::render(&shared.spaces().list)),
+        ("GET", ["workspaces"]) => ok(shared.workspaces_json()),
+        ("GET", ["oauth", "clients"]) => ok(shared.oauth_clients_json()),
+        ("POST", ["oauth", "clients"]) => {
+            let reg: OAuthClientRegistration = serde_json::from_slice(body).map_err(|e| {
+                err(
+                    400,
+                    format!(
+                        "oauth client is not valid: {e}; send {{\"client_id\", \"client_secret\", \"redirect_uris\": [...], \"name\"?}}"
+                    ),
+                )
+            })?;
+            shared
+                .register_oauth_client(reg.clone())
+                .map_err(control_err)?;
+            Outcome::json(
+                201,
+                json!({"client_id": reg.client_id, "redirect_uris": reg.redirect_uris,
+                       "name": reg.name.unwrap_or(reg.client_id.clone())}),
+                uuid::Uuid::new_v4().to_string(),
+            )
+        }
+        ("GET", ["oauth", "auto_consent"]) => ok(json!({
+            "auto_consent": shared.spaces().oauth.settings.auto_consent
+        })),
+        ("POST" | "PUT", ["oauth", "auto_consent"]) => {
+            let b = json_body(body)?;
+            let auto = if b.get("off").and_then(Value::as_bool) == Some(true) {
+                None
+            } else {
+                Some(serde_json::from_value::<AutoConsent>(b).map_err(|e| {
+                    err(
+                        400,
+                        format!(
+                            "auto-consent is not valid: {e}; send {{\"workspace_id\"?, \"share\": [ids]}} or {{\"off\": true}}"
+                        ),
+                    )
+                })?)
+            };
+            shared.set_oauth_auto_consent(auto.clone());
+            ok(json!({"auto_consent": auto}))
+        }
+        ("GET", ["oauth", "token_lifetime"]) => ok(json!({
+            "secs": shared.spaces().oauth.settings.token_lifetime.map(|d| d.as_secs())
+        })),
+        ("POST" | "PUT", ["oauth", "token_lifetime"]) => {
+            let b = json_body(body)?;
+            let lifetime = if b.get("off").and_then(Value::as_bool) == Some(true) {
+                None
+            } else {
+                let secs = b.get("secs").and_then(Value::as_u64).filter(|s| *s > 0).ok_or_else(|| {
+                    err(400, "send {\"secs\": 3600} (a positive number of seconds) or {\"off\": true}")
+                })?;
+                Some(Duration::from_secs(secs))
+            };
+            shared.set_oauth_token_lifetime(lifetime);
+            ok(json!({"secs": lifetime.map(|d| d.as_secs())}))
+        }
+        ("GET", ["blocked"]) => ok(json!(shared.spaces().blocked)),
+        ("POST" | "PUT", ["blocked"]) => {
+            let b = json_body(body)?;
+            let blocked: Blocked = serde_json::from_value(b).map_err(|e| {
+                err(
+                    400,
+                    format!(
+                        "blocked is not valid: {e}; send {{\"tokens\": [...], \"workspace_ids\": [...]}}"
+                    ),
+                )
+            })?;
+            shared.set_blocked(blocked.clone());
+            ok(json!(blocked))
+        }
+        ("DELETE", ["blocked"]) => {
+            shared.set_blocked(Blocked::default());
+            ok(json!(Blocked::default()))
+        }
         ("GET", ["health"]) => ok(json!({"ok": true})),
         ("GET", ["state"]) => ok(shared.state_json()),
         ("POST" | "PUT", ["workspace"]) => {
@@ -417,7 +588,9 @@ fn route(shared: &Arc<Shared>, method: &str, path: &str, body: &[u8]) -> Result<
             ok(json!({"total": 0, "counts": []}))
         }
         ("GET", ["events"]) => {
-            ok(json!({"events": shared.state().events.iter().collect::<Vec<_>>()}))
+            let spaces = shared.spaces();
+            let events: Vec<_> = spaces.list.iter().flat_map(|s| s.events.iter()).collect();
+            ok(json!({ "events": events }))
         }
         ("POST", ["query-cap"]) => {
             let b = json_body(body)?;

@@ -63,8 +63,8 @@ fn cell(kind: &str, v: &Value) -> String {
     }
 }
 
-/// Renders the page.
-pub(crate) fn render(state: &State) -> String {
+/// Renders the page: every workspace, one after the other.
+pub(crate) fn render(states: &[State]) -> String {
     let mut out = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"10\"><title>Notion emulator</title><style>\
          body{font-family:system-ui,sans-serif;margin:2rem;color:#37352f}\
@@ -72,6 +72,14 @@ pub(crate) fn render(state: &State) -> String {
          th{background:#f7f6f3}.badge{border-radius:4px;padding:0 .4rem;margin-right:.2rem;white-space:nowrap}\
          .muted{color:#9b9a97;font-size:.85em}.trash{opacity:.5;text-decoration:line-through}</style></head><body>",
     );
+    for state in states {
+        render_workspace(&mut out, state);
+    }
+    out.push_str("</body></html>");
+    out
+}
+
+fn render_workspace(out: &mut String, state: &State) {
     out.push_str(&format!(
         "<h1>{}</h1><p class=\"muted\">Notion emulator · workspace {} · read-only view, refreshed every 10 s</p>",
         html_escape(&state.workspace_name),
@@ -177,8 +185,84 @@ pub(crate) fn render(state: &State) -> String {
         ));
     }
     out.push_str("</ul>");
-    out.push_str("</body></html>");
+}
+
+const CONSENT_STYLE: &str = "<style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:36rem;color:#37352f}\
+    fieldset{border:1px solid #e9e9e7;border-radius:6px;margin:1rem 0;padding:.6rem 1rem}\
+    label{display:block;margin:.25rem 0}.muted{color:#9b9a97;font-size:.85em}\
+    button{font-size:1rem;padding:.4rem 1.2rem;margin-right:.6rem}</style>";
+
+/// The OAuth consent page: choose a workspace, tick what to share, Allow or Cancel. Posts the
+/// form back to `/v1/oauth/authorize`; a ticked object outside the chosen workspace is ignored.
+pub(crate) fn consent_page(
+    app_name: &str,
+    client_id: &str,
+    redirect_uri: Option<&str>,
+    state_param: Option<&str>,
+    workspaces: &[&State],
+) -> String {
+    let hidden = |name: &str, value: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            html_escape(value)
+        )
+    };
+    let mut out = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Connect {0} to Notion</title>{CONSENT_STYLE}</head><body>\
+         <h1>{0} wants to access your Notion workspace</h1>\
+         <p class=\"muted\">Notion emulator · choose the workspace, then the pages and databases {0} may see.</p>\
+         <form method=\"post\" action=\"/v1/oauth/authorize\" id=\"consent\">",
+        html_escape(app_name)
+    );
+    out.push_str(&hidden("client_id", client_id));
+    out.push_str(&hidden("redirect_uri", redirect_uri.unwrap_or_default()));
+    out.push_str(&hidden("state", state_param.unwrap_or_default()));
+    for (i, ws) in workspaces.iter().enumerate() {
+        let ws_id = fmt_id(ws.workspace_id);
+        out.push_str(&format!(
+            "<fieldset data-workspace=\"{ws_id}\"><legend><label><input type=\"radio\" name=\"workspace_id\" value=\"{ws_id}\"{}> {}</label></legend>",
+            if i == 0 { " checked" } else { "" },
+            html_escape(&ws.workspace_name)
+        ));
+        let mut objects: Vec<(u64, String, &str, uuid::Uuid)> = ws
+            .pages
+            .values()
+            .filter(|p| !matches!(p.parent, Parent::DataSource(_)) && !p.in_trash)
+            .map(|p| (p.seq, ws.page_title(p), "page", p.id))
+            .chain(ws.databases.values().filter(|d| !d.in_trash).map(|d| {
+                (
+                    d.seq,
+                    plain_text(&Value::Array(d.title.clone())),
+                    "database",
+                    d.id,
+                )
+            }))
+            .collect();
+        objects.sort_by_key(|o| o.0);
+        for (_, title, kind, id) in objects {
+            out.push_str(&format!(
+                "<label><input type=\"checkbox\" name=\"share\" value=\"{0}\"> {1} <span class=\"muted\">{kind} {0}</span></label>",
+                fmt_id(id),
+                html_escape(if title.is_empty() { "Untitled" } else { &title })
+            ));
+        }
+        out.push_str("</fieldset>");
+    }
+    out.push_str(
+        "<button type=\"submit\" name=\"action\" value=\"allow\" id=\"allow\">Allow access</button>\
+         <button type=\"submit\" name=\"action\" value=\"cancel\" id=\"cancel\">Cancel</button></form></body></html>",
+    );
     out
+}
+
+/// Why an authorize request cannot go on (unknown client, unregistered redirect URI...): shown
+/// instead of redirecting, as Notion does, so a bad redirect URI never receives anything.
+pub(crate) fn oauth_error_page(message: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Cannot connect to Notion</title>{CONSENT_STYLE}</head><body>\
+         <h1>Cannot connect to Notion</h1><p id=\"error\">{}</p></body></html>",
+        html_escape(message)
+    )
 }
 
 /// Escapes text for HTML.

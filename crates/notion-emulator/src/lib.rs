@@ -8,9 +8,11 @@ mod faults;
 mod html;
 mod ratelimit;
 mod server;
+mod spaces;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -21,6 +23,7 @@ pub use control::ControlError;
 pub use counters::{RequestCount, RequestCounts};
 pub use faults::{Fault, FaultRule, SAVED_RETRY_GUIDANCE};
 pub use ratelimit::RateLimit;
+pub use spaces::{AutoConsent, Blocked, OAuthClientRegistration};
 // The workspace model lives in `notion-workspace`; these keep the paths tests and other crates use.
 pub use notion_workspace::model::{Capabilities, Event};
 pub use notion_workspace::{
@@ -51,6 +54,11 @@ pub struct EmulatorConfig {
     pub clock: Clock,
     /// Worker threads of the emulator's own runtime (default 2).
     pub worker_threads: usize,
+    /// Opt-in auto-consent for tests: `GET /v1/oauth/authorize` redirects at once with a code
+    /// instead of showing the consent page (default `None`: the consent page).
+    pub oauth_auto_consent: Option<AutoConsent>,
+    /// Lifetime of OAuth access tokens (default `None`: they never expire, as Notion's today).
+    pub oauth_token_lifetime: Option<Duration>,
 }
 
 impl Default for EmulatorConfig {
@@ -64,6 +72,8 @@ impl Default for EmulatorConfig {
             seed: 0x5EED,
             clock: Clock::system(),
             worker_threads: 2,
+            oauth_auto_consent: None,
+            oauth_token_lifetime: None,
         }
     }
 }
@@ -116,9 +126,23 @@ impl EmulatorConfig {
         self
     }
 
-    /// Replaces the first token of the first integration (the demo integration).
+    /// Turns on auto-consent: authorize redirects at once, consenting to `consent`.
+    pub fn with_oauth_auto_consent(mut self, consent: AutoConsent) -> Self {
+        self.oauth_auto_consent = Some(consent);
+        self
+    }
+
+    /// Sets (or with `None` removes) the lifetime of OAuth access tokens; an expired one answers
+    /// 401 `unauthorized`, and the token response carries `expires_in`.
+    pub fn with_oauth_token_lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.oauth_token_lifetime = lifetime;
+        self
+    }
+
+    /// Replaces the first token of the first integration of the first workspace (the demo
+    /// integration).
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        if let Some(first) = self.workspace.integrations.first_mut() {
+        if let Some(first) = self.workspace.first_mut().integrations.first_mut() {
             let token = token.into();
             match first.tokens.first_mut() {
                 Some(t) => *t = token,
@@ -173,12 +197,19 @@ impl Emulator {
 
     /// As [`Emulator::start`], for synchronous callers.
     pub fn start_blocking(config: EmulatorConfig) -> Result<Self, EmulatorError> {
-        let state =
-            config
-                .workspace
-                .build(config.seed, config.clock.now(), config.query_result_cap)?;
+        let spaces = spaces::Spaces::build(
+            &config.workspace,
+            config.seed,
+            config.clock.now(),
+            config.query_result_cap,
+            spaces::OAuthSettings {
+                auto_consent: config.oauth_auto_consent.clone(),
+                token_lifetime: config.oauth_token_lifetime,
+                registered: Vec::new(),
+            },
+        )?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(state),
+            spaces: Mutex::new(spaces),
             knobs: Mutex::new(Knobs {
                 faults: faults::FaultSet::new(config.seed),
                 limiter: ratelimit::Limiter::default(),
@@ -217,16 +248,23 @@ impl Emulator {
         self.addr
     }
 
-    /// The first token of the first integration (the demo integration's, in the demo workspace).
+    /// The first token of the first integration of the first workspace (the demo integration's,
+    /// in the demo workspace).
     pub fn demo_token(&self) -> String {
-        let state = self.shared.state();
-        let mut tokens: Vec<(&String, &usize)> =
-            state.tokens.iter().filter(|(_, i)| **i == 0).collect();
+        let spaces = self.shared.spaces();
+        let mut tokens: Vec<(&String, &usize)> = spaces
+            .first()
+            .tokens
+            .iter()
+            .filter(|(_, i)| **i == 0)
+            .collect();
         tokens.sort();
         let wanted = self.shared.initial.lock().ok().and_then(|w| {
-            w.integrations
-                .first()
-                .and_then(|i| i.tokens.first().cloned())
+            w.all().first().and_then(|ws| {
+                ws.integrations
+                    .first()
+                    .and_then(|i| i.tokens.first().cloned())
+            })
         });
         wanted
             .or_else(|| tokens.first().map(|(t, _)| (*t).clone()))
@@ -265,6 +303,31 @@ impl Emulator {
         let mut knobs = self.shared.knobs();
         knobs.rate_limit = limit;
         knobs.limiter.reset();
+    }
+
+    /// Turns auto-consent on (`Some`, with what it consents to) or off (`None`: the consent page).
+    pub fn set_oauth_auto_consent(&self, consent: Option<AutoConsent>) {
+        self.shared.set_oauth_auto_consent(consent);
+    }
+
+    /// Sets the lifetime of OAuth access tokens issued from now on (`None`: never expire).
+    pub fn set_oauth_token_lifetime(&self, lifetime: Option<Duration>) {
+        self.shared.set_oauth_token_lifetime(lifetime);
+    }
+
+    /// Registers a public integration installable in every workspace, so a test can point one at
+    /// its own callback port (kept across [`Emulator::reset`] and [`Emulator::load_workspace`]).
+    pub fn register_oauth_client(
+        &self,
+        registration: OAuthClientRegistration,
+    ) -> Result<(), EmulatorError> {
+        Ok(self.shared.register_oauth_client(registration)?)
+    }
+
+    /// Answers every request of these tokens and workspaces 429 `public_api_request_blocked`
+    /// (Notion: do not retry); `Blocked::default()` unblocks all. A reset unblocks too.
+    pub fn set_blocked(&self, blocked: Blocked) {
+        self.shared.set_blocked(blocked);
     }
 
     /// Sets the query result cap.
@@ -359,9 +422,15 @@ impl Emulator {
         Ok(self.shared.set_shared(integration, object, false)?)
     }
 
-    /// Events recorded since the workspace was loaded (the webhook hook point).
+    /// Events recorded since the workspace was loaded (the webhook hook point): the first
+    /// workspace's, then each other's.
     pub fn events(&self) -> Vec<Event> {
-        self.shared.state().events.iter().cloned().collect()
+        self.shared
+            .spaces()
+            .list
+            .iter()
+            .flat_map(|s| s.events.iter().cloned())
+            .collect()
     }
 
     /// Stops the server and waits for its threads to finish.

@@ -13,7 +13,6 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use notion_workspace::model::State;
 use notion_workspace::{ACCEPTED_VERSIONS, ApiError, ApiVersion, Workspace, fidelity};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -24,20 +23,19 @@ use crate::clock::Clock;
 use crate::counters::Counters;
 use crate::faults::{Fault, FaultRule, FaultSet};
 use crate::ratelimit::{Limiter, RateLimit};
+use crate::spaces::Spaces;
 
 /// Request bodies above this size are refused (Notion: 500 KB).
 pub(crate) const MAX_BODY: usize = 500 * 1024;
 
 /// Faults, rate limiting and counters: the knobs tests turn.
-/// The key of the workspace budget's single window (the emulator serves one workspace).
-const WORKSPACE_BUCKET: &str = "workspace";
-
 #[derive(Debug)]
 pub(crate) struct Knobs {
     pub(crate) faults: FaultSet,
     pub(crate) limiter: Limiter,
     pub(crate) rate_limit: Option<RateLimit>,
-    /// The workspace's budget, shared by every integration and token (Notion's per-workspace limit).
+    /// Each workspace's budget, shared by every integration and token of that workspace (Notion's
+    /// per-workspace limit); one window per workspace id.
     pub(crate) workspace_limiter: Limiter,
     pub(crate) workspace_rate_limit: Option<RateLimit>,
     pub(crate) counters: Counters,
@@ -46,7 +44,8 @@ pub(crate) struct Knobs {
 /// Everything the server threads share with the [`crate::Emulator`] handle.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) state: Mutex<State>,
+    /// Every served workspace, and the OAuth apps and grants spanning them.
+    pub(crate) spaces: Mutex<Spaces>,
     pub(crate) knobs: Mutex<Knobs>,
     pub(crate) clock: Clock,
     pub(crate) initial: Mutex<Workspace>,
@@ -55,8 +54,8 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn spaces(&self) -> MutexGuard<'_, Spaces> {
+        self.spaces.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn knobs(&self) -> MutexGuard<'_, Knobs> {
@@ -96,8 +95,12 @@ impl Outcome {
     }
 
     pub(crate) fn html(body: String) -> Self {
+        Self::html_status(200, body)
+    }
+
+    pub(crate) fn html_status(status: u16, body: String) -> Self {
         Self {
-            status: 200,
+            status,
             body: Bytes::from(body),
             content_type: "text/html; charset=utf-8",
             retry_after: None,
@@ -330,20 +333,30 @@ fn dispatch(
     };
     let now = shared.clock.now();
     if route.is_oauth() {
-        let body = match parse_body(method, body) {
-            Ok(b) => b,
-            Err(e) => return fail(e, request_id),
+        // The consent page posts a form; every other OAuth body is JSON.
+        let (body, form) = if route == api::Route::OAuthConsent {
+            let Some(raw) = body else {
+                return fail(ApiError::validation("Request body too large."), request_id);
+            };
+            (Value::Null, parse_query(std::str::from_utf8(raw).ok()))
+        } else {
+            match parse_body(method, body) {
+                Ok(b) => (b, Vec::new()),
+                Err(e) => return fail(e, request_id),
+            }
         };
-        let mut state = shared.state();
+        let mut spaces = shared.spaces();
         return match api::handle_oauth(
-            &mut state,
+            &mut spaces,
             route,
             header(headers, AUTHORIZATION),
             query,
             &body,
+            &form,
             now,
         ) {
             Ok(OAuthOutcome::Json(v)) => Outcome::json(200, v, request_id),
+            Ok(OAuthOutcome::Html(status, page)) => Outcome::html_status(status, page),
             Ok(OAuthOutcome::Redirect(url)) => {
                 let mut o = Outcome::json(302, json!({}), request_id);
                 o.location = Some(url);
@@ -358,24 +371,41 @@ fn dispatch(
                 .or_else(|| a.strip_prefix("bearer "))
         })
         .map(str::trim);
-    let mut state = shared.state();
-    let Some((token, integration)) = token.and_then(|t| state.tokens.get(t).map(|i| (t, *i)))
+    let mut spaces = shared.spaces();
+    let Some((token, workspace, integration)) =
+        token.and_then(|t| spaces.by_token(t).map(|(w, i)| (t, w, i)))
     else {
         return fail(ApiError::unauthorized(), request_id);
     };
+    // An OAuth access token past its lifetime answers like an unknown one, as Notion's do.
+    if api::expired(&spaces, token, now) {
+        return fail(ApiError::unauthorized(), request_id);
+    }
+    let workspace_id = spaces.list[workspace].workspace_id;
+    if spaces.blocked.tokens.iter().any(|t| t == token)
+        || spaces.blocked.workspace_ids.contains(&workspace_id)
     {
+        return fail(
+            ApiError::rate_limited(60, "public_api_request_blocked"),
+            request_id,
+        );
+    }
+    {
+        let connection = api::connection_key(&spaces, token);
         let mut knobs = shared.knobs();
         if let Some(limit) = knobs.rate_limit
-            && let Some(secs) = knobs.limiter.check(limit, token, now)
+            && let Some(secs) = knobs.limiter.check(limit, &connection, now)
         {
             return fail(
                 ApiError::rate_limited(secs, "public_api_request_rate_limit"),
                 request_id,
             );
         }
-        // One bucket for the whole workspace: every integration's requests count against it.
+        // One bucket per workspace: every integration's requests there count against it.
         if let Some(limit) = knobs.workspace_rate_limit
-            && let Some(secs) = knobs.workspace_limiter.check(limit, WORKSPACE_BUCKET, now)
+            && let Some(secs) = knobs
+                .workspace_limiter
+                .check(limit, &workspace_id.to_string(), now)
         {
             return fail(
                 ApiError::rate_limited(secs, "public_api_space_request_rate_limit"),
@@ -411,12 +441,13 @@ fn dispatch(
         now,
         host: header(headers, http::header::HOST),
     };
-    let mut result = api::handle(&mut state, route, &params, &req);
+    let state = &mut spaces.list[workspace];
+    let mut result = api::handle(state, route, &params, &req);
     if let Ok(body) = result.as_mut() {
-        fidelity::finish(&state, integration, version, body);
+        fidelity::finish(state, integration, version, body);
     }
     // Serialize outside the lock so other requests proceed meanwhile.
-    drop(state);
+    drop(spaces);
     match result {
         Ok(v) => Outcome::json(200, v, request_id),
         Err(e) => fail(e, request_id),

@@ -47,3 +47,41 @@ pub const PROP_DESCRIPTION: &str = "desc";
 pub const PROP_VOTING_STATUS: &str = "v%3Ast";
 /// The "Results Link" property id.
 pub const PROP_RESULTS_LINK: &str = "link";
+
+/// The first workspace, "Election Demo Workspace".
+pub const WORKSPACE_ID: Uuid = uuid!("0e1ec710-0000-4000-8000-000000000000");
+/// The OAuth demo app's client id (a public integration installable in both demo workspaces).
+pub const OAUTH_CLIENT_ID: &str = "demo-oauth-client";
+/// The OAuth demo app's client secret.
+pub const OAUTH_CLIENT_SECRET: &str = "demo-oauth-secret";
+/// The OAuth demo app's registered redirect URI.
+pub const OAUTH_REDIRECT_URI: &str = "http://127.0.0.1:8080/oauth/callback";
+/// The OAuth demo app's bot id in the first workspace.
+pub const OAUTH_BOT_ID: Uuid = uuid!("b0000000-0000-4000-8000-000000000004");
+
+/// The second workspace, "Second Demo Workspace".
+pub const SECOND_WORKSPACE_ID: Uuid = uuid!("0e1ec720-0000-4000-8000-000000000000");
+/// Name of the second workspace.
+pub const SECOND_WORKSPACE_NAME: &str = "Second Demo Workspace";
+/// Token of the second workspace's internal integration "Board Sync (internal)".
+pub const SECOND_TOKEN: &str = "ntn_demo_second_workspace_token";
+/// Bot user id of the second workspace's internal integration.
+pub const SECOND_INTEGRATION_ID: Uuid = uuid!("b1000000-0000-4000-8000-000000000001");
+/// Token of the second workspace's all-access integration.
+pub const SECOND_ADMIN_TOKEN: &str = "ntn_demo_second_admin_token";
+/// The OAuth demo app's bot id in the second workspace.
+pub const SECOND_OAUTH_BOT_ID: Uuid = uuid!("b1000000-0000-4000-8000-000000000004");
+/// The person of the second workspace who edits "in the UI" (Cleo Chair).
+pub const SECOND_HUMAN_ID: Uuid = uuid!("a1000000-0000-4000-8000-000000000001");
+/// "Board Room", the second workspace's page shared with its internal integration.
+pub const BOARD_ROOM_PAGE: Uuid = uuid!("11000000-0000-4000-8000-000000000001");
+/// "Board Archive", a page of the second workspace shared with nobody.
+pub const BOARD_ARCHIVE_PAGE: Uuid = uuid!("11000000-0000-4000-8000-000000000002");
+/// The "Board Elections" database (same property shape as "Elections").
+pub const BOARD_ELECTIONS_DB: Uuid = uuid!("d1000000-0000-4000-8000-000000000001");
+/// Its data source.
+pub const BOARD_ELECTIONS_DS: Uuid = uuid!("d5100000-0000-4000-8000-000000000001");
+/// "Chair 2026" (Not started).
+pub const BOARD_CHAIR: Uuid = uuid!("e1000000-0000-4000-8000-000000000001");
+/// "Bylaw Amendment" (In Voting).
+pub const BYLAW_AMENDMENT: Uuid = uuid!("e1000000-0000-4000-8000-000000000002");

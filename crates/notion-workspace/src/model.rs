@@ -284,28 +284,12 @@ pub struct OAuthClient {
     pub integration: usize,
 }
 
-/// A token issued by the OAuth endpoints.
-#[derive(Debug, Clone)]
-pub struct OAuthGrant {
-    /// The client it was issued to.
-    pub client_id: String,
-    /// Index of the integration the token acts as.
-    pub integration: usize,
-    /// When it was issued (`iat` of introspection).
-    pub issued_at: Timestamp,
-}
-
-/// OAuth state: clients, pending codes, refresh tokens.
+/// OAuth state of one workspace: the clients its file lists. The grants (codes, access and refresh
+/// tokens) span workspaces, so the emulator keeps them.
 #[derive(Debug, Clone, Default)]
 pub struct OAuthState {
     /// Configured clients.
     pub clients: Vec<OAuthClient>,
-    /// Pending authorization codes, with the `redirect_uri` given to authorize (if any).
-    pub codes: HashMap<String, (OAuthGrant, Option<String>)>,
-    /// Refresh tokens, with the access token each last issued.
-    pub refresh_tokens: HashMap<String, (OAuthGrant, String)>,
-    /// Access tokens issued (also in [`State::tokens`]).
-    pub access_tokens: HashMap<String, OAuthGrant>,
 }
 
 /// Something that changed in the workspace; the hook point for webhooks.
@@ -434,6 +418,8 @@ pub struct State {
     pub workspace_id: Uuid,
     /// Workspace name.
     pub workspace_name: String,
+    /// Workspace icon (a URL or an emoji), if the file gives one.
+    pub workspace_icon: Option<String>,
     /// Integrations; an integration is addressed by its index here.
     pub integrations: Vec<Integration>,
     /// Bearer token → integration index (file tokens and OAuth-issued ones).
@@ -452,7 +438,7 @@ pub struct State {
     pub children: HashMap<Uuid, Vec<Uuid>>,
     /// Comments, oldest first.
     pub comments: Vec<Comment>,
-    /// OAuth clients, codes and tokens.
+    /// OAuth clients listed for this workspace.
     pub oauth: OAuthState,
     /// Opaque cursors of queries and searches.
     pub cursors: CursorStore,
@@ -473,6 +459,7 @@ impl State {
         Self {
             workspace_id: Uuid::nil(),
             workspace_name: String::new(),
+            workspace_icon: None,
             integrations: Vec::new(),
             tokens: HashMap::new(),
             people: Vec::new(),

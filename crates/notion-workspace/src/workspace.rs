@@ -10,6 +10,10 @@ use crate::ops;
 use crate::richtext;
 
 /// A workspace file: what to load into the emulator. See `docs/EMULATOR.md` for the format.
+///
+/// A file describes one workspace (today's format), and may list more in [`Workspace::workspaces`]:
+/// the file's workspaces are then its top-level one followed by each listed one, or only the listed
+/// ones when the top level holds nothing but `workspaces` (see [`Workspace::all`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workspace {
@@ -19,6 +23,9 @@ pub struct Workspace {
     /// Workspace name (shown by `GET /v1/users/me`).
     #[serde(default)]
     pub name: String,
+    /// Workspace icon (a URL or an emoji), answered as `workspace_icon` by the OAuth token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
     /// People (the first one is who edits "in the UI").
     #[serde(default)]
     pub people: Vec<PersonSpec>,
@@ -34,6 +41,11 @@ pub struct Workspace {
     /// Databases with their data sources and rows.
     #[serde(default)]
     pub databases: Vec<DatabaseSpec>,
+    /// Further workspaces of the same file, each in this same format (without `workspaces` of its
+    /// own). A token acts only in the workspace that holds it; an OAuth client listed in several
+    /// workspaces (same `client_id`) is one public integration installable in each of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workspaces: Vec<Self>,
 }
 
 /// A person.
@@ -221,13 +233,101 @@ impl Workspace {
         Ok(serde_json::from_str(json)?)
     }
 
-    /// Adds an integration (builder style).
+    /// Adds an integration to the first workspace (builder style).
     pub fn with_integration(mut self, spec: IntegrationSpec) -> Self {
-        self.integrations.push(spec);
+        self.first_mut().integrations.push(spec);
         self
     }
 
-    /// Builds the live workspace this file describes. `seed` drives the generated ids, cursors and
+    /// Whether the top level describes a workspace of its own (anything but `workspaces`).
+    fn has_own_content(&self) -> bool {
+        self.id.is_some()
+            || !self.name.is_empty()
+            || self.icon.is_some()
+            || !self.people.is_empty()
+            || !self.integrations.is_empty()
+            || !self.oauth_clients.is_empty()
+            || !self.pages.is_empty()
+            || !self.databases.is_empty()
+    }
+
+    /// The file's workspaces in order: the top-level one (unless the top level holds nothing but
+    /// `workspaces`), then each entry of `workspaces`. The first is the one tests address by
+    /// default (its first integration's token is the emulator's demo token).
+    pub fn all(&self) -> Vec<&Self> {
+        let mut out = Vec::with_capacity(1 + self.workspaces.len());
+        if self.has_own_content() || self.workspaces.is_empty() {
+            out.push(self);
+        }
+        out.extend(self.workspaces.iter());
+        out
+    }
+
+    /// The first workspace of the file (see [`Workspace::all`]), to edit.
+    pub fn first_mut(&mut self) -> &mut Self {
+        if !self.has_own_content() && !self.workspaces.is_empty() {
+            &mut self.workspaces[0]
+        } else {
+            self
+        }
+    }
+
+    /// Builds every workspace of the file (see [`Workspace::all`]), the first from `seed` exactly
+    /// as [`Workspace::build`] does and the others from seeds derived from it. Checks what spans
+    /// workspaces: ids and tokens are unique across them, nested `workspaces` are refused, and an
+    /// OAuth client listed in several workspaces has the same secret in each.
+    pub fn build_all(
+        &self,
+        seed: u64,
+        now: Timestamp,
+        query_result_cap: usize,
+    ) -> Result<Vec<State>, WorkspaceError> {
+        let mut states: Vec<State> = Vec::new();
+        for (i, ws) in self.all().into_iter().enumerate() {
+            if i > 0 && !ws.workspaces.is_empty() {
+                return Err(WorkspaceError::Invalid(format!(
+                    "workspace {:?} lists workspaces of its own; list every workspace at the top level",
+                    ws.name
+                )));
+            }
+            // The first workspace keeps the seed, so its generated ids are those of a one-workspace file.
+            let ws_seed = seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let state = ws.build(ws_seed, now, query_result_cap)?;
+            for earlier in &states {
+                if earlier.workspace_id == state.workspace_id {
+                    return Err(WorkspaceError::Invalid(format!(
+                        "workspace id {} is used twice",
+                        state.workspace_id
+                    )));
+                }
+                if state.tokens.keys().any(|t| earlier.tokens.contains_key(t)) {
+                    return Err(WorkspaceError::Invalid(format!(
+                        "a token of workspace {:?} is also a token of workspace {:?}",
+                        state.workspace_name, earlier.workspace_name
+                    )));
+                }
+                for c in &state.oauth.clients {
+                    if let Some(other) = earlier
+                        .oauth
+                        .clients
+                        .iter()
+                        .find(|o| o.client_id == c.client_id)
+                        && other.client_secret != c.client_secret
+                    {
+                        return Err(WorkspaceError::Invalid(format!(
+                            "oauth client {:?} has different secrets in workspaces {:?} and {:?}",
+                            c.client_id, earlier.workspace_name, state.workspace_name
+                        )));
+                    }
+                }
+            }
+            states.push(state);
+        }
+        Ok(states)
+    }
+
+    /// Builds the live workspace the top level of this file describes (ignoring `workspaces`; see
+    /// [`Workspace::build_all`]). `seed` drives the generated ids, cursors and
     /// tokens, `now` stands for the load time of objects the file gives no time, and
     /// `query_result_cap` is how many results a query returns at most (Notion: 10,000).
     pub fn build(
@@ -244,6 +344,7 @@ impl Workspace {
         } else {
             self.name.clone()
         };
+        state.workspace_icon = self.icon.clone();
         for p in &self.people {
             state.people.push(Person {
                 id: p.id,
@@ -411,5 +512,64 @@ mod tests {
         let state = ws.build(1, Timestamp::now(), 10_000).unwrap();
         assert!(state.databases.len() >= 3);
         assert!(!state.tokens.is_empty());
+    }
+
+    #[test]
+    fn demo_file_holds_two_workspaces_the_first_at_the_top_level() {
+        let ws = Workspace::demo();
+        let all = ws.all();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].id, Some(crate::demo::WORKSPACE_ID));
+        assert_eq!(all[1].id, Some(crate::demo::SECOND_WORKSPACE_ID));
+        let states = ws.build_all(1, Timestamp::now(), 10_000).unwrap();
+        assert_eq!(states[0].workspace_name, "Election Demo Workspace");
+        assert_eq!(states[1].workspace_name, "Second Demo Workspace");
+        assert!(
+            states[1]
+                .databases
+                .contains_key(&crate::demo::BOARD_ELECTIONS_DB)
+        );
+        assert!(
+            !states[0]
+                .databases
+                .contains_key(&crate::demo::BOARD_ELECTIONS_DB)
+        );
+        assert_eq!(states[1].tokens.get(crate::demo::SECOND_TOKEN), Some(&0));
+    }
+
+    #[test]
+    fn a_list_only_file_has_no_top_level_workspace() {
+        let ws = Workspace::from_json(
+            r#"{"workspaces": [{"name": "A", "integrations": [{"id": "b0000000-0000-4000-8000-00000000000a", "name": "x", "tokens": ["ta"]}]},
+                              {"name": "B", "integrations": [{"id": "b0000000-0000-4000-8000-00000000000b", "name": "x", "tokens": ["tb"]}]}]}"#,
+        )
+        .unwrap();
+        let states = ws.build_all(1, Timestamp::now(), 10).unwrap();
+        assert_eq!(states.len(), 2);
+        assert_eq!(states[0].workspace_name, "A");
+        let mut ws = ws;
+        assert_eq!(ws.first_mut().name, "A");
+    }
+
+    #[test]
+    fn tokens_and_ids_are_unique_across_workspaces() {
+        let dup_token = Workspace::from_json(
+            r#"{"workspaces": [{"name": "A", "integrations": [{"id": "b0000000-0000-4000-8000-00000000000a", "name": "x", "tokens": ["t"]}]},
+                              {"name": "B", "integrations": [{"id": "b0000000-0000-4000-8000-00000000000b", "name": "x", "tokens": ["t"]}]}]}"#,
+        )
+        .unwrap();
+        let e = dup_token.build_all(1, Timestamp::now(), 10).unwrap_err();
+        assert!(e.to_string().contains("token"), "{e}");
+        let dup_id = Workspace::from_json(
+            r#"{"workspaces": [{"id": "0e1ec710-0000-4000-8000-000000000000"}, {"id": "0e1ec710-0000-4000-8000-000000000000"}]}"#,
+        )
+        .unwrap();
+        let e = dup_id.build_all(1, Timestamp::now(), 10).unwrap_err();
+        assert!(e.to_string().contains("used twice"), "{e}");
+        let nested = Workspace::from_json(
+            r#"{"workspaces": [{"name": "A"}, {"name": "B", "workspaces": [{"name": "C"}]}]}"#,
+        )
+        .unwrap();
+        assert!(nested.build_all(1, Timestamp::now(), 10).is_err());
     }
 }

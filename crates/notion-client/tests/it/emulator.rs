@@ -985,6 +985,8 @@ async fn search_blocks_comments_users_2022() {
 // ----- OAuth -----
 
 async fn authorize(emu: &Emulator) -> String {
+    // The emulator shows a consent page unless auto-consent is on: consent to the first workspace.
+    emu.set_oauth_auto_consent(Some(notion_emulator::AutoConsent::default()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -48,6 +48,8 @@ pub(crate) enum Route {
     CommentsCreate,
     CommentsGet,
     OAuthAuthorize,
+    /// The consent page's answer (`POST /v1/oauth/authorize`, form-encoded).
+    OAuthConsent,
     OAuthToken,
     OAuthRevoke,
     OAuthIntrospect,
@@ -57,7 +59,11 @@ impl Route {
     pub(crate) fn is_oauth(self) -> bool {
         matches!(
             self,
-            Self::OAuthAuthorize | Self::OAuthToken | Self::OAuthRevoke | Self::OAuthIntrospect
+            Self::OAuthAuthorize
+                | Self::OAuthConsent
+                | Self::OAuthToken
+                | Self::OAuthRevoke
+                | Self::OAuthIntrospect
         )
     }
 }
@@ -130,6 +136,7 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(Route, &'static str, Ve
         ("POST", ["v1", "comments"]) => (CommentsCreate, "/v1/comments", vec![]),
         ("GET", ["v1", "comments", _]) => (CommentsGet, "/v1/comments/{comment_id}", vec![p(2)]),
         ("GET", ["v1", "oauth", "authorize"]) => (OAuthAuthorize, "/v1/oauth/authorize", vec![]),
+        ("POST", ["v1", "oauth", "authorize"]) => (OAuthConsent, "/v1/oauth/authorize", vec![]),
         ("POST", ["v1", "oauth", "token"]) => (OAuthToken, "/v1/oauth/token", vec![]),
         ("POST", ["v1", "oauth", "revoke"]) => (OAuthRevoke, "/v1/oauth/revoke", vec![]),
         ("POST", ["v1", "oauth", "introspect"]) => {
@@ -399,10 +406,10 @@ pub(crate) fn handle(
         CommentsList => users::list_comments(state, req),
         CommentsCreate => users::create_comment(state, req),
         CommentsGet => users::get_comment(state, req, path_id(p0, "comment_id")?),
-        OAuthAuthorize | OAuthToken | OAuthRevoke | OAuthIntrospect => {
+        OAuthAuthorize | OAuthConsent | OAuthToken | OAuthRevoke | OAuthIntrospect => {
             Err(ApiError::invalid_request_url())
         }
     }
 }
 
-pub(crate) use oauth::{OAuthOutcome, handle as handle_oauth};
+pub(crate) use oauth::{OAuthOutcome, connection_key, expired, handle as handle_oauth};

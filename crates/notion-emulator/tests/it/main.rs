@@ -9,6 +9,7 @@ mod control;
 mod databases;
 mod faults_limits;
 mod fidelity;
+mod oauth;
 mod pages;
 mod property_items;
 mod queries;

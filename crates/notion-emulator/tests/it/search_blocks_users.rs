@@ -285,7 +285,11 @@ async fn users_list_retrieve_me() {
 
 #[tokio::test]
 async fn oauth_code_refresh_rotation_revoke_introspect() {
-    let ctx = Ctx::new().await;
+    // Auto-consent: authorize redirects at once, as if a person had allowed the first workspace.
+    let ctx = Ctx::with(
+        crate::common::config().with_oauth_auto_consent(notion_emulator::AutoConsent::default()),
+    )
+    .await;
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
