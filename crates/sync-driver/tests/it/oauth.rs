@@ -27,6 +27,9 @@ fn credentials() -> OAuthCredentials {
 
 /// An authorization code from the emulator's authorize endpoint (as the browser would follow).
 async fn authorization_code(w: &World) -> String {
+    // The admin's consent, given at once (the consent page itself has its own tests).
+    w.emu
+        .set_oauth_auto_consent(Some(notion_emulator::AutoConsent::default()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
