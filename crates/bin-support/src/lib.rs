@@ -4,6 +4,7 @@ mod args;
 mod cli_error;
 mod duration;
 mod logging;
+mod oauth;
 mod settings;
 mod shutdown;
 
@@ -11,6 +12,7 @@ pub use args::{DEFAULT_DATABASE_URL, DatabaseArgs, LogArgs, LogFormat, NotionArg
 pub use cli_error::env_value_error;
 pub use duration::{DurationError, parse_duration};
 pub use logging::init_tracing;
+pub use oauth::{OAuthArgs, OAuthConfig};
 pub use settings::{ConfigError, NotionSettings};
 pub use shutdown::shutdown_token;
 
