@@ -1,6 +1,6 @@
 //! The command line: every setting is a flag with an environment fallback (bin-support groups).
 
-use bin_support::{DatabaseArgs, LogArgs, NotionArgs, PublicUrlArgs};
+use bin_support::{DatabaseArgs, LogArgs, NotionArgs, OAuthArgs, PublicUrlArgs};
 use clap::{Args, Parser, Subcommand};
 
 #[cfg(test)]
@@ -65,6 +65,10 @@ pub struct SyncArgs {
     /// Notion access and pacing.
     #[command(flatten)]
     pub notion: NotionArgs,
+
+    /// OAuth connections (other Notion workspaces), when the api-server connects them.
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
 
     /// The public URL the results links point at.
     #[command(flatten)]

@@ -148,6 +148,8 @@ pub(crate) async fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Re
             )
         })?;
     let base_url = args.public.base_url()?;
+    // Tokens of OAuth connections are opened with the api-server's key: no key file of its own.
+    let oauth = args.oauth.settings(&settings, &base_url, None)?;
     store_args.database_path()?;
     let mut config = DriverConfig::new(base_url, settings.allowlist);
     config.min_interval = signed(MIN_SYNC_INTERVAL, &args.min_sync_interval)?;
@@ -155,7 +157,10 @@ pub(crate) async fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Re
     config.lease_ttl = signed(SYNC_LEASE_TTL, &args.lease_ttl)?;
     config.holder = holder();
     let store = open_store(store_args).await?;
-    let driver = SyncDriver::new(store, notion.clone(), config);
+    let mut driver = SyncDriver::new(store, notion.clone(), config);
+    if let Some(oauth) = oauth {
+        driver = driver.with_oauth(oauth.driver);
+    }
     Ok(SyncSetup { driver, notion })
 }
 
