@@ -71,6 +71,12 @@ impl LeaseKeeper {
         self.rate_limited_until
     }
 
+    /// Takes back a rate limit noted while one OAuth connection's database ran: that
+    /// connection's budget is its own, so its penalty stops its databases, not the cycle.
+    pub(crate) fn take_rate_limit(&mut self) -> Option<Timestamp> {
+        self.rate_limited_until.take()
+    }
+
     /// Resolves when the next renewal is due (half the TTL after the last one), by the keeper's
     /// clock. Owns what it needs, so the cycle can renew while a Notion call is in flight.
     fn renewal_due(&self, ttl: SignedDuration) -> SleepFuture<'static> {

@@ -68,6 +68,9 @@ struct CycleTally {
     /// Requests made through OAuth connections (the cycle's own handle counts the internal
     /// connection's).
     other_connection_requests: u64,
+    /// OAuth connections Notion rate-limited during this cycle, until when: their remaining
+    /// databases wait for the next cycle, the other connections' go on.
+    limited_connections: BTreeMap<store::ConnectionId, Timestamp>,
 }
 
 impl SyncDriver {
@@ -163,6 +166,7 @@ impl SyncDriver {
             },
             errors: Vec::new(),
             other_connection_requests: 0,
+            limited_connections: BTreeMap::new(),
         };
         progress.report(&DatabaseWork::default());
         for (database, elections) in by_database {
@@ -277,9 +281,19 @@ impl SyncDriver {
         } = *cycle;
         let database = input.database.to_owned();
         let cursor_from = input.cursor.as_ref().and_then(|c| c.last_edited_cursor);
+        let connection = input
+            .elections
+            .first()
+            .map(|e| e.connection_id.clone())
+            .unwrap_or_else(store::ConnectionId::internal);
+        if tally.limited_connections.contains_key(&connection) {
+            // Its connection is waiting out a rate limit: no request until the next cycle.
+            return;
+        }
         // The database's links reach Notion through its connection: its token, its budget.
         let (driver, input) = self.on_connection_of(now, input).await;
         let through_other = !Arc::ptr_eq(&driver.inner, &self.inner);
+        let limited_before = lease.rate_limited_until();
         let requests_before_database = driver.requests_so_far();
         let mut work = driver
             .sync_database(now, options, reconcile_every, input, lease, progress)
@@ -287,6 +301,15 @@ impl SyncDriver {
         let database_requests = driver.requests_since(requests_before_database);
         if through_other {
             tally.other_connection_requests += database_requests;
+            if limited_before.is_none()
+                && let Some(until) = lease.take_rate_limit()
+            {
+                tally.errors.push(format!(
+                    "connection '{connection}': {}; its other databases wait, the other connections go on",
+                    lease::rate_limited_message(until)
+                ));
+                tally.limited_connections.insert(connection, until);
+            }
         }
         if preview {
             work.discard_for_preview();

@@ -207,3 +207,16 @@ pub(crate) async fn cycle(w: &World) -> sync_driver::CycleReport {
         .await
         .unwrap()
 }
+
+/// Gives the Legacy Elections data source the options the sync needs ("In Voting" is missing
+/// from the demo), as a person would in Notion.
+pub(crate) fn complete_legacy_options(w: &World) {
+    w.emu
+        .update_data_source_as_user(
+            demo::LEGACY_DS,
+            json!({"properties": {"Voting Status": {"status": {"options": [
+                {"name": "Not started"}, {"name": "In Voting"}, {"name": "Done"}
+            ]}}}}),
+        )
+        .unwrap();
+}

@@ -6,19 +6,6 @@ use serde_json::json;
 use crate::common::*;
 use notion_emulator::demo;
 
-/// Gives the Legacy Elections data source the options the sync needs ("In Voting" is missing
-/// from the demo), as a person would in Notion.
-fn complete_legacy_options(w: &World) {
-    w.emu
-        .update_data_source_as_user(
-            demo::LEGACY_DS,
-            json!({"properties": {"Voting Status": {"status": {"options": [
-                {"name": "Not started"}, {"name": "In Voting"}, {"name": "Done"}
-            ]}}}}),
-        )
-        .unwrap();
-}
-
 #[tokio::test]
 async fn an_election_linked_to_pages_in_two_databases_gets_both_updated_on_time() {
     let w = World::new().await;

@@ -237,3 +237,71 @@ async fn an_expiring_token_is_refreshed_once_and_a_refused_refresh_asks_for_reau
     assert!(error.contains("re-authorization"), "{error}");
     assert!(error.contains("Connections page"), "{error}");
 }
+
+#[tokio::test]
+async fn a_blocked_oauth_connection_is_not_retried_and_never_holds_up_the_internal_one() {
+    let w = World::new().await;
+    complete_legacy_options(&w);
+    let key = Arc::new(TokenKey::generate());
+    let (driver, connection) = connect(&w, &key).await;
+    let through_oauth = w.create_election("Board", 60, 3600);
+    driver
+        .link(
+            &through_oauth,
+            World::request(demo::ELECTIONS_DB, demo::BOARD_PRESIDENT),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    let internal = w.create_election("Treasurer", 60, 3600);
+    driver
+        .link(
+            &internal,
+            World::request(demo::LEGACY_DB, demo::LEGACY_PAGE),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    let record = w.store.get_connection(&connection).unwrap();
+    let token = key
+        .open(
+            record.access_token.as_ref().unwrap(),
+            &connection.access_token_context(),
+        )
+        .unwrap();
+    w.emu.set_blocked(notion_emulator::Blocked {
+        tokens: vec![secrecy::ExposeSecret::expose_secret(&token).to_owned()],
+        workspace_ids: Vec::new(),
+    });
+
+    w.advance(secs(60));
+    w.emu.reset_counts();
+    let report = driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
+        .await
+        .unwrap();
+    // The internal connection's page moved on; the blocked one failed once, without retries.
+    assert_eq!(w.status(demo::LEGACY_PAGE).as_deref(), Some("In Voting"));
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("Not started")
+    );
+    assert_eq!(report.counts.failed, 1, "{report:?}");
+    let counts = w.emu.request_counts();
+    assert_eq!(
+        counts.with_status(429),
+        1,
+        "the blocked connection's first request, not repeated: {counts:?}"
+    );
+    assert_eq!(
+        counts.get(QUERY, 200),
+        1,
+        "the internal database's query: {counts:?}"
+    );
+    let error = w
+        .election(&through_oauth)
+        .state()
+        .notion_last_sync_error
+        .unwrap();
+    assert!(error.to_lowercase().contains("block"), "{error}");
+}
