@@ -43,6 +43,8 @@ struct ElectionStatus {
     title: String,
     /// The link this row is about (`lnk_…`).
     link_id: String,
+    /// The Notion connection the link goes through (`internal`, or an OAuth connection's id).
+    connection_id: String,
     /// Whether it is the election's primary link (the one the admin API's singular routes use).
     primary: bool,
     phase: Phase,
@@ -73,11 +75,26 @@ struct LeaseStatus {
     expires_at: Timestamp,
 }
 
+/// One Notion connection, as `status` shows it (never a token).
+#[derive(Debug, Serialize)]
+struct ConnectionStatus {
+    id: String,
+    kind: &'static str,
+    workspace_name: Option<String>,
+    workspace_id: Option<String>,
+    /// `active`, `needs_reauthorization` or `revoked`.
+    state: &'static str,
+    state_reason: Option<String>,
+    /// The links made through it.
+    links: usize,
+}
+
 #[derive(Debug, Serialize)]
 struct Status {
     now: Timestamp,
     paused_globally_since: Option<Timestamp>,
     lease: Option<LeaseStatus>,
+    connections: Vec<ConnectionStatus>,
     elections: Vec<ElectionStatus>,
 }
 
@@ -93,6 +110,7 @@ fn election_status(e: &LinkedElection, now: Timestamp, global: bool) -> Election
         election_id: e.election.id.to_string(),
         title: e.election.title.clone(),
         link_id: e.link_id.to_string(),
+        connection_id: e.connection_id.to_string(),
         primary: e.primary,
         phase: e.election.phase(now),
         open_at: e.election.open_at,
@@ -132,8 +150,23 @@ pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
     let pauses = store.pause_status().await?;
     let lease = store.get_lease(&LeaseKey::Global).await?;
     let global = pauses.global_paused_at.is_some();
+    let connections = store
+        .list_connections()
+        .await?
+        .into_iter()
+        .map(|c| ConnectionStatus {
+            links: linked.iter().filter(|l| l.connection_id == c.id).count(),
+            id: c.id.to_string(),
+            kind: c.kind.as_str(),
+            workspace_name: c.workspace_name,
+            workspace_id: c.workspace_id,
+            state: c.state.as_str(),
+            state_reason: c.state_reason,
+        })
+        .collect();
     let status = Status {
         now,
+        connections,
         paused_globally_since: pauses.global_paused_at,
         lease: lease.filter(|l| l.expires_at > now).map(|l| LeaseStatus {
             holder: l.holder,
@@ -195,6 +228,32 @@ pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
                 error,
             ]);
         }
+        text.push_str(&table.render());
+    }
+    // The connections, once there is more than the internal one (OAuth workspaces).
+    if status.connections.iter().any(|c| c.kind != "internal") {
+        let mut table = Table::new(&["CONNECTION", "WORKSPACE", "STATE", "LINKS", "WHY"]);
+        for c in &status.connections {
+            table.row(vec![
+                c.id.clone(),
+                c.workspace_name
+                    .clone()
+                    .or_else(|| c.workspace_id.clone())
+                    .unwrap_or_else(|| "-".into()),
+                c.state.to_owned(),
+                c.links.to_string(),
+                match (c.state, &c.state_reason) {
+                    ("active", _) => "-".to_owned(),
+                    (_, Some(reason)) => format!(
+                        "{}: connect the workspace again from the admin page's Connections page",
+                        truncate(reason, 80)
+                    ),
+                    _ => "connect the workspace again from the admin page's Connections page"
+                        .to_owned(),
+                },
+            ]);
+        }
+        text.push_str("\nNotion connections:\n");
         text.push_str(&table.render());
     }
     if let Some(since) = status.paused_globally_since {

@@ -281,3 +281,80 @@ fn an_election_linked_to_two_pages_has_a_row_per_link_and_each_link_syncs_on_its
         "{json}"
     );
 }
+
+#[test]
+fn status_shows_a_connection_that_needs_reauthorization_and_what_to_do() {
+    use store::{ConnectionId, ConnectionState, NewOAuthConnection};
+    let world = World::new();
+    let now = Timestamp::now();
+    let key = token_seal::TokenKey::generate();
+    let id = ConnectionId::mint(now);
+    let token = secrecy::SecretString::from("ntn_oauth_status_test".to_owned());
+    world
+        .store
+        .save_oauth_connection(
+            &NewOAuthConnection {
+                id: id.clone(),
+                workspace_id: "ws-second".into(),
+                workspace_name: Some("Second Demo Workspace".into()),
+                workspace_icon: None,
+                bot_id: "bot-second".into(),
+                owner: None,
+                created_by: Some("admin".into()),
+                access_token: key.seal(&token, &id.access_token_context()),
+                refresh_token: None,
+                access_expires_at: None,
+            },
+            now,
+        )
+        .unwrap();
+    world
+        .store
+        .allow_database(&id, &demo::LEGACY_DB.to_string(), None, None, now)
+        .unwrap();
+    world.election(
+        "elec_oauth",
+        demo::LEGACY_PAGE,
+        demo::LEGACY_DB,
+        now + SignedDuration::from_hours(1),
+        now + SignedDuration::from_hours(2),
+    );
+    world
+        .store
+        .set_connection_state(
+            &id,
+            ConnectionState::NeedsReauthorization,
+            Some("Notion refused the refresh token (invalid_grant)"),
+            now,
+        )
+        .unwrap();
+
+    let status = run(&world, &["status"]);
+    status.assert_code(0);
+    let rows = lines_with(&status.stdout, id.as_str());
+    assert_eq!(rows.len(), 1, "{}", status.stdout);
+    assert!(rows[0].contains("needs_reauthorization"), "{}", rows[0]);
+    assert!(rows[0].contains("Second Demo Workspace"), "{}", rows[0]);
+    assert!(
+        rows[0].contains("connect the workspace again"),
+        "{}",
+        rows[0]
+    );
+    let json = run(&world, &["status", "--json"]).json();
+    let connection = json["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no {id} in {json}"));
+    assert_eq!(connection["state"], "needs_reauthorization");
+    assert_eq!(connection["links"], 1);
+    assert!(!json.to_string().contains("ntn_oauth_status_test"));
+    let row = json["elections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["election_id"] == "elec_oauth")
+        .unwrap();
+    assert_eq!(row["connection_id"], id.as_str());
+}
