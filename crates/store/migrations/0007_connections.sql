@@ -55,3 +55,11 @@ CREATE TABLE oauth_states (
 -- connection it was made through, and then says so ("connection removed") until relinked.
 ALTER TABLE notion_links ADD COLUMN connection_id TEXT NOT NULL DEFAULT 'internal';
 CREATE INDEX notion_links_by_connection ON notion_links (connection_id, notion_database_id);
+
+-- Notion's Retry-After penalty per connection (the internal one too), shared by every process that
+-- uses the connection: a 429 one process met holds the others' requests to it until it ends.
+CREATE TABLE connection_penalties (
+    connection_id TEXT PRIMARY KEY NOT NULL,
+    blocked_until INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+) STRICT;

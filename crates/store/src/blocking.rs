@@ -415,6 +415,26 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn note_connection_penalty(
+        &self,
+        id: &ConnectionId,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        let id = id.clone();
+        self.blocking(move |s| s.note_connection_penalty(&id, until, now))
+            .await
+    }
+
+    async fn connection_penalty(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>> {
+        let id = id.clone();
+        self.blocking(move |s| s.connection_penalty(&id, now)).await
+    }
+
     async fn election_activity(
         &self,
         election_id: &ElectionId,

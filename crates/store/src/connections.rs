@@ -762,4 +762,42 @@ impl SqliteStore {
             }
         })
     }
+
+    /// Records that Notion holds connection `id`'s requests until `until` (a `Retry-After`),
+    /// keeping the later end when one is already recorded.
+    pub fn note_connection_penalty(
+        &self,
+        id: &ConnectionId,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO connection_penalties (connection_id, blocked_until, updated_at) \
+                 VALUES (?1, ?2, ?3) ON CONFLICT (connection_id) DO UPDATE SET \
+                 blocked_until = MAX(blocked_until, excluded.blocked_until), \
+                 updated_at = excluded.updated_at",
+                params![id.as_str(), to_ms(until), to_ms(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Until when Notion holds connection `id`'s requests, if that is after `now`.
+    pub fn connection_penalty(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>> {
+        self.read(|tx| {
+            tx.query_row(
+                "SELECT blocked_until FROM connection_penalties \
+                 WHERE connection_id = ?1 AND blocked_until > ?2",
+                params![id.as_str(), to_ms(now)],
+                |r| col(r, 0),
+            )
+            .optional()
+            .map_err(corrupt)
+        })
+    }
 }

@@ -28,7 +28,8 @@ pub enum DemoClaim {
 
 /// The tables the demo empties when it starts over (run logs go with their runs, but are named
 /// so that the order does not depend on the foreign key's cascade).
-const DEMO_DATA_TABLES: [&str; 10] = [
+const DEMO_DATA_TABLES: [&str; 11] = [
+    "connection_penalties",
     "oauth_states",
     "connection_databases",
     "notion_connections",

@@ -375,6 +375,22 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<OAuthStateRecord>;
 
+    /// Records that Notion holds connection `id`'s requests until `until` (its `Retry-After`),
+    /// for every process using the connection; the later end wins.
+    async fn note_connection_penalty(
+        &self,
+        id: &ConnectionId,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Until when Notion holds connection `id`'s requests, if that is after `now`.
+    async fn connection_penalty(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>>;
+
     // What the admin pages read.
 
     /// One election's activity (its log entries with their run's trigger), newest first,

@@ -194,6 +194,52 @@ impl SyncDriver {
         Ok(self.rebuilt(crate::Connections::new(opened), self.inner.clock.clone()))
     }
 
+    /// Applies the `Retry-After` penalty another process recorded for connection `id` to this
+    /// handle's client, so its requests wait for it too instead of meeting another 429.
+    /// `now` is read (a clock read) only when there is a penalty.
+    pub(crate) async fn import_penalty(
+        &self,
+        id: &ConnectionId,
+        since: Timestamp,
+        now: impl Fn() -> Timestamp,
+    ) {
+        match self.inner.store.connection_penalty(id, since).await {
+            Ok(Some(until)) => {
+                let wait = until.duration_since(now());
+                if let Ok(wait) = std::time::Duration::try_from(wait) {
+                    self.notion().pacer().block_for(wait);
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(connection = %id, %error, "could not read the connection's rate-limit penalty");
+            }
+        }
+    }
+
+    /// Records the `Retry-After` penalty this handle's client is under, if any, for every other
+    /// process using connection `id`.
+    /// `now` is read only when there is a penalty.
+    pub(crate) async fn export_penalty(&self, id: &ConnectionId, now: impl Fn() -> Timestamp) {
+        let blocked = self.notion().pacer().blocked_for();
+        if blocked.is_zero() {
+            return;
+        }
+        let now = now();
+        let Ok(blocked) = SignedDuration::try_from(blocked) else {
+            return;
+        };
+        let until = now.checked_add(blocked).unwrap_or(Timestamp::MAX);
+        if let Err(error) = self
+            .inner
+            .store
+            .note_connection_penalty(id, until, now)
+            .await
+        {
+            tracing::warn!(connection = %id, %error, "could not share the connection's rate-limit penalty");
+        }
+    }
+
     /// The time, for the operations that take none (the admin's search): the driver's clock if
     /// it has one, else the system's.
     pub(crate) fn clock_now(&self) -> Timestamp {

@@ -300,3 +300,44 @@ pub(crate) async fn an_oauth_state_is_used_once_and_lapses(fx: Fixture) {
         Some(LeaseKey::ConnectionRefresh(ConnectionId::internal()))
     );
 }
+
+pub(crate) async fn a_connection_penalty_is_shared_and_keeps_the_later_end(fx: Fixture) {
+    let store = &*fx.store;
+    let internal = ConnectionId::internal();
+    assert_eq!(
+        store.connection_penalty(&internal, now()).await.unwrap(),
+        None
+    );
+    store
+        .note_connection_penalty(&internal, now() + secs(120), now())
+        .await
+        .unwrap();
+    // An earlier end noted later does not shorten it.
+    store
+        .note_connection_penalty(&internal, now() + secs(30), now() + secs(1))
+        .await
+        .unwrap();
+    let other = fx.another().await;
+    assert_eq!(
+        other
+            .connection_penalty(&internal, now() + secs(2))
+            .await
+            .unwrap(),
+        Some(now() + secs(120)),
+        "another process sees it"
+    );
+    assert_eq!(
+        store
+            .connection_penalty(&internal, now() + secs(120))
+            .await
+            .unwrap(),
+        None,
+        "over at its end"
+    );
+    let oauth = ConnectionId::mint(now());
+    assert_eq!(
+        store.connection_penalty(&oauth, now()).await.unwrap(),
+        None,
+        "per connection"
+    );
+}

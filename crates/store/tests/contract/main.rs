@@ -49,6 +49,7 @@ contract! {
         connections::connections_are_keyed_by_workspace_and_bot_with_sealed_tokens,
         connections::a_database_belongs_to_the_connection_that_allows_it,
         connections::an_oauth_state_is_used_once_and_lapses,
+        connections::a_connection_penalty_is_shared_and_keeps_the_later_end,
         runs::cursors_get_set_reset,
         runs::runs_start_finish_list_and_logs,
         runs::runs_filtered_to_those_with_changes_page_across_idle_cycles,

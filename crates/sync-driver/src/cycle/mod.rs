@@ -293,12 +293,17 @@ impl SyncDriver {
         // The database's links reach Notion through its connection: its token, its budget.
         let (driver, input) = self.on_connection_of(now, input).await;
         let through_other = !Arc::ptr_eq(&driver.inner, &self.inner);
+        // A penalty another process met on this connection holds this one's requests too.
+        driver
+            .import_penalty(&connection, now, || lease.now())
+            .await;
         let limited_before = lease.rate_limited_until();
         let requests_before_database = driver.requests_so_far();
         let mut work = driver
             .sync_database(now, options, reconcile_every, input, lease, progress)
             .await;
         let database_requests = driver.requests_since(requests_before_database);
+        driver.export_penalty(&connection, || lease.now()).await;
         if through_other {
             tally.other_connection_requests += database_requests;
             if limited_before.is_none()

@@ -305,3 +305,52 @@ async fn the_daemon_runs_no_cycle_before_the_penalty_ends_and_keeps_its_lease_me
     shutdown.cancel();
     daemon.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_penalty_one_process_met_holds_another_process_on_the_same_connection() {
+    let w = World::new().await;
+    open_elections(&w, 2).await;
+    let a = driver(
+        &w,
+        isolated_client(&w, Duration::from_secs(60), 4, Duration::from_secs(30)),
+        300,
+    );
+    w.emu.set_fault(FaultRule {
+        route: Some(PATCH_PAGE.into()),
+        kind: Fault::Status(429),
+        count: Some(1),
+        retry_after_secs: Some(120),
+        ..FaultRule::default()
+    });
+    let report = a
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    let until = report.rate_limited_until.expect("rate limited");
+    let shared = w
+        .store
+        .connection_penalty(&store::ConnectionId::internal(), w.now())
+        .unwrap()
+        .expect("shared through the store");
+    assert!(shared >= until - secs(1), "{shared} before {until}");
+
+    // Another process (its own pacer, never told by Notion) waits for the same end: no request
+    // reaches Notion inside the penalty (A's single cycle gave back the global lease).
+    let mut config = DriverConfig::new(BASE_URL, allowlist());
+    config.holder = "driver-b".into();
+    let b = SyncDriver::new(
+        w.store.clone(),
+        isolated_client(&w, Duration::from_secs(60), 4, Duration::from_secs(30)),
+        config,
+    );
+    w.emu.reset_counts();
+    let report = b
+        .run_cycle(w.now(), CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(w.emu.request_counts().total(), 0, "{report:?}");
+    let b_until = report
+        .rate_limited_until
+        .expect("B stops for the same penalty");
+    assert!(b_until >= until - secs(1), "{b_until} before {until}");
+}
