@@ -21,7 +21,8 @@ pub(crate) fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiErr
     NotionId::parse(raw).map_err(|error| ApiError::invalid(field, error.to_string()))
 }
 
-/// The allowlisted databases, for the database dropdown.
+/// The allowlisted databases, for the database dropdown: `NOTION_DATABASE_ALLOWLIST`, then the
+/// databases allowed on each connected workspace (with its connection and workspace name).
 #[utoipa::path(
     tag = "notion",
     responses(
@@ -34,17 +35,36 @@ pub(crate) fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiErr
 pub(crate) async fn list_databases(
     state: web::Data<AppState>,
 ) -> Result<web::Json<DatabasesResponse>, ApiError> {
+    let mut databases: Vec<DatabaseJson> = state
+        .allowlist()
+        .entries()
+        .iter()
+        .map(|entry| DatabaseJson {
+            id: entry.id.to_string(),
+            name: entry.name.clone(),
+            connection_id: None,
+            workspace_name: None,
+        })
+        .collect();
+    for connection in state.store.list_connections().await? {
+        if connection.id.is_internal() {
+            continue;
+        }
+        for allowed in state.store.allowed_databases(&connection.id).await? {
+            databases.push(DatabaseJson {
+                name: allowed.name.unwrap_or_else(|| allowed.database_id.clone()),
+                id: allowed.database_id,
+                connection_id: Some(connection.id.to_string()),
+                workspace_name: connection
+                    .workspace_name
+                    .clone()
+                    .or(connection.workspace_id.clone()),
+            });
+        }
+    }
     Ok(web::Json(DatabasesResponse {
         success: true,
-        databases: state
-            .allowlist()
-            .entries()
-            .iter()
-            .map(|entry| DatabaseJson {
-                id: entry.id.to_string(),
-                name: entry.name.clone(),
-            })
-            .collect(),
+        databases,
     }))
 }
 
