@@ -358,7 +358,7 @@ async function loadDatabases() {
   }
   fill($.database,
     el('option', { value: '' }, 'Choose a database…'),
-    databases.map((d) => el('option', { value: d.id }, d.name)));
+    databases.map((d) => el('option', { value: d.id }, d.workspace_name ? `${d.name} (${d.workspace_name})` : d.name)));
   if (election) render();
 }
 
