@@ -671,6 +671,10 @@ pub struct ValidateQuery {
     /// The Status-type property to check (omitted or blank: `Voting Status`).
     #[param(example = "Voting Status")]
     pub property_name: Option<String>,
+    /// The database the page is chosen from (a dashed UUID, 32 hex characters or its URL): the
+    /// page is then read through that database's connection, as linking it would (needed for a
+    /// database of a connected workspace). Omitted: the internal connection.
+    pub database_id: Option<String>,
 }
 
 /// Whether a page can be linked.
