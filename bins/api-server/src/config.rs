@@ -460,6 +460,33 @@ mod tests {
     }
 
     #[test]
+    fn oauth_flags_are_checked_at_start_naming_their_variable() {
+        let base = [
+            "--notion-api-key",
+            "ntn_x",
+            "--admin-token",
+            "0123456789abcdef",
+            "--notion-oauth-client-id",
+            "client",
+        ];
+        let error = parse(&base).settings().unwrap_err();
+        assert_eq!(error.variable, "NOTION_OAUTH_CLIENT_SECRET", "{error}");
+        let mut args = base.to_vec();
+        args.extend(["--notion-oauth-client-secret", "secret"]);
+        let error = parse(&args).settings().unwrap_err();
+        assert_eq!(error.variable, "TOKEN_ENCRYPTION_KEY", "{error}");
+        // The demo needs none of them (its key goes to a file beside its store).
+        assert!(
+            parse(&["--demo"])
+                .settings()
+                .unwrap()
+                .oauth
+                .client_id
+                .is_none()
+        );
+    }
+
+    #[test]
     fn help_never_shows_secret_values() {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("[env: ADMIN_TOKEN]"), "{help}");

@@ -665,3 +665,68 @@ fn runner(t: &TestServer) -> sync_driver::SyncDriver {
         client_template: NotionClient::builder().base_url(t.emulator.base_url()),
     })
 }
+
+#[tokio::test]
+async fn the_demo_connects_the_second_workspace_through_its_own_callback() {
+    use secrecy::ExposeSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let cli = <api_server::Cli as clap::Parser>::try_parse_from([
+        "api-server",
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        db.to_str().unwrap(),
+        "--workers",
+        "1",
+    ])
+    .unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = api_server::start(cli.settings().unwrap(), shutdown.clone())
+        .await
+        .unwrap();
+    // The key file beside the demo store, readable by its owner only.
+    let key_file = dir.path().join("token.key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let token = server.admin_token().expose_secret().to_owned();
+    let http = reqwest::Client::new();
+    let body: Value = http
+        .post(format!("{}/admin/notion/connections", server.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let authorize = body["authorize_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    let callback = format!("{}/oauth/notion/callback", server.base_url());
+    assert_eq!(
+        query_param(authorize, "redirect_uri").as_deref(),
+        Some(callback.as_str())
+    );
+    let emulator = server.emulator().expect("the built-in emulator");
+    emulator.set_oauth_auto_consent(Some(AutoConsent {
+        workspace_id: Some(demo::SECOND_WORKSPACE_ID),
+        share: vec![],
+    }));
+    // The emulator accepts the demo's own callback and sends the browser there.
+    let back = consent(authorize).await;
+    assert!(back.starts_with(&callback), "{back}");
+    let page = reqwest::get(&back).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains(demo::SECOND_WORKSPACE_NAME)
+    );
+    shutdown.cancel();
+    server.wait().await.unwrap();
+}
