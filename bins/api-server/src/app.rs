@@ -27,7 +27,7 @@ use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
 use crate::routes::{
-    activity, changes, elections, health, health_history, links, notion, runs, schema,
+    activity, changes, connections, elections, health, health_history, links, notion, runs, schema,
 };
 use crate::state::AppState;
 use crate::throttle::SignInThrottle;
@@ -53,6 +53,7 @@ requires `Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{\"success\": false,
     tags(
         (name = "elections", description = "Create, list, read, update and delete elections"),
         (name = "notion", description = "The allowlist, page search and validation, link, unlink and sync"),
+        (name = "connections", description = "Notion connections: the internal integration and the workspaces connected through OAuth, and the databases allowed on each"),
         (name = "sync", description = "Sync run history and logs"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -83,6 +84,8 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
+        // Outside /admin: the browser arrives from Notion; the single-use state authenticates it.
+        .service(connections::oauth_callback)
         .service(
             scope::scope("/admin")
                 .wrap(from_fn(auth::require_admin))
@@ -91,6 +94,12 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(elections::get_election)
                 .service(elections::update_election)
                 .service(elections::delete_election)
+                .service(connections::list_connections)
+                .service(connections::connect)
+                .service(connections::disconnect)
+                .service(connections::connection_databases)
+                .service(connections::allow_database)
+                .service(connections::disallow_database)
                 .service(notion::list_databases)
                 .service(notion::search_pages)
                 .service(schema::database_properties)

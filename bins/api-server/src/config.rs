@@ -6,7 +6,7 @@ use std::time::Duration;
 
 pub use bin_support::ConfigError;
 use bin_support::{
-    DEFAULT_DATABASE_URL, DatabaseArgs, LogArgs, LogFormat, NotionArgs, NotionSettings,
+    DEFAULT_DATABASE_URL, DatabaseArgs, LogArgs, LogFormat, NotionArgs, NotionSettings, OAuthArgs,
     PublicUrlArgs, parse_duration,
 };
 use clap::parser::ValueSource;
@@ -56,6 +56,11 @@ pub struct Cli {
     /// Where the store lives.
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// OAuth connections ("Connect a Notion workspace"): the public integration and the key
+    /// tokens are sealed with.
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
 
     /// The public base URL the results links point at.
     #[command(flatten)]
@@ -191,7 +196,16 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Log format.
     pub log_format: LogFormat,
+    /// The OAuth flags as given (checked by [`Cli::settings`]); [`crate::start`] turns them into
+    /// the OAuth settings once it knows its address (the demo's redirect URI) and data folder (the
+    /// demo's key file). In demo mode OAuth is on with the emulator's demo OAuth app when they
+    /// are not given.
+    pub oauth: OAuthArgs,
 }
+
+/// The file the demo keeps its token key in, beside its store, when `TOKEN_ENCRYPTION_KEY` is
+/// unset.
+pub const DEMO_KEY_FILE: &str = "token.key";
 
 /// The allowlist the demo uses when none is configured: the demo workspace's shared databases.
 pub fn demo_allowlist() -> Allowlist {
@@ -256,6 +270,11 @@ impl Cli {
         } else {
             sqlite_path
         };
+        if !demo {
+            // Checked now so that a bad OAuth variable stops the start with its name; the
+            // settings are made again by `start` (the key is cheap to parse).
+            self.oauth.settings(&notion, &base_url, None)?;
+        }
         if self.workers == Some(0) {
             return Err(ConfigError::new(
                 "API_WORKERS",
@@ -277,6 +296,7 @@ impl Cli {
             min_sync_interval: self.min_sync_interval,
             workers: self.workers,
             log_format: self.log.log_format,
+            oauth: self.oauth.clone(),
         })
     }
 }
@@ -437,6 +457,33 @@ mod tests {
             "given, even when equal to the default"
         );
         assert!(!parse(&["--demo"]).settings().unwrap().base_url_given);
+    }
+
+    #[test]
+    fn oauth_flags_are_checked_at_start_naming_their_variable() {
+        let base = [
+            "--notion-api-key",
+            "ntn_x",
+            "--admin-token",
+            "0123456789abcdef",
+            "--notion-oauth-client-id",
+            "client",
+        ];
+        let error = parse(&base).settings().unwrap_err();
+        assert_eq!(error.variable, "NOTION_OAUTH_CLIENT_SECRET", "{error}");
+        let mut args = base.to_vec();
+        args.extend(["--notion-oauth-client-secret", "secret"]);
+        let error = parse(&args).settings().unwrap_err();
+        assert_eq!(error.variable, "TOKEN_ENCRYPTION_KEY", "{error}");
+        // The demo needs none of them (its key goes to a file beside its store).
+        assert!(
+            parse(&["--demo"])
+                .settings()
+                .unwrap()
+                .oauth
+                .client_id
+                .is_none()
+        );
     }
 
     #[test]

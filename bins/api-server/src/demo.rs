@@ -43,6 +43,36 @@ pub fn workspace() -> Workspace {
     workspace
 }
 
+/// `workspace` with `redirect_uri` added to the demo OAuth app's redirect URIs (in every workspace
+/// that lists it), so that the emulator sends the admin back to this server's own callback.
+pub fn with_oauth_redirect(mut workspace: Workspace, redirect_uri: &str) -> Workspace {
+    fn add(workspace: &mut Workspace, redirect_uri: &str) {
+        for client in &mut workspace.oauth_clients {
+            if client.client_id == demo::OAUTH_CLIENT_ID
+                && !client.redirect_uris.iter().any(|u| u == redirect_uri)
+            {
+                client.redirect_uris.push(redirect_uri.to_owned());
+            }
+        }
+        for inner in &mut workspace.workspaces {
+            add(inner, redirect_uri);
+        }
+    }
+    add(&mut workspace, redirect_uri);
+    workspace
+}
+
+/// Deletes the OAuth connections an earlier demo run made: their tokens belonged to that run's
+/// emulator. The internal connection stays.
+pub async fn forget_connections(store: &SharedStore) -> anyhow::Result<()> {
+    for connection in store.list_connections().await? {
+        if !connection.id.is_internal() {
+            store.delete_connection(&connection.id).await?;
+        }
+    }
+    Ok(())
+}
+
 struct Sample {
     id: &'static str,
     title: &'static str,

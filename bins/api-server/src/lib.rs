@@ -26,4 +26,4 @@ pub use extract::{ApiJson, Instant, MAX_JSON_BODY};
 pub use metrics::Metrics;
 pub use models::*;
 pub use run::{RunningServer, start};
-pub use state::AppState;
+pub use state::{AppState, OAuthApp};

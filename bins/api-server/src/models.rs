@@ -606,8 +606,18 @@ pub struct RunResponse {
 pub struct DatabaseJson {
     /// Database id (canonical dashed UUID).
     pub id: String,
-    /// Name from `NOTION_DATABASE_ALLOWLIST`.
+    /// Name from `NOTION_DATABASE_ALLOWLIST`, or the name it was allowed with on a connected
+    /// workspace.
     pub name: String,
+    /// The connected workspace's connection it is reached through; absent for the databases of
+    /// `NOTION_DATABASE_ALLOWLIST` (the internal connection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub connection_id: Option<String>,
+    /// That workspace's name; absent for the internal connection's databases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub workspace_name: Option<String>,
 }
 
 /// `GET /admin/notion/databases`.
@@ -615,7 +625,8 @@ pub struct DatabaseJson {
 pub struct DatabasesResponse {
     /// Always `true`.
     pub success: bool,
-    /// The allowlist, in the order configured.
+    /// The allowlist, in the order configured, then the databases allowed on connected
+    /// workspaces.
     pub databases: Vec<DatabaseJson>,
 }
 
@@ -660,6 +671,10 @@ pub struct ValidateQuery {
     /// The Status-type property to check (omitted or blank: `Voting Status`).
     #[param(example = "Voting Status")]
     pub property_name: Option<String>,
+    /// The database the page is chosen from (a dashed UUID, 32 hex characters or its URL): the
+    /// page is then read through that database's connection, as linking it would (needed for a
+    /// database of a connected workspace). Omitted: the internal connection.
+    pub database_id: Option<String>,
 }
 
 /// Whether a page can be linked.
@@ -861,4 +876,185 @@ pub struct PropertiesResponse {
     pub success: bool,
     /// The database's properties, sorted by name.
     pub properties: Vec<PropertyJson>,
+}
+
+// ----- Notion connections -----
+
+/// A database allowed on a connection: on the internal connection an entry of
+/// `NOTION_DATABASE_ALLOWLIST`, on an OAuth one a database an admin allowed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AllowedDatabaseJson {
+    /// Database id (canonical dashed UUID).
+    pub id: String,
+    /// Its name (from the allowlist, or its title when it was allowed).
+    pub name: String,
+    /// The admin who allowed it (`null` on the internal connection).
+    pub allowed_by: Option<String>,
+    /// When it was allowed (`null` on the internal connection).
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub allowed_at: Option<Timestamp>,
+}
+
+/// One Notion connection: the internal integration (`NOTION_API_KEY`) or a workspace connected
+/// through OAuth. Never carries a token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConnectionJson {
+    /// `internal`, or `conn_` and 32 hex digits.
+    #[schema(example = "conn_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e")]
+    pub id: String,
+    /// `internal` or `oauth`.
+    #[schema(example = "oauth")]
+    pub kind: String,
+    /// Notion's workspace id, once known.
+    pub workspace_id: Option<String>,
+    /// The workspace's name.
+    pub workspace_name: Option<String>,
+    /// The workspace's icon (a URL or an emoji).
+    pub workspace_icon: Option<String>,
+    /// The bot (integration user) the connection acts as.
+    pub bot_id: Option<String>,
+    /// Who authorized it at Notion (Notion's `owner` object).
+    #[schema(value_type = Option<Object>)]
+    pub owner: Option<serde_json::Value>,
+    /// `active`, `needs_reauthorization` (connect the workspace again: "Reconnect") or `revoked`.
+    #[schema(example = "active")]
+    pub state: String,
+    /// Why it is not active, and what to do.
+    pub state_reason: Option<String>,
+    /// The admin who connected it.
+    pub created_by: Option<String>,
+    /// When it was made.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: Timestamp,
+    /// When its tokens or state last changed.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub updated_at: Timestamp,
+    /// When its access token expires, if Notion said.
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub access_expires_at: Option<Timestamp>,
+    /// The databases that may be searched and linked through it.
+    pub databases_allowed: Vec<AllowedDatabaseJson>,
+    /// How many links (election ↔ page) go through it.
+    pub links: u64,
+}
+
+/// `GET /admin/notion/connections`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionsResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// Whether "Connect a Notion workspace" is available (`NOTION_OAUTH_CLIENT_ID` and
+    /// `NOTION_OAUTH_CLIENT_SECRET` are set).
+    pub oauth_enabled: bool,
+    /// The internal connection first, then the OAuth ones by when they were made.
+    pub connections: Vec<ConnectionJson>,
+}
+
+/// `POST /admin/notion/connections`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// Where to send the admin's browser: Notion's consent page, with a single-use `state`
+    /// valid for 10 minutes.
+    #[schema(
+        example = "https://api.notion.com/v1/oauth/authorize?client_id=…&response_type=code&owner=user&redirect_uri=…&state=…"
+    )]
+    pub authorize_url: String,
+}
+
+/// `DELETE /admin/notion/connections/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisconnectResponse {
+    /// Always `true`: the connection is gone.
+    pub success: bool,
+    /// Whether Notion confirmed the revocation of its token.
+    pub revoked: bool,
+    /// Why Notion did not revoke it, when it did not (the connection is removed all the same).
+    pub revoke_error: Option<String>,
+    /// The links that went through it: they keep their fields and show "connection removed"
+    /// until relinked.
+    pub links: u64,
+}
+
+/// A database as a connection sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConnectionDatabaseJson {
+    /// Database id (canonical dashed UUID).
+    pub id: String,
+    /// Its title in Notion (or, when Notion no longer shows it, the name it was allowed with).
+    pub name: String,
+    /// Its Notion URL, when Notion shows it.
+    pub url: Option<String>,
+    /// Whether it may be searched and linked through this connection.
+    pub allowed: bool,
+    /// Whether the connection can still see it (`false`: allowed, but no longer shared).
+    pub visible: bool,
+    /// The admin who allowed it.
+    pub allowed_by: Option<String>,
+    /// When it was allowed.
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub allowed_at: Option<Timestamp>,
+}
+
+/// `GET /admin/notion/connections/{id}/databases`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionDatabasesResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The connection.
+    pub connection_id: String,
+    /// What it can see (by title), then the allowed databases it no longer sees.
+    pub databases: Vec<ConnectionDatabaseJson>,
+}
+
+/// `PUT /admin/notion/connections/{id}/databases/{databaseId}` (optional body).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowDatabaseJson {
+    /// The name to show (default: its title in Notion).
+    pub name: Option<String>,
+}
+
+/// `PUT` / `DELETE /admin/notion/connections/{id}/databases/{databaseId}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllowDatabaseResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The database and whether it is allowed now.
+    pub database: ConnectionDatabaseJson,
+}
+
+/// The path of `/admin/notion/connections/{id}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ConnectionPath {
+    /// Connection id: `internal`, or `conn_` and 32 hex digits.
+    #[param(min_length = 1, example = "conn_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e")]
+    pub id: String,
+}
+
+/// The path of `/admin/notion/connections/{id}/databases/{databaseId}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ConnectionDatabasePath {
+    /// Connection id: `conn_` and 32 hex digits.
+    #[param(min_length = 1, example = "conn_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e")]
+    pub id: String,
+    /// Database id: a dashed UUID, 32 hex characters, or the database's Notion URL.
+    #[serde(rename = "databaseId")]
+    #[param(min_length = 1, example = "d1000000-0000-4000-8000-000000000001")]
+    pub database_id: String,
+}
+
+/// `GET /oauth/notion/callback`: what Notion sends the admin's browser back with.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OAuthCallbackQuery {
+    /// The authorization code (after "Allow").
+    pub code: Option<String>,
+    /// The `state` this server minted when the admin started.
+    pub state: Option<String>,
+    /// `access_denied` when the admin cancelled.
+    pub error: Option<String>,
 }

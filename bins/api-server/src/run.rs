@@ -2,11 +2,12 @@
 //! and (in demo mode) the sample data.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use bin_support::NotionSettings;
+use bin_support::{NotionSettings, OAuthConfig};
 use jiff::{SignedDuration, Timestamp};
 use notion_emulator::{Emulator, EmulatorConfig};
 use rand::Rng;
@@ -17,9 +18,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{DOCS_PATH, serve};
-use crate::config::{Settings, USER_AGENT};
+use crate::config::{DEMO_KEY_FILE, Settings, USER_AGENT};
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::routes::connections::CALLBACK_PATH;
+use crate::state::{AppState, OAuthApp};
 
 /// A running api-server.
 #[derive(Debug)]
@@ -107,6 +109,35 @@ fn generate_token() -> SecretString {
     SecretString::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
+/// The OAuth settings: from the flags, or in demo mode (when no client is configured) the
+/// built-in emulator's demo OAuth app, redirected to this server's own callback, with its token
+/// key kept in a file beside the demo store. `None`: OAuth is off.
+fn oauth_config(
+    settings: &Settings,
+    notion: &NotionSettings,
+    demo_base: &str,
+) -> anyhow::Result<Option<OAuthConfig>> {
+    if !settings.demo {
+        return Ok(settings.oauth.settings(notion, &settings.base_url, None)?);
+    }
+    let mut args = settings.oauth.clone();
+    let blank = |value: &Option<String>| value.as_deref().is_none_or(|v| v.trim().is_empty());
+    if blank(&args.client_id) && blank(&args.client_secret) {
+        args.client_id = Some(notion_emulator::demo::OAUTH_CLIENT_ID.to_owned());
+        args.client_secret = Some(notion_emulator::demo::OAUTH_CLIENT_SECRET.to_owned());
+        if blank(&args.redirect_uri) {
+            args.redirect_uri = Some(format!("{demo_base}{CALLBACK_PATH}"));
+        }
+    }
+    let folder = settings
+        .database_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let key_file = folder.join(DEMO_KEY_FILE);
+    Ok(args.settings(notion, demo_base, Some(&key_file))?)
+}
+
 async fn open_store(settings: &Settings) -> anyhow::Result<SharedStore> {
     let location = StoreLocation::Sqlite(settings.database_path.clone());
     store::open_store(&location, OpenMode::CreateIfMissing)
@@ -123,8 +154,20 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     let store = open_store(&settings).await?;
 
+    // Bound before the emulator and the driver exist: in demo mode the results links and the
+    // OAuth redirect URI point at the real address.
+    let listener = TcpListener::bind(settings.listen)
+        .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", settings.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let demo_base = demo_base_url(addr);
+
     let (emulator, notion) = if settings.demo {
-        let config = EmulatorConfig::default().with_workspace(crate::demo::workspace());
+        let workspace = crate::demo::with_oauth_redirect(
+            crate::demo::workspace(),
+            &format!("{demo_base}{CALLBACK_PATH}"),
+        );
+        let config = EmulatorConfig::default().with_workspace(workspace);
         let emulator = Emulator::start(config)
             .await
             .context("cannot start the built-in Notion emulator")?;
@@ -137,6 +180,7 @@ pub async fn start(
     } else {
         (None, settings.notion.clone())
     };
+    let oauth = oauth_config(&settings, &notion, &demo_base)?;
     let notion = notion
         .client_builder(USER_AGENT)?
         .max_retry_wait(Duration::from_secs(10))
@@ -150,13 +194,8 @@ pub async fn start(
         None => (generate_token(), true),
     };
 
-    // Bound before the driver exists: in demo mode the results links point at the real address.
-    let listener = TcpListener::bind(settings.listen)
-        .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", settings.listen))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
     let links_base = if settings.demo && !settings.base_url_given {
-        demo_base_url(addr)
+        demo_base.clone()
     } else {
         settings.base_url.clone()
     };
@@ -165,13 +204,39 @@ pub async fn start(
         DriverConfig::new(links_base.clone(), settings.notion.allowlist.clone());
     driver_config.min_interval = SignedDuration::try_from(settings.min_sync_interval)
         .context("MIN_SYNC_INTERVAL is too large")?;
-    let driver = SyncDriver::new(SharedStore::clone(&store), notion, driver_config);
+    let mut driver = SyncDriver::new(SharedStore::clone(&store), notion, driver_config);
+    let oauth = match oauth {
+        Some(config) => {
+            let app = OAuthApp {
+                credentials: config.driver.credentials.clone(),
+                token_key: Arc::clone(&config.driver.token_key),
+                redirect_uri: config.redirect_uri,
+                authorize_url: config.authorize_url,
+            };
+            driver = driver.with_oauth(config.driver);
+            Some(Arc::new(app))
+        }
+        None => None,
+    };
+    match &oauth {
+        Some(app) => tracing::info!(redirect_uri = %app.redirect_uri, "OAuth connections are on"),
+        None => tracing::info!(
+            "OAuth connections are off (set NOTION_OAUTH_CLIENT_ID and NOTION_OAUTH_CLIENT_SECRET to connect Notion workspaces)"
+        ),
+    }
+    // The default connection every link made before connections belongs to.
+    store
+        .ensure_internal_connection(Timestamp::now())
+        .await
+        .context("cannot record the internal Notion connection in the store")?;
 
     if settings.demo {
         // After the listener is bound: a second demo on the same address stops before it empties
         // the store of the first.
         let now = Timestamp::now();
         crate::demo::claim_store(&store, &settings.database_path, now).await?;
+        // The workspaces an earlier run connected lived in that run's emulator.
+        crate::demo::forget_connections(&store).await?;
         crate::demo::seed(&driver, now, settings.demo_step)
             .await
             .context("cannot create the demo elections")?;
@@ -195,6 +260,7 @@ pub async fn start(
         store,
         admin_token: admin_token.clone(),
         driver,
+        oauth,
         metrics: Metrics::new(),
         demo: settings.demo,
         notion_page_view_base: emulator

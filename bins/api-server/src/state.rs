@@ -1,5 +1,8 @@
 //! What every request handler shares.
 
+use std::sync::Arc;
+
+use notion_client::OAuthCredentials;
 use secrecy::SecretString;
 use store::SharedStore;
 use sync_driver::{Allowlist, SyncDriver};
@@ -17,6 +20,8 @@ pub struct AppState {
     pub admin_token: SecretString,
     /// The sync shell shared with the sync-runner: search, validate, link, unlink, sync.
     pub driver: SyncDriver,
+    /// OAuth ("Connect a Notion workspace"), when configured.
+    pub oauth: Option<Arc<OAuthApp>>,
     /// The metrics registry.
     pub metrics: Metrics,
     /// Demo mode: the server also answers the results links (`/e/{election_id}/results`) with a
@@ -27,6 +32,30 @@ pub struct AppState {
     pub notion_page_view_base: Option<String>,
     /// Cancelled when the server stops: long polls (`GET /admin/changes`) answer at once then.
     pub shutdown: CancellationToken,
+}
+
+/// What the connection routes need of OAuth: the public integration's credentials (the token
+/// exchange, revoke), the key tokens are sealed with, and where Notion's consent starts and ends.
+pub struct OAuthApp {
+    /// The public integration's client id and secret.
+    pub credentials: OAuthCredentials,
+    /// The key tokens are sealed with at rest.
+    pub token_key: Arc<token_seal::TokenKey>,
+    /// Where Notion sends the admin back (`NOTION_OAUTH_REDIRECT_URI`).
+    pub redirect_uri: String,
+    /// Notion's authorize URL (`{NOTION_API_BASE}/v1/oauth/authorize`).
+    pub authorize_url: String,
+}
+
+impl std::fmt::Debug for OAuthApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret or the key.
+        f.debug_struct("OAuthApp")
+            .field("client_id", &self.credentials.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("authorize_url", &self.authorize_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {

@@ -358,7 +358,7 @@ async function loadDatabases() {
   }
   fill($.database,
     el('option', { value: '' }, 'Choose a database…'),
-    databases.map((d) => el('option', { value: d.id }, d.name)));
+    databases.map((d) => el('option', { value: d.id }, d.workspace_name ? `${d.name} (${d.workspace_name})` : d.name)));
   if (election) render();
 }
 
@@ -661,6 +661,9 @@ async function validate() {
   setValidation('pending', `Checking "${chosenPage.title || chosenPage.id}"…`);
   try {
     const query = new URLSearchParams({ property_name: property });
+    // Read through the chosen database's connection (a connected workspace's page is not the
+    // internal integration's).
+    if ($.database.value) query.set('database_id', $.database.value);
     const body = await api('GET', `/admin/notion/pages/${encodeURIComponent(chosenPage.id)}/validate?${query}`);
     if (seq !== validationSeq) return;
     const note = customValues() ? ' (Checked with the default status values; "Link Election" checks the values entered below.)' : '';

@@ -181,6 +181,21 @@ impl SyncDriver {
         self.for_connection(&connection, now).await
     }
 
+    /// [`SyncDriver::validate_page`] for a page of database `database_id`, through the
+    /// connection that database belongs to (the internal one unless an OAuth connection allows
+    /// it), as linking it would. Errors: as `validate_page`, and `ConnectionUnavailable`.
+    pub async fn validate_page_in(
+        &self,
+        database_id: &NotionId,
+        page_id: &NotionId,
+        property_name: Option<&str>,
+    ) -> Result<crate::PageValidation, DriverError> {
+        self.for_database(database_id, self.clock_now())
+            .await?
+            .validate_page(page_id, property_name)
+            .await
+    }
+
     /// The handle to reach Notion through connection `id` with.
     pub(crate) async fn for_connection(
         &self,

@@ -2,6 +2,7 @@
 
 pub(crate) mod activity;
 pub(crate) mod changes;
+pub(crate) mod connections;
 pub(crate) mod elections;
 pub(crate) mod health;
 pub(crate) mod health_history;

@@ -21,7 +21,8 @@ pub(crate) fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiErr
     NotionId::parse(raw).map_err(|error| ApiError::invalid(field, error.to_string()))
 }
 
-/// The allowlisted databases, for the database dropdown.
+/// The allowlisted databases, for the database dropdown: `NOTION_DATABASE_ALLOWLIST`, then the
+/// databases allowed on each connected workspace (with its connection and workspace name).
 #[utoipa::path(
     tag = "notion",
     responses(
@@ -34,17 +35,36 @@ pub(crate) fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiErr
 pub(crate) async fn list_databases(
     state: web::Data<AppState>,
 ) -> Result<web::Json<DatabasesResponse>, ApiError> {
+    let mut databases: Vec<DatabaseJson> = state
+        .allowlist()
+        .entries()
+        .iter()
+        .map(|entry| DatabaseJson {
+            id: entry.id.to_string(),
+            name: entry.name.clone(),
+            connection_id: None,
+            workspace_name: None,
+        })
+        .collect();
+    for connection in state.store.list_connections().await? {
+        if connection.id.is_internal() {
+            continue;
+        }
+        for allowed in state.store.allowed_databases(&connection.id).await? {
+            databases.push(DatabaseJson {
+                name: allowed.name.unwrap_or_else(|| allowed.database_id.clone()),
+                id: allowed.database_id,
+                connection_id: Some(connection.id.to_string()),
+                workspace_name: connection
+                    .workspace_name
+                    .clone()
+                    .or(connection.workspace_id.clone()),
+            });
+        }
+    }
     Ok(web::Json(DatabasesResponse {
         success: true,
-        databases: state
-            .allowlist()
-            .entries()
-            .iter()
-            .map(|entry| DatabaseJson {
-                id: entry.id.to_string(),
-                name: entry.name.clone(),
-            })
-            .collect(),
+        databases,
     }))
 }
 
@@ -121,10 +141,11 @@ pub(crate) async fn search_pages(
     ),
     responses(
         (status = 200, description = "`{\"valid\": true}` or `{\"valid\": false, \"error\": \"…\"}`", body = ValidationResponse),
-        (status = 400, description = "Malformed page id (`field`: `pageId`)", body = ErrorResponse),
+        (status = 400, description = "Malformed page id or database id (`field`: `pageId` or `database_id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
         (status = 403, description = "The page's database is not allowlisted", body = ErrorResponse),
         (status = 404, description = "The page's database is not shared with the integration", body = ErrorResponse),
+        (status = 409, description = "The database's connection cannot be used (`connection_unavailable`: removed, or it needs re-authorization); the message says what to do", body = ErrorResponse),
         (status = 502, response = NotionFailed),
         (status = 503, response = NotionUnavailable),
     ),
@@ -137,13 +158,28 @@ pub(crate) async fn validate_page(
     query: web::Query<ValidateQuery>,
 ) -> Result<web::Json<ValidationResponse>, ApiError> {
     let page_id = parse_notion_id("pageId", &path.page_id)?;
-    let property = query
-        .into_inner()
-        .property_name
-        .filter(|p| !p.trim().is_empty());
-    let validation = Priority::Interactive
-        .scope(state.driver.validate_page(&page_id, property.as_deref()))
-        .await?;
+    let query = query.into_inner();
+    let database_id = match query.database_id.as_deref().map(str::trim) {
+        Some(raw) if !raw.is_empty() => Some(parse_notion_id("database_id", raw)?),
+        _ => None,
+    };
+    let property = query.property_name.filter(|p| !p.trim().is_empty());
+    let validation = match database_id {
+        Some(database_id) => {
+            Priority::Interactive
+                .scope(
+                    state
+                        .driver
+                        .validate_page_in(&database_id, &page_id, property.as_deref()),
+                )
+                .await?
+        }
+        None => {
+            Priority::Interactive
+                .scope(state.driver.validate_page(&page_id, property.as_deref()))
+                .await?
+        }
+    };
     Ok(web::Json(ValidationResponse {
         success: true,
         valid: validation.valid,

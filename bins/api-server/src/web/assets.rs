@@ -38,6 +38,7 @@ const ASSETS: &[Asset] = &[
     asset!("election.js", JS),
     asset!("sync-runs.js", JS),
     asset!("sync-run.js", JS),
+    asset!("connections.js", JS),
     asset!("health.css", "text/css; charset=utf-8"),
     asset!("chart.js", JS),
     asset!("health.js", JS),

@@ -9,6 +9,8 @@
 mod assets;
 mod pages;
 
+pub(crate) use pages::{OAuthOutcome, oauth_page};
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
@@ -41,6 +43,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                 .service(web::resource("/sync/runs").route(web::get().to(pages::sync_runs)))
                 .service(web::resource("/sync/runs/{id}").route(web::get().to(pages::sync_run)))
                 .service(web::resource("/sync/health").route(web::get().to(pages::sync_health)))
+                .service(web::resource("/connections").route(web::get().to(pages::connections)))
                 .default_service(web::to(pages::not_found)),
         );
 }

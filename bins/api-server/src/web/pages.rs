@@ -74,6 +74,82 @@ struct SyncHealthPage {
     assets: String,
 }
 
+/// The Notion connections and their databases.
+#[derive(Template)]
+#[template(path = "connections.html")]
+struct ConnectionsPage {
+    assets: String,
+}
+
+/// The page the OAuth callback answers with: the connection made, or why none was.
+#[derive(Template)]
+#[template(path = "oauth_callback.html")]
+struct OAuthCallbackPage {
+    assets: String,
+    title: String,
+    connected: bool,
+    replaced: bool,
+    workspace: String,
+    connection_id: String,
+    message: String,
+}
+
+/// What the OAuth callback page says.
+pub(crate) struct OAuthOutcome {
+    title: String,
+    connected: bool,
+    replaced: bool,
+    workspace: String,
+    connection_id: String,
+    message: String,
+}
+
+impl OAuthOutcome {
+    /// A workspace connected (`replaced`: it was connected before and got new tokens).
+    pub(crate) fn connected(connection_id: String, workspace: String, replaced: bool) -> Self {
+        Self {
+            title: if replaced {
+                "Notion workspace reconnected".into()
+            } else {
+                "Notion workspace connected".into()
+            },
+            connected: true,
+            replaced,
+            workspace,
+            connection_id,
+            message: String::new(),
+        }
+    }
+
+    /// Nothing connected: why, and what to do.
+    pub(crate) fn failed(title: &str, message: String) -> Self {
+        Self {
+            title: title.to_owned(),
+            connected: false,
+            replaced: false,
+            workspace: String::new(),
+            connection_id: String::new(),
+            message,
+        }
+    }
+}
+
+/// The OAuth callback's page with `status`.
+pub(crate) fn oauth_page(status: StatusCode, outcome: OAuthOutcome) -> HttpResponse {
+    html(
+        status,
+        &OAuthCallbackPage {
+            assets: assets::base_path(),
+            title: outcome.title,
+            connected: outcome.connected,
+            replaced: outcome.replaced,
+            workspace: outcome.workspace,
+            connection_id: outcome.connection_id,
+            message: outcome.message,
+        },
+    )
+}
+
 /// No such page.
 #[derive(Template)]
 #[template(path = "not_found.html")]
@@ -231,6 +307,16 @@ pub(crate) async fn sync_run(req: HttpRequest, id: web::Path<String>) -> HttpRes
     )
 }
 
+/// `GET /ui/connections`.
+pub(crate) async fn connections() -> HttpResponse {
+    html(
+        StatusCode::OK,
+        &ConnectionsPage {
+            assets: assets::base_path(),
+        },
+    )
+}
+
 /// `GET /ui/sync/health`.
 pub(crate) async fn sync_health() -> HttpResponse {
     html(
@@ -348,6 +434,10 @@ mod tests {
             }
             .render(),
             SyncHealthPage {
+                assets: String::new(),
+            }
+            .render(),
+            ConnectionsPage {
                 assets: String::new(),
             }
             .render(),

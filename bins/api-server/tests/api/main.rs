@@ -3,6 +3,7 @@
 mod activity;
 mod auth;
 mod binary;
+mod connections;
 mod demo;
 mod elections;
 mod errors;

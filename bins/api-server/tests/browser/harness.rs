@@ -39,6 +39,12 @@ const CHROMIUM_FLAGS: &[&str] = &[
 /// browser, not a speed requirement).
 const PATIENCE: Duration = Duration::from_secs(40);
 
+/// The public integration the OAuth browser tests register at the emulator.
+pub(crate) const OAUTH_CLIENT_ID: &str = "browser-oauth-client";
+const OAUTH_CLIENT_SECRET: &str = "browser-oauth-secret";
+/// Its name (its bot's, in every workspace).
+pub(crate) const OAUTH_APP_NAME: &str = "Election Sync (OAuth, browser test)";
+
 /// The viewer's time zone in the tests: not UTC, so that conversions show.
 pub(crate) const VIEWER_TZ: &str = "America/New_York";
 
@@ -111,14 +117,58 @@ impl Env {
         Self::start_configured(name, "500", extra).await
     }
 
+    /// As [`Env::start`], with OAuth on: a public integration registered at the emulator whose
+    /// redirect URI is this server's own callback (on a port chosen before the server starts), so
+    /// the browser goes through the emulator's real consent page and back.
+    pub(crate) async fn start_with_oauth(name: &'static str) -> Self {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let redirect = format!("http://{listen}/oauth/notion/callback");
+        let key =
+            secrecy::ExposeSecret::expose_secret(&token_seal::TokenKey::generate().to_base64())
+                .to_owned();
+        let extra = [
+            "--notion-oauth-client-id",
+            OAUTH_CLIENT_ID,
+            "--notion-oauth-client-secret",
+            OAUTH_CLIENT_SECRET,
+            "--notion-oauth-redirect-uri",
+            &redirect,
+            "--token-encryption-key",
+            &key,
+        ];
+        Self::start_full(name, "500", &extra, Some((&listen, &redirect))).await
+    }
+
     /// As [`Env::start`], with both a pace and extra flags.
     async fn start_configured(name: &'static str, max_rps: &str, extra: &[&str]) -> Self {
+        Self::start_full(name, max_rps, extra, None).await
+    }
+
+    /// Everything; `oauth`: the address to listen on and the redirect URI to register for
+    /// [`OAUTH_CLIENT_ID`] at the emulator.
+    async fn start_full(
+        name: &'static str,
+        max_rps: &str,
+        extra: &[&str],
+        oauth: Option<(&str, &str)>,
+    ) -> Self {
         require_browser();
         let lock = take_lock();
 
         let emulator = Emulator::start(EmulatorConfig::default().without_rate_limit())
             .await
             .expect("emulator starts");
+        if let Some((_, redirect)) = oauth {
+            emulator
+                .register_oauth_client(notion_emulator::OAuthClientRegistration {
+                    client_id: OAUTH_CLIENT_ID.into(),
+                    client_secret: OAUTH_CLIENT_SECRET.into(),
+                    redirect_uris: vec![redirect.to_owned()],
+                    name: Some(OAUTH_APP_NAME.into()),
+                })
+                .expect("the OAuth client registers");
+        }
         let store = tempfile::tempdir().expect("temp dir");
         let db = store.path().join("browser.db");
         let allowlist = format!(
@@ -127,10 +177,11 @@ impl Env {
             demo::LEGACY_DB
         );
         let base = emulator.base_url();
+        let listen = oauth.map_or("127.0.0.1:0", |(listen, _)| listen);
         let mut args = vec![
             "api-server",
             "--listen",
-            "127.0.0.1:0",
+            listen,
             "--admin-token",
             TOKEN,
             "--notion-api-key",

@@ -2,6 +2,7 @@
 //! `chromium-driver`, installed by scripts/test) driven with fantoccini against a real api-server
 //! and the Notion emulator. Screenshots of the main screens land in `target/browser-screenshots/`.
 
+mod connections;
 mod elections;
 mod harness;
 mod health;

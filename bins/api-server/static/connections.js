@@ -1,0 +1,165 @@
+// The Connections page: the internal integration and each Notion workspace connected through
+// OAuth, with its state ("Reconnect" when it needs re-authorization), the databases it can see
+// with Allow / Disallow, "Connect a Notion workspace" and Disconnect behind a confirmation.
+
+import { api, requireToken } from './api.js';
+import { byId, el, initChrome, show, timeElement } from './ui.js';
+
+initChrome();
+
+const status = byId('connections-status');
+const alert = byId('connections-error');
+const list = byId('connections-list');
+const connectButton = byId('connect-workspace');
+const dialog = byId('disconnect-dialog');
+
+const STATES = {
+  active: ['Active', 'badge-ok'],
+  needs_reauthorization: ['Needs re-authorization', 'badge-error'],
+  revoked: ['Disconnected', 'badge-neutral'],
+};
+
+function stateBadge(state) {
+  const [label, kind] = STATES[state] || [state, 'badge-neutral'];
+  return el('span', { class: `badge ${kind}`, dataset: { state } }, label);
+}
+
+/** Mints a state and sends the browser to Notion's consent page. */
+async function startConnecting(button) {
+  button.disabled = true;
+  try {
+    const answer = await api('POST', '/admin/notion/connections');
+    location.assign(answer.authorize_url);
+  } catch (error) {
+    show(alert, `Could not start connecting a workspace: ${error.message}`);
+    button.disabled = false;
+  }
+}
+
+function internalCard(connection) {
+  const databases = connection.databases_allowed;
+  return el('section', { class: 'card connection', dataset: { connectionId: connection.id } },
+    el('h2', {}, 'Internal integration ', el('span', { class: 'muted' }, '(NOTION_API_KEY)')),
+    el('p', {}, stateBadge(connection.state),
+      connection.workspace_name ? ` Workspace: ${connection.workspace_name}.` : '',
+      ` ${connection.links} link${connection.links === 1 ? '' : 's'}.`),
+    el('p', { class: 'hint' }, 'Its databases are NOTION_DATABASE_ALLOWLIST (change that variable to change them):'),
+    databases.length === 0
+      ? el('p', { class: 'muted' }, 'None.')
+      : el('ul', { class: 'connection-databases' },
+        databases.map((d) => el('li', { dataset: { databaseId: d.id } }, d.name, ' ', el('code', {}, d.id)))));
+}
+
+function databaseRow(connection, database, refresh) {
+  const button = el('button', {
+    type: 'button',
+    class: database.allowed ? '' : 'primary',
+    dataset: { action: database.allowed ? 'disallow' : 'allow', databaseId: database.id },
+  }, database.allowed ? 'Disallow' : 'Allow');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const path = `/admin/notion/connections/${encodeURIComponent(connection.id)}/databases/${encodeURIComponent(database.id)}`;
+    try {
+      await api(database.allowed ? 'DELETE' : 'PUT', path);
+      show(alert, '');
+      await refresh();
+    } catch (error) {
+      show(alert, `Could not ${database.allowed ? 'disallow' : 'allow'} ${database.name}: ${error.message}`);
+      button.disabled = false;
+    }
+  });
+  const who = database.allowed && database.allowed_at
+    ? el('span', { class: 'muted' }, ' allowed by ', database.allowed_by || 'an admin', ' ', timeElement(database.allowed_at))
+    : null;
+  return el('tr', { dataset: { databaseId: database.id } },
+    el('th', { scope: 'row', 'data-label': 'Database' }, database.name, ' ', el('code', {}, database.id)),
+    el('td', { 'data-label': 'Allowed' },
+      database.allowed ? el('span', { class: 'badge badge-ok' }, 'Allowed') : el('span', { class: 'badge badge-neutral' }, 'Not allowed'),
+      database.visible ? '' : el('span', { class: 'badge badge-warning' }, ' No longer shared'), who),
+    el('td', { 'data-label': 'Action' }, button));
+}
+
+async function loadDatabases(connection, holder) {
+  const refresh = () => loadDatabases(connection, holder);
+  try {
+    const answer = await api('GET', `/admin/notion/connections/${encodeURIComponent(connection.id)}/databases`);
+    if (answer.databases.length === 0) {
+      holder.replaceChildren(el('p', { class: 'muted' },
+        'It sees no database: share one with the integration in Notion (or reconnect and tick it on the consent page).'));
+      return;
+    }
+    holder.replaceChildren(el('div', { class: 'table-wrap' },
+      el('table', { class: 'data-table connection-databases' },
+        el('caption', { class: 'visually-hidden' }, `Databases of ${connection.workspace_name || connection.id}`),
+        el('thead', {}, el('tr', {},
+          el('th', { scope: 'col' }, 'Database'), el('th', { scope: 'col' }, 'Allowed'), el('th', { scope: 'col' }, 'Action'))),
+        el('tbody', {}, answer.databases.map((d) => databaseRow(connection, d, refresh))))));
+  } catch (error) {
+    holder.replaceChildren(el('p', { class: 'notice notice-error', role: 'alert' }, `Its databases could not be listed: ${error.message}`));
+  }
+}
+
+function oauthCard(connection, oauthEnabled) {
+  const name = connection.workspace_name || connection.workspace_id || connection.id;
+  const databases = el('div', { class: 'connection-databases-holder' }, el('p', { class: 'muted' }, 'Loading its databases…'));
+  const disconnect = el('button', { type: 'button', class: 'danger', dataset: { action: 'disconnect' } }, 'Disconnect');
+  disconnect.addEventListener('click', () => confirmDisconnect(connection, name));
+  const needsReauth = connection.state === 'needs_reauthorization';
+  let reconnect = null;
+  if (needsReauth && oauthEnabled) {
+    reconnect = el('button', { type: 'button', class: 'primary', dataset: { action: 'reconnect' } }, 'Reconnect');
+    reconnect.addEventListener('click', () => startConnecting(reconnect));
+  }
+  const card = el('section', { class: 'card connection', dataset: { connectionId: connection.id } },
+    el('h2', {}, name),
+    el('p', {}, stateBadge(connection.state),
+      ` Connected ${connection.created_by ? `by ${connection.created_by} ` : ''}`, timeElement(connection.created_at),
+      `. ${connection.links} link${connection.links === 1 ? '' : 's'}.`),
+    needsReauth
+      ? el('p', { class: 'notice notice-error', role: 'alert' },
+        'This connection needs re-authorization: Notion refused its token, so its elections are not synced. ',
+        connection.state_reason || '', ' Choose "Reconnect" and allow access again.')
+      : (connection.state_reason ? el('p', { class: 'notice notice-warning' }, connection.state_reason) : null),
+    el('p', { class: 'hint' }, 'Allow the databases whose pages may be linked through this connection:'),
+    databases,
+    el('div', { class: 'actions' }, reconnect, disconnect));
+  if (!needsReauth && connection.state === 'active') loadDatabases(connection, databases);
+  else databases.replaceChildren();
+  return card;
+}
+
+function confirmDisconnect(connection, name) {
+  byId('disconnect-workspace').textContent = name;
+  dialog.returnValue = '';
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== 'confirm') return;
+    try {
+      const answer = await api('DELETE', `/admin/notion/connections/${encodeURIComponent(connection.id)}`);
+      show(alert, answer.revoked ? '' : `Disconnected, but Notion did not confirm the revocation: ${answer.revoke_error}`);
+      show(status, `Disconnected ${name}.`);
+      await load();
+    } catch (error) {
+      show(alert, `Could not disconnect ${name}: ${error.message}`);
+    }
+  };
+  dialog.showModal();
+}
+
+async function load() {
+  try {
+    const answer = await api('GET', '/admin/notion/connections');
+    connectButton.hidden = !answer.oauth_enabled;
+    const cards = answer.connections.map((c) => (c.kind === 'internal' ? internalCard(c) : oauthCard(c, answer.oauth_enabled)));
+    list.replaceChildren(...cards);
+    const connected = answer.connections.filter((c) => c.kind === 'oauth').length;
+    show(status, answer.oauth_enabled
+      ? `${connected} connected workspace${connected === 1 ? '' : 's'}.`
+      : 'Connecting workspaces is off on this server: set NOTION_OAUTH_CLIENT_ID, NOTION_OAUTH_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY to turn it on.');
+  } catch (error) {
+    show(status, '');
+    show(alert, `Could not load the connections: ${error.message}`);
+  }
+}
+
+connectButton.addEventListener('click', () => startConnecting(connectButton));
+if (requireToken()) load();
