@@ -24,7 +24,8 @@ use crate::error::{ApiError, ErrorDetail, ErrorResponse};
 use crate::extract::{json_config, path_config, payload_config, query_config};
 use crate::limits::LimitedStream;
 use crate::responses::{
-    NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+    NotionFailed, NotionUnavailable, PayloadTooLarge, TooManyFailedLogins, Unauthorized,
+    UnsupportedMediaType,
 };
 use crate::routes::{
     activity, changes, connections, elections, health, health_history, links, notion, runs, schema,
@@ -48,7 +49,7 @@ requires `Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{\"success\": false,
     modifiers(&BearerSecurity),
     components(
         schemas(ErrorResponse, ErrorDetail),
-        responses(Unauthorized, PayloadTooLarge, UnsupportedMediaType, NotionFailed, NotionUnavailable)
+        responses(Unauthorized, TooManyFailedLogins, PayloadTooLarge, UnsupportedMediaType, NotionFailed, NotionUnavailable)
     ),
     tags(
         (name = "elections", description = "Create, list, read, update and delete elections"),

@@ -44,7 +44,10 @@ pub(crate) async fn require_admin(
     let now = Instant::now();
     let throttle = req.app_data::<web::Data<SignInThrottle>>().cloned();
     let client = req.peer_addr().map(|addr| addr.ip());
-    if let (Some(throttle), Some(client)) = (&throttle, client)
+    // Only requests that carry a token are held: one without any is no guess, and its 401 says
+    // nothing a guesser could use.
+    let has_token = req.headers().contains_key(AUTHORIZATION);
+    if let (Some(throttle), Some(client), true) = (&throttle, client, has_token)
         && let Verdict::Blocked(wait) = throttle.check(client, now)
     {
         let wait = Duration::from_secs(wait.as_secs_f64().ceil().max(1.0) as u64);

@@ -36,6 +36,28 @@ impl<'r> ToResponse<'r> for Unauthorized {
     }
 }
 
+/// 429 of every `/admin` route: the client address sent too many wrong admin tokens.
+pub(crate) struct TooManyFailedLogins;
+
+impl<'r> ToResponse<'r> for TooManyFailedLogins {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let retry_after = HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .description(Some("Seconds until this address may try again"))
+            .build();
+        (
+            "TooManyFailedLogins",
+            error_response(
+                "This address sent too many wrong admin tokens (`too_many_failed_logins`): every \
+                 request with a token is refused until `retry_after` seconds have passed",
+            )
+            .header("Retry-After", retry_after)
+            .build()
+            .into(),
+        )
+    }
+}
+
 /// 413 of the routes that take a JSON body.
 pub(crate) struct PayloadTooLarge;
 

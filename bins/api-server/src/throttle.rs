@@ -2,9 +2,9 @@
 //!
 //! Without it a client could try thousands of tokens a second. Each client address (an IPv4
 //! address, or the /64 network of an IPv6 one, since one host commonly holds a whole /64) may send
-//! [`MAX_FAILURES`] wrong tokens per [`WINDOW`]; after that every `/admin` request from it is
-//! answered `429 too_many_failed_logins` with `Retry-After` until its window ends, without the token
-//! being checked (else a right guess would still stand out). Other addresses are not affected, and a
+//! [`MAX_FAILURES`] wrong tokens per [`WINDOW`]; after that every `/admin` request from it that
+//! carries a token is answered `429 too_many_failed_logins` with `Retry-After` until its window
+//! ends, without the token being checked (else a right guess would still stand out). Other addresses are not affected, and a
 //! right token never clears a count (on a shared address, one person signing in must not give
 //! another fresh guesses). At most [`CAPACITY`] addresses are remembered: when full, expired
 //! entries go first, then the one whose window started longest ago.

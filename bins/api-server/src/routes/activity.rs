@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ErrorResponse};
 use crate::extract::{parse_election_id, parse_limit};
 use crate::models::{ElectionPath, ListQuery};
-use crate::responses::Unauthorized;
+use crate::responses::{TooManyFailedLogins, Unauthorized};
 use crate::state::AppState;
 
 /// Default and largest page sizes of an activity page.
@@ -184,6 +184,7 @@ impl From<&ActivityEntry> for ActivityEntryJson {
         (status = 200, description = "A page of the election's activity", body = ActivityResponse),
         (status = 400, description = "Malformed id, `limit` not an integer from 1 to 200, or a cursor this API did not return; `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election, and no activity logged under that id", body = ErrorResponse),
     ),
     security(("bearer" = []))

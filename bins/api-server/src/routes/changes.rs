@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorResponse};
-use crate::responses::Unauthorized;
+use crate::responses::{TooManyFailedLogins, Unauthorized};
 use crate::state::AppState;
 
 /// The longest a request waits, and the default: under the 30 s many proxies allow an idle
@@ -97,6 +97,7 @@ async fn current_token(state: &AppState) -> Result<String, ApiError> {
         (status = 200, description = "The current token, and whether it differs from `since`", body = ChangesResponse),
         (status = 400, description = "`since` is not a token this API returned, or `timeout` not an integer from 0 to 25; `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
     ),
     security(("bearer" = []))
 )]

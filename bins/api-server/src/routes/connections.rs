@@ -28,7 +28,8 @@ use crate::models::{
     ConnectionPath, ConnectionsResponse, DisconnectResponse, OAuthCallbackQuery,
 };
 use crate::responses::{
-    NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+    NotionFailed, NotionUnavailable, PayloadTooLarge, TooManyFailedLogins, Unauthorized,
+    UnsupportedMediaType,
 };
 use crate::routes::notion::parse_notion_id;
 use crate::state::{AppState, OAuthApp};
@@ -156,6 +157,7 @@ async fn connection_json(
     responses(
         (status = 200, description = "The connections, the internal one first", body = ConnectionsResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
     ),
     security(("bearer" = []))
 )]
@@ -184,6 +186,7 @@ pub(crate) async fn list_connections(
     responses(
         (status = 200, description = "Send the browser to `authorize_url`", body = ConnectResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 409, description = "OAuth is off on this server (`oauth_not_configured`): the message names the variables to set", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -223,6 +226,7 @@ pub(crate) async fn connect(
         (status = 200, description = "Disconnected; `revoked` says whether Notion confirmed", body = DisconnectResponse),
         (status = 400, description = "Malformed id, or the internal connection (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such connection", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -319,6 +323,7 @@ async fn visible_databases(
         (status = 200, description = "Its databases", body = ConnectionDatabasesResponse),
         (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such connection", body = ErrorResponse),
         (status = 409, description = "The connection cannot be used (`connection_unavailable`: it needs re-authorization, or OAuth is off on this server); the message says what to do", body = ErrorResponse),
         (status = 502, response = NotionFailed),
@@ -384,6 +389,7 @@ pub(crate) async fn connection_databases(
         (status = 200, description = "Allowed", body = AllowDatabaseResponse),
         (status = 400, description = "Malformed id or body, or the internal connection (its allowlist is NOTION_DATABASE_ALLOWLIST); `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such connection, or the connection cannot see the database (not shared at consent)", body = ErrorResponse),
         (status = 409, description = "Another connection (or NOTION_DATABASE_ALLOWLIST) allows the database, or the connection cannot be used (`connection_unavailable`)", body = ErrorResponse),
         (status = 413, response = PayloadTooLarge),
@@ -461,6 +467,7 @@ pub(crate) async fn allow_database(
         (status = 200, description = "Disallowed", body = AllowDatabaseResponse),
         (status = 400, description = "Malformed id (`field` names it)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such connection, or the database is not allowed on it", body = ErrorResponse),
     ),
     security(("bearer" = []))

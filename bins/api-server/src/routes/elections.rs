@@ -10,7 +10,7 @@ use crate::models::{
     CreateElectionRequest, ElectionJson, ElectionListResponse, ElectionPath, ElectionResponse,
     ListQuery, SuccessResponse, UpdateElectionRequest,
 };
-use crate::responses::{PayloadTooLarge, Unauthorized, UnsupportedMediaType};
+use crate::responses::{PayloadTooLarge, TooManyFailedLogins, Unauthorized, UnsupportedMediaType};
 use crate::state::AppState;
 
 /// Default and largest page sizes of the election list.
@@ -39,6 +39,7 @@ fn election_response(record: &store::ElectionRecord) -> ElectionResponse {
         )),
         (status = 400, description = "Malformed JSON, a missing, unknown or mistyped field, an empty title, or `close_at` not after `open_at`; `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
     ),
@@ -70,6 +71,7 @@ pub(crate) async fn create_election(
         (status = 200, description = "A page of elections", body = ElectionListResponse),
         (status = 400, description = "`limit` not an integer from 1 to 200, or a cursor this API did not return", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
     ),
     security(("bearer" = []))
 )]
@@ -104,6 +106,7 @@ pub(crate) async fn list_elections(
         (status = 200, description = "The election", body = ElectionResponse),
         (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -127,6 +130,7 @@ pub(crate) async fn get_election(
         (status = 200, description = "The updated election", body = ElectionResponse),
         (status = 400, description = "Malformed id or JSON, an unknown or mistyped field, an empty title, or `close_at` not after `open_at` once applied; `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election", body = ErrorResponse),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
@@ -162,6 +166,7 @@ pub(crate) async fn update_election(
         (status = 200, description = "Deleted", body = SuccessResponse),
         (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election", body = ErrorResponse),
     ),
     security(("bearer" = []))

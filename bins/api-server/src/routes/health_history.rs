@@ -12,7 +12,7 @@ use store::{HISTORY_EVENT_LIMIT, HistoryEvent, LogAction, RunHistory};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorResponse};
-use crate::responses::Unauthorized;
+use crate::responses::{TooManyFailedLogins, Unauthorized};
 use crate::state::AppState;
 
 /// Hours of history when `hours` is omitted.
@@ -390,6 +390,7 @@ fn shape(
         (status = 200, description = "The history, ready to chart", body = HealthHistoryResponse),
         (status = 400, description = "`hours` is not a whole number from 1 to 48 (`field`: `hours`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
     ),
     security(("bearer" = []))
 )]

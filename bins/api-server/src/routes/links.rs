@@ -14,7 +14,8 @@ use crate::models::{
     LinksResponse, SyncResponse,
 };
 use crate::responses::{
-    NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+    NotionFailed, NotionUnavailable, PayloadTooLarge, TooManyFailedLogins, Unauthorized,
+    UnsupportedMediaType,
 };
 use crate::routes::notion::{parse_notion_id, sync_response};
 use crate::state::AppState;
@@ -31,6 +32,7 @@ fn parse_link_id(raw: &str) -> Result<LinkId, ApiError> {
         (status = 200, description = "The links, the primary first", body = LinksResponse),
         (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -63,6 +65,7 @@ pub(crate) async fn list_links(
         (status = 201, description = "Linked; the new link and the election", body = AddLinkResponse),
         (status = 400, description = "Malformed election id, JSON, `database_id` or `page_id`, or an unknown or mistyped field; `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
         (status = 404, description = "No such election, or the page's database is not shared with the integration", body = ErrorResponse),
         (status = 409, description = "The page is already linked, to another election (`page_already_linked`, naming it) or by another link of this one", body = ErrorResponse),
@@ -112,6 +115,7 @@ pub(crate) async fn add_link(
         (status = 200, description = "Removed; the election with the links left", body = LinkResponse),
         (status = 400, description = "Malformed id (`field`: `id` or `link_id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election, or no such link of it", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -142,6 +146,7 @@ pub(crate) async fn remove_link(
         (status = 200, description = "Now primary", body = LinkResponse),
         (status = 400, description = "Malformed id (`field`: `id` or `link_id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election, or no such link of it", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -170,6 +175,7 @@ pub(crate) async fn make_primary(
         (status = 200, description = "Synced", body = SyncResponse),
         (status = 400, description = "Malformed id (`field`: `id` or `link_id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election, or no such link of it", body = ErrorResponse),
         (status = 409, description = "A sync of this link is running", body = ErrorResponse),
         (status = 422, description = "The page's content prevents the sync (e.g. a missing status option)", body = ErrorResponse),

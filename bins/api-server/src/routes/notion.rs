@@ -13,7 +13,8 @@ use crate::models::{
     SyncedJson, ValidateQuery, ValidationResponse, WrittenJson,
 };
 use crate::responses::{
-    NotionFailed, NotionUnavailable, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+    NotionFailed, NotionUnavailable, PayloadTooLarge, TooManyFailedLogins, Unauthorized,
+    UnsupportedMediaType,
 };
 use crate::state::AppState;
 
@@ -28,6 +29,7 @@ pub(crate) fn parse_notion_id(field: &str, raw: &str) -> Result<NotionId, ApiErr
     responses(
         (status = 200, description = "The allowlist", body = DatabasesResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
     ),
     security(("bearer" = []))
 )]
@@ -79,6 +81,7 @@ pub(crate) async fn list_databases(
         (status = 200, description = "Up to 20 pages", body = PageSearchResponse),
         (status = 400, description = "Malformed database id, or a cursor Notion did not issue; `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
         (status = 404, description = "Database not found or not shared with the integration", body = ErrorResponse),
         (status = 502, response = NotionFailed),
@@ -143,6 +146,7 @@ pub(crate) async fn search_pages(
         (status = 200, description = "`{\"valid\": true}` or `{\"valid\": false, \"error\": \"…\"}`", body = ValidationResponse),
         (status = 400, description = "Malformed page id or database id (`field`: `pageId` or `database_id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 403, description = "The page's database is not allowlisted", body = ErrorResponse),
         (status = 404, description = "The page's database is not shared with the integration", body = ErrorResponse),
         (status = 409, description = "The database's connection cannot be used (`connection_unavailable`: removed, or it needs re-authorization); the message says what to do", body = ErrorResponse),
@@ -197,6 +201,7 @@ pub(crate) async fn validate_page(
         (status = 200, description = "Linked", body = LinkResponse),
         (status = 400, description = "Malformed election id, JSON, `database_id` or `page_id`, or an unknown or mistyped field; `field` names it", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
         (status = 404, description = "No such election, or the page's database is not shared with the integration", body = ErrorResponse),
         (status = 409, description = "The page is already linked to another election (`page_already_linked`; the message names it): one page shows one election", body = ErrorResponse),
@@ -243,6 +248,7 @@ pub(crate) async fn link(
         (status = 200, description = "Unlinked (every Notion field is now null)", body = LinkResponse),
         (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election", body = ErrorResponse),
     ),
     security(("bearer" = []))
@@ -272,6 +278,7 @@ pub(crate) async fn unlink(
         (status = 200, description = "Synced", body = SyncResponse),
         (status = 400, description = "Malformed id (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such election", body = ErrorResponse),
         (status = 409, description = "The election is not linked, or a sync of it is running", body = ErrorResponse),
         (status = 422, description = "The page's content prevents the sync (e.g. a missing status option)", body = ErrorResponse),

@@ -6,7 +6,7 @@ use store::{ListRequest, RunActivity, RunFilter};
 use crate::error::{ApiError, ErrorResponse};
 use crate::extract::parse_limit;
 use crate::models::{LogEntryJson, RunJson, RunListQuery, RunListResponse, RunPath, RunResponse};
-use crate::responses::Unauthorized;
+use crate::responses::{TooManyFailedLogins, Unauthorized};
 use crate::state::AppState;
 
 /// List sync runs, newest first: every run, or with `activity=changes` only those with changes.
@@ -20,6 +20,7 @@ use crate::state::AppState;
         (status = 200, description = "A page of runs", body = RunListResponse),
         (status = 400, description = "`limit` not an integer from 1 to 200, `activity` not `all` or `changes`, or a cursor this API did not return", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
     ),
     security(("bearer" = []))
 )]
@@ -61,6 +62,7 @@ pub(crate) async fn list_runs(
         (status = 200, description = "The run and its log", body = RunResponse),
         (status = 400, description = "The id is not a UUID (`field`: `id`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 404, description = "No such run", body = ErrorResponse),
     ),
     security(("bearer" = []))

@@ -6,7 +6,7 @@ use notion_client::Priority;
 
 use crate::error::{ApiError, ErrorResponse};
 use crate::models::{DatabasePath, PropertiesResponse};
-use crate::responses::{NotionFailed, NotionUnavailable, Unauthorized};
+use crate::responses::{NotionFailed, NotionUnavailable, TooManyFailedLogins, Unauthorized};
 use crate::routes::notion::parse_notion_id;
 use crate::state::AppState;
 
@@ -19,6 +19,7 @@ use crate::state::AppState;
         (status = 200, description = "The database's properties, sorted by name", body = PropertiesResponse),
         (status = 400, description = "Malformed database id (`field`: `databaseId`)", body = ErrorResponse),
         (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
         (status = 403, description = "Database not in NOTION_DATABASE_ALLOWLIST", body = ErrorResponse),
         (status = 404, description = "Database not found or not shared with the integration", body = ErrorResponse),
         (status = 502, response = NotionFailed),
