@@ -19,6 +19,7 @@ use super::records::{log, sync_record};
 use crate::{CycleOptions, DatabaseReport, SyncDriver};
 
 /// One database's share of a cycle: its linked elections and its change cursor.
+#[derive(Clone)]
 pub(crate) struct DatabaseInput<'a> {
     pub(crate) database: &'a str,
     pub(crate) elections: Vec<LinkedElection>,

@@ -298,12 +298,31 @@ impl SyncDriver {
             .import_penalty(&connection, now, || lease.now())
             .await;
         let limited_before = lease.rate_limited_until();
+        let retry_input = through_other.then(|| input.clone());
         let requests_before_database = driver.requests_so_far();
         let mut work = driver
             .sync_database(now, options, reconcile_every, input, lease, progress)
             .await;
-        let database_requests = driver.requests_since(requests_before_database);
+        let mut database_requests = driver.requests_since(requests_before_database);
         driver.export_penalty(&connection, || lease.now()).await;
+        // Notion refused an OAuth connection's token (401): refresh it once and sync the
+        // database again with the new one, rather than leave its links failing until a later
+        // cycle. A refresh that does not give an active connection keeps the failure (the
+        // connection's state says why).
+        if let Some(retry_input) = retry_input
+            && refused_token(&work)
+            && let Ok(refreshed) = self.refresh_connection(&connection, lease.now()).await
+            && refreshed.state == store::ConnectionState::Active
+        {
+            self.release_link_leases(std::mem::take(&mut work.leases), Writer::Cycle)
+                .await;
+            let (again, retry_input) = self.on_connection_of(now, retry_input).await;
+            let before = again.requests_so_far();
+            work = again
+                .sync_database(now, options, reconcile_every, retry_input, lease, progress)
+                .await;
+            database_requests += again.requests_since(before);
+        }
         if through_other {
             tally.other_connection_requests += database_requests;
             if limited_before.is_none()
@@ -417,6 +436,16 @@ impl SyncDriver {
             .map(|s| (s.election_id, s.reason))
             .collect())
     }
+}
+
+/// Whether Notion refused the connection's token (401) somewhere in a database's work.
+fn refused_token(work: &DatabaseWork) -> bool {
+    work.plans.iter().any(|plan| {
+        matches!(
+            &plan.outcome.verdict,
+            sync_engine::Verdict::Failed { error, .. } if error.status == Some(401)
+        )
+    })
 }
 
 /// The trigger a run or database read goes by: a scheduled one that reconciles is a reconcile.

@@ -305,3 +305,53 @@ async fn a_blocked_oauth_connection_is_not_retried_and_never_holds_up_the_intern
         .unwrap();
     assert!(error.to_lowercase().contains("block"), "{error}");
 }
+
+#[tokio::test]
+async fn a_token_notion_refuses_is_refreshed_and_the_database_synced_again_in_the_same_cycle() {
+    let w = World::new().await;
+    // Tokens live 5 min at this Notion, but the connection was stored without an expiry (as when
+    // Notion announces none): the first the sync hears of it is a 401.
+    w.emu
+        .set_oauth_token_lifetime(Some(std::time::Duration::from_secs(300)));
+    let key = Arc::new(TokenKey::generate());
+    let (driver, connection) = connect(&w, &key).await;
+    let election = w.create_election("Board", 60, 3600);
+    driver
+        .link(
+            &election,
+            World::request(demo::ELECTIONS_DB, demo::BOARD_PRESIDENT),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    let record = w.store.get_connection(&connection).unwrap();
+
+    w.advance(secs(400));
+    w.emu.reset_counts();
+    let report = driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.failed, 0, "{report:?}");
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+    let counts = w.emu.request_counts();
+    assert_eq!(
+        counts.with_status(401),
+        1,
+        "one refusal, then the new token: {counts:?}"
+    );
+    assert_eq!(
+        counts.route("POST /v1/oauth/token"),
+        1,
+        "one refresh: {counts:?}"
+    );
+    let after = w.store.get_connection(&connection).unwrap();
+    assert_ne!(
+        after.access_token, record.access_token,
+        "the new token is stored"
+    );
+    assert_eq!(after.state, ConnectionState::Active);
+}
