@@ -208,8 +208,7 @@ pub async fn start(
     let oauth = match oauth {
         Some(config) => {
             let app = OAuthApp {
-                credentials: config.driver.credentials.clone(),
-                token_key: Arc::clone(&config.driver.token_key),
+                client_id: config.driver.credentials.client_id.clone(),
                 redirect_uri: config.redirect_uri,
                 authorize_url: config.authorize_url,
             };

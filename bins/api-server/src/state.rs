@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use notion_client::OAuthCredentials;
 use secrecy::SecretString;
 use store::SharedStore;
 use sync_driver::{Allowlist, SyncDriver};
@@ -37,10 +36,9 @@ pub struct AppState {
 /// What the connection routes need of OAuth: the public integration's credentials (the token
 /// exchange, revoke), the key tokens are sealed with, and where Notion's consent starts and ends.
 pub struct OAuthApp {
-    /// The public integration's client id and secret.
-    pub credentials: OAuthCredentials,
-    /// The key tokens are sealed with at rest.
-    pub token_key: Arc<token_seal::TokenKey>,
+    /// The public integration's client id (for the authorize URL; the secret and the token key
+    /// stay with the sync driver, which exchanges, seals and revokes).
+    pub client_id: String,
     /// Where Notion sends the admin back (`NOTION_OAUTH_REDIRECT_URI`).
     pub redirect_uri: String,
     /// Notion's authorize URL (`{NOTION_API_BASE}/v1/oauth/authorize`).
@@ -51,7 +49,7 @@ impl std::fmt::Debug for OAuthApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the secret or the key.
         f.debug_struct("OAuthApp")
-            .field("client_id", &self.credentials.client_id)
+            .field("client_id", &self.client_id)
             .field("redirect_uri", &self.redirect_uri)
             .field("authorize_url", &self.authorize_url)
             .finish_non_exhaustive()

@@ -36,12 +36,9 @@ impl ConnectionId {
     /// Parses a connection id, naming what is wrong with a malformed one.
     pub fn parse(text: impl Into<String>) -> Result<Self, InvalidConnectionId> {
         let text = text.into();
-        let oauth = text.strip_prefix(Self::PREFIX).is_some_and(|hex| {
-            hex.len() == 32
-                && hex
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        });
+        let oauth = text
+            .strip_prefix(Self::PREFIX)
+            .is_some_and(crate::time::is_simple_uuid);
         if oauth || text == Self::INTERNAL {
             Ok(Self(text))
         } else {
@@ -51,10 +48,11 @@ impl ConnectionId {
 
     /// Mints `conn_<uuid v7>` from `now` (random bits from the OS; no clock read).
     pub fn mint(now: Timestamp) -> Self {
-        let secs = u64::try_from(now.as_second()).unwrap_or(0);
-        let nanos = u32::try_from(now.subsec_nanosecond()).unwrap_or(0);
-        let uuid = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos));
-        Self(format!("{}{}", Self::PREFIX, uuid.simple()))
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            crate::time::uuid_v7(now).simple()
+        ))
     }
 
     /// The id as text.

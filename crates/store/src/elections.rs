@@ -54,9 +54,7 @@ pub(crate) fn get_record(tx: &Transaction<'_>, id: &ElectionId) -> Result<Electi
 
 /// Mints `elec_<uuid v7>` from `now` (random bits from the OS; no clock read).
 fn mint_id(now: Timestamp) -> ElectionId {
-    let secs = u64::try_from(now.as_second()).unwrap_or(0);
-    let nanos = u32::try_from(now.subsec_nanosecond()).unwrap_or(0);
-    let uuid = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos));
+    let uuid = crate::time::uuid_v7(now);
     ElectionId::parse(format!("{}{}", ElectionId::PREFIX, uuid.simple()))
         .unwrap_or_else(|_| unreachable!("a simple UUID is a valid id"))
 }

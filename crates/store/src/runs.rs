@@ -220,9 +220,7 @@ impl SqliteStore {
 
     /// Starts a run record. The id is a UUID v7 of `now`, so ids sort by start time.
     pub fn start_run(&self, trigger: Trigger, holder: &str, now: Timestamp) -> Result<SyncRun> {
-        let secs = u64::try_from(now.as_second()).unwrap_or(0);
-        let nanos = u32::try_from(now.subsec_nanosecond()).unwrap_or(0);
-        let id = Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos));
+        let id = crate::time::uuid_v7(now);
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO sync_runs (id, started_at, trigger_kind, holder) VALUES (?1, ?2, ?3, ?4)",

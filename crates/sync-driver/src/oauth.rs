@@ -6,9 +6,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
-use notion_client::{NotionClient, NotionClientBuilder, NotionError, NotionId, OAuthCredentials};
+use notion_client::{
+    NotionClient, NotionClientBuilder, NotionError, NotionId, OAuthCredentials, OAuthToken,
+};
 use secrecy::SecretString;
-use store::{ConnectionId, ConnectionRecord, ConnectionState, LeaseKey, StoreErrorKind};
+use store::{
+    ConnectionId, ConnectionRecord, ConnectionState, LeaseKey, NewOAuthConnection, SealedToken,
+    StoreErrorKind,
+};
 use token_seal::TokenKey;
 
 use crate::{Allowlist, AllowlistEntry, Connection, DriverError, SyncDriver};
@@ -76,6 +81,29 @@ impl OAuthConnections {
         clients.insert(record.id.clone(), client.clone());
         Ok(client)
     }
+}
+
+/// When a token Notion just issued expires, if Notion said (`expires_in`).
+fn expiry(token: &OAuthToken, now: Timestamp) -> Option<Timestamp> {
+    token
+        .expires_in
+        .and_then(|s| i64::try_from(s).ok())
+        .map(|s| now + SignedDuration::from_secs(s))
+}
+
+/// `token`'s access and refresh tokens sealed for connection `id`.
+fn seal_pair(
+    key: &TokenKey,
+    token: &OAuthToken,
+    id: &ConnectionId,
+) -> (SealedToken, Option<SealedToken>) {
+    (
+        key.seal(&token.access_token, &id.access_token_context()),
+        token
+            .refresh_token
+            .as_ref()
+            .map(|t| key.seal(t, &id.refresh_token_context())),
+    )
 }
 
 /// Why connection `id` cannot be used, for people: what happened and what to do.
@@ -164,6 +192,97 @@ impl SyncDriver {
         let client = oauth.client(&record, token)?;
         let allowlist = self.oauth_allowlist(id).await?;
         Ok(Connection::new(client, allowlist))
+    }
+
+    /// Exchanges an authorization code Notion sent back after consent for the connection's
+    /// tokens (`redirect_uri` as sent to the authorize endpoint). Errors: `ConnectionUnavailable`
+    /// (OAuth not configured here), `Notion` (the exchange was refused).
+    pub async fn exchange_authorization_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<OAuthToken, DriverError> {
+        let oauth = self.oauth_settings()?;
+        Ok(self
+            .notion()
+            .exchange_oauth_code(&oauth.settings.credentials, code, Some(redirect_uri))
+            .await?)
+    }
+
+    /// Stores the authorization `token` (from [`SyncDriver::exchange_authorization_code`]) as a
+    /// connection, its tokens sealed. A workspace connected before keeps its connection and id
+    /// and gets the new pair (`true`). Errors: `InvalidInput` (Notion named no workspace or bot),
+    /// `ConnectionUnavailable` (OAuth not configured), `Store`.
+    pub async fn store_authorization(
+        &self,
+        token: &OAuthToken,
+        created_by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(ConnectionRecord, bool), DriverError> {
+        let key = &self.oauth_settings()?.settings.token_key;
+        let (Some(workspace_id), Some(bot_id)) = (token.workspace_id.clone(), token.bot_id.clone())
+        else {
+            return Err(DriverError::InvalidInput {
+                field: "token",
+                message: "Notion's token answer names no workspace or bot".into(),
+            });
+        };
+        let id = ConnectionId::mint(now);
+        let expires_at = expiry(token, now);
+        let (access, refresh) = seal_pair(key, token, &id);
+        let new = NewOAuthConnection {
+            id: id.clone(),
+            workspace_id,
+            workspace_name: token.workspace_name.clone(),
+            workspace_icon: token.workspace_icon.clone(),
+            bot_id,
+            owner: token.owner.clone(),
+            created_by: created_by.map(str::to_owned),
+            access_token: access,
+            refresh_token: refresh,
+            access_expires_at: expires_at,
+        };
+        let store = &self.inner.store;
+        let (mut record, replaced) = store.save_oauth_connection(new, now).await?;
+        if record.id != id {
+            // The workspace was connected before: its tokens are sealed for its own id.
+            let (access, refresh) = seal_pair(key, token, &record.id);
+            record = store
+                .store_tokens(&record.id, &access, refresh.as_ref(), expires_at, now)
+                .await?;
+        }
+        tracing::info!(connection = %record.id, replaced, "Notion workspace connected");
+        Ok((record, replaced))
+    }
+
+    /// Revokes connection `record`'s access token at Notion. `Err` says, for people, why it
+    /// could not (OAuth off here, no token, a token that does not open, Notion's refusal).
+    pub async fn revoke_at_notion(&self, record: &ConnectionRecord) -> Result<(), String> {
+        let oauth = self.oauth_settings().map_err(|_| {
+            "OAuth is off on this server, so the token could not be revoked at Notion: remove the connection in the workspace's Notion settings".to_owned()
+        })?;
+        let sealed = record
+            .access_token
+            .as_ref()
+            .ok_or_else(|| "the connection had no token to revoke".to_owned())?;
+        let token = oauth
+            .settings
+            .token_key
+            .open(sealed, &record.id.access_token_context())
+            .map_err(|error| format!("the stored token could not be opened: {error}"))?;
+        self.notion()
+            .revoke_oauth_token(&oauth.settings.credentials, &token)
+            .await
+            .map_err(|error| format!("Notion did not revoke the token: {error}"))
+    }
+
+    fn oauth_settings(&self) -> Result<&OAuthConnections, DriverError> {
+        self.inner.oauth.as_deref().ok_or_else(|| {
+            unavailable(
+                &ConnectionId::internal(),
+                "this process has no OAuth settings: set NOTION_OAUTH_CLIENT_ID, NOTION_OAUTH_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY",
+            )
+        })
     }
 
     /// The handle to reach database `database_id` with: this one when the database is the
@@ -358,15 +477,8 @@ impl SyncDriver {
             .await
         {
             Ok(token) => {
-                let access = key.seal(&token.access_token, &id.access_token_context());
-                let refresh = token
-                    .refresh_token
-                    .as_ref()
-                    .map(|t| key.seal(t, &id.refresh_token_context()));
-                let expires_at = token
-                    .expires_in
-                    .and_then(|s| i64::try_from(s).ok())
-                    .map(|s| now + SignedDuration::from_secs(s));
+                let (access, refresh) = seal_pair(key, &token, id);
+                let expires_at = expiry(&token, now);
                 // Persisted before anyone uses it: the old refresh token is already dead.
                 let record = store
                     .store_tokens(id, &access, refresh.as_ref(), expires_at, now)

@@ -14,11 +14,9 @@ use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{NotionId, Priority, SearchObject, SearchRequest, SearchResult};
 use rand::Rng;
-use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use store::{
-    AllowedDatabase, ConnectionId, ConnectionRecord, ConnectionState, LinkedFilter,
-    NewOAuthConnection, StoreErrorKind,
+    AllowedDatabase, ConnectionId, ConnectionRecord, ConnectionState, LinkedFilter, StoreErrorKind,
 };
 
 use crate::error::{ApiError, ErrorResponse};
@@ -204,7 +202,7 @@ pub(crate) async fn connect(
         .await?;
     let mut url = url::Url::parse(&app.authorize_url).map_err(ApiError::internal)?;
     url.query_pairs_mut()
-        .append_pair("client_id", &app.credentials.client_id)
+        .append_pair("client_id", &app.client_id)
         .append_pair("response_type", "code")
         .append_pair("owner", "user")
         .append_pair("redirect_uri", &app.redirect_uri)
@@ -245,25 +243,10 @@ pub(crate) async fn disconnect(
     }
     let record = state.store.get_connection(&id).await?;
     let links = link_counts(&state).await?.get(&id).copied().unwrap_or(0);
-    let revoke_error = match (&state.oauth, &record.access_token) {
-        (Some(app), Some(sealed)) => match app.token_key.open(sealed, &id.access_token_context()) {
-            Ok(token) => Priority::Interactive
-                .scope(
-                    state
-                        .driver
-                        .notion()
-                        .revoke_oauth_token(&app.credentials, &token),
-                )
-                .await
-                .err()
-                .map(|error| format!("Notion did not revoke the token: {error}")),
-            Err(error) => Some(format!("the stored token could not be opened: {error}")),
-        },
-        (None, Some(_)) => Some(
-            "OAuth is off on this server, so the token could not be revoked at Notion: remove the connection in the workspace's Notion settings".to_owned(),
-        ),
-        (_, None) => Some("the connection had no token to revoke".to_owned()),
-    };
+    let revoke_error = Priority::Interactive
+        .scope(state.driver.revoke_at_notion(&record))
+        .await
+        .err();
     if let Some(error) = &revoke_error {
         tracing::warn!(connection = %id, %error, "disconnecting without a revocation at Notion");
     }
@@ -591,11 +574,11 @@ pub(crate) async fn oauth_callback(
         );
     };
     let token = match Priority::Interactive
-        .scope(state.driver.notion().exchange_oauth_code(
-            &app.credentials,
-            code,
-            Some(&app.redirect_uri),
-        ))
+        .scope(
+            state
+                .driver
+                .exchange_authorization_code(code, &app.redirect_uri),
+        )
         .await
     {
         Ok(token) => token,
@@ -610,58 +593,27 @@ pub(crate) async fn oauth_callback(
             );
         }
     };
-    let (Some(workspace_id), Some(bot_id)) = (token.workspace_id.clone(), token.bot_id.clone())
-    else {
-        return refused(
-            "Notion refused the sign-in",
-            "Notion's token answer names no workspace or bot. Nothing was stored.",
-        );
-    };
-    let id = ConnectionId::mint(now);
-    let expires_at = token
-        .expires_in
-        .and_then(|s| i64::try_from(s).ok())
-        .map(|s| now + SignedDuration::from_secs(s));
-    let seal = |id: &ConnectionId| {
-        (
-            app.token_key
-                .seal(&token.access_token, &id.access_token_context()),
-            token
-                .refresh_token
-                .as_ref()
-                .map(|t: &SecretString| app.token_key.seal(t, &id.refresh_token_context())),
-        )
-    };
-    let (access, refresh) = seal(&id);
-    let new = NewOAuthConnection {
-        id: id.clone(),
-        workspace_id,
-        workspace_name: token.workspace_name.clone(),
-        workspace_icon: token.workspace_icon.clone(),
-        bot_id,
-        owner: token.owner.clone(),
-        created_by: Some(ADMIN.to_owned()),
-        access_token: access,
-        refresh_token: refresh,
-        access_expires_at: expires_at,
-    };
-    let (mut record, replaced) = match state.store.save_oauth_connection(new, now).await {
+    let (record, replaced) = match state
+        .driver
+        .store_authorization(&token, Some(ADMIN), now)
+        .await
+    {
         Ok(saved) => saved,
-        Err(error) => return store_failed(&error),
+        Err(sync_driver::DriverError::InvalidInput { .. }) => {
+            return refused(
+                "Notion refused the sign-in",
+                "Notion's token answer names no workspace or bot. Nothing was stored.",
+            );
+        }
+        Err(sync_driver::DriverError::Store(error)) => return store_failed(&error),
+        Err(error) => {
+            tracing::error!(%error, "the OAuth callback could not store the connection");
+            return refused(
+                "The workspace could not be connected",
+                format!("{error}. Nothing was stored. Start again from the Connections page."),
+            );
+        }
     };
-    if record.id != id {
-        // The workspace was connected before: the tokens must be sealed for its id.
-        let (access, refresh) = seal(&record.id);
-        record = match state
-            .store
-            .store_tokens(&record.id, &access, refresh.as_ref(), expires_at, now)
-            .await
-        {
-            Ok(record) => record,
-            Err(error) => return store_failed(&error),
-        };
-    }
-    tracing::info!(connection = %record.id, replaced, "Notion workspace connected");
     oauth_page(
         StatusCode::OK,
         OAuthOutcome::connected(

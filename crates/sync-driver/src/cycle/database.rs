@@ -134,12 +134,9 @@ impl SyncDriver {
         if connection.is_internal() {
             return (self.clone(), input);
         }
-        match self.open_connection(&connection, now).await {
-            Ok(opened) => {
-                let connections = crate::Connections::new(opened)
-                    .map_clients(notion_client::NotionClient::with_stats_scope);
-                (self.rebuilt(connections, self.inner.clock.clone()), input)
-            }
+        match self.for_connection(&connection, now).await {
+            // Counted apart: the cycle's own handle counts only the internal connection.
+            Ok(driver) => (driver.with_stats_scope(), input),
             Err(error) => {
                 input.unusable = Some(SyncError::new(
                     sync_engine::SyncErrorKind::Unauthorized,
