@@ -98,6 +98,7 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(connections::list_connections)
                 .service(connections::connect)
                 .service(connections::disconnect)
+                .service(connections::update_connection)
                 .service(connections::connection_databases)
                 .service(connections::allow_database)
                 .service(connections::disallow_database)

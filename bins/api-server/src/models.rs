@@ -936,6 +936,31 @@ pub struct ConnectionJson {
     pub databases_allowed: Vec<AllowedDatabaseJson>,
     /// How many links (election ↔ page) go through it.
     pub links: u64,
+    /// Its own request budget, requests per second (`null`: the server's default budget,
+    /// `NOTION_MAX_RPM` / `NOTION_MAX_RPS`; always `null` for the internal connection, whose
+    /// budget is that setting).
+    #[schema(example = 2.5)]
+    pub max_requests_per_second: Option<f64>,
+}
+
+/// `PATCH /admin/notion/connections/{id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionUpdateJson {
+    /// The connection's own request budget in requests per second, above 0 and at most 100
+    /// (Notion allows 3 a second on most plans, 10 on Business and Enterprise); `null` goes back
+    /// to the server's default.
+    #[schema(example = 10.0)]
+    pub max_requests_per_second: Option<f64>,
+}
+
+/// `PATCH /admin/notion/connections/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The connection as it is now.
+    pub connection: ConnectionJson,
 }
 
 /// `GET /admin/notion/connections`.

@@ -99,6 +99,41 @@ async function loadDatabases(connection, holder) {
   }
 }
 
+/** The connection's own request budget: a number per second, or empty for the server's default. */
+function budgetForm(connection) {
+  const inputId = `budget-${connection.id}`;
+  const input = el('input', {
+    id: inputId, type: 'number', min: '0.1', max: '100', step: '0.1', inputmode: 'decimal',
+    value: connection.max_requests_per_second ?? '', placeholder: 'server default',
+    'aria-describedby': `${inputId}-hint`,
+  });
+  const save = el('button', { type: 'submit', dataset: { action: 'save-budget' } }, 'Save budget');
+  const form = el('form', { class: 'connection-budget', dataset: { connectionId: connection.id } },
+    el('label', { for: inputId }, 'Requests per second'), ' ', input, ' ', save,
+    el('p', { class: 'hint', id: `${inputId}-hint` },
+      'Notion allows about 3 a second on most plans and 10 on Business and Enterprise. Leave empty for the server\'s default.'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const raw = input.value.trim();
+    const rate = raw === '' ? null : Number(raw);
+    save.disabled = true;
+    try {
+      const answer = await api('PATCH', `/admin/notion/connections/${encodeURIComponent(connection.id)}`,
+        { max_requests_per_second: rate });
+      const now = answer.connection.max_requests_per_second;
+      show(alert, '');
+      show(status, now == null
+        ? `${connection.workspace_name || connection.id} uses the server's default budget.`
+        : `${connection.workspace_name || connection.id} may send ${now} requests per second.`);
+    } catch (error) {
+      show(alert, `Could not change the budget: ${error.message}`);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
+}
+
 function oauthCard(connection, oauthEnabled) {
   const name = connection.workspace_name || connection.workspace_id || connection.id;
   const databases = el('div', { class: 'connection-databases-holder' }, el('p', { class: 'muted' }, 'Loading its databases…'));
@@ -122,6 +157,7 @@ function oauthCard(connection, oauthEnabled) {
       : (connection.state_reason ? el('p', { class: 'notice notice-warning' }, connection.state_reason) : null),
     el('p', { class: 'hint' }, 'Allow the databases whose pages may be linked through this connection:'),
     databases,
+    budgetForm(connection),
     el('div', { class: 'actions' }, reconnect, disconnect));
   if (!needsReauth && connection.state === 'active') loadDatabases(connection, databases);
   else databases.replaceChildren();

@@ -104,6 +104,20 @@ pub struct SyncArgs {
         value_name = "DURATION"
     )]
     pub lease_ttl: String,
+
+    /// How many Notion connections a cycle syncs at the same time, each within its own budget
+    /// (1 walks them one after another).
+    #[arg(
+        long,
+        env = "SYNC_MAX_CONCURRENT_CONNECTIONS",
+        default_value_t = sync_driver::DEFAULT_MAX_CONCURRENT_CONNECTIONS,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::value_parser!(u16).range(1..=1024),
+            usize::from
+        ),
+        value_name = "N"
+    )]
+    pub max_concurrent_connections: usize,
 }
 
 /// The help heading of the store and logging flags in `run`, `once` and `backfill`.

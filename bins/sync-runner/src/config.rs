@@ -155,6 +155,7 @@ pub(crate) async fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Re
     config.min_interval = signed(MIN_SYNC_INTERVAL, &args.min_sync_interval)?;
     config.reconcile_every = signed(SYNC_RECONCILE_EVERY, &args.reconcile_every)?;
     config.lease_ttl = signed(SYNC_LEASE_TTL, &args.lease_ttl)?;
+    config.max_concurrent_connections = args.max_concurrent_connections;
     config.holder = holder();
     let store = open_store(store_args).await?;
     let mut driver = SyncDriver::new(store, notion.clone(), config);

@@ -44,6 +44,9 @@ pub struct FaultRule {
     /// `"PATCH /v1/pages/{page_id}"` (method + route template), a template alone (any method), or
     /// `None`/`"*"` for every `/v1` route.
     pub route: Option<String>,
+    /// Fire only for requests whose path contains this text, e.g. one data source's id (any path
+    /// when `None`).
+    pub path_contains: Option<String>,
     /// What happens.
     pub kind: Fault,
     /// Fire for the next `count` matching requests only (forever when `None`).
@@ -87,7 +90,12 @@ impl FaultRule {
         }
     }
 
-    fn matches(&self, method: &str, template: &str) -> bool {
+    fn matches(&self, method: &str, template: &str, path: &str) -> bool {
+        if let Some(part) = &self.path_contains
+            && !path.contains(part.as_str())
+        {
+            return false;
+        }
         match self.route.as_deref() {
             None | Some("*" | "any") => true,
             Some(r) => match r.split_once(' ') {
@@ -125,13 +133,13 @@ impl FaultSet {
     }
 
     /// Decides which rules fire for this request, consuming counts.
-    pub(crate) fn trigger(&mut self, method: &str, template: &str) -> Triggered {
+    pub(crate) fn trigger(&mut self, method: &str, template: &str, path: &str) -> Triggered {
         let mut out = Triggered::default();
         let mut i = 0;
         while i < self.rules.len() {
             let rule = &self.rules[i];
             let is_latency = matches!(rule.kind, Fault::LatencyMs(_));
-            if !rule.matches(method, template) || (!is_latency && out.terminal.is_some()) {
+            if !rule.matches(method, template, path) || (!is_latency && out.terminal.is_some()) {
                 i += 1;
                 continue;
             }
@@ -164,6 +172,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_rule_with_a_path_part_fires_only_for_paths_that_contain_it() {
+        let mut set = FaultSet::new(1);
+        set.rules.push(FaultRule {
+            path_contains: Some("d5000000-0000-4000-8000-000000000003".into()),
+            ..FaultRule::next(
+                "POST /v1/data_sources/{data_source_id}/query",
+                Fault::Status(429),
+                1,
+            )
+        });
+        let template = "/v1/data_sources/{data_source_id}/query";
+        let other = "/v1/data_sources/d5000000-0000-4000-8000-000000000001/query";
+        let targeted = "/v1/data_sources/d5000000-0000-4000-8000-000000000003/query";
+        assert!(set.trigger("POST", template, other).terminal.is_none());
+        assert!(set.trigger("POST", template, targeted).terminal.is_some());
+        assert!(
+            set.trigger("POST", template, targeted).terminal.is_none(),
+            "its count is spent"
+        );
+    }
+
+    #[test]
     fn count_rules_expire() {
         let mut set = FaultSet::new(1);
         set.rules.push(FaultRule::next(
@@ -171,19 +201,23 @@ mod tests {
             Fault::Status(503),
             2,
         ));
-        assert!(set.trigger("GET", "/v1/pages/{page_id}").terminal.is_none());
         assert!(
-            set.trigger("PATCH", "/v1/pages/{page_id}")
+            set.trigger("GET", "/v1/pages/{page_id}", "/v1/pages/{page_id}")
+                .terminal
+                .is_none()
+        );
+        assert!(
+            set.trigger("PATCH", "/v1/pages/{page_id}", "/v1/pages/{page_id}")
                 .terminal
                 .is_some()
         );
         assert!(
-            set.trigger("PATCH", "/v1/pages/{page_id}")
+            set.trigger("PATCH", "/v1/pages/{page_id}", "/v1/pages/{page_id}")
                 .terminal
                 .is_some()
         );
         assert!(
-            set.trigger("PATCH", "/v1/pages/{page_id}")
+            set.trigger("PATCH", "/v1/pages/{page_id}", "/v1/pages/{page_id}")
                 .terminal
                 .is_none()
         );
@@ -215,7 +249,11 @@ mod tests {
                 ..FaultRule::default()
             });
             (0..32)
-                .map(|_| set.trigger("GET", "/v1/users").terminal.is_some())
+                .map(|_| {
+                    set.trigger("GET", "/v1/users", "/v1/users")
+                        .terminal
+                        .is_some()
+                })
                 .collect::<Vec<_>>()
         };
         let a = run();

@@ -200,7 +200,7 @@ async fn handle(
     }
     let matched = api::route(&method, &path);
     let template = matched.as_ref().map_or("unknown", |m| m.1);
-    let triggered = shared.knobs().faults.trigger(&method, template);
+    let triggered = shared.knobs().faults.trigger(&method, template, &path);
     if !triggered.latency.is_zero() {
         tokio::time::sleep(triggered.latency).await;
     }

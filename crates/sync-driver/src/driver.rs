@@ -203,8 +203,20 @@ impl SyncDriver {
         query: &str,
         cursor: Option<&str>,
     ) -> Result<PageSearch, DriverError> {
-        let driver = self.for_database(database_id, self.clock_now()).await?;
-        driver.check_allowlisted(database_id)?;
+        self.on_database(database_id, self.clock_now(), |driver| async move {
+            driver.search_pages_here(database_id, query, cursor).await
+        })
+        .await
+    }
+
+    /// [`SyncDriver::search_pages`] on this handle's connection.
+    async fn search_pages_here(
+        &self,
+        database_id: &NotionId,
+        query: &str,
+        cursor: Option<&str>,
+    ) -> Result<PageSearch, DriverError> {
+        self.check_allowlisted(database_id)?;
         let mut request = Query::new()
             .page_size(SEARCH_PAGE_SIZE)
             .filter_properties(["title"])
@@ -220,7 +232,7 @@ impl SyncDriver {
             ));
         }
         request.start_cursor = cursor.filter(|c| !c.is_empty()).map(str::to_owned);
-        let list = driver
+        let list = self
             .notion_ops()
             .query_database(*database_id, &request)
             .await?;
@@ -248,13 +260,16 @@ impl SyncDriver {
         &self,
         database_id: &NotionId,
     ) -> Result<Vec<DatabaseProperty>, DriverError> {
-        let driver = self.for_database(database_id, self.clock_now()).await?;
-        driver.check_allowlisted(database_id)?;
         // Not `database_schema`: its 404 is worded as a link validation problem (422), while
         // here the database itself is what was asked for.
-        let schema = driver
-            .notion_ops()
-            .retrieve_database_schema(*database_id)
+        let schema = self
+            .on_database(database_id, self.clock_now(), |driver| async move {
+                driver.check_allowlisted(database_id)?;
+                Ok(driver
+                    .notion_ops()
+                    .retrieve_database_schema(*database_id)
+                    .await?)
+            })
             .await?;
         Ok(schema
             .properties
@@ -361,21 +376,24 @@ impl SyncDriver {
         let page_id = parse_id("page_id", &request.page_id)?;
         self.inner.store.get_election(election_id).await?;
         // The database's connection: its allowlist decides, its token reads the page.
-        let driver = self.for_database(&database_id, now).await?;
-        driver.check_allowlisted(&database_id)?;
-        if let Some(other) = self
-            .inner
-            .store
-            .election_linked_to(&page_id.to_string())
-            .await?
-            .filter(|other| other != election_id)
-        {
-            return Err(DriverError::PageTaken {
-                page_id,
-                election_id: other,
-            });
-        }
-        let inspection = driver.inspect(page_id, Some(database_id)).await?;
+        let inspection = self
+            .on_database(&database_id, now, |driver| async move {
+                driver.check_allowlisted(&database_id)?;
+                if let Some(other) = driver
+                    .inner
+                    .store
+                    .election_linked_to(&page_id.to_string())
+                    .await?
+                    .filter(|other| other != election_id)
+                {
+                    return Err(DriverError::PageTaken {
+                        page_id,
+                        election_id: other,
+                    });
+                }
+                driver.inspect(page_id, Some(database_id)).await
+            })
+            .await?;
         let mut link = link_from_request(database_id, page_id, &request)?;
         let warnings = check_link(&inspection, &link).map_err(DriverError::Validation)?;
         link.notion_page_url = Some(inspection.page.url.clone()).filter(|u| !u.is_empty());

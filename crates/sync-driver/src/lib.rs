@@ -25,8 +25,8 @@ pub use operations::NotionOperations;
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
     CycleOptions, CycleProgress, CycleReport, DEFAULT_CHANGE_OVERLAP, DEFAULT_LEASE_TTL,
-    DEFAULT_MIN_INTERVAL, DEFAULT_POLL_INTERVAL, DEFAULT_RECONCILE_EVERY, DEFAULT_RUN_RETENTION,
-    DaemonOptions, DatabaseProperty, DatabaseReport, DriverConfig, LinkOutcome, LinkRequest,
-    ManualSync, PRUNE_EVERY, PageSearch, PageSummary, PageValidation, ProgressSink, SyncedFields,
-    WrittenFields,
+    DEFAULT_MAX_CONCURRENT_CONNECTIONS, DEFAULT_MIN_INTERVAL, DEFAULT_POLL_INTERVAL,
+    DEFAULT_RECONCILE_EVERY, DEFAULT_RUN_RETENTION, DaemonOptions, DatabaseProperty,
+    DatabaseReport, DriverConfig, LinkOutcome, LinkRequest, ManualSync, PRUNE_EVERY, PageSearch,
+    PageSummary, PageValidation, ProgressSink, SyncedFields, WrittenFields,
 };

@@ -54,41 +54,47 @@ impl SyncDriver {
         };
         let key = LeaseKey::Link(link_id.clone());
         // Lease first, then load: the state planned with is the latest.
-        let loaded: store::Result<_> = async {
-            if store.claim_lease(&key, holder, ttl, now).await?.is_none() {
-                let holder = store
-                    .get_lease(&key)
-                    .await?
-                    .map(|l| l.holder)
-                    .unwrap_or_else(|| "another process".into());
-                return Ok(Err(holder));
-            }
-            match store.get_link(&link_id).await {
-                Ok(linked) => Ok(Ok(linked)),
-                Err(e) => {
-                    store.release_lease(&key, holder).await?;
-                    Err(e)
-                }
-            }
+        if store.claim_lease(&key, holder, ttl, now).await?.is_none() {
+            let holder = store
+                .get_lease(&key)
+                .await?
+                .map(|l| l.holder)
+                .unwrap_or_else(|| "another process".into());
+            return Err(DriverError::LeaseHeld { holder });
         }
-        .await;
-        let loaded = loaded.map_err(|e| DriverError::from_store_for(e, election_id))?;
-        let linked = match loaded {
-            Ok(linked) => linked,
-            Err(holder) => return Err(DriverError::LeaseHeld { holder }),
-        };
-        let outcome = match self.for_connection(&linked.connection_id, now).await {
-            Ok(driver) => {
-                driver
-                    .with_stats_scope()
-                    .sync_now_locked(&linked, now)
-                    .await
-            }
-            Err(error) => Err(error),
-        };
+        let outcome = self.sync_leased_link(election_id, &link_id, now).await;
         self.release_link_leases(vec![link_id], Writer::Manual)
             .await;
         outcome
+    }
+
+    /// The manual sync of a link whose write lease this driver holds, through the link's
+    /// connection (refreshing an OAuth token Notion refused, then syncing again from the state
+    /// the first attempt recorded).
+    async fn sync_leased_link(
+        &self,
+        election_id: &ElectionId,
+        link_id: &LinkId,
+        now: Timestamp,
+    ) -> Result<ManualSync, DriverError> {
+        let store = &self.inner.store;
+        let linked = store
+            .get_link(link_id)
+            .await
+            .map_err(|e| DriverError::from_store_for(e, election_id))?;
+        self.on_connection(&linked.connection_id, now, |driver| async move {
+            let linked = driver
+                .inner
+                .store
+                .get_link(link_id)
+                .await
+                .map_err(|e| DriverError::from_store_for(e, election_id))?;
+            driver
+                .with_stats_scope()
+                .sync_now_locked(&linked, now)
+                .await
+        })
+        .await
     }
 
     async fn sync_now_locked(

@@ -47,10 +47,11 @@ impl std::fmt::Debug for OAuthSettings {
 }
 
 /// The OAuth side of a driver: its settings and the clients opened so far (one per connection,
-/// each with its own pacer, kept for the life of the process so budgets persist).
+/// each with its own pacer, kept for the life of the process so budgets persist), each with the
+/// budget it was built with.
 pub(crate) struct OAuthConnections {
     pub(crate) settings: OAuthSettings,
-    clients: Mutex<HashMap<ConnectionId, NotionClient>>,
+    clients: Mutex<HashMap<ConnectionId, (Option<f64>, NotionClient)>>,
 }
 
 impl OAuthConnections {
@@ -62,14 +63,17 @@ impl OAuthConnections {
     }
 
     /// The client of connection `id` with `token`: the one opened before (its token replaced, so
-    /// a token another process refreshed is used), or a new one from the template.
+    /// a token another process refreshed is used), or a new one from the template, also when an
+    /// admin changed the connection's budget since (in this process or another).
     fn client(
         &self,
         record: &ConnectionRecord,
         token: SecretString,
     ) -> Result<NotionClient, DriverError> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(client) = clients.get(&record.id) {
+        if let Some((budget, client)) = clients.get(&record.id)
+            && *budget == record.max_requests_per_second
+        {
             client.set_token(token);
             return Ok(client.clone());
         }
@@ -78,7 +82,10 @@ impl OAuthConnections {
             builder = builder.max_requests_per_second(rate);
         }
         let client = builder.build()?;
-        clients.insert(record.id.clone(), client.clone());
+        clients.insert(
+            record.id.clone(),
+            (record.max_requests_per_second, client.clone()),
+        );
         Ok(client)
     }
 }
@@ -285,19 +292,75 @@ impl SyncDriver {
         })
     }
 
-    /// The handle to reach database `database_id` with: this one when the database is the
-    /// internal connection's, else one on the OAuth connection that allows it (opened at `now`).
-    pub(crate) async fn for_database(
+    /// Sets the request budget of OAuth connection `id` (`None`: the process default, the
+    /// `NOTION_MAX_RPM` / `NOTION_MAX_RPS` of the internal connection's settings): its pacer
+    /// spaces requests at this rate from its next use, in every process. The internal
+    /// connection's budget is the process setting itself. Errors: `ConnectionUnavailable` for the
+    /// internal connection; `Store` (`NotFound`, `Invalid` for a rate that is not positive).
+    pub async fn set_connection_budget(
+        &self,
+        id: &ConnectionId,
+        max_requests_per_second: Option<f64>,
+        now: Timestamp,
+    ) -> Result<ConnectionRecord, DriverError> {
+        if id.is_internal() {
+            return Err(unavailable(
+                id,
+                "the internal connection's budget is set by NOTION_MAX_RPM or NOTION_MAX_RPS",
+            ));
+        }
+        Ok(self
+            .inner
+            .store
+            .set_connection_budget(id, max_requests_per_second, now)
+            .await?)
+    }
+
+    /// Runs `op` on the handle of database `database_id`'s connection (see
+    /// [`SyncDriver::on_connection`]).
+    pub(crate) async fn on_database<T, F, Fut>(
         &self,
         database_id: &NotionId,
         now: Timestamp,
-    ) -> Result<Self, DriverError> {
+        op: F,
+    ) -> Result<T, DriverError>
+    where
+        F: Fn(Self) -> Fut,
+        Fut: std::future::Future<Output = Result<T, DriverError>>,
+    {
         let connection = self
             .inner
             .store
             .connection_for_database(&database_id.to_string())
             .await?;
-        self.for_connection(&connection, now).await
+        self.on_connection(&connection, now, op).await
+    }
+
+    /// Runs `op` on the handle of connection `id`. When Notion refuses an OAuth connection's
+    /// token (401, e.g. revoked early or expired without notice), the token is refreshed once and
+    /// `op` runs again with the new one; a refresh that does not leave the connection active
+    /// keeps the first answer (the connection's state says why).
+    pub(crate) async fn on_connection<T, F, Fut>(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+        op: F,
+    ) -> Result<T, DriverError>
+    where
+        F: Fn(Self) -> Fut,
+        Fut: std::future::Future<Output = Result<T, DriverError>>,
+    {
+        let first = op(self.for_connection(id, now).await?).await;
+        let refused = matches!(&first, Err(DriverError::Notion(e)) if e.status() == Some(401));
+        if id.is_internal() || !refused {
+            return first;
+        }
+        match self.refresh_connection(id, now).await {
+            Ok(record) if record.state == ConnectionState::Active => {
+                op(self.for_connection(id, now).await?).await
+            }
+            _ => first,
+        }
     }
 
     /// [`SyncDriver::validate_page`] for a page of database `database_id`, through the
@@ -309,10 +372,10 @@ impl SyncDriver {
         page_id: &NotionId,
         property_name: Option<&str>,
     ) -> Result<crate::PageValidation, DriverError> {
-        self.for_database(database_id, self.clock_now())
-            .await?
-            .validate_page(page_id, property_name)
-            .await
+        self.on_database(database_id, self.clock_now(), |driver| async move {
+            driver.validate_page(page_id, property_name).await
+        })
+        .await
     }
 
     /// The handle to reach Notion through connection `id` with.

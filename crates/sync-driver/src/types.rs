@@ -28,6 +28,8 @@ pub const DEFAULT_CHANGE_OVERLAP: SignedDuration = SignedDuration::from_secs(60)
 pub const DEFAULT_RUN_RETENTION: SignedDuration = SignedDuration::from_hours(24 * 7);
 /// How often the daemon prunes the run history.
 pub const PRUNE_EVERY: SignedDuration = SignedDuration::from_hours(1);
+/// Default number of connections a cycle drives at the same time.
+pub const DEFAULT_MAX_CONCURRENT_CONNECTIONS: usize = 16;
 /// Default poll interval of the daemon.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);
 /// How a [`crate::SyncDriver`] behaves. Build with [`DriverConfig::new`] and adjust fields.
@@ -53,6 +55,10 @@ pub struct DriverConfig {
     /// How long runs and their logs are kept; the daemon deletes older ones hourly (default
     /// 7 days; `None` keeps everything).
     pub run_retention: Option<SignedDuration>,
+    /// How many connections a cycle drives at the same time, each through its own client and
+    /// pacer (default 16). Notion answers in 100-300 ms, so walking connections one after
+    /// another would let one slow or rate-limited workspace hold up every other.
+    pub max_concurrent_connections: usize,
 }
 
 impl DriverConfig {
@@ -67,6 +73,7 @@ impl DriverConfig {
             lease_ttl: DEFAULT_LEASE_TTL,
             change_overlap: DEFAULT_CHANGE_OVERLAP,
             run_retention: Some(DEFAULT_RUN_RETENTION),
+            max_concurrent_connections: DEFAULT_MAX_CONCURRENT_CONNECTIONS,
         }
     }
 }

@@ -80,7 +80,7 @@ impl SyncErrorKind {
                 "Check the network path to Notion's API (NOTION_API_BASE); the sync retries on the next cycle."
             }
             Self::Unauthorized => {
-                "Check NOTION_API_KEY and that the integration is still connected to the database."
+                "Check the connection's token (NOTION_API_KEY for the internal connection; for a workspace connected with OAuth, connect it again on the Connections page) and that the integration is still connected to the database."
             }
             Self::NotFoundOrUnshared => {
                 "The page was deleted or is not shared with the integration: share it (… → Connections) or re-link the election."

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, post, put, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{NotionId, Priority, SearchObject, SearchRequest, SearchResult};
@@ -23,7 +23,8 @@ use crate::error::{ApiError, ErrorResponse};
 use crate::models::{
     AllowDatabaseJson, AllowDatabaseResponse, AllowedDatabaseJson, ConnectResponse,
     ConnectionDatabaseJson, ConnectionDatabasePath, ConnectionDatabasesResponse, ConnectionJson,
-    ConnectionPath, ConnectionsResponse, DisconnectResponse, OAuthCallbackQuery,
+    ConnectionPath, ConnectionResponse, ConnectionUpdateJson, ConnectionsResponse,
+    DisconnectResponse, OAuthCallbackQuery,
 };
 use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, TooManyFailedLogins, Unauthorized,
@@ -145,6 +146,7 @@ async fn connection_json(
         access_expires_at: record.access_expires_at,
         databases_allowed,
         links,
+        max_requests_per_second: record.max_requests_per_second,
     })
 }
 
@@ -211,6 +213,64 @@ pub(crate) async fn connect(
     Ok(web::Json(ConnectResponse {
         success: true,
         authorize_url: url.to_string(),
+    }))
+}
+
+/// The highest per-connection budget accepted, requests per second: far above any Notion plan
+/// (10 a second on Business and Enterprise), so only a typo is refused.
+const MAX_BUDGET: f64 = 100.0;
+
+/// Set a connected workspace's own request budget (its pacer spaces its requests at this rate
+/// from its next use, in the api-server and every runner), or go back to the server's default
+/// with `null`. The internal connection's budget is `NOTION_MAX_RPM` / `NOTION_MAX_RPS`.
+#[utoipa::path(
+    tag = "connections",
+    params(ConnectionPath),
+    request_body = ConnectionUpdateJson,
+    responses(
+        (status = 200, description = "The connection with its new budget", body = ConnectionResponse),
+        (status = 400, description = "Malformed id or body, a budget out of range, or the internal connection; `field` names it", body = ErrorResponse),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyFailedLogins),
+        (status = 404, description = "No such connection", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/notion/connections/{id}")]
+pub(crate) async fn update_connection(
+    state: web::Data<AppState>,
+    path: web::Path<ConnectionPath>,
+    body: web::Bytes,
+) -> Result<web::Json<ConnectionResponse>, ApiError> {
+    let id = parse_connection_id(&path.id)?;
+    let body: ConnectionUpdateJson = crate::extract::decode_json(&body)?;
+    if id.is_internal() {
+        return Err(ApiError::invalid(
+            "id",
+            "the internal connection's budget is NOTION_MAX_RPM (or NOTION_MAX_RPS): change that setting instead",
+        ));
+    }
+    if let Some(rate) = body.max_requests_per_second
+        && !(rate.is_finite() && rate > 0.0 && rate <= MAX_BUDGET)
+    {
+        return Err(ApiError::invalid(
+            "max_requests_per_second",
+            format!(
+                "must be above 0 and at most {MAX_BUDGET} requests per second (got {rate}), or null for the server's default"
+            ),
+        ));
+    }
+    let record = state
+        .driver
+        .set_connection_budget(&id, body.max_requests_per_second, Timestamp::now())
+        .await?;
+    tracing::info!(connection = %id, budget = ?body.max_requests_per_second, "connection budget changed");
+    let links = link_counts(&state).await?.get(&id).copied().unwrap_or(0);
+    Ok(web::Json(ConnectionResponse {
+        success: true,
+        connection: connection_json(&state, record, links).await?,
     }))
 }
 

@@ -730,3 +730,94 @@ async fn the_demo_connects_the_second_workspace_through_its_own_callback() {
     shutdown.cancel();
     server.wait().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_connections_budget_is_set_shown_and_reset_and_bad_budgets_are_refused() {
+    let t = oauth_server().await;
+    consent_to_second_workspace(&t);
+    let (status, page) = connect(&t).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let id = oauth_connection(&t).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/admin/notion/connections/{id}");
+
+    let (status, body) = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"max_requests_per_second": 2.5})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["connection"]["max_requests_per_second"], 2.5, "{body}");
+    assert_eq!(oauth_connection(&t).await["max_requests_per_second"], 2.5);
+    let store = SqliteStore::open(t.db_path()).expect("store opens");
+    let record = store
+        .get_connection(&ConnectionId::parse(&id).unwrap())
+        .unwrap();
+    assert_eq!(record.max_requests_per_second, Some(2.5));
+
+    for (body, field) in [
+        (
+            json!({"max_requests_per_second": 0}),
+            "max_requests_per_second",
+        ),
+        (
+            json!({"max_requests_per_second": -1}),
+            "max_requests_per_second",
+        ),
+        (
+            json!({"max_requests_per_second": 1000}),
+            "max_requests_per_second",
+        ),
+        (
+            json!({"max_requests_per_second": "fast"}),
+            "max_requests_per_second",
+        ),
+    ] {
+        let (status, answer) = t.call(Method::PATCH, &path, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {answer}");
+        let error = assert_error(&answer, "invalid_input");
+        assert_eq!(error["field"], field, "{answer}");
+    }
+    let (status, answer) = t
+        .call(Method::PATCH, &path, Some(json!({"budget": 3})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (status, answer) = t
+        .call(
+            Method::PATCH,
+            "/admin/notion/connections/internal",
+            Some(json!({"max_requests_per_second": 3})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOTION_MAX_RPM"),
+        "{answer}"
+    );
+    let (status, answer) = t
+        .call(
+            Method::PATCH,
+            "/admin/notion/connections/conn_0196f6a9c1c97d8a9b3e2f4a5b6c7d8e",
+            Some(json!({"max_requests_per_second": 3})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    // Unchanged by the refusals; then back to the default.
+    assert_eq!(oauth_connection(&t).await["max_requests_per_second"], 2.5);
+    let (status, body) = t
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"max_requests_per_second": null})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["connection"]["max_requests_per_second"], Value::Null);
+}

@@ -89,6 +89,32 @@ async fn a_second_workspace_is_connected_allowed_linked_and_synced_beside_the_in
     env.wait_text(card, "allowed by admin").await;
     env.screenshot("connections-allowed").await;
 
+    // Its own budget: 2.5 requests a second, saved and shown again after a reload.
+    env.type_into(&format!("{card} form.connection-budget input"), "2.5")
+        .await;
+    env.click(&format!("{card} button[data-action='save-budget']"))
+        .await;
+    env.wait_text("#connections-status", "may send 2.5 requests per second")
+        .await;
+    let listed = env
+        .api(Method::GET, "/admin/notion/connections", None)
+        .await;
+    let oauth = listed["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .find(|c| c["kind"] == "oauth")
+        .expect("the connection")
+        .clone();
+    assert_eq!(oauth["max_requests_per_second"], 2.5, "{listed}");
+    env.open("/ui/connections").await;
+    env.wait_js(
+        "the saved budget in its field",
+        "return document.querySelector(\"section.connection[data-connection-id^='conn_'] form.connection-budget input\")?.value === '2.5';",
+    )
+    .await;
+    env.screenshot("connections-budget").await;
+
     // Link an election to a page there from the election page, and sync it.
     let id = env.create_election("Board chair", OPEN.0, OPEN.1).await;
     env.open(&format!("/ui/elections/{id}")).await;

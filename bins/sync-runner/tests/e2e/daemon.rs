@@ -124,6 +124,7 @@ fn a_runner_killed_mid_cycle_converges_after_restart() {
     // Slow writes, so the kill lands between two of them.
     world.emu.set_fault(FaultRule {
         route: Some("PATCH /v1/pages/{page_id}".into()),
+        path_contains: None,
         kind: Fault::LatencyMs(400),
         count: None,
         probability: None,
@@ -358,6 +359,7 @@ fn a_long_rate_limit_is_recorded_and_the_daemon_sends_nothing_until_it_ends() {
     // Notion asks for 120 s, more than the runner waits out (60 s), on the first request.
     world.emu.set_fault(FaultRule {
         route: None,
+        path_contains: None,
         kind: Fault::Status(429),
         count: Some(1),
         probability: None,

@@ -251,6 +251,7 @@ fn an_unreachable_notion_is_recorded_once_naming_the_url_used() {
     world.open_election("elec_offline", demo::BOARD_PRESIDENT);
     world.emu.set_fault(FaultRule {
         route: None,
+        path_contains: None,
         kind: Fault::Drop,
         count: None,
         probability: None,
@@ -294,6 +295,7 @@ fn thirty_percent_faults_still_converge_with_every_change_written_once() {
     for status in [500, 502, 503, 429] {
         world.emu.set_fault(FaultRule {
             route: None,
+            path_contains: None,
             kind: Fault::Status(status),
             count: None,
             probability: Some(0.075),
@@ -548,6 +550,7 @@ fn once_under_a_long_rate_limit_stops_early_and_says_until_when() {
     world.emu.reset_counts();
     world.emu.set_fault(FaultRule {
         route: None,
+        path_contains: None,
         kind: Fault::Status(429),
         count: Some(1),
         probability: None,

@@ -12,7 +12,7 @@ use sync_engine::{
 use super::execute::{ElectionResult, ExecuteAt, ExecuteMode};
 use super::lease::LeaseKeeper;
 use super::lease::Writer;
-use super::progress::ProgressTracker;
+use super::progress::ProgressSlot;
 use super::read::{DatabaseRead, ReadFailure, change_query_start, parse_database_id};
 use super::recorded_trigger;
 use super::records::{log, sync_record};
@@ -117,36 +117,6 @@ impl DatabaseWork {
 }
 
 impl SyncDriver {
-    /// The handle a database's part of the cycle runs on: this one for the internal connection,
-    /// else one whose Notion client is the database's OAuth connection's (counted in a stats
-    /// scope of its own). When that connection cannot be used, this handle, with why in the
-    /// input: its due links then record the reason and no request is made.
-    pub(crate) async fn on_connection_of<'a>(
-        &self,
-        now: Timestamp,
-        mut input: DatabaseInput<'a>,
-    ) -> (Self, DatabaseInput<'a>) {
-        let connection = input
-            .elections
-            .first()
-            .map(|e| e.connection_id.clone())
-            .unwrap_or_else(store::ConnectionId::internal);
-        if connection.is_internal() {
-            return (self.clone(), input);
-        }
-        match self.for_connection(&connection, now).await {
-            // Counted apart: the cycle's own handle counts only the internal connection.
-            Ok(driver) => (driver.with_stats_scope(), input),
-            Err(error) => {
-                input.unusable = Some(SyncError::new(
-                    sync_engine::SyncErrorKind::Unauthorized,
-                    error.to_string(),
-                ));
-                (self.clone(), input)
-            }
-        }
-    }
-
     /// Steps 2-4 for one database: what is due and what to read, the read, each due election's
     /// plan and write.
     pub(crate) async fn sync_database(
@@ -156,7 +126,7 @@ impl SyncDriver {
         reconcile_every: SignedDuration,
         input: DatabaseInput<'_>,
         lease: &mut LeaseKeeper,
-        progress: &ProgressTracker,
+        progress: &ProgressSlot<'_>,
     ) -> DatabaseWork {
         let DatabaseInput {
             database,

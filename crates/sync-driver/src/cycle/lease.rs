@@ -34,13 +34,27 @@ pub(crate) struct LeaseKeeper {
     clock: Option<Arc<dyn Clock>>,
     cycle_now: Timestamp,
     started: tokio::time::Instant,
-    renewed_at: Timestamp,
     /// False for a preview, which holds no lease.
     active: bool,
+    /// The global lease's renewals, shared by the keepers of every connection the cycle drives
+    /// at once: one renewal serves them all, and a lost lease stops them all.
+    global: Arc<GlobalLease>,
+    /// Until when Notion's penalty holds every request of this keeper's connection, once a rate
+    /// limit stopped its part of the cycle.
+    rate_limited_until: Option<Timestamp>,
+}
+
+/// The global lease as a cycle's keepers share it.
+struct GlobalLease {
+    state: std::sync::Mutex<GlobalLeaseState>,
+    /// Held while a renewal is in flight: the keepers due at the same moment renew once.
+    renewing: tokio::sync::Mutex<()>,
+}
+
+struct GlobalLeaseState {
+    renewed_at: Timestamp,
     /// Why the lease is gone, once a renewal failed.
     lost: Option<String>,
-    /// Until when Notion's penalty holds every request, once a rate limit stopped the cycle.
-    rate_limited_until: Option<Timestamp>,
 }
 
 impl LeaseKeeper {
@@ -49,9 +63,28 @@ impl LeaseKeeper {
             clock,
             cycle_now: now,
             started: tokio::time::Instant::now(),
-            renewed_at: now,
             active,
-            lost: None,
+            global: Arc::new(GlobalLease {
+                state: std::sync::Mutex::new(GlobalLeaseState {
+                    renewed_at: now,
+                    lost: None,
+                }),
+                renewing: tokio::sync::Mutex::new(()),
+            }),
+            rate_limited_until: None,
+        }
+    }
+
+    /// A keeper for one connection's part of the cycle: the same global lease (renewed for all,
+    /// lost for all) and clock, and a rate limit of its own, since Notion's budget is per
+    /// connection.
+    pub(crate) fn for_connection(&self) -> Self {
+        Self {
+            clock: self.clock.clone(),
+            cycle_now: self.cycle_now,
+            started: self.started,
+            active: self.active,
+            global: Arc::clone(&self.global),
             rate_limited_until: None,
         }
     }
@@ -62,25 +95,35 @@ impl LeaseKeeper {
     }
 
     /// Why the lease is gone, once a renewal failed.
-    pub(crate) fn lost(&self) -> Option<&str> {
-        self.lost.as_deref()
+    pub(crate) fn lost(&self) -> Option<String> {
+        self.global_state().lost.clone()
     }
 
-    /// Until when Notion rate-limits this process, once a rate limit stopped the cycle.
+    /// Until when Notion rate-limits this keeper's connection, once a rate limit stopped its part
+    /// of the cycle.
     pub(crate) fn rate_limited_until(&self) -> Option<Timestamp> {
         self.rate_limited_until
     }
 
-    /// Takes back a rate limit noted while one OAuth connection's database ran: that
-    /// connection's budget is its own, so its penalty stops its databases, not the cycle.
-    pub(crate) fn take_rate_limit(&mut self) -> Option<Timestamp> {
-        self.rate_limited_until.take()
+    /// Marks the connection as rate-limited until `until` before any request (its penalty, met
+    /// by this process or another, is still running): its part of the cycle makes none.
+    pub(crate) fn hold_until(&mut self, until: Timestamp) {
+        self.rate_limited_until = Some(self.rate_limited_until.map_or(until, |t| t.max(until)));
+    }
+
+    fn global_state(&self) -> std::sync::MutexGuard<'_, GlobalLeaseState> {
+        // A panic while holding it cannot leave the two fields inconsistent: use it as it is.
+        self.global
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Resolves when the next renewal is due (half the TTL after the last one), by the keeper's
     /// clock. Owns what it needs, so the cycle can renew while a Notion call is in flight.
     fn renewal_due(&self, ttl: SignedDuration) -> SleepFuture<'static> {
         let due = self
+            .global_state()
             .renewed_at
             .checked_add(ttl / 2)
             .unwrap_or(Timestamp::MAX);
@@ -100,6 +143,20 @@ impl LeaseKeeper {
             }
         }
     }
+
+    /// `Ok(now)` when the global lease needs no renewal at `now`, `Err` when it is lost; `None`
+    /// when a renewal is due.
+    fn renewal_check(
+        &self,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Option<Result<Timestamp, String>> {
+        let state = self.global_state();
+        if let Some(lost) = &state.lost {
+            return Some(Err(lost.clone()));
+        }
+        (now.duration_since(state.renewed_at) < ttl / 2).then_some(Ok(now))
+    }
 }
 
 /// The message a cycle stopped by Notion's rate limit records, with the instant it ends.
@@ -107,6 +164,18 @@ pub(crate) fn rate_limited_message(until: Timestamp) -> String {
     format!(
         "rate limited by Notion until {until}: the cycle stopped early and the next one starts after that"
     )
+}
+
+/// When a penalty of `pending` from `now` ends, in whole seconds rounded up: the instant people
+/// read, never before the penalty's end.
+pub(crate) fn penalty_end(now: Timestamp, pending: std::time::Duration) -> Timestamp {
+    let secs = i64::try_from(pending.as_millis().div_ceil(1000)).unwrap_or(i64::MAX);
+    Timestamp::from_second(
+        now.as_second()
+            .saturating_add(secs)
+            .saturating_add(i64::from(now.subsec_nanosecond() > 0)),
+    )
+    .unwrap_or(Timestamp::MAX)
 }
 
 /// The time now for work that began at `start` (read at `started`): the driver's clock when it has
@@ -188,29 +257,40 @@ impl SyncDriver {
         if !lease.active {
             return Ok(lease.cycle_now);
         }
-        if let Some(lost) = &lease.lost {
-            return Err(lost.clone());
-        }
         let ttl = self.inner.config.lease_ttl;
-        let now = lease.now();
-        if now.duration_since(lease.renewed_at) < ttl / 2 {
-            return Ok(now);
+        let mut now = lease.now();
+        if let Some(checked) = lease.renewal_check(ttl, now) {
+            return checked;
         }
+        let global = Arc::clone(&lease.global);
+        let _renewing = match global.renewing.try_lock() {
+            Ok(flight) => flight,
+            Err(_) => {
+                // Another connection's keeper is renewing: wait for it, then check again.
+                let flight = global.renewing.lock().await;
+                now = lease.now();
+                if let Some(checked) = lease.renewal_check(ttl, now) {
+                    return checked;
+                }
+                flight
+            }
+        };
         let holder = &self.inner.config.holder;
-        match self
+        let renewed = self
             .inner
             .store
             .renew_lease(&LeaseKey::Global, holder, ttl, now)
-            .await
-        {
+            .await;
+        let mut state = lease.global_state();
+        match renewed {
             Ok(_) => {
-                lease.renewed_at = now;
+                state.renewed_at = now;
                 Ok(now)
             }
             Err(e) => {
                 let lost = format!("the sync lease was lost ({e})");
                 tracing::warn!(%lost, "stopping the cycle");
-                lease.lost = Some(lost.clone());
+                state.lost = Some(lost.clone());
                 Err(lost)
             }
         }
@@ -224,7 +304,7 @@ impl SyncDriver {
         let ttl = self.inner.config.lease_ttl;
         let mut work = std::pin::pin!(work);
         loop {
-            if !lease.active || lease.lost.is_some() || lease.rate_limited_until.is_some() {
+            if !lease.active || lease.lost().is_some() || lease.rate_limited_until.is_some() {
                 return work.await;
             }
             let due = lease.renewal_due(ttl);
@@ -256,15 +336,7 @@ impl SyncDriver {
         if pending.is_zero() {
             return lease.rate_limited_until;
         }
-        // Whole seconds, rounded up: the instant people read, never before the penalty's end.
-        let now = lease.now();
-        let secs = i64::try_from(pending.as_millis().div_ceil(1000)).unwrap_or(i64::MAX);
-        let until = Timestamp::from_second(
-            now.as_second()
-                .saturating_add(secs)
-                .saturating_add(i64::from(now.subsec_nanosecond() > 0)),
-        )
-        .unwrap_or(Timestamp::MAX);
+        let until = penalty_end(lease.now(), pending);
         let until = lease.rate_limited_until.map_or(until, |t| t.max(until));
         if lease.rate_limited_until.is_none() {
             tracing::warn!(%until, "Notion rate limit: stopping the cycle");

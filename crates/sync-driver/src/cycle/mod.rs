@@ -3,6 +3,7 @@
 //! The per-election steps 3-5 ([`execute`]) are shared with the manual sync.
 
 mod commit;
+mod connection;
 mod database;
 mod execute;
 mod lease;
@@ -25,10 +26,10 @@ pub(crate) use lease::Writer;
 pub(crate) use lease::time_since;
 pub use read::QUERY_PAGE_SIZE;
 
-use database::{DatabaseInput, DatabaseWork};
+use connection::{ConnectionTally, ConnectionWork, DatabaseShare};
+use futures::StreamExt;
 use lease::LeaseKeeper;
 use progress::ProgressTracker;
-use records::database_summary;
 
 use crate::{Clock, CycleOptions, CycleReport, DriverError, SyncDriver};
 
@@ -59,18 +60,6 @@ struct CycleContext<'a> {
     reconcile_every: SignedDuration,
     preview: bool,
     run_id: Option<Uuid>,
-}
-
-/// The cycle's report as the databases add to it, and the errors for the run's record.
-struct CycleTally {
-    report: CycleReport,
-    errors: Vec<String>,
-    /// Requests made through OAuth connections (the cycle's own handle counts the internal
-    /// connection's).
-    other_connection_requests: u64,
-    /// OAuth connections Notion rate-limited during this cycle, until when: their remaining
-    /// databases wait for the next cycle, the other connections' go on.
-    limited_connections: BTreeMap<store::ConnectionId, Timestamp>,
 }
 
 impl SyncDriver {
@@ -138,11 +127,12 @@ impl SyncDriver {
         let run_id = self.open_run(now, run_trigger, preview).await?;
         let (linked, mut cursors) = self.load_work(now, options, run_id).await?;
         let elections_total = linked.len() as u64;
-        let by_database = group_by_database(linked);
-        let mut progress = ProgressTracker::new(
+        let by_connection = group_by_connection(linked, &mut cursors);
+        let databases_total = by_connection.values().map(Vec::len).sum::<usize>();
+        let progress = ProgressTracker::new(
             options.progress.clone(),
             elections_total,
-            by_database.len() as u64,
+            databases_total as u64,
         );
         let cycle = CycleContext {
             now,
@@ -151,53 +141,78 @@ impl SyncDriver {
             preview,
             run_id,
         };
-        let mut tally = CycleTally {
-            report: CycleReport {
-                run_id,
-                trigger: run_trigger,
-                preview,
-                started_at: now,
-                counts: RunCounts::default(),
-                plans: Vec::new(),
-                databases: Vec::new(),
-                skipped: Vec::new(),
-                error: None,
-                rate_limited_until: None,
-            },
-            errors: Vec::new(),
-            other_connection_requests: 0,
-            limited_connections: BTreeMap::new(),
-        };
-        progress.report(&DatabaseWork::default());
-        for (database, elections) in by_database {
-            if let Err(lost) = self.keep_lease(lease).await {
-                // A rate limit is recorded once, below, for the whole cycle.
-                if lease.rate_limited_until().is_none() {
-                    tally.errors.push(format!("stopped: {lost}"));
-                }
-                break;
-            }
-            let input = DatabaseInput {
-                database: &database,
-                elections,
-                cursor: cursors.remove(&database),
-                unusable: None,
-            };
-            self.cycle_database(&cycle, input, lease, &mut progress, &mut tally)
+        progress.report_now();
+        // Each connection's databases one after another, the connections side by side: each has
+        // its own budget and pacer, so one slow or rate-limited workspace holds up no other.
+        let limit = self.inner.config.max_concurrent_connections.max(1);
+        let connections_with_work = by_connection.len();
+        let mut tallies: Vec<(usize, ConnectionTally)> =
+            futures::stream::iter(by_connection.into_iter().enumerate())
+                .map(|(slot, (connection, databases))| {
+                    let keeper = lease.for_connection();
+                    let progress = progress.slot(slot);
+                    let cycle = &cycle;
+                    async move {
+                        let work = ConnectionWork {
+                            connection,
+                            databases,
+                        };
+                        let tally = self.cycle_connection(cycle, work, keeper, progress).await;
+                        (slot, tally)
+                    }
+                })
+                .buffer_unordered(limit)
+                .collect()
                 .await;
-            if lease.lost().is_some() || lease.rate_limited_until().is_some() {
-                // What was written is recorded; nothing more is.
-                break;
+        // The report in connection then database order, whatever order they finished in.
+        tallies.sort_by_key(|(slot, _)| *slot);
+        let mut report = CycleReport {
+            run_id,
+            trigger: run_trigger,
+            preview,
+            started_at: now,
+            counts: RunCounts::default(),
+            plans: Vec::new(),
+            databases: Vec::new(),
+            skipped: Vec::new(),
+            error: None,
+            rate_limited_until: None,
+        };
+        let mut errors = Vec::new();
+        let mut other_connection_requests = 0;
+        let mut limited: Vec<(store::ConnectionId, Timestamp)> = Vec::new();
+        for (_, tally) in tallies {
+            add_counts(&mut report.counts, &tally.counts);
+            report.plans.extend(tally.plans);
+            report.databases.extend(tally.databases);
+            report.skipped.extend(tally.skipped);
+            errors.extend(tally.errors);
+            other_connection_requests += tally.other_connection_requests;
+            if let Some(until) = tally.rate_limited_until {
+                limited.push((tally.connection, until));
             }
         }
-        let mut report = tally.report;
-        let mut errors = tally.errors;
         report.counts.notion_requests =
-            self.requests_since(requests_before) + tally.other_connection_requests;
-        report.rate_limited_until = lease.rate_limited_until();
-        if let Some(until) = report.rate_limited_until {
-            // First: `runs list` shows the start of the error.
-            errors.insert(0, lease::rate_limited_message(until));
+            self.requests_since(requests_before) + other_connection_requests;
+        if !limited.is_empty() && limited.len() == connections_with_work {
+            // Every connection with work waits: the cycle stopped, and the next one starts when
+            // the first penalty ends.
+            let until = limited.iter().map(|(_, until)| *until).min();
+            report.rate_limited_until = until;
+            if let Some(until) = until {
+                // First: `runs list` shows the start of the error.
+                errors.insert(0, lease::rate_limited_message(until));
+            }
+        } else {
+            for (connection, until) in limited {
+                errors.insert(
+                    0,
+                    format!(
+                        "connection '{connection}': {}; its other databases wait, the other connections go on",
+                        lease::rate_limited_message(until)
+                    ),
+                );
+            }
         }
         report.error = (!errors.is_empty()).then(|| errors.join("; "));
         self.close_run(&report, lease.now()).await?;
@@ -262,132 +277,6 @@ impl SyncDriver {
         }
     }
 
-    /// One database's part of the cycle: read, plan and write it, then commit what it did in one
-    /// transaction, give back its write leases and add it to the tally.
-    async fn cycle_database(
-        &self,
-        cycle: &CycleContext<'_>,
-        input: DatabaseInput<'_>,
-        lease: &mut LeaseKeeper,
-        progress: &mut ProgressTracker,
-        tally: &mut CycleTally,
-    ) {
-        let CycleContext {
-            now,
-            options,
-            reconcile_every,
-            preview,
-            run_id,
-        } = *cycle;
-        let database = input.database.to_owned();
-        let cursor_from = input.cursor.as_ref().and_then(|c| c.last_edited_cursor);
-        let connection = input
-            .elections
-            .first()
-            .map(|e| e.connection_id.clone())
-            .unwrap_or_else(store::ConnectionId::internal);
-        if tally.limited_connections.contains_key(&connection) {
-            // Its connection is waiting out a rate limit: no request until the next cycle.
-            return;
-        }
-        // The database's links reach Notion through its connection: its token, its budget.
-        let (driver, input) = self.on_connection_of(now, input).await;
-        let through_other = !Arc::ptr_eq(&driver.inner, &self.inner);
-        // A penalty another process met on this connection holds this one's requests too.
-        driver
-            .import_penalty(&connection, now, || lease.now())
-            .await;
-        let limited_before = lease.rate_limited_until();
-        let retry_input = through_other.then(|| input.clone());
-        let requests_before_database = driver.requests_so_far();
-        let mut work = driver
-            .sync_database(now, options, reconcile_every, input, lease, progress)
-            .await;
-        let mut database_requests = driver.requests_since(requests_before_database);
-        driver.export_penalty(&connection, || lease.now()).await;
-        // Notion refused an OAuth connection's token (401): refresh it once and sync the
-        // database again with the new one, rather than leave its links failing until a later
-        // cycle. A refresh that does not give an active connection keeps the failure (the
-        // connection's state says why).
-        if let Some(retry_input) = retry_input
-            && refused_token(&work)
-            && let Ok(refreshed) = self.refresh_connection(&connection, lease.now()).await
-            && refreshed.state == store::ConnectionState::Active
-        {
-            self.release_link_leases(std::mem::take(&mut work.leases), Writer::Cycle)
-                .await;
-            let (again, retry_input) = self.on_connection_of(now, retry_input).await;
-            let before = again.requests_so_far();
-            work = again
-                .sync_database(now, options, reconcile_every, retry_input, lease, progress)
-                .await;
-            database_requests += again.requests_since(before);
-        }
-        if through_other {
-            tally.other_connection_requests += database_requests;
-            if limited_before.is_none()
-                && let Some(until) = lease.take_rate_limit()
-            {
-                tally.errors.push(format!(
-                    "connection '{connection}': {}; its other databases wait, the other connections go on",
-                    lease::rate_limited_message(until)
-                ));
-                tally.limited_connections.insert(connection, until);
-            }
-        }
-        if preview {
-            work.discard_for_preview();
-        }
-        if !preview && let Some(db_report) = &work.report {
-            let entry = database_summary(
-                now,
-                db_report,
-                work.cap,
-                &work.counts,
-                database_requests,
-                cursor_from,
-                work.cursor.as_ref().and_then(|c| c.last_edited_cursor),
-            );
-            work.logs.insert(0, entry);
-        }
-        let DatabaseWork {
-            records,
-            logs,
-            cursor,
-            leases,
-            plans,
-            mut skipped,
-            counts,
-            writes_planned,
-            report: db_report,
-            ..
-        } = work;
-        if !preview && (!records.is_empty() || cursor.is_some() || !logs.is_empty()) {
-            let committed = self
-                .commit_database_resilient(now, run_id, records, cursor, logs)
-                .await;
-            skipped.extend(committed.skipped);
-            tally.errors.extend(
-                committed
-                    .errors
-                    .into_iter()
-                    .map(|e| format!("database '{database}': {e}")),
-            );
-        }
-        self.release_link_leases(leases, Writer::Cycle).await;
-        progress.finish_database(&counts, writes_planned);
-        let report = &mut tally.report;
-        add_counts(&mut report.counts, &counts);
-        report.plans.extend(plans);
-        report.skipped.extend(skipped);
-        if let Some(db_report) = db_report {
-            if let Some(error) = &db_report.error {
-                tally.errors.push(format!("database '{database}': {error}"));
-            }
-            report.databases.push(db_report);
-        }
-    }
-
     /// Records the end of the cycle's run (with its counts and error) and logs the summary.
     async fn close_run(
         &self,
@@ -438,16 +327,6 @@ impl SyncDriver {
     }
 }
 
-/// Whether Notion refused the connection's token (401) somewhere in a database's work.
-fn refused_token(work: &DatabaseWork) -> bool {
-    work.plans.iter().any(|plan| {
-        matches!(
-            &plan.outcome.verdict,
-            sync_engine::Verdict::Failed { error, .. } if error.status == Some(401)
-        )
-    })
-}
-
 /// The trigger a run or database read goes by: a scheduled one that reconciles is a reconcile.
 fn recorded_trigger(trigger: Trigger, reconcile: bool) -> Trigger {
     if reconcile && trigger == Trigger::Scheduled {
@@ -457,16 +336,36 @@ fn recorded_trigger(trigger: Trigger, reconcile: bool) -> Trigger {
     }
 }
 
-/// The linked elections by database, in database order.
-fn group_by_database(linked: Vec<LinkedElection>) -> BTreeMap<String, Vec<LinkedElection>> {
-    let mut by_database: BTreeMap<String, Vec<LinkedElection>> = BTreeMap::new();
+/// The linked elections by connection, then database (each with its change cursor, taken out of
+/// `cursors`), in id order.
+fn group_by_connection(
+    linked: Vec<LinkedElection>,
+    cursors: &mut HashMap<String, SyncCursor>,
+) -> BTreeMap<store::ConnectionId, Vec<DatabaseShare>> {
+    let mut by_database: BTreeMap<(store::ConnectionId, String), Vec<LinkedElection>> =
+        BTreeMap::new();
     for election in linked {
         by_database
-            .entry(election.link.notion_database_id.clone())
+            .entry((
+                election.connection_id.clone(),
+                election.link.notion_database_id.clone(),
+            ))
             .or_default()
             .push(election);
     }
-    by_database
+    let mut by_connection: BTreeMap<store::ConnectionId, Vec<DatabaseShare>> = BTreeMap::new();
+    for ((connection, database), elections) in by_database {
+        let cursor = cursors.remove(&database);
+        by_connection
+            .entry(connection)
+            .or_default()
+            .push(DatabaseShare {
+                database,
+                elections,
+                cursor,
+            });
+    }
+    by_connection
 }
 
 fn add_counts(total: &mut RunCounts, add: &RunCounts) {

@@ -138,7 +138,7 @@ impl SyncDriver {
                 }
                 Err(_) if lease.lost().is_some() => {
                     // Stopped reading: another runner may be syncing. Record nothing.
-                    let lost = lease.lost().unwrap_or_default().to_owned();
+                    let lost = lease.lost().unwrap_or_default();
                     return Err(ReadFailure::LeaseLost(lost));
                 }
                 Err(e)

@@ -355,3 +355,205 @@ async fn a_token_notion_refuses_is_refreshed_and_the_database_synced_again_in_th
     );
     assert_eq!(after.state, ConnectionState::Active);
 }
+
+/// An election linked through the OAuth connection (the Elections database) and one through the
+/// internal connection (the Legacy database), both open.
+async fn one_election_per_connection(w: &World, driver: &SyncDriver) {
+    complete_legacy_options(w);
+    for (title, database, page) in [
+        ("Board", demo::ELECTIONS_DB, demo::BOARD_PRESIDENT),
+        ("Treasurer", demo::LEGACY_DB, demo::LEGACY_PAGE),
+    ] {
+        let election = w.create_election(title, 60, 3600);
+        driver
+            .link(&election, World::request(database, page), w.now())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limit_on_the_internal_connection_stops_only_its_databases() {
+    let w = World::new().await;
+    let key = Arc::new(TokenKey::generate());
+    let (driver, _) = connect(&w, &key).await;
+    one_election_per_connection(&w, &driver).await;
+    // Notion asks the internal connection to wait 120 s (longer than the client waits out).
+    w.emu.set_fault(notion_emulator::FaultRule {
+        path_contains: Some(demo::LEGACY_DS.to_string()),
+        retry_after_secs: Some(120),
+        ..notion_emulator::FaultRule::next(QUERY, notion_emulator::Fault::Status(429), 1)
+    });
+
+    w.advance(secs(60));
+    let report = driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting"),
+        "the OAuth connection's page moved on"
+    );
+    assert_eq!(w.status(demo::LEGACY_PAGE).as_deref(), Some("Not started"));
+    assert_eq!(
+        report.rate_limited_until, None,
+        "the cycle did not stop: another connection had budget"
+    );
+    let error = report.error.unwrap();
+    assert!(
+        error.starts_with("connection 'internal': rate limited by Notion until"),
+        "{error}"
+    );
+
+    // The next cycle, inside the penalty: the internal connection makes no request at all, the
+    // OAuth one goes on.
+    w.advance(secs(60));
+    w.emu.reset_counts();
+    w.emu
+        .update_page_as_user(
+            demo::BOARD_PRESIDENT,
+            serde_json::json!({"Voting Status": {"status": {"name": "Done"}}}),
+        )
+        .unwrap();
+    let report = driver
+        .run_cycle(w.now(), sync_driver::CycleOptions::scheduled())
+        .await
+        .unwrap();
+    let counts = w.emu.request_counts();
+    assert_eq!(
+        counts.get(QUERY, 200),
+        1,
+        "the OAuth database only: {counts:?}"
+    );
+    assert_eq!(counts.with_status(429), 0, "{counts:?}");
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting"),
+        "the OAuth connection corrected the edit"
+    );
+    assert!(report.error.unwrap().contains("connection 'internal'"));
+}
+
+#[tokio::test]
+async fn connections_are_synced_side_by_side_not_one_after_another() {
+    let w = World::new().await;
+    let key = Arc::new(TokenKey::generate());
+    let (driver, _) = connect(&w, &key).await;
+    one_election_per_connection(&w, &driver).await;
+    // The OAuth connection's workspace answers its query after a minute (a slow Notion). Its
+    // connection comes first in the cycle's order, so a cycle that walked connections one after
+    // another would not reach the internal one before that answer.
+    w.emu.set_fault(notion_emulator::FaultRule {
+        path_contains: Some(demo::ELECTIONS_DS.to_string()),
+        ..notion_emulator::FaultRule::next(QUERY, notion_emulator::Fault::LatencyMs(60_000), 1)
+    });
+
+    w.advance(secs(60));
+    let now = w.now();
+    let cycle = tokio::spawn({
+        let driver = driver.clone();
+        async move {
+            driver
+                .run_cycle(now, sync_driver::CycleOptions::scheduled())
+                .await
+        }
+    });
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while w.status(demo::LEGACY_PAGE).as_deref() != Some("In Voting") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the internal connection waited for the slow one"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        !cycle.is_finished(),
+        "the slow connection's query is still out"
+    );
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("Not started")
+    );
+    cycle.abort();
+}
+
+#[tokio::test]
+async fn a_manual_sync_refreshes_a_token_notion_refuses_and_goes_through() {
+    let w = World::new().await;
+    // As above: Notion's tokens live 5 min, the stored connection says nothing of an expiry.
+    w.emu
+        .set_oauth_token_lifetime(Some(std::time::Duration::from_secs(300)));
+    let key = Arc::new(TokenKey::generate());
+    let (driver, _) = connect(&w, &key).await;
+    let election = w.create_election("Board", 60, 3600);
+    driver
+        .link(
+            &election,
+            World::request(demo::ELECTIONS_DB, demo::BOARD_PRESIDENT),
+            w.now(),
+        )
+        .await
+        .unwrap();
+
+    w.advance(secs(400));
+    w.emu.reset_counts();
+    let synced = driver.sync_now(&election, w.now()).await.unwrap();
+    assert_eq!(synced.written.status.as_deref(), Some("In Voting"));
+    assert_eq!(
+        w.status(demo::BOARD_PRESIDENT).as_deref(),
+        Some("In Voting")
+    );
+    let counts = w.emu.request_counts();
+    assert_eq!(counts.with_status(401), 1, "{counts:?}");
+    assert_eq!(counts.route("POST /v1/oauth/token"), 1, "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_search_refreshes_a_token_notion_refuses_and_answers() {
+    let w = World::new().await;
+    w.emu
+        .set_oauth_token_lifetime(Some(std::time::Duration::from_secs(300)));
+    let key = Arc::new(TokenKey::generate());
+    let (driver, _) = connect(&w, &key).await;
+
+    w.advance(secs(400));
+    w.emu.reset_counts();
+    let found = driver
+        .search_pages(&demo::ELECTIONS_DB.into(), "", None)
+        .await
+        .unwrap();
+    assert!(!found.pages.is_empty());
+    let counts = w.emu.request_counts();
+    assert_eq!(counts.with_status(401), 1, "{counts:?}");
+    assert_eq!(counts.route("POST /v1/oauth/token"), 1, "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_new_budget_reaches_the_connections_pacer_at_its_next_use() {
+    let w = World::new().await;
+    let key = Arc::new(TokenKey::generate());
+    let (driver, connection) = connect(&w, &key).await;
+    let before = driver.open_connection(&connection, w.now()).await.unwrap();
+    assert_eq!(before.client.pacer().rate(), 1000.0, "the template's rate");
+
+    // Another process (here: another handle on the same store) changes the budget.
+    driver
+        .set_connection_budget(&connection, Some(2.5), w.now())
+        .await
+        .unwrap();
+    let after = driver.open_connection(&connection, w.now()).await.unwrap();
+    assert_eq!(after.client.pacer().rate(), 2.5);
+    assert!(!after.client.pacer().same_as(before.client.pacer()));
+    let again = driver.open_connection(&connection, w.now()).await.unwrap();
+    assert!(
+        again.client.pacer().same_as(after.client.pacer()),
+        "the pacer is kept while the budget stays"
+    );
+
+    let refused = driver
+        .set_connection_budget(&ConnectionId::internal(), Some(2.5), w.now())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("NOTION_MAX_RPM"), "{refused}");
+}
