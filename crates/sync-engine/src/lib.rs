@@ -24,7 +24,7 @@ pub use link_check::{LinkProblem, LinkWarning, check_link};
 pub use managed::{
     BrakeReason, CreatedProperties, DEFAULT_KEY_PROPERTY_NAME, DEFAULT_MAX_DELETES, Duplicate,
     ManagedElection, ManagedPlan, NotManagedReason, OnElectionDeleted, Orphan, PassKind,
-    PassOptions, PlannedTrash, SeenPage, Sweep, creation_writes, plan_pass,
+    PassOptions, PlannedTrash, SeenPage, Sweep, creation_writes, next_delta_cursor, plan_pass,
 };
 pub use model::{
     Election, ElectionId, MAX_ELECTION_ID_LEN, Phase, SyncState, ValidationError,

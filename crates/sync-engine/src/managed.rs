@@ -463,3 +463,17 @@ pub fn creation_writes(
     }));
     writes
 }
+
+/// Where a managed database's delta cursor goes after a pass looked at `looked_at` (each
+/// election's `updated_at`, and whether the pass finished with it): up to the first election
+/// it did not finish (the next delta starts there, at-or-after, so it is looked at again),
+/// else to the newest looked at. `None`: leave the cursor where it is.
+#[must_use]
+pub fn next_delta_cursor(looked_at: &[(Timestamp, bool)]) -> Option<Timestamp> {
+    let first_unfinished = looked_at
+        .iter()
+        .filter(|(_, done)| !done)
+        .map(|(at, _)| *at)
+        .min();
+    first_unfinished.or_else(|| looked_at.iter().map(|(at, _)| *at).max())
+}

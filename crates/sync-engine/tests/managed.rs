@@ -427,3 +427,17 @@ proptest! {
         prop_assert_eq!(plan.trashes.len() + plan.withheld.len(), plan.orphans.len());
     }
 }
+
+#[test]
+fn the_delta_cursor_stops_at_the_first_unfinished_election() {
+    let at = |m: i64| since() + SignedDuration::from_mins(m);
+    assert_eq!(next_delta_cursor(&[]), None);
+    assert_eq!(
+        next_delta_cursor(&[(at(1), true), (at(5), true)]),
+        Some(at(5))
+    );
+    assert_eq!(
+        next_delta_cursor(&[(at(1), true), (at(3), false), (at(5), true)]),
+        Some(at(3))
+    );
+}
