@@ -377,7 +377,9 @@ unpaused election and writes what differs. Shows a progress bar on a terminal, l
 
 Examples:
   sync-runner backfill
-  sync-runner backfill --json        # the run summary as JSON";
+  sync-runner backfill --json        # the run summary as JSON
+  sync-runner backfill --database 1a2b… --preview  # plan a managed pass
+  sync-runner backfill --database 1a2b… --allow-mass-delete";
 
 /// `backfill`.
 #[derive(Debug, Args)]
@@ -391,6 +393,20 @@ pub struct BackfillArgs {
     /// Print the summary as JSON.
     #[arg(long, help_heading = OWN_FLAGS)]
     pub json: bool,
+    /// The replace pass of this managed database only: read every page, give every election its
+    /// page, then sweep the pages whose key names no election (issue 12).
+    #[arg(long, value_name = "ID", help_heading = OWN_FLAGS)]
+    pub database: Option<String>,
+    /// With --database: print every create, update and trash, write nothing.
+    #[arg(long, requires = "database", help_heading = OWN_FLAGS)]
+    pub preview: bool,
+    /// With --database: the most pages the sweep may trash before the brake halts it.
+    #[arg(long, value_name = "N", default_value_t = sync_engine::DEFAULT_MAX_DELETES, requires = "database", help_heading = OWN_FLAGS)]
+    pub max_deletes: usize,
+    /// With --database: lift the brake (more than half of the managed pages, or more than
+    /// --max-deletes) for this one run.
+    #[arg(long, requires = "database", help_heading = OWN_FLAGS)]
+    pub allow_mass_delete: bool,
 }
 
 #[cfg(test)]

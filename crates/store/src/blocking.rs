@@ -9,10 +9,11 @@ use uuid::Uuid;
 use crate::{
     ActivityEntry, AllowedDatabase, BatchReport, ConnectionId, ConnectionRecord, ConnectionState,
     DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim, LeaseKey, LinkId, LinkRecord,
-    LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
-    NewOAuthConnection, OAuthStateRecord, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result,
-    RunCounts, RunFilter, RunHistory, RunWithLogs, SealedToken, SqliteStore, Store, StoreError,
-    StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
+    LinkedElection, LinkedFilter, ListRequest, Listing, ManagedDatabase, ManagedPassSummary,
+    ManagedSettings, NewElection, NewLogEntry, NewOAuthConnection, OAuthStateRecord, PauseScope,
+    PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter, RunHistory, RunWithLogs,
+    SealedToken, SqliteStore, Store, StoreError, StoreHealth, SyncBatch, SyncCursor, SyncHealth,
+    SyncRecord, SyncRun,
 };
 
 impl SqliteStore {
@@ -247,6 +248,53 @@ impl Store for SqliteStore {
 
     async fn pause_status(&self) -> Result<PauseStatus> {
         self.blocking(Self::pause_status).await
+    }
+
+    async fn get_managed_database(&self, database_id: &str) -> Result<Option<ManagedDatabase>> {
+        let database_id = database_id.to_owned();
+        self.blocking(move |s| s.get_managed_database(&database_id))
+            .await
+    }
+
+    async fn list_managed_databases(&self) -> Result<Vec<ManagedDatabase>> {
+        self.blocking(Self::list_managed_databases).await
+    }
+
+    async fn set_database_mode(
+        &self,
+        database_id: &str,
+        settings: &ManagedSettings,
+        now: Timestamp,
+    ) -> Result<ManagedDatabase> {
+        let database_id = database_id.to_owned();
+        let settings = settings.clone();
+        self.blocking(move |s| s.set_database_mode(&database_id, &settings, now))
+            .await
+    }
+
+    async fn set_managed_cursor(&self, database_id: &str, cursor: Timestamp) -> Result<()> {
+        let database_id = database_id.to_owned();
+        self.blocking(move |s| s.set_managed_cursor(&database_id, cursor))
+            .await
+    }
+
+    async fn record_managed_pass(
+        &self,
+        database_id: &str,
+        pass: &ManagedPassSummary,
+    ) -> Result<()> {
+        let database_id = database_id.to_owned();
+        let pass = pass.clone();
+        self.blocking(move |s| s.record_managed_pass(&database_id, &pass))
+            .await
+    }
+
+    async fn elections_updated_since(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<ElectionRecord>> {
+        self.blocking(move |s| s.elections_updated_since(since))
+            .await
     }
 
     async fn claim_lease(

@@ -12,10 +12,10 @@ use uuid::Uuid;
 use crate::{
     ActivityEntry, AllowedDatabase, BatchReport, ConnectionId, ConnectionRecord, ConnectionState,
     DemoClaim, ElectionPatch, ElectionRecord, Lease, LeaseClaim, LeaseKey, LinkId, LinkRecord,
-    LinkedElection, LinkedFilter, ListRequest, Listing, NewElection, NewLogEntry,
-    NewOAuthConnection, OAuthStateRecord, PauseScope, PauseStatus, PhaseChange, PrunedRuns, Result,
-    RunCounts, RunFilter, RunHistory, RunWithLogs, SealedToken, StoreHealth, SyncBatch, SyncCursor,
-    SyncHealth, SyncRecord, SyncRun,
+    LinkedElection, LinkedFilter, ListRequest, Listing, ManagedDatabase, ManagedPassSummary,
+    ManagedSettings, NewElection, NewLogEntry, NewOAuthConnection, OAuthStateRecord, PauseScope,
+    PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter, RunHistory, RunWithLogs,
+    SealedToken, StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
 };
 
 /// A store shared by everything in a process: the driver, the api-server's handlers, the
@@ -241,6 +241,37 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn pause_status(&self) -> Result<PauseStatus>;
 
     // Leases.
+
+    // Managed databases (issue 12).
+
+    /// The managed state of one database; `None` for a database never switched (linked).
+    async fn get_managed_database(&self, database_id: &str) -> Result<Option<ManagedDatabase>>;
+
+    /// Every database in managed mode, by id.
+    async fn list_managed_databases(&self) -> Result<Vec<ManagedDatabase>>;
+
+    /// Sets a database's mode and options; turning it managed starts `managed_since` at `now`
+    /// and clears its delta cursor. Errors: `Invalid` (`database_id`, `key_property`).
+    async fn set_database_mode(
+        &self,
+        database_id: &str,
+        settings: &ManagedSettings,
+        now: Timestamp,
+    ) -> Result<ManagedDatabase>;
+
+    /// Moves a managed database's delta cursor. Errors: `NotFound`.
+    async fn set_managed_cursor(&self, database_id: &str, cursor: Timestamp) -> Result<()>;
+
+    /// Records the summary of a pass over a managed database. Errors: `NotFound`.
+    async fn record_managed_pass(&self, database_id: &str, pass: &ManagedPassSummary)
+    -> Result<()>;
+
+    /// The elections updated at or after `since` (all when `None`), oldest update first, with
+    /// their links.
+    async fn elections_updated_since(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<ElectionRecord>>;
 
     /// Claims the lease `key` for `holder` until `now + ttl` if it is free, expired, or already
     /// `holder`'s (then renewed); `None` while another holder's lease is live. Claiming

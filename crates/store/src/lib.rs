@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod interface;
 mod links;
+mod managed;
 mod open;
 mod runs;
 mod time;
@@ -33,6 +34,10 @@ pub use demo::DemoClaim;
 pub use error::{Result, StoreError, StoreErrorKind};
 pub use health::{StoreHealth, SyncHealth};
 pub use interface::{SharedStore, Store};
+pub use managed::{
+    DatabaseMode, MAX_KEY_PROPERTY_LEN, ManagedDatabase, ManagedPassSummary, ManagedSettings,
+    PassKindStored,
+};
 pub use open::{OpenMode, StoreLocation, open_store};
 pub use runs::parse_run_id;
 pub use time::stored_precision;
@@ -63,6 +68,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0005_field_mapping.sql")),
     M::up(include_str!("../migrations/0006_link_records.sql")),
     M::up(include_str!("../migrations/0007_connections.sql")),
+    M::up(include_str!("../migrations/0008_managed_databases.sql")),
 ];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.

@@ -507,10 +507,22 @@ pub enum LeaseKey {
     /// so two processes refreshing at once would leave one with a dead token; the holder
     /// refreshes, the others wait and read the new pair from the store.
     ConnectionRefresh(crate::ConnectionId),
+    /// The creation of one election's page in one managed database
+    /// (`managed:create:<database_id>:<election_id>`): the holder looks the key up and creates
+    /// the page only while it holds this, so two runners never both create it.
+    ManagedCreate {
+        /// The managed database.
+        database_id: String,
+        /// The election.
+        election_id: ElectionId,
+    },
 }
 
 /// The stored name prefix of [`LeaseKey::Link`] leases.
 pub(crate) const LINK_LEASE_PREFIX: &str = "sync:link:";
+
+/// The stored name prefix of [`LeaseKey::ManagedCreate`] leases.
+const MANAGED_LEASE_PREFIX: &str = "managed:create:";
 
 /// The stored name prefix of [`LeaseKey::ConnectionRefresh`] leases.
 const REFRESH_LEASE_PREFIX: &str = "connection:refresh:";
@@ -522,6 +534,10 @@ impl LeaseKey {
             Self::Global => "sync:global".to_owned(),
             Self::Link(id) => format!("{LINK_LEASE_PREFIX}{id}"),
             Self::ConnectionRefresh(id) => format!("{REFRESH_LEASE_PREFIX}{id}"),
+            Self::ManagedCreate {
+                database_id,
+                election_id,
+            } => format!("{MANAGED_LEASE_PREFIX}{database_id}:{election_id}"),
         }
     }
 
@@ -534,6 +550,15 @@ impl LeaseKey {
             return crate::ConnectionId::parse(id)
                 .ok()
                 .map(Self::ConnectionRefresh);
+        }
+        if let Some(rest) = name.strip_prefix(MANAGED_LEASE_PREFIX) {
+            let (database_id, election_id) = rest.rsplit_once(':')?;
+            return ElectionId::parse(election_id)
+                .ok()
+                .map(|election_id| Self::ManagedCreate {
+                    database_id: database_id.to_owned(),
+                    election_id,
+                });
         }
         let id = name.strip_prefix(LINK_LEASE_PREFIX)?;
         LinkId::parse(id).ok().map(Self::Link)

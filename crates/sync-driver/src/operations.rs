@@ -9,8 +9,8 @@
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use notion_client::{
-    DataSource, ListResponse, NotionClient, NotionError, NotionId, Page, Priority, PropertyValue,
-    Query, QueryAllReport,
+    CreatePage, DataSource, ListResponse, NotionClient, NotionError, NotionId, Page, Priority,
+    PropertyValue, Query, QueryAllReport,
 };
 
 /// The Notion reads and writes of the sync and of the admin API's link operations.
@@ -47,6 +47,12 @@ pub trait NotionOperations: Send + Sync {
         &self,
         data_source_id: NotionId,
     ) -> Result<DataSource, NotionError>;
+
+    /// Creates a page (a managed database's new row). Never retried: it could create a second.
+    async fn create_page(&self, request: &CreatePage) -> Result<Page, NotionError>;
+
+    /// Moves a page to the trash (a managed database's sweep).
+    async fn trash_page(&self, page_id: NotionId) -> Result<Page, NotionError>;
 
     /// One page of a database query's results.
     async fn query_database(
@@ -103,6 +109,14 @@ impl NotionOperations for NotionClient {
         data_source_id: NotionId,
     ) -> Result<DataSource, NotionError> {
         Self::retrieve_data_source(self, data_source_id).await
+    }
+
+    async fn create_page(&self, request: &CreatePage) -> Result<Page, NotionError> {
+        Self::create_page(self, request).await
+    }
+
+    async fn trash_page(&self, page_id: NotionId) -> Result<Page, NotionError> {
+        Self::trash_page(self, page_id).await
     }
 
     async fn query_database(

@@ -4,6 +4,7 @@ mod cadence;
 mod error;
 mod link;
 mod link_check;
+mod managed;
 mod model;
 mod observation;
 mod plan;
@@ -20,6 +21,11 @@ pub use link::{
     StatusMapping, TextDirection, TextMapping, WindowMapping,
 };
 pub use link_check::{LinkProblem, LinkWarning, check_link};
+pub use managed::{
+    BrakeReason, CreatedProperties, DEFAULT_KEY_PROPERTY_NAME, DEFAULT_MAX_DELETES, Duplicate,
+    ManagedElection, ManagedPlan, NotManagedReason, OnElectionDeleted, Orphan, PassKind,
+    PassOptions, PlannedTrash, SeenPage, Sweep, creation_writes, next_delta_cursor, plan_pass,
+};
 pub use model::{
     Election, ElectionId, MAX_ELECTION_ID_LEN, Phase, SyncState, ValidationError,
     validate_description, validate_text, validate_title, validate_window,

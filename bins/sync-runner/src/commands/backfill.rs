@@ -19,6 +19,9 @@ use crate::output::{print, print_json};
 /// `backfill`.
 pub(crate) async fn backfill(args: BackfillArgs) -> Result<u8> {
     let setup = sync_setup(&args.common.store, &args.sync).await?;
+    if let Some(database) = &args.database {
+        return managed_backfill(&setup.driver, database, &args).await;
+    }
     let linked = setup
         .driver
         .store()
@@ -122,5 +125,95 @@ fn log_progress() -> ProgressSink {
             p.elections_total,
             written_and_read(&p)
         );
+    })
+}
+
+/// `backfill --database ID`: the replace pass of one managed database. Exit 5 when something
+/// failed or the brake halted the sweep (nothing was trashed then), 0 otherwise.
+async fn managed_backfill(
+    driver: &sync_driver::SyncDriver,
+    database: &str,
+    args: &BackfillArgs,
+) -> Result<u8> {
+    let options = sync_driver::ManagedPassOptions {
+        full: true,
+        preview: args.preview,
+        max_deletes: args.max_deletes,
+        allow_mass_delete: args.allow_mass_delete,
+    };
+    let report = driver
+        .backfill_managed(database, Timestamp::now(), options)
+        .await
+        .map_err(driver_error)?;
+    let halted = report.halted();
+    let failed = !report.errors.is_empty() || halted.is_some();
+    if args.json {
+        print_json(&report)?;
+    } else {
+        let mut text = String::new();
+        let verb = |done: &str, planned: &str| {
+            if args.preview {
+                planned.to_owned()
+            } else {
+                done.to_owned()
+            }
+        };
+        if let Some(plan) = &report.plan {
+            for id in &plan.creates {
+                text.push_str(&format!("{} page for {id}\n", verb("created", "create")));
+            }
+            for (id, page) in &plan.links {
+                text.push_str(&format!(
+                    "{} page {page} for {id} (found by key, linked)\n",
+                    verb("updated", "update")
+                ));
+            }
+            for trash in plan.trashes.iter().chain(if args.preview {
+                &plan.withheld[..]
+            } else {
+                &[]
+            }) {
+                text.push_str(&format!(
+                    "{} page {} (key {} names no election)\n",
+                    verb("trashed", "trash"),
+                    trash.page_id,
+                    trash.key
+                ));
+            }
+            for duplicate in &plan.duplicates {
+                text.push_str(&format!(
+                    "duplicate key {}: kept {}, also on {}\n",
+                    duplicate.key,
+                    duplicate.kept,
+                    duplicate.others.join(", ")
+                ));
+            }
+            text.push_str(&format!(
+                "{}: {} managed pages, {} orphans, {} created, {} linked, {} trashed{}\n",
+                report.database_id,
+                plan.managed_pages,
+                plan.orphans.len(),
+                report.created.len(),
+                report.linked.len(),
+                report.trashed.len(),
+                if args.preview {
+                    " (preview: nothing written)"
+                } else {
+                    ""
+                },
+            ));
+        }
+        if let Some(reason) = &halted {
+            text.push_str(&format!("halted: {reason}\n"));
+        }
+        for error in &report.errors {
+            text.push_str(&format!("error: {error}\n"));
+        }
+        print(&text).map_err(anyhow::Error::from)?;
+    }
+    Ok(if failed {
+        crate::exit_codes::PARTIAL_SYNC
+    } else {
+        crate::exit_codes::OK
     })
 }

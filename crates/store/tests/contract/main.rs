@@ -11,6 +11,7 @@ mod control;
 mod demo;
 mod elections;
 mod links;
+mod managed;
 mod runs;
 mod support;
 
@@ -50,6 +51,10 @@ contract! {
         connections::a_database_belongs_to_the_connection_that_allows_it,
         connections::an_oauth_state_is_used_once_and_lapses,
         connections::a_connection_penalty_is_shared_and_keeps_the_later_end,
+        managed::a_database_is_linked_until_switched_and_keeps_its_managed_since,
+        managed::bad_managed_settings_name_the_field_and_write_nothing,
+        managed::a_pass_summary_is_kept_and_the_last_full_pass_survives_deltas,
+        managed::elections_updated_since_a_cursor_come_oldest_first_with_their_links,
         runs::cursors_get_set_reset,
         runs::runs_start_finish_list_and_logs,
         runs::runs_filtered_to_those_with_changes_page_across_idle_cycles,

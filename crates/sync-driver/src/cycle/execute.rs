@@ -385,7 +385,7 @@ fn write_properties(write: &PageWrite) -> Result<Vec<(String, PropertyValue)>, N
 }
 
 /// A planned value as the Notion value that sets it.
-fn property_value(value: &WriteValue) -> Result<PropertyValue, NotionError> {
+pub(crate) fn property_value(value: &WriteValue) -> Result<PropertyValue, NotionError> {
     let too_long = |e: notion_client::TextTooLong| NotionError::invalid_request(e.to_string());
     Ok(match value {
         WriteValue::Status(option) => PropertyValue::status_name(option.clone()),

@@ -21,7 +21,7 @@ use store::{
 use sync_engine::{ElectionId, Trigger};
 use uuid::Uuid;
 
-pub(crate) use execute::{ElectionResult, ExecuteAt, ExecuteMode};
+pub(crate) use execute::{ElectionResult, ExecuteAt, ExecuteMode, property_value};
 pub(crate) use lease::Writer;
 pub(crate) use lease::time_since;
 pub use read::QUERY_PAGE_SIZE;
@@ -125,6 +125,11 @@ impl SyncDriver {
         let requests_before = self.requests_so_far();
         let run_trigger = recorded_trigger(options.trigger, options.reconcile);
         let run_id = self.open_run(now, run_trigger, preview).await?;
+        // Managed databases (issue 12, src/managed.rs): new elections get their pages and links
+        // first, so this cycle loads and syncs them with the others.
+        if options.election.is_none() {
+            self.run_managed_deltas(now, preview).await;
+        }
         let (linked, mut cursors) = self.load_work(now, options, run_id).await?;
         let elections_total = linked.len() as u64;
         let by_connection = group_by_connection(linked, &mut cursors);

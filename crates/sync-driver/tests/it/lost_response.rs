@@ -45,6 +45,8 @@ mockall::mock! {
             &self,
             data_source_id: NotionId,
         ) -> Result<DataSource, NotionError>;
+        async fn create_page(&self, request: &notion_client::CreatePage) -> Result<Page, NotionError>;
+        async fn trash_page(&self, page_id: NotionId) -> Result<Page, NotionError>;
         async fn query_database(
             &self,
             database_id: NotionId,

@@ -7,6 +7,7 @@ mod cycle;
 mod link;
 mod links;
 mod lost_response;
+mod managed;
 mod mapping;
 mod moved;
 mod oauth;
