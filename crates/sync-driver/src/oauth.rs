@@ -363,6 +363,21 @@ impl SyncDriver {
         }
     }
 
+    /// The handle to reach database `database_id` with: this one when the database is the
+    /// internal connection's, else one on the OAuth connection that allows it (opened at `now`).
+    pub(crate) async fn for_database(
+        &self,
+        database_id: &NotionId,
+        now: Timestamp,
+    ) -> Result<Self, DriverError> {
+        let connection = self
+            .inner
+            .store
+            .connection_for_database(&database_id.to_string())
+            .await?;
+        self.for_connection(&connection, now).await
+    }
+
     /// [`SyncDriver::validate_page`] for a page of database `database_id`, through the
     /// connection that database belongs to (the internal one unless an OAuth connection allows
     /// it), as linking it would. Errors: as `validate_page`, and `ConnectionUnavailable`.
