@@ -30,5 +30,5 @@ pub use types::{
     DEFAULT_MAX_CONCURRENT_CONNECTIONS, DEFAULT_MIN_INTERVAL, DEFAULT_POLL_INTERVAL,
     DEFAULT_RECONCILE_EVERY, DEFAULT_RUN_RETENTION, DaemonOptions, DatabaseProperty,
     DatabaseReport, DriverConfig, LinkOutcome, LinkRequest, ManualSync, PRUNE_EVERY, PageSearch,
-    PageSummary, PageValidation, ProgressSink, SyncedFields, WrittenFields,
+    PageSummary, PageValidation, ProgressSink, SyncedFields, VisibleDatabase, WrittenFields,
 };

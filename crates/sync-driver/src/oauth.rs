@@ -5,9 +5,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
 use notion_client::{
     NotionClient, NotionClientBuilder, NotionError, NotionId, OAuthCredentials, OAuthToken,
+    SearchObject, SearchRequest, SearchResult,
 };
 use secrecy::SecretString;
 use store::{
@@ -314,6 +316,60 @@ impl SyncDriver {
             .store
             .set_connection_budget(id, max_requests_per_second, now)
             .await?)
+    }
+
+    /// The databases connection `id` can see (Notion's search for data sources, with its token),
+    /// by id. Errors: `ConnectionUnavailable`, `Notion` (after one refresh on a 401).
+    pub async fn visible_databases(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<Vec<crate::VisibleDatabase>, DriverError> {
+        self.on_connection(id, now, |driver| async move {
+            let results: Vec<SearchResult> = driver
+                .notion()
+                .search_stream(SearchRequest::default().only(SearchObject::DataSource))
+                .try_collect()
+                .await?;
+            let mut databases = std::collections::BTreeMap::new();
+            for result in results {
+                let (id, title, url) = match result {
+                    SearchResult::DataSource(source) => (
+                        source.database_id().unwrap_or(source.id),
+                        source.title_text(),
+                        source.url.clone(),
+                    ),
+                    SearchResult::Database(database) => {
+                        (database.id, database.title_text(), database.url.clone())
+                    }
+                    _ => continue,
+                };
+                databases
+                    .entry(id)
+                    .or_insert(crate::VisibleDatabase { id, title, url });
+            }
+            Ok(databases.into_values().collect())
+        })
+        .await
+    }
+
+    /// Database `database_id` as connection `id` sees it (Notion answers 404 when it was not
+    /// shared with it). Errors: `ConnectionUnavailable`, `Notion` (after one refresh on a 401).
+    pub async fn database_on(
+        &self,
+        id: &ConnectionId,
+        database_id: NotionId,
+        now: Timestamp,
+    ) -> Result<crate::VisibleDatabase, DriverError> {
+        self.on_connection(id, now, |driver| async move {
+            let database = driver.notion().retrieve_database(database_id).await?;
+            Ok(crate::VisibleDatabase {
+                id: database_id,
+                title: database.title_text(),
+                url: database.url,
+            })
+        })
+        .await
     }
 
     /// Runs `op` on the handle of database `database_id`'s connection (see

@@ -78,6 +78,17 @@ impl DriverConfig {
     }
 }
 
+/// A database a connection can see (Notion's search with its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VisibleDatabase {
+    /// The database.
+    pub id: NotionId,
+    /// Its title in Notion.
+    pub title: String,
+    /// Its address in Notion, when Notion gave one.
+    pub url: Option<String>,
+}
+
 /// One page of a title search in an allowlisted database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PageSearch {

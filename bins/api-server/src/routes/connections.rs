@@ -5,14 +5,13 @@
 //! Tokens never leave this module unsealed except towards Notion: the answers carry none, and
 //! the OAuth `state` is stored only as its SHA-256.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
-use notion_client::{NotionId, Priority, SearchObject, SearchRequest, SearchResult};
+use notion_client::Priority;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use store::{
@@ -330,33 +329,6 @@ pub(crate) async fn disconnect(
     }))
 }
 
-/// What one connection's search shows: database id → (title, URL).
-async fn visible_databases(
-    client: &notion_client::NotionClient,
-) -> Result<BTreeMap<NotionId, (String, Option<String>)>, ApiError> {
-    let results: Vec<SearchResult> = client
-        .search_stream(SearchRequest::default().only(SearchObject::DataSource))
-        .try_collect()
-        .await
-        .map_err(|error| crate::error::from_notion(&error))?;
-    let mut databases = BTreeMap::new();
-    for result in results {
-        let (id, title, url) = match result {
-            SearchResult::DataSource(source) => (
-                source.database_id().unwrap_or(source.id),
-                source.title_text(),
-                source.url.clone(),
-            ),
-            SearchResult::Database(database) => {
-                (database.id, database.title_text(), database.url.clone())
-            }
-            _ => continue,
-        };
-        databases.entry(id).or_insert((title, url));
-    }
-    Ok(databases)
-}
-
 /// What a connection can see (Notion's search for databases, with its token), each with whether
 /// it is allowed, then the allowed databases it no longer sees.
 #[utoipa::path(
@@ -381,19 +353,18 @@ pub(crate) async fn connection_databases(
 ) -> Result<web::Json<ConnectionDatabasesResponse>, ApiError> {
     let id = parse_connection_id(&path.id)?;
     state.store.get_connection(&id).await?;
-    let connection = state.driver.open_connection(&id, Timestamp::now()).await?;
     let visible = Priority::Interactive
-        .scope(visible_databases(&connection.client))
+        .scope(state.driver.visible_databases(&id, Timestamp::now()))
         .await?;
     let allowed = databases_allowed(&state, &id).await?;
     let mut databases: Vec<ConnectionDatabaseJson> = visible
-        .iter()
-        .map(|(database, (title, url))| {
-            let entry = allowed.iter().find(|a| a.id == database.to_string());
+        .into_iter()
+        .map(|database| {
+            let entry = allowed.iter().find(|a| a.id == database.id.to_string());
             ConnectionDatabaseJson {
-                id: database.to_string(),
-                name: title.clone(),
-                url: url.clone(),
+                id: database.id.to_string(),
+                name: database.title,
+                url: database.url,
                 allowed: entry.is_some(),
                 visible: true,
                 allowed_by: entry.and_then(|a| a.allowed_by.clone()),
@@ -471,17 +442,15 @@ pub(crate) async fn allow_database(
     }
     state.store.get_connection(&id).await?;
     let now = Timestamp::now();
-    let connection = state.driver.open_connection(&id, now).await?;
     // Also proves the connection sees the database (Notion answers 404 otherwise).
     let database = Priority::Interactive
-        .scope(connection.client.retrieve_database(database_id))
-        .await
-        .map_err(|error| crate::error::from_notion(&error))?;
+        .scope(state.driver.database_on(&id, database_id, now))
+        .await?;
     let name = body
         .name
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| database.title_text());
+        .unwrap_or(database.title);
     let allowed = state
         .store
         .allow_database(&id, &database_id.to_string(), Some(&name), Some(ADMIN), now)
