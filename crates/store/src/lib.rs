@@ -14,6 +14,7 @@ mod open;
 mod runs;
 mod time;
 mod types;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,6 +39,10 @@ pub use runs::parse_run_id;
 pub use time::stored_precision;
 pub use token_seal::SealedToken;
 pub use types::*;
+pub use webhooks::{
+    EventReceipt, EventTypeCount, NewWebhookEvent, RejectionCount, StoredWebhookEvent,
+    WebhookHealth, WebhookOutcome, WebhookToken, WebhookTokenState, WebhookTokens,
+};
 
 /// How long a statement waits for another connection's write lock before failing with the
 /// [`StoreErrorKind::Busy`] kind (the default of [`StoreOptions::busy_timeout`]).
@@ -63,6 +68,8 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0005_field_mapping.sql")),
     M::up(include_str!("../migrations/0006_link_records.sql")),
     M::up(include_str!("../migrations/0007_connections.sql")),
+    // 0008 is the managed databases' (another branch); when both are in, it goes before this one.
+    M::up(include_str!("../migrations/0009_webhooks.sql")),
 ];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.
