@@ -449,6 +449,25 @@ async fn handle(
 ) -> Result<HttpResponse, HttpResponse> {
     let store_error =
         |error: store::StoreError| actix_web::ResponseError::error_response(&ApiError::from(error));
+    let signature = req
+        .headers()
+        .get(notion_webhooks::SIGNATURE_HEADER)
+        .map(|v| v.as_bytes());
+    // Notion's header is always well formed (and absent only from the verification POST): one
+    // that is not is refused whatever the body, as the document says.
+    if signature.is_some_and(|s| !well_formed(s)) {
+        return Err(reject(
+            state,
+            connection,
+            "malformed",
+            "invalid_signature",
+            "X-Notion-Signature is not of the form sha256=<64 lowercase hex digits>; nothing was \
+             stored"
+                .into(),
+            now,
+        )
+        .await);
+    }
     let incoming = parse_body(body).map_err(|error| {
         state.metrics.record_webhook("malformed");
         match error {
@@ -485,10 +504,6 @@ async fn handle(
         .await
         .map_err(store_error)?
         .active;
-    let signature = req
-        .headers()
-        .get(notion_webhooks::SIGNATURE_HEADER)
-        .map(|v| v.as_bytes());
     let refusal = match &active {
         None => Some((
             "no_active_token",
@@ -510,14 +525,7 @@ async fn handle(
             }),
     };
     if let Some((reason, code, message)) = refusal {
-        state.metrics.record_webhook_rejection(reason);
-        state
-            .store
-            .count_webhook_rejection(connection, reason, now)
-            .await
-            .map_err(store_error)?;
-        tracing::warn!(%connection, reason, "a webhook event was refused");
-        return Err(refuse(StatusCode::UNAUTHORIZED, code, message));
+        return Err(reject(state, connection, reason, code, message, now).await);
     }
     let new = NewWebhookEvent {
         event_id: event.id.to_string(),
@@ -544,6 +552,37 @@ async fn handle(
         received: received.into(),
         message: message.into(),
     }))
+}
+
+/// `sha256=` and 64 lowercase hex digits.
+fn well_formed(signature: &[u8]) -> bool {
+    signature.strip_prefix(b"sha256=").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    })
+}
+
+/// A 401 for a refused signature, counted in the store and the metrics.
+async fn reject(
+    state: &AppState,
+    connection: &ConnectionId,
+    reason: &'static str,
+    code: &str,
+    message: String,
+    now: Timestamp,
+) -> HttpResponse {
+    state.metrics.record_webhook_rejection(reason);
+    if let Err(error) = state
+        .store
+        .count_webhook_rejection(connection, reason, now)
+        .await
+    {
+        return actix_web::ResponseError::error_response(&ApiError::from(error));
+    }
+    tracing::warn!(%connection, reason, "a webhook event was refused");
+    refuse(StatusCode::UNAUTHORIZED, code, message)
 }
 
 async fn all_connections(state: &AppState) -> Result<Vec<ConnectionWebhookJson>, ApiError> {

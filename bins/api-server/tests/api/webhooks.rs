@@ -201,6 +201,14 @@ async fn forged_truncated_unsigned_replayed_and_malformed_events() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = deliver(&server, &event, Some("sha1=abc")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A malformed header is refused even on a verification body (Notion's never is).
+    let (status, body) = deliver(&server, br#"{"verification_token":"secret_x"}"#, Some("")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_error(&body, "invalid_signature");
+    assert!(
+        webhooks(&server).await["connections"][0]["pending"].is_null(),
+        "nothing stored"
+    );
     // Truncated: the signature of the whole body over a part of it.
     let (status, body) = deliver(&server, &event[..event.len() - 20], Some(&good)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -265,7 +273,7 @@ async fn forged_truncated_unsigned_replayed_and_malformed_events() {
     let health = &webhooks(&server).await["health"];
     assert_eq!(health["events_total"], 2);
     assert_eq!(health["duplicates"], 1);
-    assert_eq!(health["rejected_signatures_total"], 4);
+    assert_eq!(health["rejected_signatures_total"], 5);
     let (status, text) = {
         let r = server
             .http
