@@ -29,6 +29,7 @@ use crate::responses::{
 };
 use crate::routes::{
     activity, changes, connections, elections, health, health_history, links, notion, runs, schema,
+    webhooks,
 };
 use crate::state::AppState;
 use crate::throttle::SignInThrottle;
@@ -57,6 +58,7 @@ requires `Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{\"success\": false,
         (name = "connections", description = "Notion connections: the internal integration and the workspaces connected through OAuth, and the databases allowed on each"),
         (name = "sync", description = "Sync run history and logs"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "webhooks", description = "Notion webhooks: the receiver (signed by Notion, no bearer token), the verification tokens and the event inbox's health"),
     )
 )]
 struct ApiDoc;
@@ -87,6 +89,8 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
         .service(health::metrics)
         // Outside /admin: the browser arrives from Notion; the single-use state authenticates it.
         .service(connections::oauth_callback)
+        // Outside /admin: Notion signs its events; the signature authenticates them.
+        .service(webhooks::receive)
         .service(
             scope::scope("/admin")
                 .wrap(from_fn(auth::require_admin))
@@ -119,6 +123,8 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(health_history::health_history)
                 .service(activity::election_activity)
                 .service(changes::changes)
+                .service(webhooks::webhooks)
+                .service(webhooks::confirm)
                 .default_service(web::to(not_found)),
         );
 }

@@ -107,6 +107,16 @@ pub struct Cli {
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "API_WORKERS")]
     pub workers: Option<usize>,
+
+    /// The verification token of the internal integration's Notion webhook subscription, made
+    /// active at start (for operators who already have one). Without it, confirm the token Notion
+    /// POSTs to /webhooks/notion (GET /admin/notion/webhooks shows it). Never logged.
+    #[arg(
+        long = "webhook-verification-token",
+        env = "NOTION_WEBHOOK_VERIFICATION_TOKEN",
+        hide_env_values = true
+    )]
+    pub webhook_verification_token: Option<String>,
 }
 
 /// A [`parse_duration`] of at least a second: the demo's elections need an open and a close.
@@ -201,6 +211,8 @@ pub struct Settings {
     /// demo's key file). In demo mode OAuth is on with the emulator's demo OAuth app when they
     /// are not given.
     pub oauth: OAuthArgs,
+    /// `NOTION_WEBHOOK_VERIFICATION_TOKEN`: the internal connection's active webhook token.
+    pub webhook_verification_token: Option<SecretString>,
 }
 
 /// The file the demo keeps its token key in, beside its store, when `TOKEN_ENCRYPTION_KEY` is
@@ -297,6 +309,12 @@ impl Cli {
             workers: self.workers,
             log_format: self.log.log_format,
             oauth: self.oauth.clone(),
+            webhook_verification_token: self
+                .webhook_verification_token
+                .as_deref()
+                .map(str::trim)
+                .filter(|token| !token.is_empty())
+                .map(|token| SecretString::from(token.to_owned())),
         })
     }
 }

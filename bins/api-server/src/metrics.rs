@@ -29,6 +29,8 @@ const NOTION_RATE_LIMITED: &str = "notion_rate_limited_total";
 const NOTION_RETRIES: &str = "notion_retries_total";
 const SYNCS: &str = "syncs_total";
 const SYNC_FAILURES: &str = "sync_failures_total";
+const WEBHOOK_REQUESTS: &str = "notion_webhook_requests_total";
+const WEBHOOK_REJECTED: &str = "notion_webhook_rejected_signatures_total";
 
 /// The methods that get a label value of their own; any other is `OTHER` (method names are the
 /// client's choice: each would otherwise be a new series, an unbounded memory cost).
@@ -108,6 +110,18 @@ impl Metrics {
             None,
             "Syncs of one election through the API that failed",
         );
+        describe(
+            WEBHOOK_REQUESTS,
+            None,
+            "POSTs to /webhooks/notion, by result: verification, event, duplicate, \
+             rejected (signature), malformed, too_large",
+        );
+        describe(
+            WEBHOOK_REJECTED,
+            None,
+            "Webhook events refused for their signature, by reason: missing, malformed, \
+             mismatch, no_active_token",
+        );
         recorder.describe_histogram(
             HTTP_DURATION.into(),
             Some(Unit::Seconds),
@@ -155,6 +169,27 @@ impl Metrics {
                 .register_counter(&Self::key(SYNC_FAILURES, Vec::new()), &METADATA)
                 .increment(1);
         }
+    }
+
+    /// Counts one POST to the webhook receiver by its result.
+    pub fn record_webhook(&self, result: &'static str) {
+        self.recorder
+            .register_counter(
+                &Self::key(WEBHOOK_REQUESTS, vec![Label::new("result", result)]),
+                &METADATA,
+            )
+            .increment(1);
+    }
+
+    /// Counts one webhook event refused for its signature (also a `rejected` request).
+    pub fn record_webhook_rejection(&self, reason: &'static str) {
+        self.record_webhook("rejected");
+        self.recorder
+            .register_counter(
+                &Self::key(WEBHOOK_REJECTED, vec![Label::new("reason", reason)]),
+                &METADATA,
+            )
+            .increment(1);
     }
 
     /// The Prometheus text exposition, with the Notion client's counters as of now.

@@ -228,6 +228,18 @@ pub async fn start(
         .ensure_internal_connection(Timestamp::now())
         .await
         .context("cannot record the internal Notion connection in the store")?;
+    if let Some(token) = &settings.webhook_verification_token {
+        store
+            .set_active_webhook_token(
+                &store::ConnectionId::internal(),
+                token.expose_secret(),
+                Some("environment"),
+                Timestamp::now(),
+            )
+            .await
+            .context("cannot store NOTION_WEBHOOK_VERIFICATION_TOKEN")?;
+        tracing::info!("webhook events are verified with NOTION_WEBHOOK_VERIFICATION_TOKEN");
+    }
 
     if settings.demo {
         // After the listener is bound: a second demo on the same address stops before it empties

@@ -56,6 +56,7 @@ impl Shared {
         // OAuth settings and clients registered at run time outlive a reload.
         let settings = spaces.oauth.settings.clone();
         *spaces = Spaces::build(ws, self.seed, self.clock.now(), cap, settings)?;
+        self.webhooks().workspaces_replaced();
         drop(spaces);
         *self
             .initial
@@ -586,6 +587,38 @@ fn route(shared: &Arc<Shared>, method: &str, path: &str, body: &[u8]) -> Result<
         ("DELETE", ["counters"]) => {
             shared.knobs().counters.reset();
             ok(json!({"total": 0, "counts": []}))
+        }
+        ("GET", ["webhooks"]) => ok(json!({"subscriptions": shared.webhook_subscriptions()})),
+        ("POST", ["webhooks"]) => {
+            let spec: crate::webhooks::WebhookSpec = serde_json::from_slice(body)
+                .map_err(|e| err(400, format!("webhook subscription is not valid: {e}")))?;
+            let sub = shared.subscribe_webhook(spec).map_err(control_err)?;
+            Outcome::json(200, json!(sub), uuid::Uuid::new_v4().to_string())
+        }
+        ("DELETE", ["webhooks"]) => {
+            shared.delete_all_webhooks();
+            ok(json!({"subscriptions": []}))
+        }
+        ("GET", ["webhooks", id]) => {
+            let id = id_param(id)?;
+            let sub = shared
+                .webhook_subscriptions()
+                .into_iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| err(404, format!("not found: webhook subscription {id}")))?;
+            ok(json!(sub))
+        }
+        ("DELETE", ["webhooks", id]) => {
+            let id = id_param(id)?;
+            if !shared.delete_webhook(id) {
+                return Err(err(404, format!("not found: webhook subscription {id}")));
+            }
+            ok(json!({"deleted": id}))
+        }
+        ("POST", ["webhooks", id, "resend"]) => {
+            let id = id_param(id)?;
+            shared.resend_verification(id).map_err(control_err)?;
+            ok(json!({"resent": id}))
         }
         ("GET", ["events"]) => {
             let spaces = shared.spaces();

@@ -9,6 +9,7 @@ mod html;
 mod ratelimit;
 mod server;
 mod spaces;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,9 @@ pub use counters::{RequestCount, RequestCounts};
 pub use faults::{Fault, FaultRule, SAVED_RETRY_GUIDANCE};
 pub use ratelimit::RateLimit;
 pub use spaces::{AutoConsent, Blocked, OAuthClientRegistration};
+pub use webhooks::{
+    DeliveryAttempt, DeliveryStats, MAX_DELIVERY_ATTEMPTS, WebhookSpec, WebhookSubscription,
+};
 // The workspace model lives in `notion-workspace`; these keep the paths tests and other crates use.
 pub use notion_workspace::model::{Capabilities, Event};
 pub use notion_workspace::{
@@ -222,6 +226,8 @@ impl Emulator {
             initial: Mutex::new(config.workspace.clone()),
             seed: config.seed,
             query_result_cap: Mutex::new(config.query_result_cap),
+            webhooks: Mutex::new(webhooks::Webhooks::new(config.seed)),
+            webhook_wake: tokio::sync::Notify::new(),
         });
         let (addr, stop, done) =
             server::spawn(config.listen, Arc::clone(&shared), config.worker_threads).map_err(
@@ -431,6 +437,25 @@ impl Emulator {
             .iter()
             .flat_map(|s| s.events.iter().cloned())
             .collect()
+    }
+
+    /// Subscribes `spec.url` to the workspace's events (as Notion's webhooks do): queues the
+    /// verification POST and returns the subscription with its verification token.
+    pub fn subscribe_webhook(
+        &self,
+        spec: WebhookSpec,
+    ) -> Result<WebhookSubscription, EmulatorError> {
+        Ok(self.shared.subscribe_webhook(spec)?)
+    }
+
+    /// Every webhook subscription, with its delivery counts and latest attempts.
+    pub fn webhook_subscriptions(&self) -> Vec<WebhookSubscription> {
+        self.shared.webhook_subscriptions()
+    }
+
+    /// Removes a webhook subscription; false if there was none of that id.
+    pub fn delete_webhook(&self, id: Uuid) -> bool {
+        self.shared.delete_webhook(id)
     }
 
     /// Stops the server and waits for its threads to finish.

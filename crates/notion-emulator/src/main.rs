@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use notion_emulator::{Emulator, EmulatorConfig, RateLimit, Workspace};
+use notion_emulator::{Emulator, EmulatorConfig, RateLimit, WebhookSpec, Workspace};
 
 /// Local emulator of Notion's REST API, for tests and offline demos.
 #[derive(Debug, Parser)]
@@ -38,6 +38,20 @@ struct Args {
     /// Maximum results per query before request_status=incomplete.
     #[arg(long, default_value_t = 10_000)]
     query_result_cap: usize,
+    /// Subscribe this URL to the workspace's webhook events at start (e.g. the api-server's
+    /// http://127.0.0.1:8080/webhooks/notion): it gets the verification POST, then signed events,
+    /// delivered at once, in order. More subscriptions, with realism knobs: POST /__emulator/webhooks.
+    #[arg(long, env = "NOTION_EMULATOR_WEBHOOK_URL")]
+    webhook_url: Option<String>,
+    /// The verification token of the --webhook-url subscription (default: a fresh one, printed).
+    /// Its value is never shown in this help.
+    #[arg(
+        long,
+        env = "NOTION_EMULATOR_WEBHOOK_VERIFICATION_TOKEN",
+        hide_env_values = true,
+        requires = "webhook_url"
+    )]
+    webhook_verification_token: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +99,16 @@ fn run(args: Args) -> anyhow::Result<()> {
         println!("Notion emulator serving {}", emulator.base_url());
         println!("  token:     {}", emulator.demo_token());
         println!("  workspace: {}/__emulator/", emulator.base_url());
+        if let Some(url) = &args.webhook_url {
+            let given = args.webhook_verification_token.is_some();
+            let mut spec = WebhookSpec::new(url.clone());
+            spec.verification_token = args.webhook_verification_token.clone();
+            let sub = emulator.subscribe_webhook(spec).context("--webhook-url")?;
+            println!("  webhooks:  {url} (subscription {})", sub.id);
+            if !given {
+                println!("  webhook verification token: {}", sub.verification_token);
+            }
+        }
         tokio::signal::ctrl_c().await?;
         emulator.shutdown().await;
         Ok(())

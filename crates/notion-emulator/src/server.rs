@@ -51,6 +51,10 @@ pub(crate) struct Shared {
     pub(crate) initial: Mutex<Workspace>,
     pub(crate) seed: u64,
     pub(crate) query_result_cap: Mutex<usize>,
+    /// Webhook subscriptions and their pending deliveries.
+    pub(crate) webhooks: Mutex<crate::webhooks::Webhooks>,
+    /// Wakes the webhook emitter (after every request, a new subscription, a sent batch).
+    pub(crate) webhook_wake: Notify,
 }
 
 impl Shared {
@@ -139,6 +143,7 @@ pub(crate) async fn serve(
     let Ok(listener) = TcpListener::from_std(listener) else {
         return;
     };
+    tokio::spawn(crate::webhooks::run(Arc::clone(&shared)));
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
@@ -188,9 +193,24 @@ async fn handle(
         Ok(b) => Some(b.to_bytes()),
         Err(_) => None,
     };
+    let response = handle_request(&shared, method, path, query, headers, body, drop_signal).await;
+    // The request may have changed the workspace: the emulator's webhooks look at once.
+    shared.webhook_wake.notify_one();
+    response
+}
+
+async fn handle_request(
+    shared: &Arc<Shared>,
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    drop_signal: Arc<Notify>,
+) -> Response<Full<Bytes>> {
     if path == "/__emulator" || path.starts_with("/__emulator/") {
         return crate::control::handle(
-            &shared,
+            shared,
             &method,
             &path,
             &query,
@@ -237,7 +257,7 @@ async fn handle(
             ..
         }) => {
             let served = dispatch(
-                &shared,
+                shared,
                 &method,
                 matched,
                 &query,
@@ -263,7 +283,7 @@ async fn handle(
             ..
         })
         | None => dispatch(
-            &shared,
+            shared,
             &method,
             matched,
             &query,

@@ -444,6 +444,9 @@ pub struct State {
     pub cursors: CursorStore,
     /// Changes since the workspace was loaded (bounded; the webhook hook point).
     pub events: VecDeque<Event>,
+    /// How many events were ever emitted (the deque forgets the oldest; a webhook emitter reads
+    /// the ones past what it saw).
+    pub emitted: u64,
     /// The last creation order handed out (see [`Page::seq`]).
     pub(crate) seq: u64,
     /// The seeded generator behind ids, cursors and tokens.
@@ -472,6 +475,7 @@ impl State {
             oauth: OAuthState::default(),
             cursors: CursorStore::default(),
             events: VecDeque::new(),
+            emitted: 0,
             seq: 0,
             rng: SplitMix::new(seed),
             query_result_cap: 10_000,
@@ -494,6 +498,15 @@ impl State {
             self.events.pop_front();
         }
         self.events.push_back(event);
+        self.emitted += 1;
+    }
+
+    /// The events emitted after the first `seen` (at most the ones still kept), oldest first.
+    pub fn events_since(&self, seen: u64) -> impl Iterator<Item = &Event> {
+        let new = self.emitted.saturating_sub(seen);
+        let kept = self.events.len() as u64;
+        let skip = kept.saturating_sub(new) as usize;
+        self.events.iter().skip(skip)
     }
 
     pub(crate) fn actor_id(&self, actor: Actor) -> Uuid {

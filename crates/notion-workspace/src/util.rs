@@ -66,7 +66,7 @@ impl SplitMix {
     }
 
     /// A random version-4 UUID.
-    pub(crate) fn uuid(&mut self) -> Uuid {
+    pub fn uuid(&mut self) -> Uuid {
         let hi = self.next_u64().to_be_bytes();
         let lo = self.next_u64().to_be_bytes();
         let mut bytes = [0u8; 16];

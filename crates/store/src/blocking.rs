@@ -15,6 +15,10 @@ use crate::{
     SealedToken, SqliteStore, Store, StoreError, StoreHealth, SyncBatch, SyncCursor, SyncHealth,
     SyncRecord, SyncRun,
 };
+use crate::{
+    EventReceipt, NewWebhookEvent, StoredWebhookEvent, WebhookHealth, WebhookOutcome, WebhookToken,
+    WebhookTokens,
+};
 
 impl SqliteStore {
     /// Runs `f` on a clone of this store (the same connections) on tokio's blocking pool. A panic
@@ -481,6 +485,120 @@ impl Store for SqliteStore {
     ) -> Result<Option<Timestamp>> {
         let id = id.clone();
         self.blocking(move |s| s.connection_penalty(&id, now)).await
+    }
+
+    async fn webhook_tokens(&self, connection: &ConnectionId) -> Result<WebhookTokens> {
+        let connection = connection.clone();
+        self.blocking(move |s| s.webhook_tokens(&connection)).await
+    }
+
+    async fn active_webhook_tokens(&self) -> Result<Vec<WebhookToken>> {
+        self.blocking(Self::active_webhook_tokens).await
+    }
+
+    async fn save_pending_webhook_token(
+        &self,
+        connection: &ConnectionId,
+        token: &str,
+        source: Option<&str>,
+        now: Timestamp,
+    ) -> Result<WebhookToken> {
+        let (connection, token, source) = (
+            connection.clone(),
+            token.to_owned(),
+            source.map(str::to_owned),
+        );
+        self.blocking(move |s| {
+            s.save_pending_webhook_token(&connection, &token, source.as_deref(), now)
+        })
+        .await
+    }
+
+    async fn confirm_webhook_token(
+        &self,
+        connection: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<WebhookToken> {
+        let connection = connection.clone();
+        self.blocking(move |s| s.confirm_webhook_token(&connection, now))
+            .await
+    }
+
+    async fn set_active_webhook_token(
+        &self,
+        connection: &ConnectionId,
+        token: &str,
+        source: Option<&str>,
+        now: Timestamp,
+    ) -> Result<WebhookToken> {
+        let (connection, token, source) = (
+            connection.clone(),
+            token.to_owned(),
+            source.map(str::to_owned),
+        );
+        self.blocking(move |s| {
+            s.set_active_webhook_token(&connection, &token, source.as_deref(), now)
+        })
+        .await
+    }
+
+    async fn record_webhook_event(
+        &self,
+        event: NewWebhookEvent,
+        now: Timestamp,
+    ) -> Result<EventReceipt> {
+        self.blocking(move |s| s.record_webhook_event(&event, now))
+            .await
+    }
+
+    async fn count_webhook_rejection(
+        &self,
+        connection: &ConnectionId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let (connection, reason) = (connection.clone(), reason.to_owned());
+        self.blocking(move |s| s.count_webhook_rejection(&connection, &reason, now))
+            .await
+    }
+
+    async fn claim_webhook_events(
+        &self,
+        holder: &str,
+        limit: u32,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Vec<StoredWebhookEvent>> {
+        let holder = holder.to_owned();
+        self.blocking(move |s| s.claim_webhook_events(&holder, limit, ttl, now))
+            .await
+    }
+
+    async fn mark_webhook_events_processed(
+        &self,
+        outcomes: Vec<WebhookOutcome>,
+        now: Timestamp,
+    ) -> Result<usize> {
+        self.blocking(move |s| s.mark_webhook_events_processed(&outcomes, now))
+            .await
+    }
+
+    async fn get_webhook_event(&self, event_id: &str) -> Result<StoredWebhookEvent> {
+        let event_id = event_id.to_owned();
+        self.blocking(move |s| s.get_webhook_event(&event_id)).await
+    }
+
+    async fn prune_webhook_events(
+        &self,
+        older_than: SignedDuration,
+        now: Timestamp,
+    ) -> Result<usize> {
+        self.blocking(move |s| s.prune_webhook_events(older_than, now))
+            .await
+    }
+
+    async fn webhook_health(&self, now: Timestamp) -> Result<WebhookHealth> {
+        self.blocking(move |s| s.webhook_health(now)).await
     }
 
     async fn election_activity(

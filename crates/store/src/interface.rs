@@ -17,6 +17,10 @@ use crate::{
     PauseStatus, PhaseChange, PrunedRuns, Result, RunCounts, RunFilter, RunHistory, RunWithLogs,
     SealedToken, StoreHealth, SyncBatch, SyncCursor, SyncHealth, SyncRecord, SyncRun,
 };
+use crate::{
+    EventReceipt, NewWebhookEvent, StoredWebhookEvent, WebhookHealth, WebhookOutcome, WebhookToken,
+    WebhookTokens,
+};
 
 /// A store shared by everything in a process: the driver, the api-server's handlers, the
 /// sync-runner's commands. Opened by [`crate::open_store`].
@@ -421,6 +425,89 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: &ConnectionId,
         now: Timestamp,
     ) -> Result<Option<Timestamp>>;
+
+    // Webhooks.
+
+    /// A connection's verification tokens (pending and active).
+    async fn webhook_tokens(&self, connection: &ConnectionId) -> Result<WebhookTokens>;
+
+    /// Every active verification token, by connection.
+    async fn active_webhook_tokens(&self) -> Result<Vec<WebhookToken>>;
+
+    /// Stores a verification POST's token as the connection's pending token (replacing an
+    /// earlier pending one; never the active one), with where it came from. Errors: `Invalid`.
+    async fn save_pending_webhook_token(
+        &self,
+        connection: &ConnectionId,
+        token: &str,
+        source: Option<&str>,
+        now: Timestamp,
+    ) -> Result<WebhookToken>;
+
+    /// Makes the pending token active (replacing the active one). Errors: `NotFound` (none
+    /// pending).
+    async fn confirm_webhook_token(
+        &self,
+        connection: &ConnectionId,
+        now: Timestamp,
+    ) -> Result<WebhookToken>;
+
+    /// Sets the active token directly; the same token again changes nothing. Errors: `Invalid`.
+    async fn set_active_webhook_token(
+        &self,
+        connection: &ConnectionId,
+        token: &str,
+        source: Option<&str>,
+        now: Timestamp,
+    ) -> Result<WebhookToken>;
+
+    /// Stores an accepted event, once per event id (a redelivery is only counted). Durable when
+    /// it returns. Errors: `Invalid` (empty or overlong id or type).
+    async fn record_webhook_event(
+        &self,
+        event: NewWebhookEvent,
+        now: Timestamp,
+    ) -> Result<EventReceipt>;
+
+    /// Counts a request refused for its signature, by connection and reason.
+    async fn count_webhook_rejection(
+        &self,
+        connection: &ConnectionId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Claims up to `limit` unprocessed events for `holder` until `now + ttl`, in `timestamp`
+    /// order; others' live claims are skipped. Errors: `Invalid` (limit, ttl, holder).
+    async fn claim_webhook_events(
+        &self,
+        holder: &str,
+        limit: u32,
+        ttl: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Vec<StoredWebhookEvent>>;
+
+    /// Marks events processed with their outcomes in one transaction; returns how many were
+    /// still unprocessed.
+    async fn mark_webhook_events_processed(
+        &self,
+        outcomes: Vec<WebhookOutcome>,
+        now: Timestamp,
+    ) -> Result<usize>;
+
+    /// One stored event. Errors: `NotFound`.
+    async fn get_webhook_event(&self, event_id: &str) -> Result<StoredWebhookEvent>;
+
+    /// Deletes events processed more than `older_than` before `now`. Errors: `Invalid`.
+    async fn prune_webhook_events(
+        &self,
+        older_than: SignedDuration,
+        now: Timestamp,
+    ) -> Result<usize>;
+
+    /// How webhooks are doing: last event, events by type, redeliveries, backlog, refused
+    /// signatures, lag.
+    async fn webhook_health(&self, now: Timestamp) -> Result<WebhookHealth>;
 
     // What the admin pages read.
 

@@ -15,6 +15,7 @@ mod open;
 mod runs;
 mod time;
 mod types;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +44,10 @@ pub use runs::parse_run_id;
 pub use time::stored_precision;
 pub use token_seal::SealedToken;
 pub use types::*;
+pub use webhooks::{
+    EventReceipt, EventTypeCount, NewWebhookEvent, RejectionCount, StoredWebhookEvent,
+    WebhookHealth, WebhookOutcome, WebhookToken, WebhookTokenState, WebhookTokens,
+};
 
 /// How long a statement waits for another connection's write lock before failing with the
 /// [`StoreErrorKind::Busy`] kind (the default of [`StoreOptions::busy_timeout`]).
@@ -69,6 +74,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0006_link_records.sql")),
     M::up(include_str!("../migrations/0007_connections.sql")),
     M::up(include_str!("../migrations/0008_managed_databases.sql")),
+    M::up(include_str!("../migrations/0009_webhooks.sql")),
 ];
 
 /// The schema migrations, oldest first; version `n` is the schema after the `n`-th.

@@ -10,3 +10,4 @@ pub(crate) mod links;
 pub(crate) mod notion;
 pub(crate) mod runs;
 pub(crate) mod schema;
+pub(crate) mod webhooks;

@@ -22,6 +22,7 @@ pub(crate) fn api_server() -> Command {
         "NOTION_MAX_RPS",
         "RUST_LOG_FORMAT",
         "EMBEDDED_SYNC",
+        "NOTION_WEBHOOK_VERIFICATION_TOKEN",
     ] {
         command.env_remove(var);
     }

@@ -17,3 +17,4 @@ mod schema;
 mod store;
 mod support;
 mod timestamps;
+mod webhooks;

@@ -28,7 +28,7 @@ fn every_admin_operation_requires_the_bearer_token() {
             }
         }
     }
-    assert_eq!(operations, 29);
+    assert_eq!(operations, 31);
 }
 
 fn operations(document: &Value) -> Vec<(String, String, &Value)> {

@@ -16,3 +16,4 @@ mod queries;
 mod sdk_js;
 mod search_blocks_users;
 mod versions;
+mod webhooks;

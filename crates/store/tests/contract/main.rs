@@ -14,6 +14,7 @@ mod links;
 mod managed;
 mod runs;
 mod support;
+mod webhooks;
 
 /// Runs every case against every backend: a module per backend, a test per case, each case given
 /// a fresh store of that backend (its [`backend::Fixture`]).
@@ -70,5 +71,9 @@ contract! {
         demo::an_empty_store_is_marked_then_reset_at_each_claim,
         demo::a_store_holding_other_data_is_refused_and_left_as_it_was,
         demo::a_fresh_store_is_healthy_at_the_latest_schema,
+        webhooks::a_verification_token_is_pending_until_confirmed,
+        webhooks::an_operator_token_is_active_at_once_and_setting_it_again_changes_nothing,
+        webhooks::events_are_stored_once_per_id_and_claimed_in_timestamp_order,
+        webhooks::webhook_health_counts_events_rejections_backlog_and_lag,
     ]
 }

@@ -210,7 +210,9 @@ impl SyncDriver {
             database_requests += driver.requests_since(before);
         }
         driver.export_penalty(connection, || lease.now()).await;
-        if through_other {
+        // A connection the driver was built with counts in the cycle's own stats scope already
+        // (its handle's scope nests in it); one opened from the store counts only in its own.
+        if through_other && self.inner.connections.get(connection).is_none() {
             tally.other_connection_requests += database_requests;
         }
         if preview {
