@@ -28,7 +28,8 @@ use crate::responses::{
     UnsupportedMediaType,
 };
 use crate::routes::{
-    activity, changes, connections, elections, health, health_history, links, notion, runs, schema,
+    activity, changes, connections, databases, elections, health, health_history, links, notion,
+    runs, schema,
 };
 use crate::state::AppState;
 use crate::throttle::SignInThrottle;
@@ -105,6 +106,8 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(notion::list_databases)
                 .service(notion::search_pages)
                 .service(schema::database_properties)
+                .service(databases::get_database)
+                .service(databases::update_database)
                 .service(notion::validate_page)
                 .service(notion::link)
                 .service(notion::unlink)
