@@ -28,8 +28,8 @@ use crate::responses::{
     UnsupportedMediaType,
 };
 use crate::routes::{
-    activity, changes, connections, elections, health, health_history, links, notion, runs, schema,
-    webhooks,
+    activity, changes, connections, databases, elections, health, health_history, links, notion,
+    runs, schema, webhooks,
 };
 use crate::state::AppState;
 use crate::throttle::SignInThrottle;
@@ -109,6 +109,8 @@ fn api_routes(config: &mut ServiceConfig<'_>) {
                 .service(notion::list_databases)
                 .service(notion::search_pages)
                 .service(schema::database_properties)
+                .service(databases::get_database)
+                .service(databases::update_database)
                 .service(notion::validate_page)
                 .service(notion::link)
                 .service(notion::unlink)

@@ -1083,3 +1083,140 @@ pub struct OAuthCallbackQuery {
     /// `access_denied` when the admin cancelled.
     pub error: Option<String>,
 }
+
+// ----- Managed databases (issue 12) -----
+
+/// How a database's pages come to show elections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseModeJson {
+    /// An admin links each page by hand (the default).
+    Linked,
+    /// Every election gets a page there by itself, found by its key property or created.
+    Managed,
+}
+
+/// What happens to a managed page when its election is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnElectionDeletedJson {
+    /// The page stays; only its link goes (the default).
+    Keep,
+    /// The next clean backfill (`sync-runner backfill --database`) moves it to the trash.
+    Trash,
+}
+
+/// `PATCH /admin/notion/databases/{databaseId}`: every field is optional and keeps its current
+/// value (or the default, for a database never switched) when left out.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseUpdateJson {
+    /// `managed` or `linked`.
+    #[schema(example = "managed")]
+    pub mode: Option<DatabaseModeJson>,
+    /// The Text (rich text) property holding each page's election id (default `Election ID`);
+    /// it must exist in the database when the mode is `managed`.
+    #[schema(example = "Election ID", min_length = 1, max_length = 100)]
+    pub key_property: Option<String>,
+    /// Whether elections created before the switch get pages too (default `false`).
+    pub include_existing: Option<bool>,
+    /// `keep` (default) or `trash`.
+    pub on_election_deleted: Option<OnElectionDeletedJson>,
+}
+
+/// What a pass over a managed database found and did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ManagedPassJson {
+    /// `delta` (between backfills, only the elections changed) or `full` (a backfill).
+    #[schema(example = "full")]
+    pub kind: String,
+    /// When it ran.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub at: Timestamp,
+    /// Whether it read everything it meant to (a backfill: up to the final page, no error).
+    pub complete: bool,
+    /// Pages with a key it saw.
+    pub managed_pages: u64,
+    /// Pages whose key names no election.
+    pub orphans: u64,
+    /// Pages beyond the first (the oldest is kept) that carry the same key.
+    pub duplicates: u64,
+    /// Pages it created.
+    pub created: u64,
+    /// Pages it found by key and linked.
+    pub linked: u64,
+    /// Pages it trashed.
+    pub trashed: u64,
+    /// Why the brake held the sweep back, when it did.
+    pub halted: Option<String>,
+}
+
+impl From<&store::ManagedPassSummary> for ManagedPassJson {
+    fn from(pass: &store::ManagedPassSummary) -> Self {
+        Self {
+            kind: match pass.kind {
+                store::PassKindStored::Delta => "delta".into(),
+                store::PassKindStored::Full => "full".into(),
+            },
+            at: pass.at,
+            complete: pass.complete,
+            managed_pages: pass.managed_pages,
+            orphans: pass.orphans,
+            duplicates: pass.duplicates,
+            created: pass.created,
+            linked: pass.linked,
+            trashed: pass.trashed,
+            halted: pass.halted.clone(),
+        }
+    }
+}
+
+/// A database's counts: its links from the store, the rest from the last backfill (`null`
+/// until one ran: only a full pass sees every page).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DatabaseCountsJson {
+    /// Elections linked to a page of this database.
+    pub linked_elections: u64,
+    /// Pages with a key, as the last backfill saw them.
+    pub managed_pages: Option<u64>,
+    /// Pages whose key names no election, as the last backfill saw them.
+    pub orphans: Option<u64>,
+    /// Extra pages for a key already taken, as the last backfill saw them.
+    pub duplicates: Option<u64>,
+}
+
+/// A database's mode, options and counts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DatabaseStateJson {
+    /// Database id (canonical dashed UUID).
+    #[schema(example = "d0000000-0000-4000-8000-000000000001")]
+    pub id: String,
+    /// The connection it is allowed on (`internal`, or `conn_…`).
+    pub connection_id: String,
+    /// `linked` or `managed`.
+    pub mode: DatabaseModeJson,
+    /// The Text property holding each page's election id.
+    pub key_property: String,
+    /// Whether elections created before the switch get pages too.
+    pub include_existing: bool,
+    /// `keep` or `trash`.
+    pub on_election_deleted: OnElectionDeletedJson,
+    /// When it last became managed (`null` while it never was).
+    #[serde(serialize_with = "crate::time::serialize_option")]
+    pub managed_since: Option<Timestamp>,
+    /// Counts of its pages.
+    pub counts: DatabaseCountsJson,
+    /// The last pass of either kind (`null` until one ran).
+    pub last_pass: Option<ManagedPassJson>,
+    /// The last backfill (`null` until one ran).
+    pub last_full_pass: Option<ManagedPassJson>,
+}
+
+/// `GET` and `PATCH /admin/notion/databases/{databaseId}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseStateResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// The database.
+    pub database: DatabaseStateJson,
+}

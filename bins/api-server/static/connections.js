@@ -1,6 +1,8 @@
 // The Connections page: the internal integration and each Notion workspace connected through
 // OAuth, with its state ("Reconnect" when it needs re-authorization), the databases it can see
-// with Allow / Disallow, "Connect a Notion workspace" and Disconnect behind a confirmation.
+// with Allow / Disallow, "Connect a Notion workspace" and Disconnect behind a confirmation; and,
+// under each allowed database, "Manage": its mode (linked, or managed: every election gets a page
+// there by itself), the managed options and its counts.
 
 import { api, requireToken } from './api.js';
 import { byId, el, initChrome, show, timeElement } from './ui.js';
@@ -36,6 +38,87 @@ async function startConnecting(button) {
   }
 }
 
+/** What a database's counts say, for people. */
+function countsText(db) {
+  const c = db.counts;
+  const parts = [`${c.linked_elections} election${c.linked_elections === 1 ? '' : 's'} linked`];
+  if (c.managed_pages == null) parts.push('no backfill yet (managed pages, orphans and duplicates show after `sync-runner backfill --database`)');
+  else parts.push(`${c.managed_pages} managed page${c.managed_pages === 1 ? '' : 's'}`, `${c.orphans} orphan${c.orphans === 1 ? '' : 's'}`, `${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'}`);
+  return parts.join(' · ');
+}
+
+function lastPassText(pass) {
+  if (!pass) return 'No pass yet.';
+  const what = `${pass.created} created, ${pass.linked} found by key, ${pass.trashed} trashed`;
+  return `Last ${pass.kind === 'full' ? 'backfill' : 'delta'}: ${what}${pass.complete ? '' : ' (incomplete)'}${pass.halted ? `; the brake held the sweep back: ${pass.halted}` : ''}.`;
+}
+
+/** The form of one database's mode and options, filled from `GET /admin/notion/databases/{id}`. */
+function managedForm(database, holder, state) {
+  const id = database.id;
+  const field = (name) => `managed-${name}-${id}`;
+  const mode = el('select', { id: field('mode'), name: 'mode' },
+    el('option', { value: 'linked', selected: state.mode === 'linked' }, 'Linked: pages linked by hand'),
+    el('option', { value: 'managed', selected: state.mode === 'managed' }, 'Managed: every election gets a page here'));
+  const key = el('input', { id: field('key'), name: 'key_property', type: 'text', value: state.key_property, maxlength: '100', required: true });
+  const existing = el('input', { id: field('existing'), name: 'include_existing', type: 'checkbox', checked: state.include_existing });
+  const onDeleted = el('select', { id: field('deleted'), name: 'on_election_deleted' },
+    el('option', { value: 'keep', selected: state.on_election_deleted === 'keep' }, 'Keep its page (drop the link)'),
+    el('option', { value: 'trash', selected: state.on_election_deleted === 'trash' }, 'Trash its page (on the next clean backfill)'));
+  const save = el('button', { type: 'submit', class: 'primary', dataset: { action: 'save-managed' } }, 'Save');
+  const message = el('p', { class: 'managed-message', role: 'status' });
+  const counts = el('p', { class: 'managed-counts', dataset: { role: 'managed-counts' } }, countsText(state));
+  const lastPass = el('p', { class: 'hint managed-last-pass' }, lastPassText(state.last_pass));
+  const since = state.managed_since
+    ? el('p', { class: 'hint' }, 'Managed since ', timeElement(state.managed_since), '.')
+    : null;
+  const form = el('form', { class: 'managed-database-form', dataset: { databaseId: id } },
+    el('p', {}, el('label', { for: field('mode') }, 'Mode'), ' ', mode),
+    el('p', {}, el('label', { for: field('key') }, 'Key property (a Text property holding the election id)'), ' ', key),
+    el('p', {}, existing, ' ', el('label', { for: field('existing') }, 'Also give elections created before the switch a page')),
+    el('p', {}, el('label', { for: field('deleted') }, 'When an election is deleted'), ' ', onDeleted),
+    el('div', { class: 'actions' }, save),
+    message, counts, lastPass, since);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    save.disabled = true;
+    try {
+      const answer = await api('PATCH', `/admin/notion/databases/${encodeURIComponent(id)}`, {
+        mode: mode.value,
+        key_property: key.value,
+        include_existing: existing.checked,
+        on_election_deleted: onDeleted.value,
+      });
+      managedForm(database, holder, answer.database);
+      const saved = holder.querySelector('.managed-message');
+      show(saved, answer.database.mode === 'managed'
+        ? `${database.name} is managed: every new election gets its page there.`
+        : `${database.name} is linked: pages are linked by hand.`);
+    } catch (error) {
+      show(message, `Could not save: ${error.message}`);
+      save.disabled = false;
+    }
+  });
+  holder.replaceChildren(form);
+}
+
+/** "Manage" under an allowed database: opens its mode, options and counts. */
+function managedPanel(database) {
+  const body = el('div', { class: 'managed-database-body' }, el('p', { class: 'muted' }, 'Loading…'));
+  const details = el('details', { class: 'managed-database', dataset: { databaseId: database.id } },
+    el('summary', {}, 'Manage'), body);
+  details.addEventListener('toggle', async () => {
+    if (!details.open) return;
+    try {
+      const answer = await api('GET', `/admin/notion/databases/${encodeURIComponent(database.id)}`);
+      managedForm(database, body, answer.database);
+    } catch (error) {
+      body.replaceChildren(el('p', { class: 'notice notice-error', role: 'alert' }, `Could not load its mode: ${error.message}`));
+    }
+  });
+  return details;
+}
+
 function internalCard(connection) {
   const databases = connection.databases_allowed;
   return el('section', { class: 'card connection', dataset: { connectionId: connection.id } },
@@ -47,7 +130,7 @@ function internalCard(connection) {
     databases.length === 0
       ? el('p', { class: 'muted' }, 'None.')
       : el('ul', { class: 'connection-databases' },
-        databases.map((d) => el('li', { dataset: { databaseId: d.id } }, d.name, ' ', el('code', {}, d.id)))));
+        databases.map((d) => el('li', { dataset: { databaseId: d.id } }, d.name, ' ', el('code', {}, d.id), managedPanel(d)))));
 }
 
 function databaseRow(connection, database, refresh) {
@@ -75,7 +158,8 @@ function databaseRow(connection, database, refresh) {
     el('th', { scope: 'row', 'data-label': 'Database' }, database.name, ' ', el('code', {}, database.id)),
     el('td', { 'data-label': 'Allowed' },
       database.allowed ? el('span', { class: 'badge badge-ok' }, 'Allowed') : el('span', { class: 'badge badge-neutral' }, 'Not allowed'),
-      database.visible ? '' : el('span', { class: 'badge badge-warning' }, ' No longer shared'), who),
+      database.visible ? '' : el('span', { class: 'badge badge-warning' }, ' No longer shared'), who,
+      database.allowed ? managedPanel(database) : null),
     el('td', { 'data-label': 'Action' }, button));
 }
 

@@ -158,6 +158,9 @@ pub enum Command {
     /// Full reconcile of every linked page now, with progress.
     #[command(after_help = BACKFILL_HELP)]
     Backfill(BackfillArgs),
+    /// Notion databases for managed mode.
+    #[command(subcommand)]
+    Database(DatabaseCommand),
 }
 
 impl Command {
@@ -173,6 +176,7 @@ impl Command {
             Self::State(StateCommand::Reset(a)) => &a.common,
             Self::Pause(a) | Self::Resume(a) => &a.common,
             Self::Backfill(a) => &a.common,
+            Self::Database(DatabaseCommand::Create(a)) => &a.common,
         }
     }
 }
@@ -409,6 +413,45 @@ pub struct BackfillArgs {
     pub allow_mass_delete: bool,
 }
 
+/// `database …`.
+#[derive(Debug, Subcommand)]
+pub enum DatabaseCommand {
+    /// Create a database with the schema a managed database needs (title, "Election ID",
+    /// "Voting Status", "Results Link", "Voting Window", "Description") under a Notion page.
+    #[command(after_help = DATABASE_CREATE_HELP)]
+    Create(DatabaseCreateArgs),
+}
+
+const DATABASE_CREATE_HELP: &str = "\
+The page must be shared with the integration (NOTION_API_KEY): in Notion, ••• → Connections. \
+Prints the new database's id, then how to allow it (NOTION_DATABASE_ALLOWLIST) and switch it to \
+managed.
+
+Examples:
+  sync-runner database create --parent 1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6
+  sync-runner database create --parent 1a2b… --title 'Board elections'
+  sync-runner database create --parent 1a2b… --json";
+
+/// `database create`.
+#[derive(Debug, Args)]
+pub struct DatabaseCreateArgs {
+    /// Store and logging.
+    #[command(flatten, next_help_heading = STORE_HEADING)]
+    pub common: CommonArgs,
+    /// Notion and sync tuning.
+    #[command(flatten, next_help_heading = SYNC_HEADING)]
+    pub sync: SyncArgs,
+    /// The Notion page the database goes in: its id (32 hex characters or a dashed UUID) or URL.
+    #[arg(long, value_name = "PAGE_ID", help_heading = OWN_FLAGS)]
+    pub parent: String,
+    /// The database's title.
+    #[arg(long, default_value = "Elections", help_heading = OWN_FLAGS)]
+    pub title: String,
+    /// Print the result as JSON.
+    #[arg(long, help_heading = OWN_FLAGS)]
+    pub json: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,7 +486,12 @@ mod tests {
             "--max-rps",
             "--max-rpm",
         ];
-        for path in [&["run"][..], &["once"], &["backfill"]] {
+        for path in [
+            &["run"][..],
+            &["once"],
+            &["backfill"],
+            &["database", "create"],
+        ] {
             let flags = flags(path);
             for flag in syncing.iter().chain(&["--database-url", "--log-format"]) {
                 assert!(

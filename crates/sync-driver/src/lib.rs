@@ -5,6 +5,7 @@ mod clock;
 mod connection;
 mod cycle;
 mod daemon;
+mod database_create;
 mod driver;
 mod error;
 mod managed;
@@ -18,6 +19,10 @@ pub use allowlist::{Allowlist, AllowlistEntry, AllowlistError};
 pub use clock::{Clock, ManualClock, SleepFuture, SystemClock};
 pub use connection::{Connection, ConnectionId, Connections};
 pub use cycle::QUERY_PAGE_SIZE;
+pub use database_create::{
+    CreatedDatabase, DESCRIPTION_PROPERTY_NAME, RESULTS_PROPERTY_NAME, STATUS_OPTIONS,
+    STATUS_PROPERTY_NAME, TITLE_PROPERTY_NAME, managed_database_properties,
+};
 pub use driver::{SEARCH_PAGE_SIZE, SyncDriver};
 pub use error::DriverError;
 pub use managed::{ManagedPassOptions, ManagedPassReport, VOTING_WINDOW_PROPERTY_NAME};

@@ -1,7 +1,10 @@
 //! `/admin/elections`: create, list, read, update, delete.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use jiff::Timestamp;
+use notion_client::Priority;
 use store::{ElectionPatch, ListRequest, NewElection};
 
 use crate::error::{ApiError, ErrorResponse};
@@ -24,7 +27,42 @@ fn election_response(record: &store::ElectionRecord) -> ElectionResponse {
     }
 }
 
-/// Create an election.
+/// How long a create waits for its managed pages: past it the answer goes out and the next
+/// cycle's delta finishes the job (a page made meanwhile is found by its key, not made twice).
+const MANAGED_PAGES_WAIT: Duration = Duration::from_secs(10);
+
+/// Gives a new election its page in every managed database at once (issue 12), and answers the
+/// election as it then is (with those links). A Notion failure only logs: the election is
+/// created all the same and the runner's next delta retries.
+async fn give_managed_pages(
+    state: &AppState,
+    record: store::ElectionRecord,
+    now: Timestamp,
+) -> store::ElectionRecord {
+    let id = record.election.id.clone();
+    let pass = Priority::Interactive.scope(state.driver.manage_election(&id, now));
+    let Ok(reports) = tokio::time::timeout(MANAGED_PAGES_WAIT, pass).await else {
+        tracing::warn!(election = %id, "managed pages still pending: the next cycle makes them");
+        return record;
+    };
+    for report in &reports {
+        if !report.errors.is_empty() {
+            tracing::warn!(election = %id, database = %report.database_id,
+                errors = ?report.errors, "managed page not made yet: the next cycle retries");
+        }
+    }
+    if reports
+        .iter()
+        .all(|r| r.created.is_empty() && r.linked.is_empty())
+    {
+        return record;
+    }
+    state.store.get_election(&id).await.unwrap_or(record)
+}
+
+/// Create an election. When a database is managed, the election's page there is made at once
+/// (the answer's `links` show it); if Notion fails, the election is created all the same and
+/// the sync-runner's next cycle makes the page.
 #[utoipa::path(
     tag = "elections",
     request_body = CreateElectionRequest,
@@ -58,8 +96,10 @@ pub(crate) async fn create_election(
         open_at: request.open_at.0,
         close_at: request.close_at.0,
     };
-    let record = state.store.create_election(new, Timestamp::now()).await?;
+    let now = Timestamp::now();
+    let record = state.store.create_election(new, now).await?;
     tracing::info!(election = %record.election.id, "election created");
+    let record = give_managed_pages(&state, record, now).await;
     Ok(HttpResponse::Created().json(election_response(&record)))
 }
 

@@ -3,6 +3,7 @@
 pub(crate) mod activity;
 pub(crate) mod changes;
 pub(crate) mod connections;
+pub(crate) mod databases;
 pub(crate) mod elections;
 pub(crate) mod health;
 pub(crate) mod health_history;

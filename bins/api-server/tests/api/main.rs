@@ -4,6 +4,7 @@ mod activity;
 mod auth;
 mod binary;
 mod connections;
+mod databases;
 mod demo;
 mod elections;
 mod errors;

@@ -8,5 +8,6 @@ mod harness;
 mod health;
 mod links;
 mod live;
+mod managed;
 mod notion;
 mod sync_runs;

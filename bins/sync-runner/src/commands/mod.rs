@@ -1,13 +1,14 @@
 //! One module per command. Each returns the process exit code or a [`RunnerError`].
 
 mod backfill;
+mod database;
 mod inspect;
 mod once;
 mod pause;
 mod preview;
 mod run;
 
-use crate::cli::{Command, RunsCommand, StateCommand};
+use crate::cli::{Command, DatabaseCommand, RunsCommand, StateCommand};
 use crate::error::Result;
 
 /// Runs the parsed command.
@@ -23,6 +24,7 @@ pub(crate) async fn dispatch(command: Command) -> Result<u8> {
         Command::Pause(args) => pause::pause(args, true).await,
         Command::Resume(args) => pause::pause(args, false).await,
         Command::Backfill(args) => backfill::backfill(args).await,
+        Command::Database(DatabaseCommand::Create(args)) => database::create(args).await,
     }
 }
 

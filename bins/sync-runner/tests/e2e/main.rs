@@ -6,5 +6,6 @@
 mod cli;
 mod daemon;
 mod links;
+mod managed;
 mod once;
 mod support;
