@@ -78,6 +78,11 @@ pub struct ManagedPassReport {
     pub busy: Vec<ElectionId>,
     /// What failed, for people.
     pub errors: Vec<String>,
+    /// The elections whose step failed (their errors are in `errors`): the delta's cursor stops
+    /// before the first of them.
+    pub failed: Vec<ElectionId>,
+    /// Whether something failed that is no one election's (a read, a trash): the cursor stays.
+    pub failed_generally: bool,
 }
 
 impl ManagedPassReport {
@@ -91,7 +96,21 @@ impl ManagedPassReport {
             trashed: Vec::new(),
             busy: Vec::new(),
             errors: Vec::new(),
+            failed: Vec::new(),
+            failed_generally: false,
         }
+    }
+
+    /// Notes a failure that is no one election's.
+    fn fail(&mut self, message: String) {
+        self.errors.push(message);
+        self.failed_generally = true;
+    }
+
+    /// Notes a failure of election `id`'s step.
+    fn fail_election(&mut self, id: &ElectionId, message: String) {
+        self.errors.push(message);
+        self.failed.push(id.clone());
     }
 
     /// Why the brake halted the sweep, if it did.
@@ -303,7 +322,7 @@ impl SyncDriver {
         let records = match self.pass_elections(db, only, options.full).await {
             Ok(records) => records,
             Err(e) => {
-                report.errors.push(e.to_string());
+                report.fail(e.to_string());
                 return report;
             }
         };
@@ -348,7 +367,7 @@ impl SyncDriver {
         let driver = match connection {
             Ok(driver) => driver,
             Err(e) => {
-                report.errors.push(e.to_string());
+                report.fail(e.to_string());
                 return report;
             }
         };
@@ -395,7 +414,7 @@ impl SyncDriver {
         let target = match self.managed_target(db).await {
             Ok(target) => target,
             Err(e) => {
-                report.errors.push(e.to_string());
+                report.fail(e.to_string());
                 return;
             }
         };
@@ -424,7 +443,7 @@ impl SyncDriver {
                         held.push(key);
                     }
                     Ok(None) => busy.push(id.clone()),
-                    Err(e) => report.errors.push(format!("lease for {id}: {e}")),
+                    Err(e) => report.fail_election(id, format!("lease for {id}: {e}")),
                 }
             }
         }
@@ -439,7 +458,7 @@ impl SyncDriver {
             match self.find_by_keys(&target, &keys).await {
                 Ok(pages) => (pages, true),
                 Err(e) => {
-                    report.errors.push(format!("looking up keys: {e}"));
+                    report.fail(format!("looking up keys: {e}"));
                     self.release_all(&held, &holder).await;
                     return;
                 }
@@ -449,7 +468,7 @@ impl SyncDriver {
             // A dead runner's lease: its page may have been created after the full read.
             match self.find_by_keys(&target, &retake).await {
                 Ok(found) => pages.extend(found),
-                Err(e) => report.errors.push(format!("looking up keys: {e}")),
+                Err(e) => report.fail(format!("looking up keys: {e}")),
             }
         }
         let seen_pages: Vec<SeenPage> = pages.values().map(|p| seen(p, &target.key)).collect();
@@ -471,7 +490,7 @@ impl SyncDriver {
                 if let (Some(record), Some(page)) = (by_id.get(id.as_str()), page) {
                     match self.record_managed_link(record, &target, page, now).await {
                         Ok(()) => report.linked.push((id.clone(), page_id.clone())),
-                        Err(e) => report.errors.push(format!("linking {id}: {e}")),
+                        Err(e) => report.fail_election(id, format!("linking {id}: {e}")),
                     }
                 }
             }
@@ -487,11 +506,9 @@ impl SyncDriver {
                     match NotionId::parse(&trash.page_id) {
                         Ok(page) => match self.notion_ops().trash_page(page).await {
                             Ok(_) => report.trashed.push(trash.page_id.clone()),
-                            Err(e) => report
-                                .errors
-                                .push(format!("trashing {}: {e}", trash.page_id)),
+                            Err(e) => report.fail(format!("trashing {}: {e}", trash.page_id)),
                         },
-                        Err(e) => report.errors.push(e.to_string()),
+                        Err(e) => report.fail(e.to_string()),
                     }
                 }
             }
@@ -532,7 +549,7 @@ impl SyncDriver {
                         .as_ref()
                         .is_some_and(|s| s.status_type == "incomplete")
                     {
-                        report.errors.push(
+                        report.fail(
                             "the query stopped at Notion's result cap: nothing was swept".into(),
                         );
                         return (pages, false);
@@ -543,7 +560,7 @@ impl SyncDriver {
                     }
                 }
                 Err(e) => {
-                    report.errors.push(format!(
+                    report.fail(format!(
                         "reading the database stopped ({e}): nothing was swept"
                     ));
                     return (pages, false);
@@ -613,7 +630,7 @@ impl SyncDriver {
             }
             Ok(_) => {}
             Err(e) => {
-                report.errors.push(format!("{id}: {e}"));
+                report.fail_election(id, format!("{id}: {e}"));
                 return;
             }
         }
@@ -637,9 +654,7 @@ impl SyncDriver {
         {
             Ok(ds) => ds,
             Err(e) => {
-                report
-                    .errors
-                    .push(format!("creating the page of {id}: {e}"));
+                report.fail_election(id, format!("creating the page of {id}: {e}"));
                 return;
             }
         };
@@ -648,9 +663,7 @@ impl SyncDriver {
             match crate::cycle::property_value(&write.to) {
                 Ok(value) => request = request.property(write.property.clone(), value),
                 Err(e) => {
-                    report
-                        .errors
-                        .push(format!("creating the page of {id}: {e}"));
+                    report.fail_election(id, format!("creating the page of {id}: {e}"));
                     return;
                 }
             }
@@ -669,23 +682,19 @@ impl SyncDriver {
                         }
                     }
                     _ => {
-                        report
-                            .errors
-                            .push(format!("creating the page of {id}: {e}"));
+                        report.fail_election(id, format!("creating the page of {id}: {e}"));
                         return;
                     }
                 }
             }
             Err(e) => {
-                report
-                    .errors
-                    .push(format!("creating the page of {id}: {e}"));
+                report.fail_election(id, format!("creating the page of {id}: {e}"));
                 return;
             }
         };
         match self.record_managed_link(record, target, &page, now).await {
             Ok(()) => report.created.push((id.clone(), page.id.to_string())),
-            Err(e) => report.errors.push(format!("linking {id}: {e}")),
+            Err(e) => report.fail_election(id, format!("linking {id}: {e}")),
         }
     }
 
@@ -744,18 +753,12 @@ impl SyncDriver {
         records: &[ElectionRecord],
         report: &ManagedPassReport,
     ) {
-        let failed = |id: &ElectionId| {
-            report.busy.contains(id) || report.errors.iter().any(|e| e.contains(id.as_str()))
-        };
+        let failed = |id: &ElectionId| report.busy.contains(id) || report.failed.contains(id);
         let looked_at: Vec<(Timestamp, bool)> = records
             .iter()
             .map(|r| (r.election.updated_at, !failed(&r.election.id)))
             .collect();
-        let general_failure = report
-            .errors
-            .iter()
-            .any(|e| !records.iter().any(|r| e.contains(r.election.id.as_str())));
-        if general_failure {
+        if report.failed_generally {
             return;
         }
         if let Some(cursor) = next_delta_cursor(&looked_at)
