@@ -1122,6 +1122,37 @@ pub struct DatabaseUpdateJson {
     pub include_existing: Option<bool>,
     /// `keep` (default) or `trash`.
     pub on_election_deleted: Option<OnElectionDeletedJson>,
+    /// What a new page is created with (the key always): fields left out keep their value.
+    pub written_at_creation: Option<WrittenAtCreationUpdateJson>,
+}
+
+/// What a managed database's new pages are created with, in `PATCH` (fields left out keep
+/// their value).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrittenAtCreationUpdateJson {
+    /// The election's title in the title property.
+    pub title: Option<bool>,
+    /// The election's description in the description property.
+    pub description: Option<bool>,
+    /// The voting window in its date property(ies), where the mapping has them.
+    pub voting_window: Option<bool>,
+    /// The status and the results link, as the sync would set them (otherwise the first sync
+    /// writes them).
+    pub status: Option<bool>,
+}
+
+/// What a managed database's new pages are created with (the key always).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WrittenAtCreationJson {
+    /// The election's title.
+    pub title: bool,
+    /// The election's description.
+    pub description: bool,
+    /// The voting window.
+    pub voting_window: bool,
+    /// The status and the results link.
+    pub status: bool,
 }
 
 /// What a pass over a managed database found and did.
@@ -1201,6 +1232,8 @@ pub struct DatabaseStateJson {
     pub include_existing: bool,
     /// `keep` or `trash`.
     pub on_election_deleted: OnElectionDeletedJson,
+    /// What a new page is created with (the key always).
+    pub written_at_creation: WrittenAtCreationJson,
     /// When it last became managed (`null` while it never was).
     #[serde(serialize_with = "crate::time::serialize_option")]
     pub managed_since: Option<Timestamp>,

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ErrorResponse};
 use crate::extract::ApiJson;
 use crate::models::{
     DatabaseCountsJson, DatabaseModeJson, DatabasePath, DatabaseStateJson, DatabaseStateResponse,
-    DatabaseUpdateJson, ManagedPassJson, OnElectionDeletedJson,
+    DatabaseUpdateJson, ManagedPassJson, OnElectionDeletedJson, WrittenAtCreationJson,
 };
 use crate::responses::{
     NotionFailed, NotionUnavailable, PayloadTooLarge, TooManyFailedLogins, Unauthorized,
@@ -88,6 +88,12 @@ async fn database_state(
             key_property: settings.key_property,
             include_existing: settings.include_existing,
             on_election_deleted: on_deleted_json(settings.on_election_deleted),
+            written_at_creation: WrittenAtCreationJson {
+                title: settings.created.title,
+                description: settings.created.description,
+                voting_window: settings.created.voting_window,
+                status: settings.created.status,
+            },
             managed_since: stored.as_ref().and_then(|db| db.managed_since),
             counts: DatabaseCountsJson {
                 linked_elections,
@@ -209,7 +215,17 @@ pub(crate) async fn update_database(
             Some(OnElectionDeletedJson::Trash) => OnElectionDeleted::Trash,
             None => current.on_election_deleted,
         },
-        created: current.created,
+        created: match body.written_at_creation {
+            Some(written) => sync_engine::CreatedProperties {
+                title: written.title.unwrap_or(current.created.title),
+                description: written.description.unwrap_or(current.created.description),
+                voting_window: written
+                    .voting_window
+                    .unwrap_or(current.created.voting_window),
+                status: written.status.unwrap_or(current.created.status),
+            },
+            None => current.created,
+        },
     };
     let now = Timestamp::now();
     if settings.mode == DatabaseMode::Managed {

@@ -202,3 +202,83 @@ async fn a_new_election_gets_its_managed_page_at_once_and_a_notion_failure_does_
     let (status, _) = t.get(&format!("/admin/elections/{other_id}")).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// The title (plain text) of the demo database's page whose key is `id`.
+fn title_of_page_with_key(t: &TestServer, id: &str) -> Option<String> {
+    let state = t.emulator.state();
+    for database in state["databases"].as_array().into_iter().flatten() {
+        for source in database["data_sources"].as_array().into_iter().flatten() {
+            for page in source["pages"].as_array().into_iter().flatten() {
+                let key = page["properties"]["Election ID"]["rich_text"][0]["plain_text"].as_str();
+                if key == Some(id) {
+                    let title = page["properties"]["Name"]["title"]
+                        .as_array()
+                        .map(|parts| {
+                            parts
+                                .iter()
+                                .filter_map(|p| p["plain_text"].as_str())
+                                .collect::<String>()
+                        })
+                        .unwrap_or_default();
+                    return Some(title);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn what_a_new_page_is_created_with_is_set_shown_and_used() {
+    let t = TestServer::start().await;
+    add_key_property(&t);
+    let (_, body) = t.get(&path(demo::ELECTIONS_DB)).await;
+    assert_eq!(
+        body["database"]["written_at_creation"],
+        json!({"title": true, "description": true, "voting_window": true, "status": true}),
+        "{body}"
+    );
+    let (status, body) = patch(
+        &t,
+        demo::ELECTIONS_DB,
+        json!({"mode": "managed", "written_at_creation": {"title": false}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["database"]["written_at_creation"],
+        json!({"title": false, "description": true, "voting_window": true, "status": true}),
+        "the others keep their value: {body}"
+    );
+    let (status, body) = patch(
+        &t,
+        demo::ELECTIONS_DB,
+        json!({"written_at_creation": {"colour": true}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let election = t
+        .create_election("Board", "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
+        .await;
+    let id = election["id"].as_str().unwrap();
+    assert_eq!(
+        title_of_page_with_key(&t, id).as_deref(),
+        Some(""),
+        "created without the title"
+    );
+    let (_, body) = patch(
+        &t,
+        demo::ELECTIONS_DB,
+        json!({"written_at_creation": {"title": true}}),
+    )
+    .await;
+    assert_eq!(body["database"]["written_at_creation"]["title"], true);
+    let other = t
+        .create_election("Treasurer", "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
+        .await;
+    assert_eq!(
+        title_of_page_with_key(&t, other["id"].as_str().unwrap()).as_deref(),
+        Some("Treasurer")
+    );
+}
