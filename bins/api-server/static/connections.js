@@ -65,6 +65,17 @@ function managedForm(database, holder, state) {
   const onDeleted = el('select', { id: field('deleted'), name: 'on_election_deleted' },
     el('option', { value: 'keep', selected: state.on_election_deleted === 'keep' }, 'Keep its page (drop the link)'),
     el('option', { value: 'trash', selected: state.on_election_deleted === 'trash' }, 'Trash its page (on the next clean backfill)'));
+  const written = state.written_at_creation || {};
+  const writtenBoxes = [
+    ['title', 'Title'], ['description', 'Description'], ['voting_window', 'Voting window'],
+    ['status', 'Status and results link'],
+  ].map(([name, label]) => {
+    const box = el('input', { id: field(`written-${name}`), name: `written_${name}`, type: 'checkbox', checked: written[name] !== false });
+    return [name, box, el('label', { for: field(`written-${name}`) }, label)];
+  });
+  const writtenSet = el('fieldset', { class: 'managed-written' },
+    el('legend', {}, 'A new page is created with (besides its key)'),
+    writtenBoxes.map(([, box, label]) => el('span', {}, box, ' ', label, ' ')));
   const save = el('button', { type: 'submit', class: 'primary', dataset: { action: 'save-managed' } }, 'Save');
   const message = el('p', { class: 'managed-message', role: 'status' });
   const counts = el('p', { class: 'managed-counts', dataset: { role: 'managed-counts' } }, countsText(state));
@@ -77,6 +88,7 @@ function managedForm(database, holder, state) {
     el('p', {}, el('label', { for: field('key') }, 'Key property (a Text property holding the election id)'), ' ', key),
     el('p', {}, existing, ' ', el('label', { for: field('existing') }, 'Also give elections created before the switch a page')),
     el('p', {}, el('label', { for: field('deleted') }, 'When an election is deleted'), ' ', onDeleted),
+    writtenSet,
     el('div', { class: 'actions' }, save),
     message, counts, lastPass, since);
   form.addEventListener('submit', async (event) => {
@@ -88,6 +100,7 @@ function managedForm(database, holder, state) {
         key_property: key.value,
         include_existing: existing.checked,
         on_election_deleted: onDeleted.value,
+        written_at_creation: Object.fromEntries(writtenBoxes.map(([name, box]) => [name, box.checked])),
       });
       managedForm(database, holder, answer.database);
       const saved = holder.querySelector('.managed-message');

@@ -51,6 +51,7 @@ async fn the_elections_database_is_switched_to_managed_and_a_new_election_gets_i
              if (!form) return false;
              form.querySelector('select[name=mode]').value = 'managed';
              form.querySelector('select[name=on_election_deleted]').value = 'trash';
+             form.querySelector('input[name=written_description]').checked = false;
              form.querySelector('button[data-action=save-managed]').click();
              return true;",
             vec![Value::String(panel.clone())],
@@ -65,6 +66,11 @@ async fn the_elections_database_is_switched_to_managed_and_a_new_election_gets_i
         .await;
     assert_eq!(state["database"]["mode"], "managed", "{state}");
     assert_eq!(state["database"]["on_election_deleted"], "trash");
+    assert_eq!(
+        state["database"]["written_at_creation"],
+        serde_json::json!({"title": true, "description": false, "voting_window": true, "status": true}),
+        "{state}"
+    );
 
     // A new election gets its page at once, and the counts show it.
     let id = env
