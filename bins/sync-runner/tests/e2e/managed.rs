@@ -1,7 +1,8 @@
 //! Managed databases through the binary (issue 12): `database create` makes a database that
 //! validates and takes managed pages; switching the demo database to managed gives 5 new
-//! elections one page each, none twice across a SIGKILLed runner; the backfill's brake halts a
-//! sweep of 60% and `--allow-mass-delete` lets it through once.
+//! elections one page each, none twice across a SIGKILLed runner or two runners started at once; a
+//! deleted election's page is trashed only by a clean backfill (a failing query trashes nothing);
+//! the backfill's brake halts a sweep of 60% and `--allow-mass-delete` lets it through once.
 
 use std::process::Command;
 use std::time::Duration;
@@ -333,4 +334,68 @@ fn the_brake_halts_a_sweep_of_sixty_percent_and_allow_mass_delete_lets_it_throug
     w.store.delete_election(&ids[3]).unwrap();
     w.store.delete_election(&ids[4]).unwrap();
     w.run(&["backfill", "--database", &database]).assert_code(5);
+}
+
+#[test]
+fn two_runners_started_at_once_make_one_page_per_election() {
+    let w = World::new();
+    managed_demo(&w, OnElectionDeleted::Keep);
+    let ids = new_elections(&w, 5);
+    // Slow creates, so both runners are at work at the same time.
+    w.emu.set_fault(FaultRule {
+        route: Some(CREATE_PAGE.into()),
+        kind: Fault::LatencyMs(200),
+        ..FaultRule::default()
+    });
+    let first = w.spawn(&["once"]);
+    let second = w.spawn(&["once"]);
+    let (first, _, first_err) = crate::support::wait_with_timeout(first, GENEROUS);
+    let (second, _, second_err) = crate::support::wait_with_timeout(second, GENEROUS);
+    // One runner syncs; the other finds the sync lease held (exit 6) or has nothing left to do.
+    for (status, stderr) in [(first, &first_err), (second, &second_err)] {
+        assert!(matches!(status.code(), Some(0 | 6)), "{status}: {stderr}");
+    }
+    for id in &ids {
+        assert_eq!(pages_with_key(&w, id.as_str()).len(), 1, "{id}");
+        assert_eq!(w.store.get_election(id).unwrap().links.len(), 1, "{id}");
+    }
+    assert_eq!(w.emu.request_counts().route(CREATE_PAGE), 5);
+}
+
+#[test]
+fn a_deleted_elections_page_is_trashed_only_by_a_clean_backfill() {
+    let w = World::new();
+    managed_demo(&w, OnElectionDeleted::Trash);
+    let ids = new_elections(&w, 5);
+    w.run(&["once"]).assert_code(0);
+    w.store.delete_election(&ids[0]).unwrap();
+    let database = demo::ELECTIONS_DB.to_string();
+
+    // A cycle's delta never sweeps.
+    w.run(&["once"]).assert_code(0);
+    assert_eq!(pages_with_key(&w, ids[0].as_str()).len(), 1);
+
+    // A backfill whose query fails (Notion keeps answering 500) trashes nothing.
+    w.emu.set_fault(FaultRule {
+        route: Some("POST /v1/data_sources/{data_source_id}/query".into()),
+        kind: Fault::Status(500),
+        ..FaultRule::default()
+    });
+    let failed = w.run(&["backfill", "--database", &database]);
+    assert_ne!(failed.code, 0, "{}{}", failed.stdout, failed.stderr);
+    assert_eq!(
+        pages_with_key(&w, ids[0].as_str()).len(),
+        1,
+        "{}{}",
+        failed.stdout,
+        failed.stderr
+    );
+    w.emu.clear_faults();
+
+    // A clean one does, and only that page.
+    w.run(&["backfill", "--database", &database]).assert_code(0);
+    assert!(pages_with_key(&w, ids[0].as_str()).is_empty());
+    for id in &ids[1..] {
+        assert_eq!(pages_with_key(&w, id.as_str()).len(), 1, "{id}");
+    }
 }
