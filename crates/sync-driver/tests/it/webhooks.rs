@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use jiff::SignedDuration;
+
 use notion_emulator::{WebhookSpec, demo};
 use notion_webhooks::{Incoming, parse_body};
 use serde_json::json;
@@ -196,4 +198,159 @@ async fn a_deleted_page_breaks_the_link_without_a_read() {
     assert!(!w.election(&other).state().link_broken);
     assert_eq!(w.served(GET_PAGE), 0);
     assert_eq!(w.served(QUERY), 0);
+}
+
+#[tokio::test]
+async fn an_event_notion_dropped_is_repaired_by_the_next_poll() {
+    let w = World::new().await;
+    let election = w.create_election("Budget", 3600, 7200);
+    w.link(&election, demo::BUDGET_REFERENDUM).await;
+    let url = receiver(Arc::clone(&w.store)).await;
+    // Every event of this subscription is lost on the way.
+    let mut spec = WebhookSpec::new(url);
+    spec.drop_rate = 1.0;
+    w.emu.subscribe_webhook(spec).unwrap();
+    cycle(&w).await;
+    let title = w.election(&election).election.title;
+
+    // The edit's event never arrives (and a pass over the empty inbox moves no cursor)...
+    w.emu
+        .update_page_as_user(
+            demo::BUDGET_REFERENDUM,
+            json!({"Name": {"title": [{"text": {"content": "Budget 2027"}}]}}),
+        )
+        .unwrap();
+    for _ in 0..500 {
+        if w.emu.webhook_subscriptions()[0].stats.dropped >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        w.driver
+            .process_webhook_events(w.now())
+            .await
+            .unwrap()
+            .is_none(),
+        "the event was dropped"
+    );
+    assert_eq!(w.election(&election).election.title, title);
+    assert!(w.emu.webhook_subscriptions()[0].stats.dropped >= 1);
+
+    // ...the next poll's change query still finds the edit.
+    w.advance(secs(61));
+    cycle(&w).await;
+    assert_eq!(w.election(&election).election.title, "Budget 2027");
+}
+
+#[tokio::test]
+async fn webhooks_are_healthy_with_an_active_token_and_a_recent_event() {
+    let w = World::new().await;
+    assert!(!w.driver.webhooks_healthy(w.now()).await.unwrap());
+    w.store
+        .set_active_webhook_token(&ConnectionId::internal(), "secret_token", None, w.now())
+        .unwrap();
+    assert!(
+        !w.driver.webhooks_healthy(w.now()).await.unwrap(),
+        "no event yet"
+    );
+    subscribe_with_token(&w, "secret_token").await;
+    let election = w.create_election("Budget", 3600, 7200);
+    w.link(&election, demo::BUDGET_REFERENDUM).await;
+    w.emu
+        .update_page_as_user(
+            demo::BUDGET_REFERENDUM,
+            json!({"Name": {"title": [{"text": {"content": "Budget 2027"}}]}}),
+        )
+        .unwrap();
+    events_stored(&w, 1).await;
+    assert!(w.driver.webhooks_healthy(w.now()).await.unwrap());
+    // Past the window (30 min by default) without an event: polling every interval again.
+    w.advance(SignedDuration::from_mins(31));
+    assert!(!w.driver.webhooks_healthy(w.now()).await.unwrap());
+}
+
+async fn subscribe_with_token(w: &World, token: &str) {
+    let url = receiver(Arc::clone(&w.store)).await;
+    let mut spec = WebhookSpec::new(url);
+    spec.verification_token = Some(token.to_owned());
+    w.emu.subscribe_webhook(spec).unwrap();
+}
+
+#[tokio::test]
+async fn while_webhooks_are_healthy_the_daemon_polls_every_poll_interval_with_webhooks() {
+    use store::ListRequest;
+    use sync_driver::{CancellationToken, Clock, DaemonOptions, ManualClock};
+
+    let w = World::new().await;
+    let election = w.create_election("Budget", 3600, 7200);
+    w.link(&election, demo::BUDGET_REFERENDUM).await;
+    let connection = ConnectionId::internal();
+    w.store
+        .set_active_webhook_token(&connection, "secret_token", None, w.now())
+        .unwrap();
+    let event = |n: u128| NewWebhookEvent {
+        event_id: uuid::Uuid::from_u128(n).to_string(),
+        connection_id: connection.clone(),
+        event_type: "page.content_updated".into(),
+        entity_id: None,
+        entity_type: None,
+        event_at: w.now(),
+        attempt_number: 1,
+        body: b"{}".to_vec(),
+    };
+    w.store.record_webhook_event(&event(1), w.now()).unwrap();
+    let clock = ManualClock::new(w.now());
+    let shutdown = CancellationToken::new();
+    let daemon = {
+        let driver = w.driver.clone();
+        let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let options = DaemonOptions {
+                interval: Duration::from_secs(60),
+                reconcile_every: None,
+            };
+            driver.run_daemon(clock, shutdown, options).await
+        })
+    };
+    let finished_runs = || {
+        w.store
+            .list_runs(&ListRequest::first(10))
+            .unwrap()
+            .items
+            .iter()
+            .filter(|r| r.finished_at.is_some())
+            .count()
+    };
+    async fn wait(what: &str, done: impl Fn() -> bool) {
+        for _ in 0..500 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{what}: not reached");
+    }
+    wait("the first poll", || finished_runs() == 1).await;
+
+    // A minute on (the daemon's clock is this test's): the daemon looks into the inbox and
+    // processes the events, and runs no poll (every 10 min now).
+    w.store.record_webhook_event(&event(2), w.now()).unwrap();
+    clock.advance(secs(61));
+    wait("the events processed", || {
+        w.store.webhook_health(clock.now()).unwrap().unprocessed == 0
+    })
+    .await;
+    assert_eq!(
+        finished_runs(),
+        1,
+        "no poll a minute on while webhooks are healthy"
+    );
+
+    // At the slower interval's tick, the poll (the net) runs.
+    clock.advance(secs(540));
+    wait("the poll at 10 minutes", || finished_runs() == 2).await;
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
 }
