@@ -355,41 +355,13 @@ async fn a_verification_post_never_replaces_the_active_token() {
 
 #[tokio::test]
 async fn the_binary_receives_the_emulators_events_and_a_kill_after_the_200_loses_none() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let emulator = notion_emulator::Emulator::start(EmulatorConfig::default().without_rate_limit())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("webhooks.db");
     let admin = "webhook-binary-admin-token";
-    let mut child = crate::binary::api_server()
-        .args(["--listen", "127.0.0.1:0", "--database-url"])
-        .arg(&db)
-        .env("ADMIN_TOKEN", admin)
-        .env("NOTION_API_KEY", demo::TOKEN)
-        .env("NOTION_API_BASE", emulator.base_url())
-        .env("NOTION_DATABASE_ALLOWLIST", crate::support::allowlist())
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.split("Listening at http://").nth(1) {
-                let _ = tx.send(at.trim().trim_end_matches("\u{1b}[0m").to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the binary logs its address");
-    let base = format!("http://{addr}");
+    let (mut child, base) = spawn_binary(&db, &emulator, admin);
     let http = reqwest::Client::new();
     let admin_get = |path: &str| http.get(format!("{base}{path}")).bearer_auth(admin);
 
