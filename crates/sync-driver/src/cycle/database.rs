@@ -143,10 +143,12 @@ impl SyncDriver {
             .as_ref()
             .is_some_and(|scope| WebhookScope::names(&scope.databases, database));
         let page_mode = options.webhook.is_some() && !schema_changed;
-        let requested = options.reconcile || options.trigger == Trigger::Reconcile;
-        let reconcile = requested
-            || schema_changed
-            || (!page_mode && reconcile_due(now, cursor.as_ref(), reconcile_every));
+        // A schema change re-validates every link on the database (each planned against the new
+        // schema, so a removed status property or option is reported now, not at the next write).
+        let requested =
+            options.reconcile || options.trigger == Trigger::Reconcile || schema_changed;
+        let reconcile =
+            requested || (!page_mode && reconcile_due(now, cursor.as_ref(), reconcile_every));
         let trigger = recorded_trigger(options.trigger, reconcile);
         // Who is synced: a requested reconcile (`backfill`) or a manual cycle syncs every
         // election; a scheduled cycle only the due ones (interval, phase change, backoff), even
@@ -168,7 +170,7 @@ impl SyncDriver {
                     .iter()
                     .any(|e| e.state.error_class.is_none() && e.state.last_observation.is_some())
         };
-        if due.is_empty() && !requested && !watch_edits && !schema_changed {
+        if due.is_empty() && !requested && !watch_edits {
             return work;
         }
         if let Some(error) = unusable {

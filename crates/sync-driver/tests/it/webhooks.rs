@@ -354,3 +354,31 @@ async fn while_webhooks_are_healthy_the_daemon_polls_every_poll_interval_with_we
     shutdown.cancel();
     daemon.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_schema_change_re_validates_the_links_of_that_database_at_once() {
+    let w = World::new().await;
+    let election = w.create_election("Budget", 3600, 7200);
+    w.link(&election, demo::BUDGET_REFERENDUM).await;
+    cycle(&w).await;
+    subscribe(&w).await;
+    let before = w.store.webhook_health(w.now()).unwrap().events_total;
+    // Someone deletes the status property the link writes.
+    w.emu
+        .update_data_source_as_user(
+            demo::ELECTIONS_DS,
+            json!({"properties": {"Voting Status": null}}),
+        )
+        .unwrap();
+    events_stored(&w, before + 1).await;
+    let pass = w
+        .driver
+        .process_webhook_events(w.now())
+        .await
+        .unwrap()
+        .expect("events were waiting");
+    assert_eq!(pass.schema_changes, 1, "{pass:?}");
+    let state = w.election(&election).state();
+    let error = state.notion_last_sync_error.unwrap_or_default();
+    assert!(error.contains("Voting Status"), "reported now: {error:?}");
+}
