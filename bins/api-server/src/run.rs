@@ -267,6 +267,7 @@ pub async fn start(
         })
     });
 
+    let webhook_store = SharedStore::clone(&store);
     let state = AppState {
         store,
         admin_token: admin_token.clone(),
@@ -283,6 +284,14 @@ pub async fn start(
     tracing::info!("Listening at http://{addr}");
 
     let http = tokio::spawn(serve(state, listener, settings.workers, shutdown.clone())?);
+    if let Some(emulator) = emulator.as_ref().filter(|_| settings.demo) {
+        // The emulator delivers to the receiver now serving: an edit in its workspace reaches
+        // the election within seconds. The demo works without it (polling catches every edit).
+        let url = format!("{demo_base}/webhooks/notion");
+        if let Err(error) = crate::demo::subscribe_webhooks(emulator, &webhook_store, url).await {
+            tracing::warn!(error = %format!("{error:#}"), "demo: webhooks are off; polling syncs the edits");
+        }
+    }
 
     let server = RunningServer {
         addr,

@@ -207,6 +207,26 @@ pub struct RunArgs {
         value_name = "DURATION"
     )]
     pub interval: String,
+    /// Time between two polling cycles while Notion webhooks are healthy (an active
+    /// verification token and an event within --webhook-healthy-window): events bring edits
+    /// within seconds, and the poll only repairs what Notion dropped. The hourly reconcile stays.
+    #[arg(
+        long,
+        env = "SYNC_POLL_INTERVAL_WITH_WEBHOOKS",
+        help_heading = OWN_FLAGS,
+        default_value = "10m",
+        value_name = "DURATION"
+    )]
+    pub poll_interval_with_webhooks: String,
+    /// How recent the last webhook event must be for webhooks to count as healthy.
+    #[arg(
+        long,
+        env = "WEBHOOK_HEALTHY_WINDOW",
+        help_heading = OWN_FLAGS,
+        default_value = "30m",
+        value_name = "DURATION"
+    )]
+    pub webhook_healthy_window: String,
 }
 
 const ONCE_HELP: &str = "\
@@ -264,6 +284,14 @@ pub struct StatusArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// How recent the last webhook event must be for webhooks to count as healthy (as `run`).
+    #[arg(
+        long,
+        env = "WEBHOOK_HEALTHY_WINDOW",
+        default_value = "30m",
+        value_name = "DURATION"
+    )]
+    pub webhook_healthy_window: String,
 }
 
 /// `runs …`.

@@ -56,6 +56,20 @@ pub(crate) const SYNC_INTERVAL: DurationSetting = DurationSetting {
     why: "a shorter poll only spins: the daemon wakes at each open/close instant on its own",
 };
 
+/// `SYNC_POLL_INTERVAL_WITH_WEBHOOKS` (`run --poll-interval-with-webhooks`).
+pub(crate) const SYNC_POLL_INTERVAL_WITH_WEBHOOKS: DurationSetting = DurationSetting {
+    variable: "SYNC_POLL_INTERVAL_WITH_WEBHOOKS",
+    minimum: Duration::from_secs(1),
+    why: "a shorter poll only spins",
+};
+
+/// `WEBHOOK_HEALTHY_WINDOW` (`run --webhook-healthy-window`).
+pub(crate) const WEBHOOK_HEALTHY_WINDOW: DurationSetting = DurationSetting {
+    variable: "WEBHOOK_HEALTHY_WINDOW",
+    minimum: Duration::from_secs(1),
+    why: "webhooks would never count as healthy",
+};
+
 /// `MIN_SYNC_INTERVAL`.
 pub(crate) const MIN_SYNC_INTERVAL: DurationSetting = DurationSetting {
     variable: "MIN_SYNC_INTERVAL",
@@ -120,7 +134,7 @@ fn humantime(d: Duration) -> String {
     }
 }
 
-fn signed(setting: DurationSetting, text: &str) -> Result<SignedDuration> {
+pub(crate) fn signed(setting: DurationSetting, text: &str) -> Result<SignedDuration> {
     let d = duration(setting, text)?;
     SignedDuration::try_from(d)
         .map_err(|_| RunnerError::config(setting.variable, format!("{text:?} is too large")))
@@ -134,6 +148,16 @@ pub(crate) struct SyncSetup {
 
 /// Validates every setting of a syncing command before touching the store or Notion.
 pub(crate) async fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Result<SyncSetup> {
+    sync_setup_with(store_args, args, |_| {}).await
+}
+
+/// [`sync_setup`], with `adjust` applied to the driver's configuration (the daemon's own
+/// settings) before the driver is built.
+pub(crate) async fn sync_setup_with(
+    store_args: &DatabaseArgs,
+    args: &SyncArgs,
+    adjust: impl FnOnce(&mut DriverConfig),
+) -> Result<SyncSetup> {
     let settings = args.notion.settings()?;
     let notion = settings
         .client_builder(USER_AGENT)?
@@ -157,6 +181,7 @@ pub(crate) async fn sync_setup(store_args: &DatabaseArgs, args: &SyncArgs) -> Re
     config.lease_ttl = signed(SYNC_LEASE_TTL, &args.lease_ttl)?;
     config.max_concurrent_connections = args.max_concurrent_connections;
     config.holder = holder();
+    adjust(&mut config);
     let store = open_store(store_args).await?;
     let mut driver = SyncDriver::new(store, notion.clone(), config);
     if let Some(oauth) = oauth {

@@ -583,6 +583,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn webhook_events_waiting(&self, holder: &str, now: Timestamp) -> Result<bool> {
+        let holder = holder.to_owned();
+        self.blocking(move |s| s.webhook_events_waiting(&holder, now))
+            .await
+    }
+
     async fn get_webhook_event(&self, event_id: &str) -> Result<StoredWebhookEvent> {
         let event_id = event_id.to_owned();
         self.blocking(move |s| s.get_webhook_event(&event_id)).await

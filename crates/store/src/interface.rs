@@ -495,6 +495,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<usize>;
 
+    /// Whether an unprocessed event waits that `holder` could claim at `now` (one indexed read,
+    /// no write: the sync daemon asks every second).
+    async fn webhook_events_waiting(&self, holder: &str, now: Timestamp) -> Result<bool>;
+
     /// One stored event. Errors: `NotFound`.
     async fn get_webhook_event(&self, event_id: &str) -> Result<StoredWebhookEvent>;
 

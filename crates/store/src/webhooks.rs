@@ -505,6 +505,20 @@ impl SqliteStore {
         })
     }
 
+    /// Whether an unprocessed event is waiting that `holder` could claim at `now` (unclaimed,
+    /// its claim lapsed, or its own): one read on the unprocessed index, no write, so a processor
+    /// can ask every second.
+    pub fn webhook_events_waiting(&self, holder: &str, now: Timestamp) -> Result<bool> {
+        self.read(|tx| {
+            Ok(tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM webhook_events WHERE processed_at IS NULL \
+                 AND (claimed_until IS NULL OR claimed_until <= ?1 OR claimed_by = ?2))",
+                params![to_ms(now), holder],
+                |r| r.get::<_, bool>(0),
+            )?)
+        })
+    }
+
     /// One stored event. Errors: `NotFound`.
     pub fn get_webhook_event(&self, event_id: &str) -> Result<StoredWebhookEvent> {
         self.read(|tx| {

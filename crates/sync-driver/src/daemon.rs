@@ -55,6 +55,13 @@ impl SyncDriver {
         let reconcile_every = options
             .reconcile_every
             .unwrap_or(self.inner.config.reconcile_every);
+        let with_webhooks = SignedDuration::try_from(self.inner.config.poll_interval_with_webhooks)
+            .ok()
+            .filter(|d| d.is_positive())
+            .unwrap_or(interval);
+        let check_every = SignedDuration::try_from(self.inner.config.webhook_check_every)
+            .ok()
+            .filter(|d| d.is_positive());
         let mut next_tick = clock.now();
         let mut next_prune = next_tick;
         while !shutdown.is_cancelled() {
@@ -75,7 +82,17 @@ impl SyncDriver {
             }
             let poll = now >= next_tick;
             if poll {
-                next_tick = now.checked_add(interval).unwrap_or(Timestamp::MAX);
+                // Healthy webhooks bring edits within seconds: the change queries are then only
+                // the net for what Notion dropped, and run less often.
+                let every = match self.webhooks_healthy(now).await {
+                    Ok(true) => with_webhooks,
+                    Ok(false) => interval,
+                    Err(error) => {
+                        tracing::warn!(%error, "could not tell whether webhooks are healthy");
+                        interval
+                    }
+                };
+                next_tick = now.checked_add(every).unwrap_or(Timestamp::MAX);
             }
             let options = if poll {
                 CycleOptions::scheduled()
@@ -122,7 +139,14 @@ impl SyncDriver {
                 _ => wake,
             };
             if !self
-                .sleep_keeping_lease(clock.as_ref(), &shutdown, wake, rate_limited_until)
+                .wait_processing_webhooks(
+                    &clock,
+                    &shutdown,
+                    wake,
+                    rate_limited_until,
+                    check_every,
+                    reconcile_every,
+                )
                 .await
             {
                 break;
@@ -130,6 +154,48 @@ impl SyncDriver {
         }
         self.release_global_lease().await;
         Ok(())
+    }
+
+    /// Waits until `wake` (`false` when `shutdown` came first), looking into the webhook inbox
+    /// every `check_every` meanwhile and processing what waits there at once (not while a rate
+    /// limit is waited out: its requests would only be refused).
+    async fn wait_processing_webhooks(
+        &self,
+        clock: &Arc<dyn Clock>,
+        shutdown: &CancellationToken,
+        wake: Timestamp,
+        rate_limited_until: Option<Timestamp>,
+        check_every: Option<SignedDuration>,
+        reconcile_every: SignedDuration,
+    ) -> bool {
+        let Some(every) = check_every.filter(|_| rate_limited_until.is_none()) else {
+            return self
+                .sleep_keeping_lease(clock.as_ref(), shutdown, wake, rate_limited_until)
+                .await;
+        };
+        loop {
+            let step = clock
+                .now()
+                .checked_add(every)
+                .map_or(wake, |at| at.min(wake));
+            if !self
+                .sleep_keeping_lease(clock.as_ref(), shutdown, step, None)
+                .await
+            {
+                return false;
+            }
+            let now = clock.now();
+            if now >= wake {
+                return true;
+            }
+            match self.daemon_webhook_pass(now, reconcile_every, clock).await {
+                Ok(_) => {}
+                Err(DriverError::LeaseHeld { holder }) => {
+                    tracing::debug!(%holder, "another runner holds the sync lease; it processes the webhook events");
+                }
+                Err(error) => tracing::warn!(%error, "could not process webhook events"),
+            }
+        }
     }
 
     /// Sleeps until `wake`; `false` when `shutdown` came first. While waiting out a rate limit

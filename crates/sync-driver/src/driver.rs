@@ -54,6 +54,9 @@ pub(crate) struct Inner {
     pub(crate) clock: Option<Arc<dyn Clock>>,
     /// OAuth connections, when this process may use them (see [`SyncDriver::with_oauth`]).
     pub(crate) oauth: Option<Arc<crate::oauth::OAuthConnections>>,
+    /// The internal integration's bot user id, read once (`GET /v1/users/me`) when webhook
+    /// events first need it: events only it authored are our own writes coming back.
+    pub(crate) bot_id: Arc<tokio::sync::OnceCell<uuid::Uuid>>,
 }
 
 impl std::fmt::Debug for SyncDriver {
@@ -94,6 +97,7 @@ impl SyncDriver {
                 config,
                 clock: None,
                 oauth: None,
+                bot_id: Arc::default(),
             }),
         }
     }
@@ -126,6 +130,7 @@ impl SyncDriver {
                 config: self.inner.config.clone(),
                 clock,
                 oauth: self.inner.oauth.clone(),
+                bot_id: Arc::clone(&self.inner.bot_id),
             }),
         }
     }

@@ -14,6 +14,7 @@ mod oauth;
 mod observe;
 mod operations;
 mod types;
+mod webhooks;
 
 pub use allowlist::{Allowlist, AllowlistEntry, AllowlistError};
 pub use clock::{Clock, ManualClock, SleepFuture, SystemClock};
@@ -33,7 +34,10 @@ pub use tokio_util::sync::CancellationToken;
 pub use types::{
     CycleOptions, CycleProgress, CycleReport, DEFAULT_CHANGE_OVERLAP, DEFAULT_LEASE_TTL,
     DEFAULT_MAX_CONCURRENT_CONNECTIONS, DEFAULT_MIN_INTERVAL, DEFAULT_POLL_INTERVAL,
-    DEFAULT_RECONCILE_EVERY, DEFAULT_RUN_RETENTION, DaemonOptions, DatabaseProperty,
+    DEFAULT_POLL_INTERVAL_WITH_WEBHOOKS, DEFAULT_RECONCILE_EVERY, DEFAULT_RUN_RETENTION,
+    DEFAULT_WEBHOOK_CHECK_EVERY, DEFAULT_WEBHOOK_HEALTHY_WINDOW, DaemonOptions, DatabaseProperty,
     DatabaseReport, DriverConfig, LinkOutcome, LinkRequest, ManualSync, PRUNE_EVERY, PageSearch,
-    PageSummary, PageValidation, ProgressSink, SyncedFields, VisibleDatabase, WrittenFields,
+    PageSummary, PageValidation, ProgressSink, SyncedFields, VisibleDatabase, WebhookScope,
+    WrittenFields,
 };
+pub use webhooks::{WEBHOOK_BATCH, WebhookPass};

@@ -1,5 +1,6 @@
 //! Inputs and outputs of the driver's operations.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,15 @@ pub const PRUNE_EVERY: SignedDuration = SignedDuration::from_hours(1);
 pub const DEFAULT_MAX_CONCURRENT_CONNECTIONS: usize = 16;
 /// Default poll interval of the daemon.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Default poll interval while webhooks are healthy ([`DriverConfig::poll_interval_with_webhooks`]).
+pub const DEFAULT_POLL_INTERVAL_WITH_WEBHOOKS: Duration = Duration::from_secs(600);
+
+/// Default window in which an event keeps webhooks healthy ([`DriverConfig::webhook_healthy_window`]).
+pub const DEFAULT_WEBHOOK_HEALTHY_WINDOW: SignedDuration = SignedDuration::from_mins(30);
+
+/// Default period of the daemon's look into the webhook inbox ([`DriverConfig::webhook_check_every`]).
+pub const DEFAULT_WEBHOOK_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// How a [`crate::SyncDriver`] behaves. Build with [`DriverConfig::new`] and adjust fields.
 #[derive(Debug, Clone)]
 pub struct DriverConfig {
@@ -59,6 +69,15 @@ pub struct DriverConfig {
     /// pacer (default 16). Notion answers in 100-300 ms, so walking connections one after
     /// another would let one slow or rate-limited workspace hold up every other.
     pub max_concurrent_connections: usize,
+    /// The daemon's poll interval while webhooks are healthy (see `webhook_healthy_window`):
+    /// the change queries are then only the net for events Notion dropped (default 10 min).
+    pub poll_interval_with_webhooks: Duration,
+    /// Webhooks are healthy while a connection has an active verification token and an event
+    /// arrived within this window (default 30 min).
+    pub webhook_healthy_window: SignedDuration,
+    /// How often the daemon looks into the webhook inbox between cycles (default 1 s; one
+    /// indexed read when it is empty).
+    pub webhook_check_every: Duration,
 }
 
 impl DriverConfig {
@@ -74,6 +93,9 @@ impl DriverConfig {
             change_overlap: DEFAULT_CHANGE_OVERLAP,
             run_retention: Some(DEFAULT_RUN_RETENTION),
             max_concurrent_connections: DEFAULT_MAX_CONCURRENT_CONNECTIONS,
+            poll_interval_with_webhooks: DEFAULT_POLL_INTERVAL_WITH_WEBHOOKS,
+            webhook_healthy_window: DEFAULT_WEBHOOK_HEALTHY_WINDOW,
+            webhook_check_every: DEFAULT_WEBHOOK_CHECK_EVERY,
         }
     }
 }
@@ -297,6 +319,36 @@ pub struct CycleOptions {
     /// in Notion is pulled now, whatever the minimum interval. A phase-change wake-up is not a
     /// poll: it reads only what it must.
     pub poll: bool,
+    /// A cycle driven by webhook events ([`crate::SyncDriver::process_webhook_events`]): only
+    /// the links these events name, each page read on its own, the change cursors left alone.
+    pub webhook: Option<WebhookScope>,
+}
+
+/// What a batch of webhook events asks a cycle to touch (ids as Notion sends them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebhookScope {
+    /// Pages to read again (one `GET /v1/pages/{id}` each): their links are synced when due,
+    /// else have their title and description pulled.
+    pub pages: BTreeSet<Uuid>,
+    /// Pages last seen deleted: their links are marked broken, with no request.
+    pub deleted: BTreeSet<Uuid>,
+    /// Databases (or data sources) whose schema changed: read in full with their schema, so a
+    /// renamed or removed property or status option is reported now.
+    pub databases: BTreeSet<Uuid>,
+}
+
+impl WebhookScope {
+    /// Whether the scope names `id` (a stored Notion id) in `set`.
+    pub(crate) fn names(set: &BTreeSet<Uuid>, id: &str) -> bool {
+        NotionId::parse(id).is_ok_and(|id| set.contains(&Uuid::from(id)))
+    }
+
+    /// Whether a link on `database` to `page` is in scope.
+    pub(crate) fn covers(&self, database: &str, page: &str) -> bool {
+        Self::names(&self.pages, page)
+            || Self::names(&self.deleted, page)
+            || Self::names(&self.databases, database)
+    }
 }
 
 impl CycleOptions {
@@ -309,6 +361,7 @@ impl CycleOptions {
             reconcile: false,
             progress: None,
             poll: true,
+            webhook: None,
         }
     }
 

@@ -341,3 +341,87 @@ async fn the_bare_address_leads_to_the_admin_page() {
         page.headers()
     );
 }
+
+/// The demo subscribes the emulator to its own receiver and confirms the token: an edit in the
+/// emulator's workspace reaches the election through the webhook, long before the next poll.
+#[tokio::test]
+async fn in_demo_mode_an_edit_in_the_emulator_reaches_the_election_through_the_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo-webhooks.db");
+    let cli = Cli::try_parse_from([
+        "api-server",
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        db.to_str().unwrap(),
+        // Only the first cycle polls within this test: the edit comes by webhook.
+        "--sync-interval",
+        "1h",
+        "--workers",
+        "1",
+    ])
+    .unwrap();
+    let shutdown = CancellationToken::new();
+    let server = start(cli.settings().unwrap(), shutdown.clone())
+        .await
+        .unwrap();
+    let token = server.admin_token().expose_secret().to_owned();
+    let http = reqwest::Client::new();
+    let hooks: Value = http
+        .get(format!("{}/admin/notion/webhooks", server.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        hooks["connections"][0]["active"].is_object(),
+        "the demo confirmed the emulator's token: {hooks}"
+    );
+    let emulator = server.emulator().expect("demo mode runs the emulator");
+    // The first cycle has synced the open election (its results link is written).
+    for _ in 0..150 {
+        if emulator
+            .page_property(demo::BUDGET_REFERENDUM, "Results Link")
+            .is_some_and(|p| p["url"].is_string())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    emulator
+        .update_page_as_user(
+            demo::BUDGET_REFERENDUM,
+            serde_json::json!({"Name": {"title": [{"text": {"content": "Budget 2027"}}]}}),
+        )
+        .unwrap();
+    let mut title = Value::Null;
+    for _ in 0..150 {
+        let body: Value = http
+            .get(format!("{}/admin/elections", server.base_url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        title = body["elections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == "elec_demo_budget_referendum")
+            .map(|e| e["title"].clone())
+            .unwrap_or(Value::Null);
+        if title == "Budget 2027" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(title, "Budget 2027");
+    shutdown.cancel();
+    server.wait().await.unwrap();
+}

@@ -355,41 +355,13 @@ async fn a_verification_post_never_replaces_the_active_token() {
 
 #[tokio::test]
 async fn the_binary_receives_the_emulators_events_and_a_kill_after_the_200_loses_none() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let emulator = notion_emulator::Emulator::start(EmulatorConfig::default().without_rate_limit())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("webhooks.db");
     let admin = "webhook-binary-admin-token";
-    let mut child = crate::binary::api_server()
-        .args(["--listen", "127.0.0.1:0", "--database-url"])
-        .arg(&db)
-        .env("ADMIN_TOKEN", admin)
-        .env("NOTION_API_KEY", demo::TOKEN)
-        .env("NOTION_API_BASE", emulator.base_url())
-        .env("NOTION_DATABASE_ALLOWLIST", crate::support::allowlist())
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.split("Listening at http://").nth(1) {
-                let _ = tx.send(at.trim().trim_end_matches("\u{1b}[0m").to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the binary logs its address");
-    let base = format!("http://{addr}");
+    let (mut child, base) = spawn_binary(&db, &emulator, admin);
     let http = reqwest::Client::new();
     let admin_get = |path: &str| http.get(format!("{base}{path}")).bearer_auth(admin);
 
@@ -426,5 +398,190 @@ async fn the_binary_receives_the_emulators_events_and_a_kill_after_the_200_loses
     let health = store.webhook_health(jiff::Timestamp::now()).unwrap();
     assert_eq!(health.events_total, 20);
     assert_eq!(health.unprocessed, 20);
+    emulator.shutdown().await;
+}
+
+/// Starts the api-server binary on `db` against `emulator`; its child and base URL.
+fn spawn_binary(
+    db: &std::path::Path,
+    emulator: &notion_emulator::Emulator,
+    admin: &str,
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = crate::binary::api_server()
+        .args(["--listen", "127.0.0.1:0", "--database-url"])
+        .arg(db)
+        .env("ADMIN_TOKEN", admin)
+        .env("NOTION_API_KEY", demo::TOKEN)
+        .env("NOTION_API_BASE", emulator.base_url())
+        .env("NOTION_DATABASE_ALLOWLIST", crate::support::allowlist())
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.split("Listening at http://").nth(1) {
+                let _ = tx.send(at.trim().trim_end_matches("\u{1b}[0m").to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the binary logs its address");
+    (child, format!("http://{addr}"))
+}
+
+/// The receiver (the api-server binary) stores the emulator's events; a sync daemon on the same
+/// SQLite file (the sync-runner's `run`, in this process) processes them at once: a title edited
+/// in Notion reaches the election within seconds, with one page read, and the events of our own
+/// writes cost no read.
+#[tokio::test]
+async fn an_edit_in_notion_reaches_the_election_through_the_webhook_within_seconds() {
+    use std::sync::Arc;
+    use store::{NewElection, SqliteStore};
+
+    let emulator = notion_emulator::Emulator::start(EmulatorConfig::default().without_rate_limit())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("webhooks-sync.db");
+    let admin = "webhook-sync-admin-token";
+    let (mut child, base) = spawn_binary(&db, &emulator, admin);
+    let http = reqwest::Client::new();
+    let sub = emulator
+        .subscribe_webhook(WebhookSpec::new(format!("{base}/webhooks/notion")))
+        .unwrap();
+    wait_for("the pending token", || async {
+        let (_, body) = send(
+            http.get(format!("{base}/admin/notion/webhooks"))
+                .bearer_auth(admin),
+        )
+        .await;
+        body["connections"][0]["pending"]["verification_token"] == sub.verification_token.as_str()
+    })
+    .await;
+    let (status, _) = send(
+        http.post(format!("{base}/admin/notion/webhooks/confirm"))
+            .bearer_auth(admin),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The runner: its own store handle and Notion client on the same file.
+    let store = Arc::new(SqliteStore::open(&db).unwrap());
+    let notion = notion_client::NotionClient::builder()
+        .token(notion_client::SecretString::from(demo::TOKEN))
+        .base_url(emulator.base_url())
+        .max_requests_per_second(500.0)
+        .build()
+        .unwrap();
+    let allowlist = sync_driver::Allowlist::parse(&crate::support::allowlist()).unwrap();
+    let driver = sync_driver::SyncDriver::new(
+        store.clone(),
+        notion,
+        sync_driver::DriverConfig::new("https://vote.example.org", allowlist),
+    );
+    let now = jiff::Timestamp::now();
+    let election = store
+        .create_election(
+            NewElection {
+                id: None,
+                title: "Budget".into(),
+                description: String::new(),
+                open_at: now + jiff::SignedDuration::from_secs(3600),
+                close_at: now + jiff::SignedDuration::from_secs(7200),
+            },
+            now,
+        )
+        .unwrap()
+        .election
+        .id;
+    driver
+        .link(
+            &election,
+            sync_driver::LinkRequest {
+                database_id: demo::ELECTIONS_DB.to_string(),
+                page_id: demo::BUDGET_REFERENDUM.to_string(),
+                ..sync_driver::LinkRequest::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    const GET_PAGE: &str = "GET /v1/pages/{page_id}";
+    emulator.reset_counts();
+    let shutdown = sync_driver::CancellationToken::new();
+    let daemon = {
+        let driver = driver.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            driver
+                .run_daemon(
+                    Arc::new(sync_driver::SystemClock),
+                    shutdown,
+                    sync_driver::DaemonOptions::default(),
+                )
+                .await
+        })
+    };
+    // The first cycle writes the page (results link): our own write comes back as an event,
+    // which is processed without a read.
+    wait_for(
+        "the first sync and its own write's events processed",
+        || async {
+            let synced = store
+                .get_election(&election)
+                .unwrap()
+                .state()
+                .notion_last_sync_at
+                .is_some();
+            let health = store.webhook_health(jiff::Timestamp::now()).unwrap();
+            synced && health.events_total >= 1 && health.unprocessed == 0
+        },
+    )
+    .await;
+    assert_eq!(
+        emulator.request_counts().route(GET_PAGE),
+        0,
+        "our own write costs no page read"
+    );
+
+    // A person renames the page in Notion.
+    emulator
+        .update_page_as_user(
+            demo::BUDGET_REFERENDUM,
+            json!({"Name": {"title": [{"text": {"content": "Budget 2027"}}]}}),
+        )
+        .unwrap();
+    wait_for("the new title on the election", || async {
+        store.get_election(&election).unwrap().election.title == "Budget 2027"
+    })
+    .await;
+    // Marked processed right after the commit that changed the title.
+    wait_for("the edit's event marked processed", || async {
+        store
+            .webhook_health(jiff::Timestamp::now())
+            .unwrap()
+            .unprocessed
+            == 0
+    })
+    .await;
+    assert_eq!(
+        emulator.request_counts().route(GET_PAGE),
+        1,
+        "one page read"
+    );
+
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
     emulator.shutdown().await;
 }

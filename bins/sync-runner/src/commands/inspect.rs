@@ -89,12 +89,26 @@ struct ConnectionStatus {
     links: usize,
 }
 
+/// Notion webhooks, as `status` shows them.
+#[derive(Debug, Serialize)]
+struct WebhookStatus {
+    /// Connections with an active verification token.
+    active_tokens: usize,
+    /// An active token and an event within the healthy window: the daemon then polls every
+    /// `--poll-interval-with-webhooks`.
+    healthy: bool,
+    /// The inbox's counters (last event, by type, backlog, refused signatures, lag).
+    #[serde(flatten)]
+    health: store::WebhookHealth,
+}
+
 #[derive(Debug, Serialize)]
 struct Status {
     now: Timestamp,
     paused_globally_since: Option<Timestamp>,
     lease: Option<LeaseStatus>,
     connections: Vec<ConnectionStatus>,
+    webhooks: WebhookStatus,
     elections: Vec<ElectionStatus>,
 }
 
@@ -164,9 +178,24 @@ pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
             state_reason: c.state_reason,
         })
         .collect();
+    let window = crate::config::signed(
+        crate::config::WEBHOOK_HEALTHY_WINDOW,
+        &args.webhook_healthy_window,
+    )?;
+    let active_tokens = store.active_webhook_tokens().await?.len();
+    let health = store.webhook_health(now).await?;
+    let webhooks = WebhookStatus {
+        active_tokens,
+        healthy: active_tokens > 0
+            && health
+                .last_received_at
+                .is_some_and(|at| now.duration_since(at) < window),
+        health,
+    };
     let status = Status {
         now,
         connections,
+        webhooks,
         paused_globally_since: pauses.global_paused_at,
         lease: lease.filter(|l| l.expires_at > now).map(|l| LeaseStatus {
             holder: l.holder,
@@ -255,6 +284,26 @@ pub(crate) async fn status(args: StatusArgs) -> Result<u8> {
         }
         text.push_str("\nNotion connections:\n");
         text.push_str(&table.render());
+    }
+    let hooks = &status.webhooks;
+    if hooks.active_tokens > 0 || hooks.health.events_total > 0 || hooks.health.rejected_total > 0 {
+        let state = if hooks.healthy {
+            "healthy (polling is the net)"
+        } else {
+            "not healthy (polling every interval)"
+        };
+        text.push_str(&format!(
+            "\nNotion webhooks: {state}; {} active token(s); last event {}; {} event(s), {} waiting; {} refused signature(s); last lag {}.\n",
+            hooks.active_tokens,
+            time(hooks.health.last_received_at),
+            hooks.health.events_total,
+            hooks.health.unprocessed,
+            hooks.health.rejected_total,
+            hooks
+                .health
+                .last_lag
+                .map_or_else(|| "-".to_owned(), |d| format!("{:.1}s", d.as_secs_f64())),
+        ));
     }
     if let Some(since) = status.paused_globally_since {
         text.push_str(&format!(

@@ -10,7 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::commands::once::driver_error;
-use crate::config::{SYNC_INTERVAL, SYNC_RECONCILE_EVERY, duration, sync_setup};
+use crate::config::{
+    SYNC_INTERVAL, SYNC_POLL_INTERVAL_WITH_WEBHOOKS, SYNC_RECONCILE_EVERY, WEBHOOK_HEALTHY_WINDOW,
+    duration, signed, sync_setup_with,
+};
 use crate::error::{Result, RunnerError};
 use crate::exit_codes;
 
@@ -18,7 +21,16 @@ use crate::exit_codes;
 pub(crate) async fn run(args: RunArgs) -> Result<u8> {
     let interval = duration(SYNC_INTERVAL, &args.interval)?;
     let reconcile_every = duration(SYNC_RECONCILE_EVERY, &args.sync.reconcile_every)?;
-    let setup = sync_setup(&args.common.store, &args.sync).await?;
+    let with_webhooks = duration(
+        SYNC_POLL_INTERVAL_WITH_WEBHOOKS,
+        &args.poll_interval_with_webhooks,
+    )?;
+    let healthy_window = signed(WEBHOOK_HEALTHY_WINDOW, &args.webhook_healthy_window)?;
+    let setup = sync_setup_with(&args.common.store, &args.sync, |config| {
+        config.poll_interval_with_webhooks = with_webhooks;
+        config.webhook_healthy_window = healthy_window;
+    })
+    .await?;
     // Fail fast on a bad token instead of logging one failure per cycle forever.
     if let Err(error) = setup.notion.me().await {
         match error.kind() {

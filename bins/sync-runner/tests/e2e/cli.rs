@@ -314,6 +314,10 @@ fn status_runs_state_and_pause_outputs() {
     world.run(&["resume"]).assert_code(0);
     let json = world.run(&["status", "--json"]).json();
     assert!(json["paused_globally_since"].is_null());
+    // No webhook subscription yet: not healthy, the daemon polls every interval.
+    assert_eq!(json["webhooks"]["active_tokens"], 0);
+    assert_eq!(json["webhooks"]["healthy"], false);
+    assert_eq!(json["webhooks"]["events_total"], 0);
     assert!(
         json["elections"]
             .as_array()
@@ -486,5 +490,55 @@ fn state_reset_of_a_database_no_election_uses_is_a_usage_error_listing_the_linke
         ran.stdout.contains("next cycle reads every page"),
         "{}",
         ran.stdout
+    );
+}
+
+/// `status` shows webhook health: an active token and a recent event make webhooks healthy.
+#[test]
+fn status_shows_webhook_health() {
+    let world = World::new();
+    world.run(&["status"]).assert_code(0);
+    let now = jiff::Timestamp::now();
+    let connection = store::ConnectionId::internal();
+    world
+        .store
+        .set_active_webhook_token(&connection, "secret_webhook_token", None, now)
+        .unwrap();
+    let json = world.run(&["status", "--json"]).json();
+    assert_eq!(json["webhooks"]["active_tokens"], 1);
+    assert_eq!(json["webhooks"]["healthy"], false, "no event yet");
+    world
+        .store
+        .record_webhook_event(
+            &store::NewWebhookEvent {
+                event_id: "3f0c9e5e-0000-4000-8000-000000000001".into(),
+                connection_id: connection,
+                event_type: "page.properties_updated".into(),
+                entity_id: None,
+                entity_type: None,
+                event_at: now,
+                attempt_number: 1,
+                body: b"{}".to_vec(),
+            },
+            now,
+        )
+        .unwrap();
+    let json = world.run(&["status", "--json"]).json();
+    assert_eq!(json["webhooks"]["healthy"], true, "{json}");
+    assert_eq!(json["webhooks"]["unprocessed"], 1);
+    let text = world.run(&["status"]).stdout;
+    assert!(text.contains("Notion webhooks: healthy"), "{text}");
+    assert!(text.contains("1 waiting"), "{text}");
+    // A window the event is already older than.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let json = crate::support::run_command({
+        let mut cmd = world.command(&["status", "--json"]);
+        cmd.env("WEBHOOK_HEALTHY_WINDOW", "1s");
+        cmd
+    })
+    .json();
+    assert_eq!(
+        json["webhooks"]["healthy"], false,
+        "the event is older than the window"
     );
 }

@@ -175,6 +175,14 @@ pub(crate) async fn events_are_stored_once_per_id_and_claimed_in_timestamp_order
         StoreErrorKind::Invalid
     );
 
+    // Waiting events are seen without a claim (the daemon's look every second).
+    assert!(
+        store
+            .webhook_events_waiting("runner-1", now())
+            .await
+            .unwrap()
+    );
+
     // One processor claims in timestamp order; another sees nothing until the claim lapses.
     let claimed = store
         .claim_webhook_events("runner-1", 2, secs(30), now())
@@ -193,6 +201,20 @@ pub(crate) async fn events_are_stored_once_per_id_and_claimed_in_timestamp_order
             .map(|e| e.event_id.as_str())
             .collect::<Vec<_>>(),
         ["c"]
+    );
+    assert!(
+        !other
+            .webhook_events_waiting("runner-3", now() + secs(1))
+            .await
+            .unwrap(),
+        "every event is under a live claim of another runner"
+    );
+    assert!(
+        other
+            .webhook_events_waiting("runner-1", now() + secs(1))
+            .await
+            .unwrap(),
+        "a runner sees its own claimed events"
     );
     assert!(
         other

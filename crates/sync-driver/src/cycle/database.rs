@@ -5,8 +5,8 @@ use jiff::{SignedDuration, Timestamp};
 use notion_client::CapRecord;
 use store::{LinkId, LinkedElection, LogAction, NewLogEntry, RunCounts, SyncCursor, SyncRecord};
 use sync_engine::{
-    ElectionId, PageObservation, SyncError, SyncInput, SyncPlan, SyncState, Trigger, is_due,
-    needs_observation,
+    ElectionId, PageObservation, SyncError, SyncErrorKind, SyncInput, SyncPlan, SyncState, Trigger,
+    is_due, needs_observation,
 };
 
 use super::execute::{ElectionResult, ExecuteAt, ExecuteMode};
@@ -16,7 +16,7 @@ use super::progress::ProgressSlot;
 use super::read::{DatabaseRead, ReadFailure, change_query_start, parse_database_id};
 use super::recorded_trigger;
 use super::records::{log, sync_record};
-use crate::{CycleOptions, DatabaseReport, SyncDriver};
+use crate::{CycleOptions, DatabaseReport, SyncDriver, WebhookScope};
 
 /// One database's share of a cycle: its linked elections and its change cursor.
 #[derive(Clone)]
@@ -136,8 +136,19 @@ impl SyncDriver {
         } = input;
         let config = &self.inner.config;
         let mut work = DatabaseWork::default();
-        let requested = options.reconcile || options.trigger == Trigger::Reconcile;
-        let reconcile = requested || reconcile_due(now, cursor.as_ref(), reconcile_every);
+        // A webhook batch (src/webhooks.rs): a schema change reads the database in full now; an
+        // edit reads only the pages named, and the change cursor stays where it was.
+        let schema_changed = options
+            .webhook
+            .as_ref()
+            .is_some_and(|scope| WebhookScope::names(&scope.databases, database));
+        let page_mode = options.webhook.is_some() && !schema_changed;
+        // A schema change re-validates every link on the database (each planned against the new
+        // schema, so a removed status property or option is reported now, not at the next write).
+        let requested =
+            options.reconcile || options.trigger == Trigger::Reconcile || schema_changed;
+        let reconcile =
+            requested || (!page_mode && reconcile_due(now, cursor.as_ref(), reconcile_every));
         let trigger = recorded_trigger(options.trigger, reconcile);
         // Who is synced: a requested reconcile (`backfill`) or a manual cycle syncs every
         // election; a scheduled cycle only the due ones (interval, phase change, backoff), even
@@ -145,15 +156,20 @@ impl SyncDriver {
         // database whose first read keeps failing (never shared) is read again only when the
         // backoff of one of its elections is over, and not at all while none is due.
         let due_by = if requested { trigger } else { options.trigger };
-        let (due, not_due): (Vec<LinkedElection>, Vec<LinkedElection>) = elections
+        let (mut due, mut not_due): (Vec<LinkedElection>, Vec<LinkedElection>) = elections
             .into_iter()
             .partition(|e| is_due(now, &e.election, &e.state, config.min_interval, due_by));
         // A poll also asks a database with nothing due for its edits, to pull them now; not one
         // whose every election waits out a failure (never shared: its read would fail again).
-        let watch_edits = options.poll
-            && not_due
-                .iter()
-                .any(|e| e.state.error_class.is_none() && e.state.last_observation.is_some());
+        // Events name pages that changed: their links are looked at whether due or not.
+        let watch_edits = if page_mode {
+            !not_due.is_empty()
+        } else {
+            options.poll
+                && not_due
+                    .iter()
+                    .any(|e| e.state.error_class.is_none() && e.state.last_observation.is_some())
+        };
         if due.is_empty() && !requested && !watch_edits {
             return work;
         }
@@ -172,6 +188,7 @@ impl SyncDriver {
         // A wake-up at a phase change right after a cycle: plan from the stored observations and
         // spend no read (the next regular cycle picks up any edit made meanwhile).
         let phase_change_only = !reconcile
+            && !page_mode
             && !due.is_empty()
             && trigger == Trigger::Scheduled
             && plans_from_stored_observations(now, config.min_interval, cursor.as_ref(), &due);
@@ -181,8 +198,53 @@ impl SyncDriver {
             Err(failure) => return work.read_failed(now, &due, trigger, db_report, failure),
         };
 
+        if let Some(scope) = options.webhook.as_ref().filter(|_| page_mode) {
+            // A page last seen deleted: its links break as a read of it in the trash would
+            // break them, without the read.
+            let deleted =
+                |e: &LinkedElection| WebhookScope::names(&scope.deleted, &e.link.notion_page_id);
+            let gone: Vec<LinkedElection> = due
+                .extract_if(.., |e| deleted(e))
+                .chain(not_due.extract_if(.., |e| deleted(e)))
+                .collect();
+            let error = SyncError::new(
+                SyncErrorKind::PageTrashed,
+                "the page was deleted in Notion (webhook page.deleted)",
+            );
+            work.fail_all(now, &gone, trigger, error);
+        }
+
         let mut read = if phase_change_only {
             DatabaseRead::default()
+        } else if page_mode {
+            let need_schema = due.iter().chain(&not_due).any(|e| {
+                e.state.last_observation.is_none()
+                    || e.state.error_class.is_some()
+                    || e.state.link_broken
+            });
+            let all: Vec<&LinkedElection> = due.iter().chain(not_due.iter()).collect();
+            let (read, failed) = match self
+                .read_pages(database, database_id, need_schema, &all, lease)
+                .await
+            {
+                Ok(done) => done,
+                Err(failure) => return work.read_failed(now, &due, trigger, db_report, failure),
+            };
+            db_report.pages_read = read.pages.len() as u64;
+            work.counts.read += read.pages.len() as u64;
+            for (page, error) in failed {
+                let on_page = |e: &LinkedElection| {
+                    notion_client::NotionId::parse(&e.link.notion_page_id)
+                        .is_ok_and(|id| id == page)
+                };
+                let failed_due: Vec<LinkedElection> = due.extract_if(.., |e| on_page(e)).collect();
+                work.fail_all(now, &failed_due, trigger, error.clone());
+                for e in not_due.extract_if(.., |e| on_page(e)) {
+                    tracing::warn!(election = %e.election.id, %error, "could not read a page a webhook event named");
+                }
+            }
+            progress.report(&work);
+            read
         } else {
             let need_schema = reconcile
                 || due.iter().any(|e| {

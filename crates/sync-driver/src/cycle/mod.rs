@@ -127,7 +127,7 @@ impl SyncDriver {
         let run_id = self.open_run(now, run_trigger, preview).await?;
         // Managed databases (issue 12, src/managed.rs): new elections get their pages and links
         // first, so this cycle loads and syncs them with the others.
-        if options.election.is_none() {
+        if options.election.is_none() && options.webhook.is_none() {
             self.run_managed_deltas(now, preview).await;
         }
         let (linked, mut cursors) = self.load_work(now, options, run_id).await?;
@@ -263,7 +263,14 @@ impl SyncDriver {
         }
         .await;
         match loaded {
-            Ok((linked, cursors)) => {
+            Ok((mut linked, cursors)) => {
+                if let Some(scope) = &options.webhook {
+                    // Webhook events name pages (and schema changes name databases): only their
+                    // links are synced.
+                    linked.retain(|e| {
+                        scope.covers(&e.link.notion_database_id, &e.link.notion_page_id)
+                    });
+                }
                 let cursors = cursors
                     .into_iter()
                     .map(|c| (c.database_id.clone(), c))

@@ -257,6 +257,65 @@ impl SyncDriver {
         Ok((pages, cap))
     }
 
+    /// Reads the pages of `elections` one by one (a webhook batch's pages: `GET /v1/pages/{id}`
+    /// asking only for the properties the sync uses, each page once), with the schema first
+    /// when `need_schema`. Returns what was read and the pages that could not be (or were moved
+    /// out of the database), with the error to record on their due links. The change query
+    /// is not run, so the database's cursor does not move.
+    pub(crate) async fn read_pages(
+        &self,
+        database: &str,
+        database_id: NotionId,
+        need_schema: bool,
+        elections: &[&LinkedElection],
+        lease: &mut LeaseKeeper,
+    ) -> Result<(DatabaseRead, Vec<(NotionId, SyncError)>), ReadFailure> {
+        let schema = match need_schema {
+            true => Some(self.read_schema(database_id, lease).await?),
+            false => None,
+        };
+        let properties = property_names(elections, schema.as_ref());
+        let name = schema
+            .as_ref()
+            .map_or_else(|| database.to_owned(), database_name);
+        let mut read = DatabaseRead {
+            schema,
+            ..DatabaseRead::default()
+        };
+        let mut failed = Vec::new();
+        let mut asked = std::collections::HashSet::new();
+        for election in elections {
+            let Ok(page_id) = NotionId::parse(&election.link.notion_page_id) else {
+                continue;
+            };
+            if !asked.insert(page_id) {
+                continue;
+            }
+            let page = self
+                .leased(
+                    lease,
+                    self.notion_ops().retrieve_page(page_id, properties.clone()),
+                )
+                .await;
+            match page {
+                Ok(page) => match moved_out(&page, database, &name) {
+                    Some(error) => failed.push((page_id, error)),
+                    None => {
+                        read.pages.insert(page_id, page);
+                    }
+                },
+                Err(_) if lease.lost().is_some() => {
+                    return Err(ReadFailure::LeaseLost(lease.lost().unwrap_or_default()));
+                }
+                Err(e) => {
+                    self.note_rate_limit(lease, &e);
+                    failed.push((page_id, sync_error_from_notion(&e, false)));
+                }
+            }
+        }
+        Ok((read, failed))
+    }
+
     /// Reads one linked page fresh, with `schema` when its database's schema was just read (a
     /// cycle's), else with its schema read too (2 requests once the data source is resolved).
     ///

@@ -15,3 +15,4 @@ mod query_cap;
 mod rate_limit;
 mod records;
 mod saved_503;
+mod webhooks;
