@@ -30,21 +30,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
-            None => true,
-            Some(value) => value
-                .to_str()
-                .map(|v| {
-                    let essence = v
-                        .split(';')
-                        .next()
-                        .unwrap_or("")
-                        .trim()
-                        .to_ascii_lowercase();
-                    essence == "application/json" || essence.ends_with("+json")
-                })
-                .unwrap_or(false),
-        };
+        let content_type_ok = is_json_content_type(req);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = body
@@ -313,4 +299,21 @@ pub(crate) fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u
 /// Parses an election id from the path, naming the parameter on failure.
 pub(crate) fn parse_election_id(raw: &str) -> Result<sync_engine::ElectionId, ApiError> {
     sync_engine::ElectionId::parse(raw).map_err(|error| ApiError::invalid("id", error.to_string()))
+}
+
+/// Whether a request's body is declared JSON (`application/json` or a `+json` type, with any
+/// parameters); a request without a `Content-Type` is read as JSON too, as everywhere in this API.
+pub(crate) fn is_json_content_type(req: &HttpRequest) -> bool {
+    match req.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|v| {
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        }),
+    }
 }

@@ -278,12 +278,70 @@ function confirmDisconnect(connection, name) {
   dialog.showModal();
 }
 
+/** Notion webhooks: each connection's verification token (pending until confirmed) and health. */
+function webhooksCard(answer, refresh) {
+  const health = answer.health || {};
+  const last = health.last_received_at
+    ? el('span', {}, ' Last event received ', timeElement(health.last_received_at), '.')
+    : ' No event received yet.';
+  const lag = health.last_lag_seconds == null ? '' : ` Last lag ${health.last_lag_seconds} s.`;
+  const summary = el('p', { dataset: { role: 'webhook-health' } },
+    `${health.events_total || 0} event${health.events_total === 1 ? '' : 's'} stored, ${health.unprocessed || 0} waiting, `
+      + `${health.rejected_signatures_total || 0} refused for their signature.`, last, lag);
+  const rows = (answer.connections || []).map((c) => {
+    let state;
+    if (c.pending) {
+      const confirm = el('button', { type: 'button', class: 'primary', dataset: { action: 'confirm-webhook', connectionId: c.connection_id } }, 'Confirm');
+      confirm.addEventListener('click', async () => {
+        confirm.disabled = true;
+        try {
+          const query = c.connection_id === 'internal' ? '' : `?connection=${encodeURIComponent(c.connection_id)}`;
+          const done = await api('POST', `/admin/notion/webhooks/confirm${query}`);
+          show(status, done.message || 'Webhook token confirmed.');
+          await refresh();
+        } catch (error) {
+          show(alert, `Could not confirm the webhook token: ${error.message}`);
+          confirm.disabled = false;
+        }
+      });
+      state = el('div', {},
+        el('p', {}, 'Pending verification token (paste it into Notion\'s Verify dialog, then confirm it here): ',
+          el('code', { dataset: { role: 'pending-token' } }, c.pending.verification_token)),
+        el('p', { class: 'hint' }, 'Received ', timeElement(c.pending.received_at), c.pending.source ? ` from ${c.pending.source}` : '', '.'),
+        confirm);
+    } else if (c.active) {
+      state = el('p', {}, el('span', { class: 'badge badge-ok' }, 'Active'),
+        ' since ', timeElement(c.active.activated_at || c.active.received_at), c.active.source === 'environment' ? ' (NOTION_WEBHOOK_VERIFICATION_TOKEN)' : '', '.');
+    } else {
+      state = el('p', { class: 'muted' }, 'No token yet: create a webhook subscription in Notion pointing at this address.');
+    }
+    return el('li', { dataset: { connectionId: c.connection_id } },
+      el('strong', {}, c.connection_id), ' ', el('code', {}, c.receiver_path), state);
+  });
+  return el('section', { class: 'card webhooks', id: 'webhooks' },
+    el('h2', {}, 'Notion webhooks'),
+    summary,
+    rows.length ? el('ul', { class: 'webhook-connections' }, rows) : null);
+}
+
+async function loadWebhooks(holder) {
+  const refresh = () => loadWebhooks(holder);
+  try {
+    const answer = await api('GET', '/admin/notion/webhooks');
+    holder.replaceChildren(webhooksCard(answer, refresh));
+  } catch (error) {
+    holder.replaceChildren(el('p', { class: 'notice notice-error', role: 'alert' }, `Webhooks could not be read: ${error.message}`));
+  }
+}
+
 async function load() {
   try {
     const answer = await api('GET', '/admin/notion/connections');
     connectButton.hidden = !answer.oauth_enabled;
     const cards = answer.connections.map((c) => (c.kind === 'internal' ? internalCard(c) : oauthCard(c, answer.oauth_enabled)));
-    list.replaceChildren(...cards);
+    const webhooks = el('div', { class: 'webhooks-holder' });
+    list.replaceChildren(...cards, webhooks);
+    loadWebhooks(webhooks);
     const connected = answer.connections.filter((c) => c.kind === 'oauth').length;
     show(status, answer.oauth_enabled
       ? `${connected} connected workspace${connected === 1 ? '' : 's'}.`

@@ -337,23 +337,6 @@ fn too_large() -> HttpResponse {
     )
 }
 
-/// Notion sends JSON; a body declared as something else is not Notion's (no Content-Type is
-/// read as JSON, as elsewhere in this API).
-fn json_content_type(req: &HttpRequest) -> bool {
-    match req.headers().get(actix_web::http::header::CONTENT_TYPE) {
-        None => true,
-        Some(value) => value.to_str().is_ok_and(|v| {
-            let essence = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        }),
-    }
-}
-
 /// Where a request came from, for the admin deciding whether to trust a verification token.
 fn source_of(req: &HttpRequest) -> Option<String> {
     let peer = req.peer_addr().map(|a| a.ip().to_string());
@@ -419,7 +402,7 @@ pub(crate) async fn receive(
         Ok(c) => c,
         Err(error) => return actix_web::ResponseError::error_response(&error),
     };
-    if !json_content_type(&req) {
+    if !crate::extract::is_json_content_type(&req) {
         state.metrics.record_webhook("malformed");
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -11,3 +11,4 @@ mod live;
 mod managed;
 mod notion;
 mod sync_runs;
+mod webhooks;
