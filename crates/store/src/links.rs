@@ -615,12 +615,20 @@ impl SqliteStore {
             }
             let due = filter.due;
             let min_interval_ms = due.map(|d| d.min_interval.as_millis()).map(|ms| ms as i64);
+            let json = |ids: &[String]| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+            let scope_pages = filter.scope.as_ref().map(|s| json(&s.pages));
+            let scope_databases = filter
+                .scope
+                .as_ref()
+                .map_or_else(|| "[]".to_owned(), |s| json(&s.databases));
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT {LINK_COLUMNS}, {ELECTION_COLUMNS} FROM notion_links l \
                  JOIN elections e ON e.id = l.election_id \
                  WHERE (?1 IS NULL OR l.notion_database_id = ?1) \
                  AND (?2 IS NULL OR l.election_id = ?2) \
                  AND (?7 IS NULL OR l.id = ?7) \
+                 AND (?8 IS NULL OR l.notion_page_id IN (SELECT value FROM json_each(?8)) \
+                      OR l.notion_database_id IN (SELECT value FROM json_each(?9))) \
                  AND (?3 OR e.sync_paused_at IS NULL) \
                  AND (?4 IS NULL OR ?6 != 'scheduled' \
                       OR l.notion_last_sync_at IS NULL \
@@ -641,6 +649,8 @@ impl SqliteStore {
                         min_interval_ms,
                         due.map(|d| d.trigger.as_str()),
                         filter.link_id.as_ref().map(LinkId::as_str),
+                        scope_pages,
+                        scope_databases,
                     ],
                     |row| Ok((row_to_link(row)?, row_to_election(row, LINK_COLUMN_COUNT)?)),
                 )?

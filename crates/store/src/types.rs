@@ -238,6 +238,19 @@ pub struct LinkedFilter {
     pub due: Option<DueFilter>,
     /// Include paused elections (for `status` displays); the runner leaves this `false`.
     pub include_paused: bool,
+    /// Only links to one of these pages or on one of these databases (canonical ids), e.g. what
+    /// a batch of webhook events named: looked up by index, not by loading every link.
+    pub scope: Option<LinkScope>,
+}
+
+/// Pages and databases a [`LinkedFilter`] narrows to: a link is in scope when its page is one of
+/// `pages` or its database one of `databases`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkScope {
+    /// Page ids (canonical dashed UUIDs, as links store them).
+    pub pages: Vec<String>,
+    /// Database ids (canonical dashed UUIDs).
+    pub databases: Vec<String>,
 }
 
 /// The result of one link's sync, to record: the next state, the pulled fields, and which link

@@ -343,11 +343,19 @@ impl WebhookScope {
         NotionId::parse(id).is_ok_and(|id| set.contains(&Uuid::from(id)))
     }
 
-    /// Whether a link on `database` to `page` is in scope.
-    pub(crate) fn covers(&self, database: &str, page: &str) -> bool {
-        Self::names(&self.pages, page)
-            || Self::names(&self.deleted, page)
-            || Self::names(&self.databases, database)
+    /// The store's filter for the links in scope: those on a named page (read again or
+    /// deleted) or on a database whose schema changed.
+    pub(crate) fn link_scope(&self) -> store::LinkScope {
+        let canonical = |id: &Uuid| NotionId::from(*id).to_string();
+        store::LinkScope {
+            pages: self
+                .pages
+                .iter()
+                .chain(&self.deleted)
+                .map(canonical)
+                .collect(),
+            databases: self.databases.iter().map(canonical).collect(),
+        }
     }
 }
 

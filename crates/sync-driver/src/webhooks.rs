@@ -212,14 +212,11 @@ impl SyncDriver {
         if scope.pages.is_empty() && scope.deleted.is_empty() && scope.databases.is_empty() {
             return Ok(false);
         }
-        let linked = self
-            .inner
-            .store
-            .list_linked(&LinkedFilter::default())
-            .await?;
-        Ok(linked
-            .iter()
-            .any(|e| scope.covers(&e.link.notion_database_id, &e.link.notion_page_id)))
+        let filter = LinkedFilter {
+            scope: Some(scope.link_scope()),
+            ..LinkedFilter::default()
+        };
+        Ok(!self.inner.store.list_linked(&filter).await?.is_empty())
     }
 
     /// Our own bots: the internal integration's (read once with `GET /v1/users/me`) and each

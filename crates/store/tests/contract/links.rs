@@ -87,6 +87,33 @@ pub(crate) async fn an_election_has_several_links_each_with_its_own_state(fx: Fi
     assert_eq!(only_second.len(), 1);
     assert_eq!(only_second[0].link_id, second.id);
     assert_eq!(only_second[0].state, failed);
+    // A scope of pages or databases (what webhook events name) narrows to their links.
+    let in_scope = |pages: &[&str], databases: &[&str]| {
+        let filter = LinkedFilter {
+            scope: Some(LinkScope {
+                pages: pages.iter().map(|p| (*p).to_owned()).collect(),
+                databases: databases.iter().map(|d| (*d).to_owned()).collect(),
+            }),
+            ..LinkedFilter::default()
+        };
+        async move {
+            store
+                .list_linked(&filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| l.link_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(in_scope(&["page-2"], &[]).await, [second.id.clone()]);
+    assert_eq!(in_scope(&[], &["db1"]).await, [first.id.clone()]);
+    assert_eq!(in_scope(&["page-2"], &["db1"]).await.len(), 2);
+    assert!(in_scope(&["page-9"], &["db9"]).await.is_empty());
+    assert!(
+        in_scope(&[], &[]).await.is_empty(),
+        "an empty scope names nothing"
+    );
 
     // Health counts the election once, its links each.
     let health = store.sync_health().await.unwrap();

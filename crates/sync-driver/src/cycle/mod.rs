@@ -31,7 +31,7 @@ use futures::StreamExt;
 use lease::LeaseKeeper;
 use progress::ProgressTracker;
 
-use crate::{Clock, CycleOptions, CycleReport, DriverError, SyncDriver};
+use crate::{Clock, CycleOptions, CycleReport, DriverError, SyncDriver, WebhookScope};
 
 /// What becomes of the global lease when a cycle ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,8 +250,11 @@ impl SyncDriver {
         options: &CycleOptions,
         run_id: Option<Uuid>,
     ) -> Result<(Vec<LinkedElection>, HashMap<String, SyncCursor>), DriverError> {
+        // Webhook events name pages (and schema changes databases): only their links are
+        // loaded and synced.
         let filter = LinkedFilter {
             election_id: options.election.clone(),
+            scope: options.webhook.as_ref().map(WebhookScope::link_scope),
             ..LinkedFilter::default()
         };
         let store = &self.inner.store;
@@ -263,14 +266,7 @@ impl SyncDriver {
         }
         .await;
         match loaded {
-            Ok((mut linked, cursors)) => {
-                if let Some(scope) = &options.webhook {
-                    // Webhook events name pages (and schema changes name databases): only their
-                    // links are synced.
-                    linked.retain(|e| {
-                        scope.covers(&e.link.notion_database_id, &e.link.notion_page_id)
-                    });
-                }
+            Ok((linked, cursors)) => {
                 let cursors = cursors
                     .into_iter()
                     .map(|c| (c.database_id.clone(), c))
