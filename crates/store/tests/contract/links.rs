@@ -106,8 +106,14 @@ pub(crate) async fn an_election_has_several_links_each_with_its_own_state(fx: Fi
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(in_scope(&["page-2"], &[]).await, [second.id.clone()]);
-    assert_eq!(in_scope(&[], &["db1"]).await, [first.id.clone()]);
+    assert_eq!(
+        in_scope(&["page-2"], &[]).await,
+        std::slice::from_ref(&second.id)
+    );
+    assert_eq!(
+        in_scope(&[], &["db1"]).await,
+        std::slice::from_ref(&first.id)
+    );
     assert_eq!(in_scope(&["page-2"], &["db1"]).await.len(), 2);
     assert!(in_scope(&["page-9"], &["db9"]).await.is_empty());
     assert!(
