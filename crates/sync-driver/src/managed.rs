@@ -246,8 +246,8 @@ impl SyncDriver {
     /// The replace pass of one managed database (`sync-runner backfill --database`): reads every
     /// page (ceil(N/100) queries), gives every election its page, and only after the final page
     /// came back without an error sweeps the pages whose key names no election, as the
-    /// database's `on_election_deleted` says and unless the brake halts it. Errors: `NotFound`
-    /// when the database is not managed.
+    /// database's `on_election_deleted` says and unless the brake halts it. Errors:
+    /// `InvalidInput` (field `database`) for a malformed id or a database that is not managed.
     pub async fn backfill_managed(
         &self,
         database_id: &str,

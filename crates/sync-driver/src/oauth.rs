@@ -419,6 +419,24 @@ impl SyncDriver {
         }
     }
 
+    /// The connection database `database_id` is allowed on: the OAuth connection an admin
+    /// allowed it on, else the internal one when `NOTION_DATABASE_ALLOWLIST` holds it. Errors:
+    /// `NotAllowlisted` (403) when no connection allows it; `Store`.
+    pub async fn allowed_connection(
+        &self,
+        database_id: &NotionId,
+    ) -> Result<ConnectionId, DriverError> {
+        let connection = self
+            .inner
+            .store
+            .connection_for_database(&database_id.to_string())
+            .await?;
+        if connection.is_internal() {
+            self.check_allowlisted(database_id)?;
+        }
+        Ok(connection)
+    }
+
     /// The handle to reach database `database_id` with: this one when the database is the
     /// internal connection's, else one on the OAuth connection that allows it (opened at `now`).
     pub(crate) async fn for_database(

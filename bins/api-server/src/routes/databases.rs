@@ -24,27 +24,6 @@ use crate::responses::{
 use crate::routes::notion::parse_notion_id;
 use crate::state::AppState;
 
-/// The connection `database_id` is allowed on, or a 403 saying how to allow it: a database in
-/// no connected workspace's list belongs to the internal connection, whose list is
-/// `NOTION_DATABASE_ALLOWLIST`.
-async fn allowed_connection(
-    state: &AppState,
-    database_id: &NotionId,
-) -> Result<ConnectionId, ApiError> {
-    let connection = state
-        .store
-        .connection_for_database(&database_id.to_string())
-        .await?;
-    if connection.is_internal() && !state.allowlist().contains(database_id) {
-        return Err(sync_driver::DriverError::NotAllowlisted {
-            database_id: *database_id,
-            allowlist: state.allowlist().to_string(),
-        }
-        .into());
-    }
-    Ok(connection)
-}
-
 fn mode_json(mode: DatabaseMode) -> DatabaseModeJson {
     match mode {
         DatabaseMode::Linked => DatabaseModeJson::Linked,
@@ -131,7 +110,7 @@ pub(crate) async fn get_database(
     path: web::Path<DatabasePath>,
 ) -> Result<web::Json<DatabaseStateResponse>, ApiError> {
     let database_id = parse_notion_id("databaseId", &path.database_id)?;
-    let connection = allowed_connection(&state, &database_id).await?;
+    let connection = state.driver.allowed_connection(&database_id).await?;
     let stored = state
         .store
         .get_managed_database(&database_id.to_string())
@@ -194,7 +173,7 @@ pub(crate) async fn update_database(
         }
         None => None,
     };
-    let connection = allowed_connection(&state, &database_id).await?;
+    let connection = state.driver.allowed_connection(&database_id).await?;
     let id = database_id.to_string();
     let current = state
         .store
