@@ -8,7 +8,7 @@ pub use batch::{BatchPlan, Disposition, IgnoreReason, PageRead, order_events, pl
 pub use envelope::{
     Author, AuthorType, Entity, Envelope, EventType, Incoming, ParseError, parse_body,
 };
-pub use signature::{SIGNATURE_HEADER, SignatureError, sign, verify_signature};
+pub use signature::{SIGNATURE_HEADER, SignatureError, is_well_formed, sign, verify_signature};
 
 /// The largest body the receiver accepts, in bytes. Notion's bodies are signals of a few hundred
 /// bytes (ids, a type, a handful of property ids); 64 KiB leaves room for long `accessible_by` and

@@ -41,6 +41,17 @@ impl SignatureError {
     }
 }
 
+/// Whether `header` has the form Notion's `X-Notion-Signature` always has: `sha256=` and 64
+/// lowercase hex digits (a receiver may refuse any other at once, whatever the body).
+pub fn is_well_formed(header: &[u8]) -> bool {
+    header.strip_prefix(PREFIX.as_bytes()).is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    })
+}
+
 /// Checks `header` (the `X-Notion-Signature` value, if any) against `body` signed with `token`.
 /// The comparison of the MAC is constant-time (`Mac::verify_slice`).
 pub fn verify_signature(
@@ -49,12 +60,10 @@ pub fn verify_signature(
     header: Option<&[u8]>,
 ) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
-    let hex_part = header
-        .strip_prefix(PREFIX.as_bytes())
-        .ok_or(SignatureError::Malformed)?;
-    if hex_part.len() != 64 {
+    if !is_well_formed(header) {
         return Err(SignatureError::Malformed);
     }
+    let hex_part = &header[PREFIX.len()..];
     let tag = hex::decode(hex_part).map_err(|_| SignatureError::Malformed)?;
     mac(token, body)
         .ok_or(SignatureError::Mismatch)?

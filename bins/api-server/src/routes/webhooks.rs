@@ -438,7 +438,7 @@ async fn handle(
         .map(|v| v.as_bytes());
     // Notion's header is always well formed (and absent only from the verification POST): one
     // that is not is refused whatever the body, as the document says.
-    if signature.is_some_and(|s| !well_formed(s)) {
+    if signature.is_some_and(|s| !notion_webhooks::is_well_formed(s)) {
         return Err(reject(
             state,
             connection,
@@ -535,16 +535,6 @@ async fn handle(
         received: received.into(),
         message: message.into(),
     }))
-}
-
-/// `sha256=` and 64 lowercase hex digits.
-fn well_formed(signature: &[u8]) -> bool {
-    signature.strip_prefix(b"sha256=").is_some_and(|hex| {
-        hex.len() == 64
-            && hex
-                .iter()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-    })
 }
 
 /// A 401 for a refused signature, counted in the store and the metrics.
